@@ -1,0 +1,35 @@
+# Two commands on a fresh machine with Python 3 and make: `make lab` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab lecture test build check demo bench clean
+
+# Re-install only when the package description changes: a second run is quick.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab lessons/
+
+lecture: $(STAMP)
+	$(BIN)/jupyter lab lecture/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+build: $(STAMP)
+	$(BIN)/backprop-course build
+
+check: $(STAMP)
+	$(BIN)/backprop-course build --check
+
+bench: $(STAMP)
+	$(BIN)/python bench/train_step.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

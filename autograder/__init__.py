@@ -1,0 +1,1 @@
+"""backprop-course's instructor side: building the student files, nbgrader courses and grading."""

@@ -1,0 +1,151 @@
+"""Generate everything a student sees from ``solutions/``: the library skeleton and the lessons.
+
+``solutions/backprop_lib/*.py`` -> ``backprop_lib/*.py``: each region
+
+    ### BEGIN SOLUTION Lesson 2, task 1: implement Linear.forward
+    ...
+    ### END SOLUTION
+
+becomes ``raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")`` at the
+region's indentation; every other line is copied as it is.
+
+``solutions/<lesson>.ipynb`` -> ``lessons/<lesson>.ipynb`` through the preprocessors nbgrader's
+``generate_assignment`` uses (solutions and hidden tests cleared, outputs cleared, cells locked,
+checksums computed), minus the database step, which only a course has.
+
+The output is deterministic, so ``--check`` can compare byte for byte.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "BEGIN SOLUTION"
+END = "END SOLUTION"
+HIDDEN = "BEGIN HIDDEN TESTS"
+MARKER = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<tag>Lesson \d+, task \d+: .+?)\s*$")
+# Lines this short or this common ("return out", "else:") say nothing about a solution.
+DISTINCTIVE_LENGTH = 24
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BuildError(Exception):
+    """A source file that cannot be turned into its student version; the message says where and why."""
+
+
+def strip_solutions(text, where="<text>"):
+    """Return ``text`` with every marked solution region replaced by its tagged stub."""
+    out, region = [], None
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if BEGIN in line:
+            match = MARKER.match(line)
+            if region is not None:
+                raise BuildError(f"{where}:{number}: a solution region opens inside another")
+            if match is None:
+                raise BuildError(f"{where}:{number}: write the marker as "
+                                 "'### BEGIN SOLUTION Lesson K, task J: what to implement'")
+            region = match
+            out.append(f'{match["indent"]}raise NotImplementedError("{match["tag"]}")\n')
+        elif END in line:
+            if region is None:
+                raise BuildError(f"{where}:{number}: END SOLUTION without a BEGIN SOLUTION")
+            region = None
+        elif region is None:
+            out.append(line)
+    if region is not None:
+        raise BuildError(f"{where}: the region '{region['tag']}' is never closed with ### END SOLUTION")
+    return "".join(out)
+
+
+def solution_lines(text):
+    """The distinctive lines (stripped) inside solution regions and not also outside them."""
+    inside, outside, in_region = set(), set(), False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if BEGIN in line:
+            in_region = True
+        elif END in line:
+            in_region = False
+        elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
+            (inside if in_region else outside).add(stripped)
+    return inside - outside
+
+
+def student_notebook(nb):
+    """Apply nbgrader's release preprocessors to a source notebook (in place) and return it."""
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
+                                        ClearOutput, ClearSolutions, ComputeChecksums, LockCells)
+
+    resources = {}
+    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
+                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata):
+        nb, resources = step().preprocess(nb, resources)
+    return nb
+
+
+def notebook_solution_lines(nb):
+    """Distinctive lines of a source notebook's solution regions, solution cells and hidden tests."""
+    lines = set()
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        source = cell.source
+        if grading.get("solution") and BEGIN not in source:
+            lines |= {line.strip() for line in source.splitlines()
+                      if len(line.strip()) >= DISTINCTIVE_LENGTH}
+        lines |= solution_lines(source)
+        if HIDDEN in source:
+            hidden = source.split(HIDDEN, 1)[1].split("END HIDDEN TESTS", 1)[0]
+            lines |= {line.strip() for line in hidden.splitlines()
+                      if len(line.strip()) >= DISTINCTIVE_LENGTH}
+    return lines
+
+
+def targets(root=ROOT):
+    """{student path: (source path, its student text, the solution lines it must not contain)}."""
+    root = Path(root)
+    plan = {}
+    for source in sorted((root / "solutions" / "backprop_lib").glob("*.py")):
+        text = source.read_text()
+        plan[root / "backprop_lib" / source.name] = (source, strip_solutions(text, source), solution_lines(text))
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        secret = notebook_solution_lines(nb)
+        text = nbformat.writes(student_notebook(nb)) + "\n"
+        plan[root / "lessons" / source.name] = (source, text, secret)
+    return plan
+
+
+def leaks(text, secret):
+    """The solution lines or markers found in a student-facing text."""
+    found = [marker for marker in (BEGIN, END, HIDDEN, "END HIDDEN TESTS") if marker in text]
+    present = {line.strip() for line in text.splitlines()}
+    return found + sorted(secret & present)
+
+
+def build(root=ROOT, check=False):
+    """Write (or with check=True, only compare) every student file. Returns the stale paths.
+
+    Raises BuildError when a student text would contain solution or hidden-test text.
+    """
+    root = Path(root)
+    plan = targets(root)
+    for path, (source, text, secret) in plan.items():
+        found = leaks(text, secret)
+        if found:
+            raise BuildError(f"{path.relative_to(root)} would leak solution text from "
+                             f"{source.relative_to(root)}: {found[0]!r}")
+    stale = [path for path, (_, text, _) in plan.items()
+             if not path.exists() or path.read_text() != text]
+    extra = [path for pattern in ("backprop_lib/*.py", "lessons/*.ipynb")
+             for path in root.glob(pattern) if path not in plan]
+    stale += sorted(extra)
+    if not check:
+        for path in stale:
+            if path in plan:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(plan[path][1])
+            else:
+                path.unlink()
+    return stale

@@ -1,0 +1,49 @@
+"""The ``backprop-course`` command (also ``python -m autograder``).
+
+Each subcommand lives in its own module and registers itself through ``COMMANDS``; errors the
+user can fix are printed as one line, never as a traceback.
+"""
+
+import argparse
+import sys
+
+from . import build as build_module
+
+
+def cmd_build(args):
+    stale = build_module.build(check=args.check)
+    root = build_module.ROOT
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(root)}")
+    if args.check and stale:
+        print("student files are out of date with solutions/: run `backprop-course build`",
+              file=sys.stderr)
+        return 1
+    if not stale:
+        print("student files are up to date with solutions/")
+    return 0
+
+
+def add_build(subparsers):
+    parser = subparsers.add_parser(
+        "build", help="write backprop_lib/ and lessons/ from solutions/",
+        description="Generate the student library skeleton and the student notebooks from solutions/.")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when any student file is stale")
+    parser.set_defaults(run=cmd_build)
+
+
+COMMANDS = [add_build]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="backprop-course", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (build_module.BuildError, FileNotFoundError, ValueError) as err:
+        print(f"backprop-course {args.command}: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,14 @@
+"""backprop_lib: a small NumPy library for learning how a multi-layer perceptron is trained.
+
+Modules, in the order the lessons build them:
+    graph      Scalar: a computation graph of single numbers (lesson 1)
+    layers     Linear and the activations ReLU, Sigmoid, Tanh, Identity (lessons 2, 3)
+    losses     MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss (lesson 4)
+    mlp        MLP: layers stacked from hidden_layer_sizes (lesson 5)
+    optim      SGD (lesson 6); train: fit and train_steps (lesson 6)
+    gradcheck  rel_error, numerical_gradient, check_layer, check_model
+    data       seeded toy data sets
+    checks     the notebooks' visible checks
+"""
+
+__version__ = "0.1.0"

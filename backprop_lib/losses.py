@@ -1,0 +1,124 @@
+"""Losses: each pairs with an output activation, and each is computed from the raw scores.
+
+| output activation | loss                     | predict_proba      | dL/dscores (per sample)  |
+|-------------------|--------------------------|--------------------|--------------------------|
+| identity          | MSELoss                  | scores             | 2 (scores - y) / size    |
+| sigmoid           | BCEWithLogitsLoss        | sigmoid(scores)    | (sigmoid(s) - y) / N     |
+| softmax           | SoftmaxCrossEntropyLoss  | softmax(scores)    | (softmax(s) - onehot) / N|
+
+Taking logits rather than probabilities lets each loss be written so that no exp overflows and
+no log sees 0, for scores of any magnitude. ``forward(scores, y)`` returns the mean loss as a
+Python float and caches what ``backward()`` needs; ``backward()`` returns dL/dscores with the
+shape and dtype of ``scores``.
+"""
+
+import numpy as np
+
+from .layers import sigmoid
+
+
+class Loss:
+    def __init__(self):
+        self.cache = None
+
+    def __call__(self, scores, y):
+        return self.forward(scores, y)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSELoss(Loss):
+    """Mean squared error over all elements.
+
+    Shapes: scores (N, K) or (N,); y with the same number of elements (N,) for K = 1 is fine.
+    Cache: scores - y.
+    """
+
+    def forward(self, scores, y):
+        scores = np.asarray(scores)
+        y = match_targets(y, scores)
+        raise NotImplementedError("Lesson 4, task 1: implement MSELoss.forward")
+
+    def backward(self):
+        raise NotImplementedError("Lesson 4, task 1: implement MSELoss.backward")
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary log loss on logits: mean of log(1 + exp(s)) - y s.
+
+    Shapes: scores (N,) or (N, 1); y (N,) of 0/1 labels (never broadcast to (N, N)).
+    Cache: scores and y, both shaped like scores.
+    """
+
+    def forward(self, scores, y):
+        scores = np.asarray(scores)
+        if scores.ndim == 2 and scores.shape[1] != 1 or scores.ndim > 2:
+            raise ValueError(f"BCEWithLogitsLoss expects scores of shape (N,) or (N, 1), got "
+                             f"{scores.shape}: for K classes use SoftmaxCrossEntropyLoss")
+        y = match_targets(y, scores)
+        if np.any((y != 0) & (y != 1)):
+            raise ValueError("BCEWithLogitsLoss expects labels 0 or 1: map your classes to 0/1")
+        raise NotImplementedError("Lesson 4, task 2: implement BCEWithLogitsLoss.forward")
+
+    def backward(self):
+        raise NotImplementedError("Lesson 4, task 2: implement BCEWithLogitsLoss.backward")
+
+
+def log_softmax(scores):
+    """Row-wise log of softmax. scores (N, C) -> (N, C), finite for scores of any size."""
+    raise NotImplementedError("Lesson 4, task 3: implement log_softmax (stable)")
+
+
+def softmax(scores):
+    """Row-wise softmax. scores (N, C) -> probabilities (N, C), each row summing to 1."""
+    return np.exp(log_softmax(np.asarray(scores)))
+
+
+class SoftmaxCrossEntropyLoss(Loss):
+    """Mean cross-entropy of softmax(scores) against integer class labels.
+
+    Shapes: scores (N, C); y (N,) of integers in [0, C). Cache: softmax(scores) and y.
+    """
+
+    def forward(self, scores, y):
+        scores = np.asarray(scores)
+        y = check_labels(y, scores)
+        raise NotImplementedError("Lesson 4, task 3: implement SoftmaxCrossEntropyLoss.forward")
+
+    def backward(self):
+        raise NotImplementedError("Lesson 4, task 3: implement SoftmaxCrossEntropyLoss.backward")
+
+
+LOSS_FOR_OUTPUT = {"identity": MSELoss, "sigmoid": BCEWithLogitsLoss,
+                   "softmax": SoftmaxCrossEntropyLoss}
+
+
+def match_targets(y, scores):
+    """Return y reshaped to scores' shape and dtype, or raise a one-line error.
+
+    A (N,) target against (N, 1) scores is reshaped rather than broadcast to (N, N).
+    """
+    y = np.asarray(y)
+    if y.size != scores.size or y.ndim == 0:
+        raise ValueError(f"targets of shape {y.shape} do not match scores of shape {scores.shape}: "
+                         "give one target per score")
+    return y.reshape(scores.shape).astype(scores.dtype, copy=False)
+
+
+def check_labels(y, scores):
+    """Return y as an int array of shape (N,), or raise a one-line error."""
+    y = np.asarray(y)
+    if scores.ndim != 2:
+        raise ValueError(f"SoftmaxCrossEntropyLoss expects scores of shape (N, C), got {scores.shape}")
+    if y.shape != (scores.shape[0],):
+        raise ValueError(f"labels of shape {y.shape} do not match {scores.shape[0]} rows of scores: "
+                         "give one integer class per sample, shape (N,)")
+    if y.dtype.kind not in "iu":
+        if not np.all(np.mod(y, 1) == 0):
+            raise ValueError("SoftmaxCrossEntropyLoss expects integer class labels, not one-hot "
+                             "rows or probabilities")
+        y = y.astype(np.intp)
+    if y.size and (y.min() < 0 or y.max() >= scores.shape[1]):
+        raise ValueError(f"labels must lie in [0, {scores.shape[1]}), got {y.min()}..{y.max()}")
+    return y

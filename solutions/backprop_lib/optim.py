@@ -1,0 +1,38 @@
+"""Gradient descent: move every parameter a step against its gradient."""
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with optional (heavy-ball) momentum.
+
+    update: v <- momentum * v - lr * grad;  param <- param + v   (plain SGD when momentum = 0)
+
+    ``model`` is anything with a ``layers`` list (an MLP) or a single Layer; parameters are
+    updated in place, so references to them stay valid.
+    """
+
+    def __init__(self, model, lr, momentum=0.0):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got lr={lr!r}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must lie in [0, 1), got momentum={momentum!r}")
+        self.layers = [layer for layer in getattr(model, "layers", [model]) if layer.params]
+        self.lr = lr
+        self.momentum = momentum
+        self.velocity = [{key: np.zeros_like(value) for key, value in layer.params.items()}
+                         for layer in self.layers]
+
+    def step(self):
+        """Apply one update to every parameter from the gradients the last backward pass left."""
+        for layer, velocity in zip(self.layers, self.velocity):
+            for key, param in layer.params.items():
+                grad = layer.grads[key]
+                ### BEGIN SOLUTION Lesson 6, task 1: implement SGD.step
+                if self.momentum:
+                    velocity[key] *= self.momentum
+                    velocity[key] -= self.lr * grad
+                    param += velocity[key]
+                else:
+                    param -= self.lr * grad
+                ### END SOLUTION
