@@ -19,8 +19,9 @@ lab: $(STAMP)
 lecture: $(STAMP)
 	$(BIN)/jupyter lab lecture/
 
+# One BLAS thread: the suite runs many small matmuls in parallel processes on few cores.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 build: $(STAMP)
 	$(BIN)/backprop-course build

@@ -8,6 +8,12 @@ import argparse
 import sys
 
 from . import build as build_module
+from . import course as course_module
+from .course import add_course, add_release
+from .demo import add_demo
+from .grading import add_autograde
+from .report import add_feedback, add_report
+from .student_check import add_check
 
 
 def cmd_build(args):
@@ -33,7 +39,8 @@ def add_build(subparsers):
     parser.set_defaults(run=cmd_build)
 
 
-COMMANDS = [add_build]
+COMMANDS = [add_build, add_course, add_release, add_autograde, add_feedback, add_report, add_check,
+            add_demo]
 
 
 def main(argv=None):
@@ -44,6 +51,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (build_module.BuildError, FileNotFoundError, ValueError) as err:
+    except (build_module.BuildError, course_module.CourseError, FileNotFoundError, ValueError) as err:
         print(f"backprop-course {args.command}: {err}", file=sys.stderr)
         return 2

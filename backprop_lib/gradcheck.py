@@ -108,6 +108,9 @@ class GradCheckResult:
             kinks = self.kinks.get(name, 0)
             note = f"  ({kinks} left out: within h of a ReLU kink)" if kinks else ""
             lines.append(f"  {name:<14} rel error {err:.2e}  {status}{note}")
+        # A tensor whose every direction crossed a kink has no error to show: say so, not omit it.
+        for name in [name for name in self.kinks if name not in self.errors]:
+            lines.append(f"  {name:<14} not checked: all {self.kinks[name]} direction(s) crossed a ReLU kink")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle):

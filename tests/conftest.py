@@ -14,3 +14,35 @@ IN_CI = os.environ.get("CI") == "true"
 @pytest.fixture
 def root():
     return ROOT
+
+
+def load_library(folder, name):
+    """Import the package in ``folder`` under the module name ``name`` (e.g. the reference library
+    as "reference_lib", beside the student skeleton imported as backprop_lib)."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(folder) / "__init__.py", submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_module(submodule):
+    """A submodule of the reference library in solutions/, e.g. reference_module("layers")."""
+    import importlib
+
+    load_library(SOLUTIONS / "backprop_lib", "reference_lib")
+    return importlib.import_module(f"reference_lib.{submodule}")
+
+
+@pytest.fixture
+def ref():
+    """The reference library's modules by attribute: ref.layers.Linear, ref.losses.MSELoss, ..."""
+    import types
+
+    names = ["graph", "layers", "losses", "mlp", "optim", "train", "gradcheck", "data", "checks"]
+    return types.SimpleNamespace(**{name: reference_module(name) for name in names})

@@ -1,0 +1,258 @@
+"""An nbgrader course for this package: ``course init DIR`` and ``release LESSON --course DIR``.
+
+``course init`` lays out nbgrader's standard course directory::
+
+    DIR/nbgrader_config.py          hardened (see CONFIG below and RECIPES section 1)
+    DIR/gradebook.db                created by the first release
+    DIR/source/<lesson>/<lesson>.ipynb        the nbgrader source notebook from solutions/
+    DIR/source/<lesson>/backprop_lib/*.py     the reference library, solution regions included
+
+``release`` runs nbgrader's generate_assignment, which copies every non-notebook file verbatim,
+then replaces each solution region of the library files with its stub (``build.strip_solutions``)
+and fails loudly if any solution line, hidden-test line or marker is left anywhere in the release.
+
+Every release strips all solution regions: a student carries their own library forward from
+lesson to lesson (as CS231n's assignments ask students to copy earlier layers), and grading uses
+the library files the student submitted (they are excluded from overwriting).
+"""
+
+import copy
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from . import build as build_module
+
+LIBRARY = "backprop_lib"
+CONFIG_NAME = "nbgrader_config.py"
+# The files a leak check reads: everything a student opens as text.
+TEXT_SUFFIXES = {".py", ".ipynb", ".txt", ".md", ".json", ".csv", ".html"}
+
+
+class CourseError(Exception):
+    """A course directory that cannot be used as asked; the message names the fix."""
+
+
+def lessons_available(root=build_module.ROOT):
+    """Lesson names with a source notebook in ``root/solutions``, e.g. ["02_linear_layer", ...]."""
+    return sorted(path.stem for path in (Path(root) / "solutions").glob("*.ipynb"))
+
+
+def library_files(root=build_module.ROOT):
+    """{file name: text} of the reference library in ``root/solutions/backprop_lib``."""
+    return {path.name: path.read_text()
+            for path in sorted((Path(root) / "solutions" / LIBRARY).glob("*.py"))}
+
+
+def student_files(root=build_module.ROOT):
+    """Library paths (relative to an assignment folder) that students edit: those with solution
+    regions. Autograde keeps the student's copies of these and overwrites every other file."""
+    return [f"{LIBRARY}/{name}" for name, text in library_files(root).items()
+            if build_module.BEGIN in text]
+
+
+CONFIG = '''\
+"""nbgrader configuration written by `backprop-course course init`; safe to edit."""
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = {db_url!r}
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
+
+# Without this, autograde overwrites the student's library with the instructor's copy and the
+# student's code is never graded (RECIPES 1).
+c.Autograde.exclude_overwriting = {exclude!r}
+
+# A deleted test cell comes back (with its points) instead of silently vanishing.
+c.OverwriteCells.add_missing_cells = True
+
+# Per cell: an infinite loop is interrupted and the notebook goes on. The whole submission also
+# has a wall-clock limit in `backprop-course autograde --timeout`.
+c.Execute.timeout = {cell_timeout}
+c.Execute.interrupt_on_timeout = True
+# Minimal tracebacks: feedback shows "AssertionError: message", never lines of a hidden test.
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--HistoryManager.hist_file=:memory:"]
+
+# Feedback without hidden-test source: nbgrader's default list keeps it.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.ClearHiddenTests.enforce_metadata = False
+'''
+
+
+def write_config(course_dir, lessons, root=build_module.ROOT, cell_timeout=60):
+    course_dir = Path(course_dir).resolve()
+    exclude = {lesson: student_files(root) for lesson in lessons}
+    text = CONFIG.format(root=str(course_dir), db_url=f"sqlite:///{course_dir / 'gradebook.db'}",
+                         exclude=exclude, cell_timeout=cell_timeout)
+    (course_dir / CONFIG_NAME).write_text(text)
+
+
+def init_course(course_dir, lessons=None, root=build_module.ROOT):
+    """Create (or refresh) the course in ``course_dir`` for ``lessons`` (default: all available).
+
+    Refreshing rewrites the config and source/ but keeps the gradebook and all student folders.
+    Returns the list of lessons set up.
+    """
+    course_dir = Path(course_dir).resolve()
+    available = lessons_available(root)
+    if not available:
+        raise CourseError(f"no lesson notebooks in {Path(root) / 'solutions'}: write solutions/<lesson>.ipynb first")
+    lessons = list(lessons or available)
+    unknown = [lesson for lesson in lessons if lesson not in available]
+    if unknown:
+        raise CourseError(f"unknown lesson {unknown[0]!r}: choose from {', '.join(available)}")
+    course_dir.mkdir(parents=True, exist_ok=True)
+    library = library_files(root)
+    for lesson in lessons:
+        folder = course_dir / "source" / lesson
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / LIBRARY).mkdir(parents=True)
+        shutil.copyfile(Path(root) / "solutions" / f"{lesson}.ipynb", folder / f"{lesson}.ipynb")
+        for name, text in library.items():
+            (folder / LIBRARY / name).write_text(text)
+    write_config(course_dir, lessons_configured(course_dir) | set(lessons), root)
+    return lessons
+
+
+def lessons_configured(course_dir):
+    """The lessons that have a source folder in the course."""
+    source = Path(course_dir) / "source"
+    return {path.name for path in source.iterdir() if path.is_dir()} if source.exists() else set()
+
+
+def require_course(course_dir):
+    """The resolved course path, or a CourseError saying how to create it."""
+    course_dir = Path(course_dir).resolve()
+    if not (course_dir / CONFIG_NAME).exists():
+        raise CourseError(f"{course_dir} is not a course (no {CONFIG_NAME}): "
+                          f"run `backprop-course course init {course_dir}` first")
+    return course_dir
+
+
+def load_config(course_dir):
+    """The traitlets Config of the course's nbgrader_config.py."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(CONFIG_NAME, path=str(course_dir)).load_config()
+
+
+def tools_on_path():
+    """Put this interpreter's bin folder on PATH: nbgrader runs the `alembic` executable by name
+    when it opens a gradebook, which fails when the virtualenv is not activated."""
+    import os
+    import sys
+
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_api(course_dir):
+    """nbgrader's Python API bound to the course directory and its config."""
+    from nbgrader.apps import NbGraderAPI
+
+    tools_on_path()
+    from nbgrader.coursedir import CourseDirectory
+
+    config = load_config(course_dir)
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(course_dir)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def secret_lines(course_dir, lesson):
+    """Distinctive lines of the lesson's solutions and hidden tests (notebook and library)."""
+    folder = Path(course_dir) / "source" / lesson
+    inside, outside = set(), set()
+    for path in sorted((folder / LIBRARY).glob("*.py")):
+        text = path.read_text()
+        inside |= build_module.solution_lines(text)
+        # A line that a released file hands out anyway (a loop idiom in gradcheck.py that a hidden
+        # test or another file's solution also uses) is no secret.
+        outside |= {line.strip() for line in build_module.strip_solutions(text, path).splitlines()}
+    notebook = nbformat.read(folder / f"{lesson}.ipynb", as_version=4)
+    secret = build_module.notebook_solution_lines(notebook)
+    # Likewise a hidden-test line that the visible part of a test cell also shows.
+    visible = build_module.student_notebook(nbformat.from_dict(copy.deepcopy(notebook)))
+    outside |= {line.strip() for cell in visible.cells for line in cell.source.splitlines()}
+    return (secret | inside) - outside
+
+
+def leaks_in_folder(folder, secret, forbidden=()):
+    """[(path, first leaked text)] for each text file under ``folder`` that contains a solution
+    line, a solution/hidden-test marker, or one of the ``forbidden`` strings (e.g. instructor paths)."""
+    found = []
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
+            continue
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":
+            # Compare cell sources line by line, not the JSON encoding of them.
+            text = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
+        hits = build_module.leaks(text, secret) + [item for item in forbidden if item in text]
+        if hits:
+            found.append((path, hits[0]))
+    return found
+
+
+def release(course_dir, lesson):
+    """generate_assignment, strip the library's solution regions, then check nothing leaked.
+
+    Returns the release folder. Raises CourseError naming the file and the text on any leak.
+    """
+    course_dir = require_course(course_dir)
+    if not (course_dir / "source" / lesson / f"{lesson}.ipynb").exists():
+        raise CourseError(f"no source for lesson {lesson!r} in {course_dir / 'source'}: "
+                          f"run `backprop-course course init {course_dir}` with that lesson")
+    result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
+    if not result["success"]:
+        raise CourseError(f"nbgrader generate_assignment {lesson} failed: "
+                          f"{(result.get('error') or result.get('log') or '').strip().splitlines()[-1:]}")
+    out = course_dir / "release" / lesson
+    for path in sorted((out / LIBRARY).glob("*.py")):
+        path.write_text(build_module.strip_solutions(path.read_text(), path))
+    found = leaks_in_folder(out, secret_lines(course_dir, lesson))
+    if found:
+        path, text = found[0]
+        raise CourseError(f"release of {lesson} leaks solution or hidden-test text in "
+                          f"{path.relative_to(course_dir)}: {text!r}; nothing may be handed out")
+    return out
+
+
+def cmd_course(args):
+    if args.action == "init":
+        lessons = init_course(args.dir, args.lesson or None)
+        print(f"course in {Path(args.dir).resolve()}: source/ for {', '.join(lessons)}")
+        print(f"next: backprop-course release LESSON --course {args.dir}")
+    return 0
+
+
+def cmd_release(args):
+    out = release(args.course, args.lesson)
+    print(f"released {args.lesson} to {out} (solution regions stripped, no leaks found)")
+    return 0
+
+
+def add_course(subparsers):
+    parser = subparsers.add_parser(
+        "course", help="create an nbgrader course directory",
+        description="course init DIR: an nbgrader course with a hardened config and every lesson's source.")
+    parser.add_argument("action", choices=["init"])
+    parser.add_argument("dir", help="the course directory (created if missing)")
+    parser.add_argument("--lesson", action="append",
+                        help="only this lesson (repeatable); default: every lesson in solutions/")
+    parser.set_defaults(run=cmd_course)
+
+
+def add_release(subparsers):
+    parser = subparsers.add_parser(
+        "release", help="nbgrader generate_assignment plus library stripping and a leak check",
+        description="Release LESSON to DIR/release/LESSON; fails if any solution or hidden test leaks.")
+    parser.add_argument("lesson")
+    parser.add_argument("--course", required=True, help="the course directory")
+    parser.set_defaults(run=cmd_release)

@@ -1,0 +1,646 @@
+"""``backprop-course autograde``: nbgrader's autograde split into one unit per submission, run in
+parallel over disjoint students, with the gradebook written by this process only.
+
+nbgrader's own pipeline for one notebook is: sanitize (ClearOutput, DeduplicateIds,
+OverwriteKernelspec, OverwriteCells, CheckCellMetadata; reads the gradebook), execute (Execute,
+IgnorePattern, ClearMetadataPreprocessor, LimitOutput; no gradebook), save (SaveAutoGrades,
+AssignLatePenalties, CheckCellMetadata; writes the gradebook). Here the driver sanitizes, a worker
+executes, and the driver saves:
+
+    driver:  prepare(student) -> Job            (reads submitted/, reads and writes the gradebook)
+    worker:  grade_submission(Job) -> Result    (temp folder, kernel, no course access at all)
+    driver:  record(Result) -> Row              (writes autograded/, gradebook, grading/<lesson>/)
+
+so one submission never touches another's files, two runs never overlap (a lock file), an
+interrupted run resumes (a submission whose timestamp was already recorded is skipped), and the
+same ``grade_submission`` runs in a local process pool or on a Dask cluster.
+
+A submission that breaks (timeout, dead kernel, unreadable notebook) still gets a recorded score:
+test cells that ran keep their result, those that never ran score 0 (nbgrader would lose the
+whole notebook). Only a failure of the grader itself makes the command exit non-zero.
+"""
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import course as course_module
+
+LOCK_NAME = ".autograde.lock"
+RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
+MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (and are flagged)
+DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
+NOT_RUN = "NotRun"
+
+
+class GraderError(Exception):
+    """The grader itself failed (not a student's submission); the command exits non-zero."""
+
+
+@dataclass
+class Job:
+    """Everything one submission's grading needs, so a worker needs no access to the course.
+
+    files: the submitted folder as submitted, {relative path: bytes}.
+    notebook: the sanitized notebook (JSON text), or None when it could not be sanitized.
+    overlay: the instructor's files that replace the student's ({relative path: bytes}).
+    config: {"Execute": {...}, "LimitOutput": {...}, ...} from the course's nbgrader_config.py.
+    """
+
+    lesson: str
+    student: str
+    timestamp: str
+    files: dict
+    notebook: str
+    overlay: dict
+    config: dict
+    wall_limit: float = DEFAULT_WALL_LIMIT
+    reason: str = ""
+
+
+@dataclass
+class Result:
+    """What a worker sends back. outcome: graded | timeout | kernel died | not gradable | grader error."""
+
+    lesson: str
+    student: str
+    timestamp: str
+    outcome: str
+    reason: str = ""
+    notebook: str = None
+    flags: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# ---- the worker side ----------------------------------------------------------------------------
+
+def _kernel_manager_class(wall_limit):
+    """autograder.sandbox's kernel manager class (rlimits, isolation, wall-clock kill) when that
+    module exists, else jupyter_client's plain AsyncKernelManager (the driver's timer still kills
+    the kernel at the wall-clock limit)."""
+    try:
+        from . import sandbox
+    except ImportError:
+        from jupyter_client.manager import AsyncKernelManager
+
+        return AsyncKernelManager
+    return sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit))
+
+
+def _integrity_scan(workdir):
+    """One-line review flags from autograder.integrity's static scan of the submission, if present."""
+    try:
+        from . import integrity
+    except ImportError:
+        return []
+    return list(integrity.scan(workdir))
+
+
+def _write_files(folder, files):
+    for relative, data in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        path.write_bytes(data)
+
+
+def _execute(nb, workdir, job):
+    """Run the notebook in ``workdir`` under the job's limits. Returns (nb, outcome, reason)."""
+    from nbclient.exceptions import DeadKernelError
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    executed = set()
+
+    class Recording(Execute):
+        def on_cell_executed(self, **kwargs):
+            executed.add(kwargs["cell_index"])
+            super().on_cell_executed(**kwargs)
+
+    kernel_env = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
+    config = Config(job.config)
+    # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
+    runner = Recording(config=config, kernel_manager_class=_kernel_manager_class(job.wall_limit))
+    timed_out = threading.Event()
+
+    def kill_kernel():
+        # The kernel runs in its own session (jupyter_client), so its whole process group goes.
+        timed_out.set()
+        provisioner = getattr(getattr(runner, "km", None), "provisioner", None)
+        pgid = getattr(provisioner, "pgid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # A backstop to the sandbox's own wall-clock kill (and the only one without a sandbox).
+    timer = threading.Timer(job.wall_limit + 5, kill_kernel)
+    timer.start()
+    outcome, reason = "graded", ""
+    resources = {"metadata": {"path": str(workdir)}}
+    saved = {key: os.environ.get(key) for key in kernel_env}
+    os.environ.update(kernel_env)
+    try:
+        nb, _ = runner.preprocess(nb, resources)
+    except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
+        nb = getattr(runner, "nb", nb)
+        killed = getattr(getattr(runner, "km", None), "killed_reason", None)
+        if killed or timed_out.is_set():
+            outcome, reason = "timeout", killed or f"wall-clock limit of {job.wall_limit:g} s reached"
+        elif isinstance(err, DeadKernelError):
+            outcome, reason = "kernel died", "the kernel died (a crash, os._exit or a resource limit)"
+        else:
+            outcome = "kernel died"
+            reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
+    finally:
+        timer.cancel()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if outcome != "graded":
+        _fail_unrun_grade_cells(nb, executed, reason)
+    return nb, outcome, reason
+
+
+def _fail_unrun_grade_cells(nb, executed, reason):
+    """Give each graded code cell that never finished an error output, so it scores 0 rather than
+    the full points nbgrader gives a test cell without an error."""
+    from nbformat import NotebookNode
+
+    for index, cell in enumerate(nb.cells):
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and grading.get("grade") and index not in executed:
+            cell.outputs = [output for output in cell.get("outputs", []) if output.output_type != "error"]
+            cell.outputs.append(NotebookNode(output_type="error", ename=NOT_RUN, evalue=reason,
+                                             traceback=[f"{NOT_RUN}: {reason}"]))
+
+
+def grade_submission(job):
+    """Grade one submission in a private temporary folder: Job in, Result out.
+
+    Runs the integrity scan on the files as submitted, puts the instructor's files over them,
+    executes the sanitized notebook with a per-cell timeout and a wall-clock limit for the whole
+    submission, then applies nbgrader's output steps (IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput). Never raises for anything the submission does.
+    """
+    import nbformat
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import IgnorePattern, LimitOutput
+    from traitlets.config import Config
+
+    start = time.monotonic()
+    result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason)
+    with tempfile.TemporaryDirectory(prefix="backprop-grade-") as tmp:
+        workdir = Path(tmp) / job.lesson
+        workdir.mkdir()
+        _write_files(workdir, job.files)
+        result.flags = _integrity_scan(workdir)
+        _write_files(workdir, job.overlay)
+        if job.notebook is not None:
+            nb = nbformat.reads(job.notebook, as_version=4)
+            (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
+            nb, result.outcome, result.reason = _execute(nb, workdir, job)
+            config = Config(job.config)
+            resources = {}
+            for step in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
+                nb, resources = step(config=config)(nb, resources)
+            result.notebook = nbformat.writes(nb)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+# ---- the driver side ------------------------------------------------------------------------------
+
+class CourseLock:
+    """DIR/.autograde.lock holding the pid of the run; a lock whose process is gone is taken over."""
+
+    def __init__(self, course_dir):
+        self.path = Path(course_dir) / LOCK_NAME
+
+    def __enter__(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = self._holder()
+                if pid and _alive(pid):
+                    raise course_module.CourseError(
+                        f"another autograde (pid {pid}) is running on this course: wait for it to "
+                        f"finish (or, if that process is not an autograde, delete {self.path})") from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return self
+        raise course_module.CourseError(f"could not take the lock {self.path}: delete it and retry")
+
+    def _holder(self):
+        try:
+            return int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __exit__(self, *exc):
+        if self._holder() == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _restoring_overwrite_cells(order):
+    """nbgrader's OverwriteCells whose restoring of deleted test cells works for any notebook.
+
+    nbgrader 0.9.6 puts a deleted grade cell after "the previous solution or grade cell" and raises
+    KeyError when the cell before it is anything else (here: a locked setup or markdown cell, as
+    in every lesson). This puts it after the nearest earlier cell of the release (``order``: the
+    release's grade_ids in notebook order) that is still in the submission.
+    """
+    from nbgrader.preprocessors import OverwriteCells
+
+    class RestoringOverwriteCells(OverwriteCells):
+        def add_missing_grade_cells(self, nb, resources):
+            source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            sources = {cell.name: cell for cell in source_nb.source_cells}
+            solutions = {cell.name for cell in source_nb.solution_cells}
+            for grade_cell in source_nb.grade_cells:
+                present = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+                if grade_cell.name in present:
+                    continue
+                self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+                cell = self.missing_cell_transform(sources[grade_cell.name], grade_cell.max_score,
+                                                   is_solution=grade_cell.name in solutions)
+                cell["id"] = re.sub(r"[^A-Za-z0-9_-]", "-", grade_cell.name)[:64] or "restored"
+                earlier = order[:order.index(grade_cell.name)] if grade_cell.name in order else []
+                anchor = next((present.index(name) for name in reversed(earlier) if name in present), -1)
+                nb.cells.insert(anchor + 1, cell)
+            return nb, resources
+
+    return RestoringOverwriteCells
+
+
+class Course:
+    """The driver's view of one lesson in a course: paths, config, and the gradebook."""
+
+    def __init__(self, course_dir, lesson):
+        import nbformat
+        from nbgrader.coursedir import CourseDirectory
+
+        self.dir = course_module.require_course(course_dir)
+        course_module.tools_on_path()
+        self.lesson = lesson
+        self.config = course_module.load_config(self.dir)
+        self.coursedir = CourseDirectory(config=self.config)
+        self.coursedir.root = str(self.dir)
+        self.db_url = self.coursedir.db_url
+        self.source = self.dir / "source" / lesson
+        self.results = self.dir / RESULTS / lesson
+        if not (self.dir / "release" / lesson / f"{lesson}.ipynb").exists():
+            raise course_module.CourseError(
+                f"lesson {lesson!r} is not released in {self.dir}: run "
+                f"`backprop-course release {lesson} --course {self.dir}` first")
+        exclude = set(self.config.Autograde.get("exclude_overwriting", {}).get(lesson, []))
+        self.overlay = {str(path.relative_to(self.source)): path.read_bytes()
+                        for path in sorted(self.source.rglob("*"))
+                        if path.is_file() and path.suffix != ".ipynb" and not self._ignored(path)
+                        and str(path.relative_to(self.source)) not in exclude}
+        release_nb = nbformat.read(self.dir / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+        self.restore_cells = _restoring_overwrite_cells(
+            [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release_nb.cells])
+        self.job_config = {section: dict(self.config[section]) for section in
+                           ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput",
+                            "NbGraderPreprocessor") if section in self.config}
+
+    def _ignored(self, path):
+        return any(fnmatch.fnmatch(part, pattern) for part in path.parts
+                   for pattern in self.coursedir.ignore)
+
+    def submitted(self, student):
+        return self.dir / "submitted" / student / self.lesson
+
+    def autograded(self, student):
+        return self.dir / "autograded" / student / self.lesson
+
+    def students(self, pattern=None):
+        """Students with a submission of this lesson, optionally only those matching a glob."""
+        base = self.dir / "submitted"
+        found = sorted(path.parent.name for path in base.glob(f"*/{self.lesson}") if path.is_dir()) \
+            if base.exists() else []
+        return [name for name in found if pattern is None or fnmatch.fnmatch(name, pattern)]
+
+    def timestamp(self, student):
+        path = self.submitted(student) / "timestamp.txt"
+        return path.read_text().strip() if path.exists() else ""
+
+    def resources(self, student):
+        return {"nbgrader": {"student": student, "assignment": self.lesson, "notebook": self.lesson,
+                             "db_url": self.db_url}, "unique_key": self.lesson}
+
+    def already_graded(self, student):
+        """The stored result, if this exact submission (same timestamp) was recorded before."""
+        path = self.results / f"{student}.json"
+        if not path.exists():
+            return None
+        row = json.loads(path.read_text())
+        return row if row.get("timestamp") == self.timestamp(student) else None
+
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url, self.coursedir.course_id)
+
+    def prepare(self, student, wall_limit):
+        """Register the submission in the gradebook and build its Job (sanitized notebook)."""
+        import nbformat
+
+        folder = self.submitted(student)
+        timestamp = self.timestamp(student)
+        with warnings.catch_warnings(), self.gradebook() as gb:
+            # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings on every
+            # new submission; the rows are written correctly.
+            warnings.simplefilter("ignore", category=Warning)
+            gb.update_or_create_student(student)
+            if timestamp:
+                gb.update_or_create_submission(self.lesson, student, timestamp=self.coursedir.get_existing_timestamp(str(folder)))
+            else:
+                gb.update_or_create_submission(self.lesson, student)
+        files, reasons = {}, []
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and not self._ignored(path):
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    reasons.append(f"{path.relative_to(folder)} is over {MAX_FILE_BYTES // 1_000_000} MB, not graded")
+                    continue
+                files[str(path.relative_to(folder))] = path.read_bytes()
+        job = Job(self.lesson, student, timestamp, files, None, self.overlay, self.job_config,
+                  wall_limit, "; ".join(reasons))
+        notebook = folder / f"{self.lesson}.ipynb"
+        if not notebook.exists():
+            job.reason = f"no {notebook.name} in the submission"
+            return job
+        try:
+            nb = nbformat.read(notebook, as_version=4)
+        except Exception as err:  # corrupt JSON, non-UTF-8 bytes, not a notebook at all
+            job.reason = f"{notebook.name} is not a readable notebook ({type(err).__name__})"
+            return job
+        try:
+            nb = self._sanitize(nb, student)
+        except Exception as err:
+            job.reason = f"{notebook.name} could not be sanitized ({type(err).__name__}: {str(err)[:120]})"
+            return job
+        job.notebook = nbformat.writes(nb)
+        return job
+
+    def _sanitize(self, nb, student):
+        """nbgrader's sanitize steps; a cell whose nbgrader metadata is invalid (e.g. copied from an
+        old notebook, nbgrader's SchemaTooOldError) loses that metadata and the steps run again, so
+        OverwriteCells restores the real test cell instead of the whole batch aborting."""
+        import copy
+
+        from nbgrader.nbgraderformat import MetadataValidator
+        from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                            OverwriteCells, OverwriteKernelspec)
+
+        def run(notebook):
+            resources = self.resources(student)
+            for step in (ClearOutput, DeduplicateIds, OverwriteKernelspec, self.restore_cells, CheckCellMetadata):
+                notebook, resources = step(config=self.config)(notebook, resources)
+            return notebook
+
+        try:
+            return run(copy.deepcopy(nb))
+        except Exception:
+            validator = MetadataValidator()
+            for cell in nb.cells:
+                try:
+                    validator.validate_cell(cell)
+                except Exception:
+                    cell.metadata.pop("nbgrader", None)
+            return run(nb)
+
+    def record(self, result):
+        """Save a worker's result: gradebook scores, autograded folder, result file. Returns a row."""
+        import nbformat
+        from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
+
+        dest = self.autograded(result.student)
+        if dest.exists():
+            shutil.rmtree(dest)
+        if result.notebook is not None:
+            nb = nbformat.reads(result.notebook, as_version=4)
+            resources = self.resources(result.student)
+            for step in (SaveAutoGrades, AssignLatePenalties, CheckCellMetadata):
+                nb, resources = step(config=self.config)(nb, resources)
+            # As nbgrader: the submission's files, then the instructor's over them, then the notebook.
+            shutil.copytree(self.submitted(result.student), dest, symlinks=True,
+                            ignore=shutil.ignore_patterns(*self.coursedir.ignore))
+            _write_files(dest, self.overlay)
+            (dest / f"{self.lesson}.ipynb").write_text(nbformat.writes(nb))
+        else:
+            self._zero(result.student)
+        score, max_score = self.score(result.student)
+        row = {"student": result.student, "lesson": self.lesson, "timestamp": result.timestamp,
+               "outcome": result.outcome, "reason": result.reason, "score": score,
+               "max_score": max_score, "flags": result.flags, "seconds": round(result.seconds, 2)}
+        self.results.mkdir(parents=True, exist_ok=True)
+        tmp = self.results / f".{result.student}.json.tmp"
+        tmp.write_text(json.dumps(row, indent=1))
+        tmp.replace(self.results / f"{result.student}.json")  # written last: its presence means done
+        return row
+
+    def _zero(self, student):
+        """As nbgrader does for a missing notebook: every test scores 0, nothing to grade by hand."""
+        with self.gradebook() as gb:
+            notebook = gb.find_submission_notebook(self.lesson, self.lesson, student)
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+            gb.db.commit()
+
+    def score(self, student):
+        with self.gradebook() as gb:
+            submission = gb.find_submission(self.lesson, student)
+            return float(submission.score), float(submission.max_score)
+
+
+class Progress:
+    """A one-line progress bar on a terminal; one line per submission otherwise (logs, CI)."""
+
+    def __init__(self, total, label, stream=sys.stderr):
+        self.total, self.label, self.stream = total, label, stream
+        self.done, self.problems, self.start = 0, 0, time.monotonic()
+        self.tty = stream.isatty()
+
+    def update(self, row):
+        self.done += 1
+        self.problems += row["outcome"] != "graded"
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / max(self.total, 1))
+        bar = "#" * filled + "-" * (30 - filled)
+        line = (f"{self.label} [{bar}] {self.done}/{self.total}  {self.problems} not cleanly graded  "
+                f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left")
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if self.done == self.total else ""))
+        else:
+            self.stream.write(f"{line}  ({row['student']}: {row['outcome']})\n")
+        self.stream.flush()
+
+
+class LocalPool:
+    """A process pool of ``workers`` (forked: each already has nbgrader imported)."""
+
+    def __init__(self, workers):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.executor = ProcessPoolExecutor(max_workers=workers,
+                                            mp_context=multiprocessing.get_context("fork"))
+
+    def submit(self, job):
+        return self.executor.submit(grade_submission, job)
+
+    @staticmethod
+    def wait_first(futures):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self):
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskPool:
+    """The same units on a Dask distributed cluster; results come back to this process."""
+
+    def __init__(self, address):
+        from dask.distributed import Client
+
+        self.client = Client(address, timeout=30)
+
+    def submit(self, job):
+        return self.client.submit(grade_submission, job, pure=False,
+                                  key=f"grade-{job.lesson}-{job.student}-{time.time_ns()}")
+
+    @staticmethod
+    def wait_first(futures):
+        from dask.distributed import wait
+
+        return wait(futures, return_when="FIRST_COMPLETED").done
+
+    def close(self):
+        self.client.close()
+
+
+def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=False,
+              wall_limit=DEFAULT_WALL_LIMIT, progress=True):
+    """Grade every submission of ``lesson`` (or those whose student ID matches ``student``).
+
+    Returns the rows (one per submission, skipped ones included) and whether the grader failed.
+    """
+    course = Course(course_dir, lesson)
+    students = course.students(student)
+    if not students:
+        where = course.dir / "submitted" / "<student>" / lesson
+        raise course_module.CourseError(f"no submissions match: expected folders like {where}")
+    rows, grader_failed = [], False
+    with CourseLock(course.dir):
+        todo = []
+        for name in students:
+            previous = None if force else course.already_graded(name)
+            if previous is not None:
+                rows.append({**previous, "outcome": "skipped", "reason": "already graded (same timestamp)"})
+            else:
+                todo.append(name)
+        bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
+        pool = DaskPool(dask) if dask else LocalPool(workers)
+        in_flight = {}
+        limit = 2 * (workers if not dask else max(len(todo), 1))
+        try:
+            queue = list(todo)
+            while queue or in_flight:
+                while queue and len(in_flight) < limit:
+                    name = queue.pop(0)
+                    in_flight[pool.submit(course.prepare(name, wall_limit))] = name
+                for future in pool.wait_first(list(in_flight)):
+                    name = in_flight.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as err:  # a worker process that died, a lost Dask worker
+                        grader_failed = True
+                        result = Result(lesson, name, course.timestamp(name), "grader error",
+                                        f"{type(err).__name__}: {err}".splitlines()[0][:200])
+                        row = {"student": name, "lesson": lesson, "timestamp": result.timestamp,
+                               "outcome": result.outcome, "reason": result.reason, "score": None,
+                               "max_score": None, "flags": [], "seconds": 0.0}
+                    else:
+                        row = course.record(result)
+                    rows.append(row)
+                    if bar:
+                        bar.update(row)
+        finally:
+            pool.close()
+    rows.sort(key=lambda row: row["student"])
+    return rows, grader_failed
+
+
+def summary_table(rows):
+    """The end-of-run table: one line per submission, then counts."""
+    lines = [f"{'student':<22} {'outcome':<13} {'score':>11} {'seconds':>8}  flags / reason"]
+    for row in rows:
+        score = "-" if row["score"] is None else f"{row['score']:g}/{row['max_score']:g}"
+        note = "; ".join([*row.get("flags", []), row.get("reason", "")]).strip("; ")
+        lines.append(f"{row['student']:<22} {row['outcome']:<13} {score:>11} {row['seconds']:>8.1f}  {note[:70]}")
+    counts = {}
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    lines.append(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def cmd_autograde(args):
+    rows, failed = autograde(args.course, args.lesson, workers=args.workers, student=args.student,
+                             dask=args.dask, force=args.force, wall_limit=args.timeout)
+    print(summary_table(rows))
+    if failed:
+        print("autograde: the grader itself failed on some submissions (outcome 'grader error'); "
+              "rerun to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_autograde(subparsers):
+    parser = subparsers.add_parser(
+        "autograde", help="grade submitted/<student>/LESSON in parallel",
+        description="Autograde a lesson's submissions in parallel over students; resumable; one bad "
+                    "submission never stops the batch; exits non-zero only when the grader fails.")
+    parser.add_argument("lesson")
+    parser.add_argument("--course", required=True, help="the course directory")
+    parser.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    parser.add_argument("--student", help="only this student ID (glob patterns allowed)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="run the units on this Dask scheduler instead")
+    parser.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_WALL_LIMIT,
+                        help=f"wall-clock seconds per submission (default {DEFAULT_WALL_LIMIT:g})")
+    parser.set_defaults(run=cmd_autograde)

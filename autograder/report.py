@@ -1,0 +1,239 @@
+"""``backprop-course feedback`` and ``backprop-course report``: what goes back to students and
+what the instructor reads.
+
+feedback: nbgrader's generate_feedback (the course config drops hidden-test source, tracebacks
+are minimal), then a hard check that no feedback file contains a hidden-test or solution line or an
+instructor path; a leaking file is deleted and the command fails.
+
+report, in DIR/reports/<lesson>/:
+    grades.csv     one row per student: outcome, score, each test cell's score, flags, reason
+    items.csv      item analysis: per test cell its pass rate, and which checks fail most
+    histogram.png  the distribution of total scores
+    review.csv     submissions to look at by hand: integrity flags, timeouts, crashes
+"""
+
+import csv
+import html
+import json
+import re
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+
+from . import build as build_module
+from . import course as course_module
+from .grading import RESULTS
+
+# The row format of backprop_lib.checks: "  WRONG  <name padded to 28> <detail>".
+WRONG = "  WRONG  "
+
+
+def feedback(course_dir, lesson):
+    """Write DIR/feedback/<student>/<lesson>/<lesson>.html for every autograded student.
+
+    Returns the feedback files. Raises CourseError if nbgrader fails or any file leaks.
+    """
+    course_dir = course_module.require_course(course_dir)
+    if not any((course_dir / "autograded").glob(f"*/{lesson}")):
+        raise course_module.CourseError(f"nothing autograded for {lesson!r}: run "
+                                        f"`backprop-course autograde {lesson} --course {course_dir}` first")
+    result = course_module.nbgrader_api(course_dir).generate_feedback(lesson, force=True)
+    if not result["success"]:
+        last = (result.get("error") or result.get("log") or "").strip().splitlines()[-1:]
+        raise course_module.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
+    files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
+    forbidden = [str(course_dir / "source"), str(build_module.ROOT / "solutions"), "solutions/backprop_lib"]
+    secret = course_module.secret_lines(course_dir, lesson)
+    leaked = []
+    # Only the HTML is new: the other files nbgrader copies back are the student's own submission
+    # and the released library files.
+    for path in files:
+        student = path.parent.parent.name
+        # A student's own code may show up (a warning quotes its line) and may equal the reference.
+        own = {line.strip() for file in (course_dir / "submitted" / student / lesson).rglob("*.py")
+               for line in file.read_text(errors="replace").splitlines()}
+        text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text(errors="replace")))
+        found = build_module.leaks(text, secret - own) + [item for item in forbidden if item in text]
+        if found:
+            path.unlink()
+            leaked.append(f"{path.relative_to(course_dir)}: {found[0]!r}")
+    if leaked:
+        raise course_module.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
+    return files
+
+
+def _results(course_dir, lesson):
+    folder = Path(course_dir) / RESULTS / lesson
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def _check_name(rest):
+    """The check's name from the rest of a WRONG row (names longer than the padding run on)."""
+    match = re.match(r"(.+?)\s+(rel error|has shape|is a |contains inf)", rest)
+    return (match[1] if match else rest.split("  ")[0]).strip()[:60]
+
+
+def _cell_failures(nb):
+    """{grade_id: [failed check names or error names]} from an autograded notebook's outputs."""
+    failures = {}
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not grading.get("grade"):
+            continue
+        names = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                names += [_check_name(line[len(WRONG):])
+                          for line in output.text.splitlines() if line.startswith(WRONG)]
+            elif output.output_type == "error" and output.ename != "CheckFailed":
+                names.append(output.ename)
+        failures[grading["grade_id"]] = names
+    return failures
+
+
+def collect(course_dir, lesson):
+    """(cells [(grade_id, max points)], rows [per student dict with "cells": {grade_id: score}],
+    the grade_ids of written answers, which a person grades)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course_dir = course_module.require_course(course_dir)
+    course_module.tools_on_path()
+    api = course_module.nbgrader_api(course_dir)
+    results = _results(course_dir, lesson)
+    rows = []
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        try:
+            notebook = gb.find_notebook(lesson, lesson)
+        except MissingEntry:
+            raise course_module.CourseError(f"lesson {lesson!r} is not in the gradebook: release it first") from None
+        cells = [(cell.name, float(cell.max_score)) for cell in notebook.grade_cells]
+        by_hand = {cell.name for cell in notebook.grade_cells if cell.cell_type == "markdown"}
+        for student, result in results.items():
+            try:
+                submitted = gb.find_submission_notebook(lesson, lesson, student)
+            except MissingEntry:
+                continue
+            scores = {grade.name: float(grade.score) for grade in submitted.grades}
+            path = course_dir / "autograded" / student / lesson / f"{lesson}.ipynb"
+            failures = _cell_failures(nbformat.read(path, as_version=4)) if path.exists() else {}
+            rows.append({**result, "score": float(submitted.score), "max_score": float(submitted.max_score),
+                         "cells": scores, "failures": failures})
+    return cells, rows, by_hand
+
+
+def _histogram(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    percent = [100 * row["score"] / row["max_score"] if row["max_score"] else 0 for row in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(percent, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], edgecolor="white")
+    ax.set_xlabel("score (% of the points)")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"{len(rows)} submissions")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def report(course_dir, lesson):
+    """Write the lesson's report files; returns {name: path} and the item analysis rows."""
+    course_dir = course_module.require_course(course_dir)
+    cells, rows, by_hand = collect(course_dir, lesson)
+    if not rows:
+        raise course_module.CourseError(f"no graded submissions of {lesson!r}: run autograde first")
+    out = course_dir / "reports" / lesson
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in ("grades.csv", "items.csv", "histogram.png", "review.csv")}
+
+    with open(paths["grades.csv"], "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "timestamp", "outcome", "score", "max_score",
+                         *[name for name, _ in cells], "flags", "reason"])
+        for row in rows:
+            writer.writerow([row["student"], row["timestamp"], row["outcome"], f"{row['score']:g}",
+                             f"{row['max_score']:g}", *[f"{row['cells'].get(name, 0):g}" for name, _ in cells],
+                             " | ".join(row["flags"]), row["reason"]])
+
+    items = []
+    for name, points in cells:
+        full = sum(row["cells"].get(name, 0) >= points for row in rows)
+        failing = Counter(check for row in rows for check in set(row["failures"].get(name, [])))
+        items.append({"test": name, "points": points, "submissions": len(rows),
+                      "graded": "by hand" if name in by_hand else "auto",
+                      "pass_rate": full / len(rows),
+                      "mean_score": sum(row["cells"].get(name, 0) for row in rows) / len(rows),
+                      "most_failed": "; ".join(f"{check} ({count})" for check, count in failing.most_common(3))})
+    with open(paths["items.csv"], "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(items[0]) if items else ["test"])
+        writer.writeheader()
+        for item in items:
+            writer.writerow({**item, "pass_rate": f"{item['pass_rate']:.2f}", "mean_score": f"{item['mean_score']:.2f}"})
+
+    _histogram(rows, paths["histogram.png"])
+
+    review = [row for row in rows if row["flags"] or row["outcome"] not in ("graded", "skipped")]
+    with open(paths["review.csv"], "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "outcome", "score", "flags", "reason"])
+        for row in review:
+            writer.writerow([row["student"], row["outcome"], f"{row['score']:g}", " | ".join(row["flags"]), row["reason"]])
+    return paths, items, rows, review
+
+
+def gradebook_table(rows, cells):
+    """The gradebook as text: one line per student, one column per test cell (T1, T2, ... with
+    a legend below, since grade ids are long)."""
+    head = f"{'student':<20} {'total':>9} " + "".join(f"{f'T{i}':>5}" for i in range(1, len(cells) + 1))
+    lines = [head]
+    for row in rows:
+        lines.append(f"{row['student']:<20} {row['score']:>4g}/{row['max_score']:<4g}"
+                     + "".join(f"{row['cells'].get(name, 0):>5g}" for name, _ in cells))
+    legend = [f"T{i}={name} ({points:g})" for i, (name, points) in enumerate(cells, start=1)]
+    lines += textwrap.wrap("  ".join(legend), width=100)
+    return "\n".join(lines)
+
+
+def cmd_feedback(args):
+    files = feedback(args.course, args.lesson)
+    print(f"feedback for {len(files)} students in {Path(args.course).resolve() / 'feedback'} "
+          "(checked: no hidden tests, no solutions, no instructor paths)")
+    return 0
+
+
+def cmd_report(args):
+    paths, items, rows, review = report(args.course, args.lesson)
+    cells = [(item["test"], item["points"]) for item in items]
+    print(gradebook_table(rows, cells))
+    print()
+    print(f"{'test':<40} {'full marks':>10}  most failed checks")
+    for item in items:
+        rate = "by hand" if item["graded"] == "by hand" else f"{item['pass_rate']:.0%}"
+        print(f"{item['test']:<40} {rate:>10}  {item['most_failed']}")
+    print()
+    print(f"{len(review)} submission(s) for review" + (": " + ", ".join(row["student"] for row in review) if review else ""))
+    for name, path in paths.items():
+        print(f"{name:<14} {path}")
+    return 0
+
+
+def add_feedback(subparsers):
+    parser = subparsers.add_parser(
+        "feedback", help="feedback HTML per student, checked for leaks",
+        description="nbgrader feedback without hidden-test source; fails if any file leaks.")
+    parser.add_argument("lesson")
+    parser.add_argument("--course", required=True, help="the course directory")
+    parser.set_defaults(run=cmd_feedback)
+
+
+def add_report(subparsers):
+    parser = subparsers.add_parser(
+        "report", help="grades CSV, item analysis, score histogram, review list",
+        description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv.")
+    parser.add_argument("lesson")
+    parser.add_argument("--course", required=True, help="the course directory")
+    parser.set_defaults(run=cmd_report)

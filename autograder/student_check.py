@@ -1,0 +1,102 @@
+"""``backprop-course check LESSON`` for students: run the lesson's visible checks, print a table.
+
+The student's notebook (``lessons/<lesson>.ipynb``, or ``./<lesson>.ipynb`` when run inside an
+nbgrader assignment folder, or ``--notebook PATH``) is executed in a fresh kernel with its own
+folder as the working directory, so ``import backprop_lib`` finds the same library the notebook
+does. Every code cell runs; each test cell only up to ``### BEGIN HIDDEN TESTS`` (the released
+notebooks have nothing after it anyway). The notebook file is never written.
+
+The last line always says "hidden tests: not run": a green local check is not a grade.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import build as build_module
+from . import course as course_module
+
+PROBE = "import backprop_lib as _probe_lib\nprint(_probe_lib.__file__)\ndel _probe_lib"
+
+
+def find_notebook(lesson, notebook=None):
+    """The notebook to check: --notebook, else ./<lesson>.ipynb, else the repo's lessons/."""
+    if notebook:
+        path = Path(notebook)
+    elif Path(f"{lesson}.ipynb").exists():
+        path = Path(f"{lesson}.ipynb")
+    else:
+        path = build_module.ROOT / "lessons" / f"{lesson}.ipynb"
+    if not path.exists():
+        known = ", ".join(path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb")))
+        raise course_module.CourseError(f"no notebook {path}: name a lesson ({known}) or pass --notebook PATH")
+    return path.resolve()
+
+
+def visible_part(source):
+    """A test cell's code before its hidden tests."""
+    return source.split(f"### {build_module.HIDDEN}", 1)[0].rstrip() + "\n"
+
+
+def _reason(cell):
+    """One line: why a test cell failed, from its error output ('' when it passed)."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            # backprop_lib.checks errors render as one line ("check failed: ..."); others as ename: evalue.
+            lines = [line for line in output.get("traceback", []) if line.strip()]
+            if len(lines) == 1 and output.ename in ("CheckFailed", "NotImplementedYet"):
+                return lines[0]
+            return f"{output.ename}: {output.evalue}".strip().splitlines()[0]
+    return ""
+
+
+def run_checks(path, timeout=120):
+    """Execute the notebook's visible part; returns (library file, [(grade_id, points, reason)])."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    tests = []
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and grading.get("grade"):
+            cell.source = visible_part(cell.source)
+            tests.append(cell)
+    if not tests:
+        raise course_module.CourseError(f"{path} has no test cells: is it a lesson notebook?")
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=["--InteractiveShell.xmode=Minimal"])
+    client.execute()
+    probe = "".join(output.get("text", "") for output in nb.cells[-1].outputs).strip()
+    results = [(cell.metadata["nbgrader"]["grade_id"], cell.metadata["nbgrader"].get("points", 0),
+                _reason(cell)) for cell in tests]
+    return probe or "backprop_lib could not be imported", results
+
+
+def table(path, library, results):
+    passed = sum(not reason for _, _, reason in results)
+    lines = [f"visible checks of {path.name} against {library}", "",
+             f"{'test':<24} {'points':>6}  result"]
+    for grade_id, points, reason in results:
+        lines.append(f"{grade_id:<24} {points:>6g}  {'passed' if not reason else reason[:100]}")
+    lines += ["", f"public {passed}/{len(results)} passed - hidden tests: not run"]
+    return "\n".join(lines)
+
+
+def cmd_check(args):
+    path = find_notebook(args.lesson, args.notebook)
+    library, results = run_checks(path)
+    print(table(path, library, results))
+    sys.stdout.flush()
+    return 0 if all(not reason for _, _, reason in results) else 1
+
+
+def add_check(subparsers):
+    parser = subparsers.add_parser(
+        "check", help="students: run a lesson's visible checks against your library",
+        description="Run the lesson's visible checks (never the hidden tests) and print a table.")
+    parser.add_argument("lesson", help="e.g. 02_linear_layer")
+    parser.add_argument("--notebook", help="the notebook to check (default: ./LESSON.ipynb or lessons/LESSON.ipynb)")
+    parser.set_defaults(run=cmd_check)

@@ -1,0 +1,189 @@
+"""Small helpers for writing nbgrader source notebooks from Python authoring scripts.
+
+Each ``solutions/authoring/lesson_NN.py`` builds its notebook from these cell constructors and
+writes ``solutions/NN_name.ipynb``; values the hidden tests compare against are computed with the
+reference library at authoring time and embedded as literals (``literal``), so the grading kernel
+never imports the reference. Every cell gets a stable id, so rebuilding gives identical bytes.
+"""
+
+from pathlib import Path
+
+import nbformat
+
+SCHEMA = 3
+# solutions/, which holds the reference library and the source notebooks.
+SOLUTIONS = Path(__file__).resolve().parent.parent
+
+
+def _nbgrader(cell_id, *, grade=False, solution=False, locked=False, points=None, task=False):
+    meta = {"grade": grade, "grade_id": cell_id, "locked": locked, "schema_version": SCHEMA,
+            "solution": solution, "task": task}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def markdown(cell_id, source):
+    """A locked explanation cell."""
+    cell = nbformat.v4.new_markdown_cell(source.strip("\n"), id=cell_id)
+    cell.metadata["nbgrader"] = _nbgrader(cell_id, locked=True)
+    return cell
+
+
+def code(cell_id, source, tags=()):
+    """A locked code cell that students run but do not edit (imports, plots, demos)."""
+    cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
+    cell.metadata["nbgrader"] = _nbgrader(cell_id, locked=True)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def solution(cell_id, source):
+    """An editable code cell whose ### BEGIN/END SOLUTION region students fill in (ungraded itself)."""
+    cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
+    cell.metadata["nbgrader"] = _nbgrader(cell_id, solution=True)
+    return cell
+
+
+def tests(cell_id, source, points):
+    """A graded, locked test cell: visible checks, then ### BEGIN/END HIDDEN TESTS.
+
+    Tagged "raises-exception" so that JupyterLab's Run All goes on past a failing check.
+    """
+    cell = nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
+    cell.metadata["nbgrader"] = _nbgrader(cell_id, grade=True, locked=True, points=points)
+    cell.metadata["tags"] = ["raises-exception"]
+    return cell
+
+
+def written_answer(cell_id, source, points):
+    """A markdown answer graded by hand; ``source`` holds the model answer inside a solution region."""
+    cell = nbformat.v4.new_markdown_cell(source.strip("\n"), id=cell_id)
+    cell.metadata["nbgrader"] = _nbgrader(cell_id, grade=True, solution=True, points=points)
+    return cell
+
+
+def literal(value):
+    """Python source for a number or array, exact to the last bit (shortest round-trip repr)."""
+    import numpy as np
+
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return repr(array.item())
+    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+
+
+def write(path, cells):
+    """Write a notebook with the Python 3 kernel metadata nbgrader and JupyterLab expect."""
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                 "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(nb)
+    with open(path, "w") as handle:
+        nbformat.write(nb, handle)
+
+
+def main(name, cells):
+    """Write ``solutions/<name>.ipynb`` (next to this file's folder): ``nbauthor.main("NN_name", cells())``
+    ends an authoring script. The drift test runs the scripts in a copy of solutions/ and compares."""
+    write(SOLUTIONS / f"{name}.ipynb", cells)
+
+
+# ---- appended for lessons 4-6 --------------------------------------------------------------------
+
+def tagged(cell, *tags):
+    """``cell`` with extra cell tags, e.g. a demo cell tagged "raises-exception" so Run All goes on."""
+    cell.metadata["tags"] = list(dict.fromkeys([*cell.metadata.get("tags", []), *tags]))
+    return cell
+
+
+def points_table(cell_id, cells, rows, intro=""):
+    """A markdown table of points per task, summed from the graded cells so it cannot drift.
+
+    rows: [(label, grade_id prefix)]; a graded cell counts toward the first row whose prefix its
+    grade_id starts with. Raises ValueError when a graded cell matches no row.
+    """
+    totals = {label: 0 for label, _ in rows}
+    for cell in cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        label = next((label for label, prefix in rows if meta["grade_id"].startswith(prefix)), None)
+        if label is None:
+            raise ValueError(f"graded cell {meta['grade_id']!r} matches no row of the points table")
+        totals[label] += meta["points"]
+    lines = ["| part | points |", "|---|---:|"]
+    lines += [f"| {label} | {points:g} |" for label, points in totals.items()]
+    lines.append(f"| **total** | **{sum(totals.values()):g}** |")
+    return markdown(cell_id, (intro + "\n\n" if intro else "") + "\n".join(lines))
+
+
+def short_literal(value, digits=12):
+    """Python source for a number or float64 array rounded to ``digits`` significant digits.
+
+    For expected values shown in visible checks: short enough to read, exact enough for bars
+    down to about 1e-10.
+    """
+    import numpy as np
+
+    array = np.asarray(value, dtype=np.float64)
+    text = np.array2string(array, separator=", ", max_line_width=100, threshold=10**6,
+                           formatter={"float_kind": lambda v: f"{v:.{digits}g}"})
+    return text if array.ndim == 0 else f"np.array({text})"
+
+
+def run_snippet(source, namespace):
+    """exec ``source`` (a snippet also pasted into the notebook) in ``namespace`` and return it.
+
+    Authoring scripts run the very text a hidden test runs, so the seeded inputs they compute
+    expected values from are the inputs the test makes.
+    """
+    exec(compile(source, "<snippet>", "exec"), namespace)
+    return namespace
+
+
+def reference_library():
+    """Import the REFERENCE backprop_lib from solutions/ (not the installed student skeleton).
+
+    Authoring scripts compute the values hidden tests embed with it; raises RuntimeError when
+    another backprop_lib was imported first.
+    """
+    import importlib
+    import sys
+    from pathlib import Path
+
+    solutions = Path(__file__).resolve().parent.parent
+    if str(solutions) not in sys.path:
+        sys.path.insert(0, str(solutions))
+    library = importlib.import_module("backprop_lib")
+    if Path(library.__file__).resolve().parent != solutions / "backprop_lib":
+        raise RuntimeError(f"backprop_lib was imported from {library.__file__}, not solutions/: "
+                           "run the authoring script in a fresh interpreter")
+    return library
+
+
+def nested_literal(value, exact=True):
+    """Python source for nested lists, tuples and dicts of numbers, arrays and None.
+
+    exact=True uses ``literal`` (bit-exact, for hidden tests); False uses ``short_literal``.
+    """
+    if value is None:
+        return "None"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {nested_literal(item, exact)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(nested_literal(item, exact) for item in value) + "]"
+    return literal(value) if exact else short_literal(value)
+
+
+def fill(template, **values):
+    """``template`` with each ``<<name>>`` replaced by ``str(values[name])``: code templates are
+    full of braces, so str.format and f-strings do not fit them."""
+    for key, value in values.items():
+        template = template.replace(f"<<{key}>>", str(value))
+    if "<<" in template and ">>" in template.split("<<", 1)[1]:
+        missing = template.split("<<", 1)[1].split(">>", 1)[0]
+        raise KeyError(f"template placeholder <<{missing}>> has no value: pass {missing}=...")
+    return template

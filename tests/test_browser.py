@@ -1,0 +1,253 @@
+"""The lecture widgets in a real browser: JupyterLab + Debian's Chromium driven by playwright.
+
+One JupyterLab server (127.0.0.1, a free port, a temporary workspace) serves every test of this
+module. The workspace holds copies of lesson 1, lesson 6 and the lecture notebook, and a link to
+solutions/ (the lecture imports the reference from there; the lessons import the installed
+skeleton, as students do). A lesson that does not contain its widget cell yet gets it appended (the
+cells below are the ones the lessons are meant to carry); a lesson notebook that does not exist yet
+is stood in for by its widget cell alone. Screenshots go to artifacts/browser/.
+
+Outside CI the tests skip when /usr/bin/chromium is missing; with CI=true they fail instead.
+"""
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import IN_CI, ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+TOKEN = "backprop-course-browser-test"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The widget cells the lessons carry (lesson 1 after the Scalar tasks, lesson 6 for training).
+LESSON_CELLS = {
+    "01_computation_graph": "from backprop_lib.viz import GraphWalkthrough\n\n"
+                            "GraphWalkthrough.slide_network(x=x, target=t, weights=weights)",
+    "06_gradient_descent": "from backprop_lib.viz import TrainingAnimator\n\n"
+                           'TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=tanh&lr=0.3&speed=5")',
+}
+WIDGET_NAME = {"01_computation_graph": "GraphWalkthrough", "06_gradient_descent": "TrainingAnimator"}
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+# Fetches that fail because the machine is offline (fonts, CDNs): harmless, left out of the check.
+OFFLINE = re.compile(r"ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|"
+                     r"ERR_ADDRESS_UNREACHABLE|cdn\.|cdnjs|unpkg|jsdelivr|font-?awesome", re.I)
+
+
+def require_browser():
+    reason = None
+    if not CHROMIUM.exists():
+        reason = "no /usr/bin/chromium (install Debian's chromium: apt-get install -y chromium)"
+    elif importlib.util.find_spec("playwright") is None:
+        reason = "Python playwright is not installed (pip install -e '.[dev]')"
+    if reason and IN_CI:
+        pytest.fail(f"CI=true but {reason}: .ci/run installs chromium before the tests")
+    if reason:
+        pytest.skip(f"browser tests skipped: {reason}")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(base, path, method="GET"):
+    request = urllib.request.Request(f"{base}{path}{'&' if '?' in path else '?'}token={TOKEN}", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def workspace_notebook(name, target):
+    """Copy a lesson into the workspace with its widget cell (appended when missing)."""
+    source = ROOT / "lessons" / f"{name}.ipynb"
+    if source.exists():
+        nb = nbformat.read(source, as_version=4)
+    else:
+        # Without a kernelspec JupyterLab would ask which kernel to start.
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell("%load_ext autoreload\n%autoreload 2")],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    if not any(WIDGET_NAME[name] in cell.source for cell in nb.cells if cell.cell_type == "code"):
+        nb.cells.append(nbformat.v4.new_code_cell(LESSON_CELLS[name]))
+    nbformat.write(nb, target)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """(base URL, browser context) of one JupyterLab server and one Chromium for the whole module."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    tmp = tmp_path_factory.mktemp("lab")
+    work = tmp / "work"
+    (work / "lessons").mkdir(parents=True)
+    (work / "lecture").mkdir()
+    (work / "solutions").symlink_to(ROOT / "solutions")
+    for name in LESSON_CELLS:
+        workspace_notebook(name, work / "lessons" / f"{name}.ipynb")
+    shutil.copy(ROOT / "lecture" / "backprop_live.ipynb", work / "lecture")
+    env = dict(os.environ)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        env[var] = str(tmp / var.lower())
+    # The news and update pop-ups would cover the menu; a user setting in the temporary config stops them.
+    settings = tmp / "jupyter_config_dir" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp / "jupyterlab.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
+         f"--IdentityProvider.token={TOKEN}", "--ip", "127.0.0.1", "--port", str(port),
+         "--ServerApp.port_retries=0", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                api(base, "/api/status")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start; see {tmp / 'jupyterlab.log'}")
+                time.sleep(0.3)
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+                args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+            try:
+                yield base, context
+            finally:
+                context.close()
+    finally:
+        try:
+            api(base, "/api/shutdown", method="POST")
+            server.wait(timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def run_all(lab, path):
+    """Open ``path``, wait for its kernel, Run All, wait until every code cell has run.
+
+    Returns (page, console errors that are not offline fetches).
+    """
+    base, context = lab
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(f"{base}/lab/tree/{path}?reset&token={TOKEN}")
+    page.get_by_text(re.compile(r"ipykernel\) \| Idle")).first.wait_for(timeout=60_000)
+    deadline = time.monotonic() + 30
+    while not any(session["path"].endswith(path) and session["kernel"]["execution_state"] == "idle"
+                  and session["kernel"]["connections"] >= 1 for session in api(base, "/api/sessions")):
+        assert time.monotonic() < deadline, f"the kernel of {path} never became idle"
+        time.sleep(0.3)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
+    deadline = time.monotonic() + 60
+    while not all(re.fullmatch(r"\[\d+\]:", text.strip()) for text in prompts.all_text_contents()):
+        assert time.monotonic() < deadline, f"Run All did not finish in {path}: {prompts.all_text_contents()}"
+        time.sleep(0.3)
+    return page, errors
+
+
+def finish(page, name, errors):
+    """Screenshot, then check the console and close the page (and its kernel, to save memory)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    real = [text for text in errors if not OFFLINE.search(text)]
+    page.close()
+    assert real == [], f"console errors in {name}: {real}"
+
+
+def widget_output(page, css, index=0):
+    output = page.locator(f"{PANEL} .jp-OutputArea-output:has({css})").nth(index)
+    output.scroll_into_view_if_needed()
+    return output
+
+
+def message(output):
+    return output.locator(".bp-message").last.text_content()
+
+
+def boundary_hash(output):
+    href = output.locator("image.boundary").get_attribute("href")
+    return hashlib.sha256(href.encode()).hexdigest()
+
+
+def wait_until(condition, what, seconds=15):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_lecture_walkthrough_steps_and_training_plays(lab):
+    page, errors = run_all(lab, "lecture/backprop_live.ipynb")
+    slide = widget_output(page, "svg.bp-graph", index=1)
+    values = slide.locator("svg.bp-graph text.value")
+    assert "2" in values.all_text_contents() and "?" in values.all_text_contents()
+    slide.get_by_role("button", name="step forward").click()
+    wait_until(lambda: "a1 1  h1 1" in values.all_text_contents(), "step forward showed no value for h1")
+    grads = slide.locator("svg.bp-graph text.grad")
+    before = grads.all_text_contents()
+    for clicks in range(2):
+        slide.get_by_role("button", name="step backward").click()
+    wait_until(lambda: "∂ -1.5" in grads.all_text_contents(), "step backward showed no ∂L/∂y")
+    assert grads.all_text_contents() != before
+    assert message(slide) == "∂L/∂y = y − t = -1.5"
+
+    live = widget_output(page, "svg.bp-training", index=0)
+    first = boundary_hash(live)
+    live.locator(".widget-play button").first.click()
+    wait_until(lambda: boundary_hash(live) != first, "Play did not change the boundary image")
+    wait_until(lambda: message(live).startswith("step "), "no step count after Play")
+    live.locator(".widget-play button").nth(1).click()  # pause
+    finish(page, "lecture", errors)
+
+
+def test_lesson1_walkthrough_on_the_skeleton_names_the_task(lab):
+    page, errors = run_all(lab, "lessons/01_computation_graph.ipynb")
+    walk = widget_output(page, "svg.bp-graph", index=-1)
+    values = walk.locator("svg.bp-graph text.value")
+    assert "2" in values.all_text_contents()
+    walk.get_by_role("button", name="step forward").click()
+    wait_until(lambda: "a1 1  h1 1" in values.all_text_contents(), "step forward showed no value for h1")
+    walk.get_by_role("button", name="step backward").click()
+    wait_until(lambda: message(walk).startswith("finish Lesson 1, task"),
+               f"no 'finish the task' message: {message(walk)!r}")
+    finish(page, "lesson1", errors)
+
+
+def test_lesson6_animator_on_the_skeleton_names_the_task(lab):
+    page, errors = run_all(lab, "lessons/06_gradient_descent.ipynb")
+    anim = widget_output(page, "svg.bp-training", index=-1)
+    assert message(anim).startswith("finish Lesson")
+    anim.get_by_role("button", name="step").click()
+    time.sleep(0.5)
+    assert message(anim).startswith("finish Lesson") and anim.locator("image.boundary").count() == 0
+    finish(page, "lesson6", errors)

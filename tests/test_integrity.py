@@ -1,0 +1,270 @@
+"""The static cheat scan (autograder.integrity): every cheat pattern is flagged with its evidence,
+honest code (the reference library, alternative correct implementations) never is, files that do
+not parse are recorded rather than flagged, and the per-test-cell canary catches a cell that was
+silently skipped."""
+
+import json
+import os
+import pickle
+
+import nbformat
+import pytest
+
+from autograder import integrity
+from conftest import ROOT, SOLUTIONS
+
+CHEATS = [
+    # (what, source, kind)
+    ("np.allclose replaced", "import numpy as np\nnp.allclose = lambda *a, **k: True", "monkeypatch"),
+    ("np.testing replaced", "import numpy\nnumpy.testing.assert_allclose = print", "monkeypatch"),
+    ("alias of an alias", "import numpy as np\nn = np\nn.isclose = lambda *a: True", "monkeypatch"),
+    ("from-imported ndarray", "from numpy import ndarray\nndarray.__eq__ = lambda s, o: True",
+     "monkeypatch"),
+    ("setattr on numpy", "import numpy as np\nsetattr(np, 'all' + 'close', abs)", "monkeypatch"),
+    ("numpy __dict__", "import numpy as np\nvars(np)\nnp.__dict__['allclose'] = abs", "monkeypatch"),
+    ("sys.modules swap", "import sys\nsys.modules['numpy'] = object()", "monkeypatch"),
+    ("builtins", "import builtins\nbuiltins.isinstance = lambda *a: True", "monkeypatch"),
+    ("__builtins__", "__builtins__['abs'] = lambda x: 0", "monkeypatch"),
+    ("test helper", "from backprop_lib import checks\nchecks.rel_error = lambda *a: 0.0",
+     "monkeypatch"),
+    ("test helper, relative", "from .gradcheck import rel_error\nrel_error.__code__ = None",
+     "introspection"),
+    ("gradcheck module", "import backprop_lib.gradcheck as gc\ngc.check_layer = print", "monkeypatch"),
+    ("shadow a builtin in the notebook", "def isinstance(*args):\n    return True", "monkeypatch"),
+    ("input transformer",
+     "ip = get_ipython()\nip.input_transformers_cleanup.append(lambda lines: ['pass\\n'])",
+     "ipython hook"),
+    ("post transformer", "get_ipython().input_transformers_post.append(f)", "ipython hook"),
+    ("ast transformer", "get_ipython().ast_transformers.append(t)", "ipython hook"),
+    ("set_custom_exc", "get_ipython().set_custom_exc((Exception,), lambda *a: None)", "ipython hook"),
+    ("showtraceback override", "get_ipython().showtraceback = lambda *a, **k: None", "ipython hook"),
+    ("event callback", "get_ipython().events.register('post_run_cell', hook)", "ipython hook"),
+    ("custom extension", "%load_ext cheat_extension", "ipython hook"),
+    ("config magic", "%config InteractiveShell.ast_node_interactivity = 'none'", "ipython hook"),
+    ("always-equal class",
+     "class Yes:\n    def __eq__(self, other):\n        return True\n", "always-equal"),
+    ("always-equal lambda", "class Yes:\n    __eq__ = lambda self, other: True", "always-equal"),
+    ("never-unequal", "class Yes:\n    def __ne__(self, other):\n        return False", "always-equal"),
+    ("gradebook", "open('gradebook.db', 'rb').read()", "secret path"),
+    ("source folder", "open('../../source/02_linear_layer/02_linear_layer.ipynb').read()",
+     "secret path"),
+    ("walk up from __file__", "from pathlib import Path\nroot = Path(__file__).parents[2]",
+     "secret path"),
+    ("Path division", "from pathlib import Path\np = Path('.') / '..' / 'x.txt'", "secret path"),
+    ("f-string path", "course = '/srv/course'\nopen(f'{course}/source/x.ipynb')", "secret path"),
+    ("absolute path", "data = open('/etc/passwd').read()", "secret path"),
+    ("write elsewhere", "import shutil\nshutil.rmtree('../other_student')", "secret path"),
+    ("sys.path", "import sys\nsys.path.insert(0, '../../solutions')", "secret path"),
+    ("reference import", "import reference_lib.layers as ref", "grader import"),
+    ("nbgrader import", "from nbgrader.api import Gradebook", "grader import"),
+    ("sqlite", "import sqlite3", "grader import"),
+    ("load by path", "import importlib.util\n"
+     "spec = importlib.util.spec_from_file_location('m', 'm.py')", "grader import"),
+    ("%run", "%run ../source/tests.py", "grader import"),
+    ("socket", "import socket", "network"),
+    ("urllib", "from urllib.request import urlopen", "network"),
+    ("requests", "import requests\nrequests.post('http://x', data=b'')", "network"),
+    ("env var", "import os\nif os.environ.get('NBGRADER_EXECUTION'):\n    pass", "environment"),
+    ("getenv", "import os\nos.getenv('USER')", "environment"),
+    ("user", "import getpass\nuser = getpass.getuser()", "environment"),
+    ("cwd", "import os\nhere = os.getcwd()", "environment"),
+    ("argv", "import sys\nprint(sys.argv)", "environment"),
+    ("getframe", "import sys\ncaller = sys._getframe(1).f_locals", "introspection"),
+    ("inspect stack", "import inspect\nframes = inspect.stack()", "introspection"),
+    ("gc referrers", "import gc\ngc.get_referrers(x)", "introspection"),
+    ("settrace", "import sys\nsys.settrace(tracer)", "introspection"),
+    ("excepthook", "import sys\nsys.excepthook = lambda *a: None", "introspection"),
+    ("ctypes", "import ctypes\nctypes.string_at(0)", "native code"),
+    ("os._exit", "import os\nos._exit(0)", "exit"),
+    ("sys.exit at import", "import sys\nsys.exit(0)", "exit"),
+    ("raise SystemExit", "raise SystemExit", "exit"),
+    ("subprocess", "import subprocess\nsubprocess.run(['ls'])", "process"),
+    ("os.system", "import os\nos.system('cat ../*')", "process"),
+    ("fork", "import os\nos.fork()", "process"),
+    ("shell escape", "!cat ../../gradebook.db", "process"),
+    ("bash magic", "%%bash\nls ..\n", "process"),
+    ("exec", "exec(open('x.py').read())", "dynamic code"),
+    ("__import__", "m = __import__('o' + 's')", "dynamic code"),
+    ("hard-coded outputs",
+     "def forward(self, x):\n    return [[0.13, -0.52, 1.07], [0.33, 0.91, -1.21], [2.04, 0.11, -0.7]]",
+     "hard-coded"),
+]
+
+HONEST = [
+    ("einsum", "import numpy as np\ndef forward(self, x):\n"
+               "    self.cache = x\n    return np.einsum('ni,io->no', x, self.params['W']) + self.params['b']"),
+    ("np.dot", "import numpy as np\nout = np.dot(x, W) + b\nassert np.allclose(out, out)"),
+    ("relu by mask", "def relu(x):\n    return x * (x > 0)\n"),
+    ("relu derivative", "import numpy as np\ndef relu_derivative(out):\n    return (out > 0).astype(out.dtype)"),
+    ("softmax", "import numpy as np\ndef softmax(z):\n    z = z - z.max(axis=1, keepdims=True)\n"
+                "    e = np.exp(z)\n    return e / e.sum(axis=1, keepdims=True)"),
+    ("in-place numpy", "import numpy as np\nnp.multiply(g, mask, out=g)\nx[idx] = old + h\n"
+                       "self.grads['W'][...] = x.T @ grad_out"),
+    ("printing and plotting", "import matplotlib.pyplot as plt\nplt.plot([0.1, 0.2, 0.3])\n"
+                              "print(f'loss {loss:.3f} / {n}')"),
+    ("honest __eq__", "class P:\n    def __eq__(self, other):\n"
+                      "        return isinstance(other, P) and self.v == other.v"),
+    ("notebook magics", "%load_ext autoreload\n%autoreload 2\n%matplotlib inline"),
+    ("checks used as intended",
+     "from backprop_lib.checks import task\nwith task('Lesson 2, task 1') as check:\n"
+     "    check.close('forward', got, expected, 1e-9)"),
+    ("numpy random and errstate", "import numpy as np\nrng = np.random.default_rng(0)\n"
+                                  "with np.errstate(over='raise'):\n    y = np.tanh(rng.normal(size=3))"),
+    ("a few literal numbers", "x = np.array([[0.5, -1.0], [2.0, 0.25]])"),
+    ("division", "mean = total / n\nrate = a / b / 2"),
+    ("strings", "label = 'source'\nname = 'a/b'\nnote = 'see docs/threats.md'"),
+    ("regex-looking strings", r"pattern = r'\(N, C\)'"),
+    ("importlib reload", "import importlib\nimport backprop_lib.layers\nimportlib.reload(backprop_lib.layers)"),
+    ("local variable named checks", "checks = []\nchecks.append(1)\nchecks[0] = 2"),
+]
+
+
+@pytest.mark.parametrize("what,source,kind", CHEATS, ids=[c[0] for c in CHEATS])
+def test_each_cheat_is_flagged_with_its_evidence(what, source, kind):
+    flags = integrity.scan_source(source, "cell")
+    assert kind in [flag.kind for flag in flags], (what, flags)
+    flag = next(flag for flag in flags if flag.kind == kind)
+    lines = source.splitlines()
+    assert 1 <= flag.line
+    if not source.startswith(("%", "!")):  # magics are rewritten before parsing
+        assert flag.evidence == " ".join(lines[flag.line - 1].split())[:integrity.EVIDENCE_CHARS]
+
+
+@pytest.mark.parametrize("what,source", HONEST, ids=[h[0] for h in HONEST])
+def test_honest_code_is_never_flagged(what, source):
+    assert integrity.scan_source(source, "cell") == []
+
+
+def test_the_reference_and_the_skeleton_are_clean():
+    for folder in (SOLUTIONS / "backprop_lib", ROOT / "backprop_lib"):
+        report = integrity.inspect(folder)
+        assert report.flags == [] and report.unparsed == [], folder
+
+
+def test_released_lessons_are_clean():
+    """The student notebooks (instructor test cells included) raise no flag."""
+    for path in sorted((ROOT / "lessons").glob("*.ipynb")):
+        report = integrity.inspect(path.parent)
+        assert [f for f in report.flags if f.student_file.startswith(path.name)] == [], path
+
+
+def _notebook(cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    return nb
+
+
+def test_a_submission_folder_is_scanned_file_by_file(tmp_path):
+    sub = tmp_path / "02_linear_layer"
+    (sub / "backprop_lib").mkdir(parents=True)
+    (sub / "backprop_lib" / "layers.py").write_text(
+        "import numpy as np\n\ndef forward(x, W):\n    return x @ W\n\nnp.allclose = lambda *a: True\n")
+    (sub / "backprop_lib" / "broken.py").write_text("def f(:\n")
+    (sub / "backprop_lib" / "latin.py").write_bytes(b"x = '\xe9'\n")  # not UTF-8: Python refuses it
+    nb = _notebook([nbformat.v4.new_code_cell("import numpy as np"),
+                    nbformat.v4.new_code_cell("x = (\n"),
+                    nbformat.v4.new_code_cell("np.testing.assert_allclose = print")])
+    nbformat.write(nb, sub / "02_linear_layer.ipynb")
+    (sub / "corrupt.ipynb").write_text("{not json")
+    (sub / ".ipynb_checkpoints").mkdir()
+    (sub / ".ipynb_checkpoints" / "x.py").write_text("import socket\n")
+    os.symlink("../../gradebook.db", sub / "notes.txt")
+
+    report = integrity.inspect(sub)
+    assert sorted(str(f) for f in report.flags) == sorted([
+        "02_linear_layer.ipynb:cell 2:1: monkeypatch: np.testing.assert_allclose = print",
+        "backprop_lib/layers.py:6: monkeypatch: np.allclose = lambda *a: True",
+        "notes.txt:0: symlink: -> ../../gradebook.db",
+    ])
+    assert sorted(report.unparsed) == sorted([
+        "02_linear_layer.ipynb:cell 1:1: not valid Python ('(' was never closed)",
+        "backprop_lib/broken.py:1: not valid Python (invalid syntax)",
+        "backprop_lib/latin.py:1: not valid Python ((unicode error) 'utf-8' codec can't decode "
+        "byte 0xe9 in position 0: unexpected end of data)",
+        "corrupt.ipynb: not a readable notebook (JSONDecodeError)",
+    ])
+    assert integrity.scan(sub) == report.flags
+
+
+def test_a_flag_is_a_one_line_string_that_survives_json_and_pickle():
+    flag = integrity.Flag("a.py", 3, "exit", "os._exit(0)   # bye\n")
+    assert flag == "a.py:3: exit: os._exit(0) # bye"
+    assert json.loads(json.dumps([flag])) == [str(flag)]
+    copy = pickle.loads(pickle.dumps(flag))
+    assert (copy.student_file, copy.line, copy.kind, copy.evidence) == ("a.py", 3, "exit", "os._exit(0) # bye")
+    assert set(integrity.KINDS) >= {kind for _, _, kind in CHEATS}
+
+
+def test_edited_instructor_files_and_test_cells_are_flagged(tmp_path):
+    from nbgrader.utils import compute_checksum
+
+    sub = tmp_path / "lesson"
+    (sub / "backprop_lib").mkdir(parents=True)
+    (sub / "backprop_lib" / "checks.py").write_text("def close(*a):\n    return True\n")
+    (sub / "backprop_lib" / "gradcheck.py").write_text("ORIGINAL = 1\n")
+    test = nbformat.v4.new_code_cell("assert 1 + 1 == 2")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                 "grade_id": "t1", "points": 1, "schema_version": 3}
+    test.metadata["nbgrader"]["checksum"] = compute_checksum(test)
+    untouched = nbformat.from_dict(json.loads(json.dumps(test)))
+    untouched.id = "untouched"
+    untouched.metadata["nbgrader"]["grade_id"] = "t2"
+    untouched.metadata["nbgrader"]["checksum"] = compute_checksum(untouched)
+    test.source = "assert True"
+    nbformat.write(_notebook([test, untouched]), sub / "lesson.ipynb")
+    instructor = {"backprop_lib/checks.py": b"def close(*a):\n    ...\n",
+                  "backprop_lib/gradcheck.py": b"ORIGINAL = 1\n"}
+
+    flags = integrity.scan(sub, instructor_files=instructor)
+    assert sorted(str(f) for f in flags) == [
+        "backprop_lib/checks.py:0: edited file: differs from the instructor's copy",
+        "lesson.ipynb:cell 0:0: edited test cell: grade_id t1: source changed",
+    ]
+
+
+def _graded_notebook():
+    setup = nbformat.v4.new_code_cell("x = 2")
+    cheat = nbformat.v4.new_code_cell(
+        "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])")
+    tests = []
+    for grade_id, source in (("t_pass", "assert x == 2"), ("t_fail", "assert x == 3")):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                     "grade_id": grade_id, "points": 1, "schema_version": 3}
+        tests.append(cell)
+    return setup, cheat, tests
+
+
+def _run(nb, tmp_path):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=30, allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+
+def test_canaries_fail_test_cells_that_an_input_transformer_skipped(tmp_path):
+    setup, cheat, tests = _graded_notebook()
+    nb = _notebook([setup, cheat] + tests)
+    sources = [cell.source for cell in nb.cells]
+    token = integrity.add_canaries(nb)
+    assert all(token in cell.source for cell in tests)
+    _run(nb, tmp_path)
+    # Without canaries both test cells look passed: no error output at all.
+    assert not any(o.output_type == "error" for cell in tests for o in cell.outputs)
+
+    flags = integrity.verify_canaries(nb, token, "lesson.ipynb")
+    assert [cell.source for cell in nb.cells] == sources  # the canaries are gone again
+    assert [f.kind for f in flags] == ["missing canary", "missing canary"]
+    assert [f.student_file for f in flags] == ["lesson.ipynb:cell 2", "lesson.ipynb:cell 3"]
+    assert all(cell.outputs[-1].ename == "CanaryMissing" for cell in tests)
+
+
+def test_canaries_leave_an_honest_run_as_it_was(tmp_path):
+    setup, _, tests = _graded_notebook()
+    nb = _notebook([setup] + tests)
+    token = integrity.add_canaries(nb)
+    _run(nb, tmp_path)
+    assert integrity.verify_canaries(nb, token) == []
+    passed, failed = tests
+    assert passed.outputs == []  # the canary's own output line is removed
+    assert [o.ename for o in failed.outputs] == ["AssertionError"]

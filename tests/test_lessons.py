@@ -1,0 +1,277 @@
+"""The lessons as products: every source notebook in solutions/ and its student version in lessons/.
+
+Generic over ALL solutions/*.ipynb (a new lesson is picked up without editing this file):
+- the source notebook runs top to bottom against the reference library (times printed);
+- ``nbgrader validate`` passes on the source and fails on the student notebook;
+- the student notebook, run with the untouched skeleton, finishes and reports every unfinished
+  task as "not implemented yet: Lesson k, task j";
+- every hidden test fails on the untouched skeleton (with a real failure, not a NameError);
+- no student-facing file contains solution or hidden-test text; the build is byte-reproducible;
+  each authoring script regenerates its notebook byte for byte.
+Then, for lessons 1-3, planted bugs: each fails exactly its own task's graded cell, with a
+diagnosis naming what is wrong.
+
+Every notebook runs in a temporary folder beside the library it needs (the source run uses
+solutions/ itself, read only), so these tests can run in parallel.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from autograder import build as build_module
+from conftest import ROOT, SOLUTIONS
+
+SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
+NAMES = [path.stem for path in SOURCES]
+CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead of hanging it
+SANITY_CEILING = 60      # seconds per notebook; the target is 20 s, printed, not asserted
+TASK_CALL = re.compile(r'task\("(Lesson \d+, task \d+)"\)')
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+NOT_A_REAL_FAILURE = {"NameError", "SyntaxError", "ImportError", "ModuleNotFoundError",
+                      "IndentationError"}
+
+pytestmark = pytest.mark.slow
+
+
+def execute(nb, folder, allow_errors=False):
+    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken."""
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return time.perf_counter() - start
+
+
+def student_files():
+    """{relative path: text} of the untouched student files, as the build would write them now."""
+    return {path.relative_to(ROOT): text for path, (_, text, _) in build_module.targets(ROOT).items()}
+
+
+def folder_with(tmp_path, library, notebooks=()):
+    """A working folder holding backprop_lib/ (``library`` is "reference" or "skeleton") and the
+    given {name: notebook} as files; returns its path."""
+    folder = tmp_path / library
+    folder.mkdir()
+    if library == "reference":
+        shutil.copytree(SOLUTIONS / "backprop_lib", folder / "backprop_lib",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        for relative, text in student_files().items():
+            if relative.parts[0] == "backprop_lib":
+                (folder / relative).parent.mkdir(exist_ok=True)
+                (folder / relative).write_text(text)
+    for name, nb in dict(notebooks).items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def source(name):
+    return nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+
+
+def student(name):
+    """The student notebook exactly as the build writes it (not the possibly stale lessons/ file)."""
+    return nbformat.reads(student_files()[Path("lessons") / f"{name}.ipynb"], as_version=4)
+
+
+def graded_cells(nb):
+    return [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
+            and cell.cell_type == "code"]
+
+
+def hidden_part(text):
+    return text.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
+
+
+def hidden_only(nb, clear_solutions):
+    """``nb`` with every graded cell reduced to its hidden tests (cells without any are dropped),
+    and with solutions cleared as the release does when ``clear_solutions``."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    nb = nbformat.from_dict(nb)
+    if clear_solutions:
+        nb, _ = ClearSolutions().preprocess(nb, {})
+    graded = {cell.id for cell in graded_cells(nb)}
+    kept = []
+    for cell in nb.cells:
+        if cell.id in graded:
+            if HIDDEN_BEGIN not in cell.source:
+                continue
+            cell.source = hidden_part(cell.source)
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def errors_by_cell(nb):
+    """{cell id: (ename, evalue, text of all outputs)} for cells whose run raised."""
+    failed = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        if errors:
+            failed[cell.id] = (errors[0].ename, errors[0].evalue, outputs_text(cell))
+    return failed
+
+
+def outputs_text(cell):
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}\n" + "\n".join(out.traceback))
+    return "".join(parts)
+
+
+# ---- the source notebooks, with the reference --------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_source_notebook_runs_with_the_reference(name):
+    nb = source(name)
+    try:
+        seconds = execute(nb, SOLUTIONS)
+    except CellExecutionError as err:
+        pytest.fail(f"solutions/{name}.ipynb fails with the reference library: {str(err)[-2000:]}")
+    print(f"solutions/{name}.ipynb ran in {seconds:.1f} s (target 20 s)")
+    assert seconds < SANITY_CEILING, f"{name} took {seconds:.0f} s; the lessons must run in about 20 s"
+    for cell in graded_cells(nb):
+        assert "all checks of" in outputs_text(cell), f"{name}: graded cell {cell.id} ran no checks"
+
+
+@pytest.fixture(scope="module")
+def validations(tmp_path_factory):
+    """{(name, "source" | "student"): nbgrader's validation result} for every lesson."""
+    from nbgrader.validator import Validator
+
+    results = {}
+    for kind, library, load in (("source", "reference", source), ("student", "skeleton", student)):
+        folder = folder_with(tmp_path_factory.mktemp(kind), library, {name: load(name) for name in NAMES})
+        for name in NAMES:
+            results[name, kind] = Validator().validate(str(folder / f"{name}.ipynb"))
+    return results
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nbgrader_validate_passes_on_source_and_fails_on_student(name, validations):
+    assert validations[name, "source"] == {}, \
+        f"nbgrader validate fails on solutions/{name}.ipynb: {validations[name, 'source']}"
+    assert validations[name, "student"].get("failed"), \
+        f"nbgrader validate passes on the untouched student notebook {name}: hidden tests too weak?"
+
+
+# ---- the student notebooks, with the untouched skeleton -----------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_notebook_reports_every_unfinished_task(name, tmp_path):
+    nb = student(name)
+    folder = folder_with(tmp_path, "skeleton")
+    seconds = execute(nb, folder, allow_errors=True)   # a dead kernel or a stuck cell raises here
+    print(f"lessons/{name}.ipynb ran with the skeleton in {seconds:.1f} s")
+    text = "".join(outputs_text(cell) for cell in nb.cells if cell.cell_type == "code")
+    tasks = sorted({label for cell in graded_cells(source(name)) for label in TASK_CALL.findall(cell.source)})
+    assert tasks, f"{name}: no check cell calls task(\"Lesson k, task j\")"
+    missing = [label for label in tasks if f"not implemented yet: {label}" not in text]
+    assert not missing, f"{name}: no 'not implemented yet' line for {missing}"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error" and out.ename not in ("NotImplementedError",):
+                # Checks report one line; only an answer cell's nbgrader stub may show a traceback.
+                assert len(out.traceback) == 1, f"{name}, cell {cell.id}: a traceback:\n{outputs_text(cell)}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_hidden_test_fails_on_the_skeleton(name, tmp_path):
+    nb = hidden_only(source(name), clear_solutions=True)
+    hidden_ids = [cell.id for cell in graded_cells(nb)]
+    assert hidden_ids, f"{name} has no hidden tests"
+    execute(nb, folder_with(tmp_path, "skeleton"), allow_errors=True)
+    failed = errors_by_cell(nb)
+    passing = [cell_id for cell_id in hidden_ids if cell_id not in failed]
+    assert not passing, f"{name}: hidden tests pass on the untouched skeleton: {passing}"
+    broken = {cell_id: failed[cell_id][:2] for cell_id in hidden_ids if failed[cell_id][0] in NOT_A_REAL_FAILURE}
+    assert not broken, f"{name}: hidden tests that are not self-contained: {broken}"
+
+
+# ---- what students receive ----------------------------------------------------------------------
+
+def test_no_student_file_contains_solution_or_hidden_test_text():
+    for path, (origin, text, secret) in build_module.targets(ROOT).items():
+        assert not build_module.leaks(text, secret), f"{path.relative_to(ROOT)} would leak {origin.name}"
+        if path.exists():  # the files in the working tree, too
+            found = build_module.leaks(path.read_text(), secret)
+            assert not found, f"{path.relative_to(ROOT)} contains solution text: {found[0]!r}"
+
+
+def test_rebuilding_twice_gives_byte_identical_files(tmp_path):
+    shutil.copytree(SOLUTIONS, tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    build_module.build(tmp_path)
+    first = {path: path.read_bytes() for path in sorted(tmp_path.glob("lessons/*.ipynb"))
+             + sorted(tmp_path.glob("backprop_lib/*.py"))}
+    assert build_module.build(tmp_path) == [], "a second build found stale files"
+    second = {path: path.read_bytes() for path in first}
+    assert first == second
+    assert {path.name for path in tmp_path.glob("lessons/*.ipynb")} == {f"{name}.ipynb" for name in NAMES}
+
+
+def test_authoring_scripts_regenerate_their_notebooks_byte_for_byte(tmp_path):
+    """Each script writes next to its own folder, so running them in a copy of solutions/ (without
+    the notebooks) regenerates every notebook there without touching the real ones."""
+    copy = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, copy, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    for script in sorted((copy / "authoring").glob("lesson_*.py")):
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, f"{script.name} failed: {done.stderr[-2000:]}"
+    written = sorted(path.name for path in copy.glob("*.ipynb"))
+    assert written == sorted(path.name for path in SOURCES), \
+        "every solutions/*.ipynb must come from an authoring script, and every script must write one"
+    for name in written:
+        assert (copy / name).read_bytes() == (SOLUTIONS / name).read_bytes(), \
+            f"solutions/{name} differs from what its authoring script writes: rerun the script"
+
+
+# ---- planted bugs in lessons 1-3: partial credit and diagnosis ----------------------------------
+
+MUTANTS = [  # (lesson, library file, solution line, buggy line, the graded cell that must fail, diagnosis)
+    ("01_computation_graph", "graph.py", "parent.grad += local * node.grad",
+     "parent.grad = local * node.grad", "task4-check", "which flowed into it"),
+    ("01_computation_graph", "graph.py", "return (other.value, self.value)",
+     "return (self.value, other.value)", "task3-check", "local derivatives of a * b"),
+    ("02_linear_layer", "layers.py", 'self.grads["b"] = grad_out.sum(axis=0)',
+     'self.grads["b"] = grad_out.mean(axis=0)', "task2-check",
+     "dL/db is wrong (rel error"),
+    ("02_linear_layer", "layers.py", 'return grad_out @ self.params["W"].T',
+     "return np.zeros_like(self.cache)", "task3-check", "dL/dx is wrong"),
+    ("03_activations", "layers.py", "return 0.5 * np.tanh(0.5 * x) + 0.5",
+     "return 1 / (1 + np.exp(-x))", "task2-check", "overflows"),
+    ("03_activations", "layers.py", "return (out > 0).astype(out.dtype)",
+     "return (out >= 0).astype(out.dtype)", "task1-check", "relu_derivative(out) is wrong"),
+]
+
+
+@pytest.mark.parametrize("lesson, module, line, bug, cell_id, diagnosis", MUTANTS,
+                         ids=[f"{m[0][:2]}-{m[4]}-{m[3][:24]}" for m in MUTANTS])
+def test_a_planted_bug_fails_only_its_task_with_a_diagnosis(lesson, module, line, bug, cell_id,
+                                                             diagnosis, tmp_path):
+    if lesson not in NAMES:
+        pytest.skip(f"{lesson} not authored")
+    folder = folder_with(tmp_path, "reference")
+    path = folder / "backprop_lib" / module
+    text = path.read_text()
+    assert text.count(line) == 1, f"the reference {module} no longer has the line {line!r}"
+    path.write_text(text.replace(line, bug))
+    nb = hidden_only(source(lesson), clear_solutions=False)
+    execute(nb, folder, allow_errors=True)
+    failed = errors_by_cell(nb)
+    assert set(failed) == {cell_id}, f"the bug {bug!r} should fail only {cell_id}; failed: {sorted(failed)}"
+    assert diagnosis in failed[cell_id][2], f"no diagnosis {diagnosis!r} in:\n{failed[cell_id][2]}"

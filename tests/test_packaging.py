@@ -1,0 +1,112 @@
+"""Packaging: pyproject.toml and environment.yml agree, the console script and make targets exist."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+from conftest import ROOT
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+RUNTIME = {"numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbgrader"}
+
+
+@pytest.fixture(scope="module")
+def project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def conda_requirements():
+    """{name: SpecifierSet} of environment.yml's conda dependencies (pip sub-lists aside)."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    found = {}
+    for entry in env["dependencies"]:
+        if isinstance(entry, str):
+            # conda writes "name>=1,<2" or "name 1.*"; these files use the pip-compatible form.
+            match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", entry.strip())
+            found[match[1].lower()] = SpecifierSet(match[2].replace(" ", ""))
+    return found
+
+
+def test_runtime_dependencies_are_the_course_packages(project):
+    names = {Requirement(dep).name.lower() for dep in project["dependencies"]}
+    assert names == RUNTIME
+
+
+def test_environment_yml_lists_the_same_runtime_packages_with_the_same_bounds(project):
+    conda = conda_requirements()
+    pip = {Requirement(dep).name.lower(): Requirement(dep).specifier for dep in project["dependencies"]}
+    assert set(conda) - {"python", "pip"} == set(pip)
+    for name, specifier in pip.items():
+        assert conda[name] == specifier, f"{name}: environment.yml {conda[name]} vs pyproject.toml {specifier}"
+    assert conda["python"] == SpecifierSet(project["requires-python"])
+
+
+def test_python_versions(project):
+    supported = SpecifierSet(project["requires-python"])
+    assert all(f"3.{minor}" in supported for minor in (10, 11, 12, 13))
+    assert "3.9" not in supported and "3.14" not in supported
+
+
+def test_dev_extra_holds_the_test_tools(project):
+    dev = {Requirement(dep).name.lower() for dep in project["optional-dependencies"]["dev"]}
+    assert {"pytest", "hypothesis", "autograd", "threadpoolctl", "scikit-learn"} <= dev
+    everything = project["dependencies"] + [dep for deps in project["optional-dependencies"].values()
+                                            for dep in deps]
+    assert "torch" not in {Requirement(dep).name.lower() for dep in everything}, \
+        "torch is only an optional comparison in bench/, not a dependency"
+
+
+def test_console_script_is_declared_and_installed(project):
+    assert project["scripts"]["backprop-course"] == "autograder.cli:main"
+    from autograder.cli import main
+
+    assert callable(main)
+    script = Path(sys.executable).parent / "backprop-course"
+    assert script.exists(), "backprop-course is not installed: run `pip install -e .`"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "build" in result.stdout
+
+
+def test_packages_are_the_library_and_the_autograder():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert set(config["tool"]["setuptools"]["packages"]) >= {"backprop_lib", "autograder"}
+
+
+def make_dry_run(target):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(["make", "--dry-run", "--always-make", target], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_lab_creates_the_venv_installs_and_opens_the_lessons():
+    commands = make_dry_run("lab")
+    assert "-m venv .venv" in commands
+    assert "pip install" in commands and "-e" in commands
+    assert re.search(r"jupyter lab lessons/?$", commands, re.MULTILINE)
+
+
+def test_make_test_sets_up_the_same_way_and_runs_pytest():
+    commands = make_dry_run("test")
+    assert "-m venv .venv" in commands and "pip install" in commands
+    assert re.search(r"-m pytest", commands)
+
+
+def test_ci_runs_make_test():
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert lines[0].startswith("#!")
+    assert "make test" in [line for line in lines if not line.startswith("#")]

@@ -1,0 +1,244 @@
+"""The lecture widgets without a browser: what each control changes, presets, stubs, headless runs."""
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from conftest import ROOT, reference_module
+
+viz = reference_module("viz")
+graph = reference_module("graph")
+mlp = reference_module("mlp")
+losses = reference_module("losses")
+optim = reference_module("optim")
+
+# Lesson 1's network (x = 2, t = 1) by hand: the chain rule along each path.
+SLIDE_VALUES = {"h1": "a1 1  h1 1", "h2": "a2 3  h2 3", "h3": "a3 0.25  h3 0.25", "h4": "a4 2  h4 2",
+                "y": "-0.5", "L": "1.12"}
+SLIDE_GRADS = {"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25, "w7": -0.375, "w8": -3.0}
+
+
+def node_texts(svg, css_class):
+    """{node key: text of its <text class=css_class>} from a walkthrough's SVG."""
+    found = re.findall(r'<g class="node" data-key="([^"]+)">.*?<text class="' + css_class + r'"[^>]*>([^<]*)</text>',
+                       svg)
+    return dict(found)
+
+
+def edge_colour(svg, name):
+    return re.search(r'<line class="edge" data-name="' + name + r'"[^>]* stroke="([^"]+)"', svg).group(1)
+
+
+def test_slide_network_forward_reveals_values_node_by_node():
+    walk = viz.GraphWalkthrough.slide_network()
+    assert node_texts(walk.svg, "value")["x"] == "2"
+    assert node_texts(walk.svg, "value")["h1"] == "?"
+    walk.step_forward()
+    assert node_texts(walk.svg, "value")["h1"] == SLIDE_VALUES["h1"]
+    assert node_texts(walk.svg, "value")["h2"] == "?"
+    assert walk.active == "h1" and "a1 = w1·x = 0.5·2 = 1" in walk.message
+    for _ in range(5):
+        walk.step_forward()
+    assert node_texts(walk.svg, "value") == {"x": "2", **SLIDE_VALUES}
+    walk.step_forward()
+    assert walk.message.startswith("forward pass done")
+
+
+def test_slide_network_backward_shows_each_gradient_with_its_product():
+    walk = viz.GraphWalkthrough.slide_network()
+    walk.step_backward()  # completes the forward pass first
+    assert node_texts(walk.svg, "value")["L"] == "1.12"
+    assert walk.active == "L" and node_texts(walk.svg, "grad")["y"] == ""
+    walk.step_backward()
+    assert walk.message == "∂L/∂y = y − t = -1.5" and node_texts(walk.svg, "grad")["y"] == "∂ -1.5"
+    walk.step_backward()
+    assert walk.message == "∂L/∂w7 = ∂L/∂y·h3 = -1.5×0.25 = -0.375"
+    while not walk.message.startswith("backward pass done"):
+        walk.step_backward()
+    labels = dict(re.findall(r'>(w\d) [^ <]+ ∂ ([^<]+)</text>', walk.svg))
+    assert {name: float(value) for name, value in labels.items()} == SLIDE_GRADS
+    assert "∂L/∂h1 = ∂L/∂a3·w3 + ∂L/∂a4·w5 = -3×1 + 0.75×-1 = -3.75" in "".join(
+        text for _, text in walk._trace.backward)
+
+
+def test_update_moves_weights_against_the_gradient_and_recolours_edges():
+    walk = viz.GraphWalkthrough.slide_network(lr=0.1)
+    assert edge_colour(walk.svg, "w4") == viz._NEGATIVE
+    walk.update()  # runs the rest of the backward pass first
+    weights = np.concatenate([W.ravel() for W in walk._source.weights])
+    expected = {name: viz.SLIDE_WEIGHTS[name] - 0.1 * grad for name, grad in SLIDE_GRADS.items()}
+    by_name = {f"w{k}": weights[i] for k, i in zip(range(1, 9), [0, 1, 2, 4, 3, 5, 6, 7])}
+    assert by_name == pytest.approx(expected, abs=1e-12)
+    assert edge_colour(walk.svg, "w4") == viz._POSITIVE  # -0.25 + 0.9: the sign flipped
+    assert walk.message.startswith("update 1:") and walk.done_backward == 0
+    walk.reset()
+    assert walk._source.weights[1][1, 0] == -0.25 and node_texts(walk.svg, "value")["h1"] == "?"
+
+
+def test_scalar_graph_update_recomputes_every_node():
+    x, w, b = graph.Scalar(2.0, label="x"), graph.Scalar(-0.5, label="w"), graph.Scalar(0.3, label="b")
+    loss = ((w * x + b).tanh() - 1.0) ** 2
+    walk = viz.GraphWalkthrough(loss, params=[w, b], lr=0.5)
+    loss.backward()
+    dw, db = w.grad, b.grad
+    walk.update()
+    assert (w.value, b.value, x.value) == (-0.5 - 0.5 * dw, 0.3 - 0.5 * db, 2.0)
+    fresh = ((graph.Scalar(w.value) * 2.0 + b.value).tanh() - 1.0) ** 2
+    assert loss.value == pytest.approx(fresh.value, rel=1e-15)
+    # The replayed local derivatives belong to the new values: backward agrees with a fresh graph.
+    fresh_w = graph.Scalar(w.value)
+    fresh = ((fresh_w * 2.0 + b.value).tanh() - 1.0) ** 2
+    fresh.backward()
+    loss.backward()
+    assert w.grad == pytest.approx(fresh_w.grad, rel=1e-15)
+
+
+def test_scalar_graph_names_each_node_and_skips_constants_backward():
+    x, w = graph.Scalar(3.0, label="x"), graph.Scalar(0.5, label="w")
+    walk = viz.GraphWalkthrough(w * x - 2.0)
+    assert walk._source.params == [x, w]  # labelled leaves; the written-in 2.0 is a constant
+    keys = [key for key, _ in walk._trace.backward]
+    assert len(keys) == 4  # v2, v1, x, w: not the constant 2
+    walk.next()
+    assert walk.message == "v1 = w=0.5 * x=3 = 1.5"
+
+
+def test_play_ticks_step_and_reset_does_not():
+    walk = viz.GraphWalkthrough.slide_network()
+    walk.play.value = 1
+    walk.play.value = 2
+    assert walk.done_forward == 2
+    walk.reset()
+    assert walk.play.value == 2  # reset stops play; the next ticks go on from here
+    walk.play.value = 0
+    assert walk.done_forward == 0
+    walk.speed.value = 4.0
+    assert walk.play.interval == 250
+
+
+def test_play_cycles_forward_backward_update():
+    walk = viz.GraphWalkthrough.slide_network()
+    steps = len(walk._trace.forward) + len(walk._trace.backward)
+    for _ in range(steps + 1):
+        walk.next()
+    assert walk.updates == 1 and walk._trace.loss < 1.125
+
+
+@pytest.mark.parametrize("output, target", [("identity", [0.7]), ("sigmoid", 1), ("softmax", 2)])
+def test_from_mlp_update_equals_the_library_sgd_step(output, target):
+    out_features = 3 if output == "softmax" else 1
+    model = mlp.MLP(2, (3, 2), out_features, "tanh", output, rng=1)
+    twin = mlp.MLP(2, (3, 2), out_features, "tanh", output, rng=1)
+    x = np.array([0.4, -1.2])
+    walk = viz.GraphWalkthrough.from_mlp(model, x, target, lr=0.3)
+    loss = losses.LOSS_FOR_OUTPUT[output]()
+    y = np.asarray(target).reshape(1, -1) if output == "identity" else np.asarray(target).reshape(1)
+    assert walk._trace.loss == pytest.approx(loss.forward(twin.forward(x[None]), y), rel=1e-12)
+    twin.backward(loss.backward())
+    optim.SGD(twin, 0.3).step()
+    walk.update()
+    for (name, layer, key), (_, twin_layer, _) in zip(model.named_parameters(), twin.named_parameters()):
+        np.testing.assert_allclose(layer.params[key], twin_layer.params[key], rtol=1e-12, err_msg=name)
+
+
+def test_from_mlp_summarises_large_models_per_layer():
+    model = mlp.MLP(4, (16, 16), 1, "relu", "sigmoid", rng=0)
+    before = model.layers[0].params["W"].copy()
+    walk = viz.GraphWalkthrough.from_mlp(model, np.ones(4), 1, lr=0.1)
+    assert [node.key for node in walk._trace.nodes] == ["x", "h1", "h2", "scores", "L"]
+    for _ in range(len(walk._trace.backward)):
+        walk.step_backward()
+    assert "‖∂W‖" in walk.svg and walk.active == ("W", 1)
+    walk.update()
+    assert not np.array_equal(before, model.layers[0].params["W"])
+    walk.reset()
+    np.testing.assert_array_equal(before, model.layers[0].params["W"])
+
+
+def test_bad_inputs_get_one_line_errors():
+    model = mlp.MLP(2, (3,), 1, rng=0)
+    with pytest.raises(ValueError, match=r"one sample.*pass X\[0\]"):
+        viz.GraphWalkthrough.from_mlp(model, np.ones((5, 2)), np.ones(5))
+    with pytest.raises(ValueError, match="unknown weight name 'w9'"):
+        viz.GraphWalkthrough.slide_network(weights={"w9": 1.0})
+    with pytest.raises(TypeError, match="output Scalar"):
+        viz.GraphWalkthrough(3.0)
+    with pytest.raises(ValueError, match="unknown preset key 'colour'"):
+        viz.TrainingAnimator(preset="colour=red")
+    with pytest.raises(ValueError, match="'lr=fast' is not a valid lr"):
+        viz.TrainingAnimator(preset="lr=fast")
+    with pytest.raises(ValueError, match="cannot hide 'everything'"):
+        viz.TrainingAnimator(preset="hide=everything")
+
+
+def boundary(animator):
+    return re.search(r'<image class="boundary"[^>]* href="([^"]+)"', animator.svg).group(1)
+
+
+def test_training_step_changes_the_boundary_and_the_loss_curve():
+    anim = viz.TrainingAnimator(preset="dataset=xor&hidden=8&lr=0.3")
+    before = boundary(anim)
+    assert anim.message == "press play or step to train" and 'class="loss"' not in anim.svg
+    anim.step(5)
+    assert boundary(anim) != before and anim.step_count == 5 and 'class="loss"' in anim.svg
+    anim.controls["play"].value = 1  # a Play tick makes `speed` updates
+    assert anim.step_count == 6
+    anim.controls["lr"].value = 0.03  # goes on at the new rate
+    assert anim.optimizer.lr == 0.03 and anim.step_count == 6
+    anim.controls["activation"].value = "relu"  # a new network
+    assert anim.step_count == 0 and anim.model.activation == "relu"
+
+
+def test_regression_fit_and_divergence_stops_training():
+    anim = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=3&steps=200")
+    assert anim.diverged is not None and anim.step_count == anim.diverged < 200
+    assert anim.message.startswith(f"diverged at step {anim.diverged}") and "try lr=0.3" in anim.message
+    anim.step(10)
+    assert anim.step_count == anim.diverged
+    fit = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=0.3&steps=50")
+    assert 'class="fit"' in fit.svg and fit.diverged is None
+
+
+def test_preset_round_trips_the_whole_state_and_hides_controls():
+    preset = "dataset=circles&n=120&hidden=8,4&activation=relu&lr=0.3&batch=10&seed=3&hide=seed,dataset"
+    first = viz.TrainingAnimator(preset="#" + preset)
+    first.step(7)
+    assert first.preset == preset.replace("&hide", "&steps=7&hide")
+    again = viz.TrainingAnimator(preset=first.preset)
+    assert again.preset == first.preset
+    for (_, layer, key), (_, twin, _) in zip(first.model.named_parameters(), again.model.named_parameters()):
+        np.testing.assert_array_equal(layer.params[key], twin.params[key])
+    assert again.controls["seed"].layout.display == "none" and again.controls["lr"].layout.display is None
+    assert viz.TrainingAnimator(lr=0.03).preset == "lr=0.03"  # keywords override; defaults left out
+
+
+def test_skeleton_widgets_name_the_task_to_finish():
+    skeleton_viz = pytest.importorskip("backprop_lib.viz")
+    if "raise NotImplementedError" not in (ROOT / "backprop_lib" / "graph.py").read_text():
+        pytest.skip("backprop_lib is not the generated skeleton here")
+    walk = skeleton_viz.GraphWalkthrough.slide_network()
+    walk.step_forward()
+    assert walk.message.startswith("a1 = w1·x")  # the forward pass is given code
+    walk.step_backward()
+    assert walk.message == "finish Lesson 1, task 4 (the backward pass) to step backward"
+    assert 'bp-todo' in walk.status.value
+    anim = skeleton_viz.TrainingAnimator()
+    assert anim.message.startswith("finish Lesson 5, task 1")
+    anim.controls["play"].value = 1
+    assert anim.step_count == 0 and anim.message.startswith("finish Lesson 5, task 1")
+
+
+def test_widgets_render_statically_when_executed_headless(tmp_path):
+    """nbclient (as nbgrader does) runs the lecture notebook: each widget output carries its picture."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "lecture" / "backprop_live.ipynb", as_version=4)
+    NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(ROOT / "lecture")}}).execute()
+    shown = [output.data for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
+             if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    assert len(shown) == 7
+    assert all("<svg" in data["text/html"] for data in shown)
+    assert sum('class="boundary"' in data["text/html"] for data in shown) == 2
+    assert "step forward to compute" in shown[1]["text/html"]
