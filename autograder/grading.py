@@ -41,6 +41,7 @@ RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, fla
 MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (and are flagged)
 DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
 NOT_RUN = "NotRun"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
 class GraderError(Exception):
@@ -173,7 +174,38 @@ def _execute(nb, workdir, job):
                 os.environ[key] = value
     if outcome != "graded":
         _fail_unrun_grade_cells(nb, executed, reason)
+    _minimal_tracebacks(nb)
+    _scrub_hidden_lines(nb)
     return nb, outcome, reason
+
+
+def _scrub_hidden_lines(nb):
+    """Replace any output line that quotes a hidden-test line (a warning prints the line it came
+    from) with a placeholder, so feedback never shows hidden-test source."""
+    hidden = set()
+    for cell in nb.cells:
+        if HIDDEN_BEGIN in cell.source:
+            region = cell.source.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
+            hidden |= {line.strip() for line in region.splitlines() if len(line.strip()) >= 12}
+    if not hidden:
+        return
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = "".join("    [a line of a hidden test]\n" if line.strip() in hidden else line
+                                      for line in output.text.splitlines(keepends=True))
+
+
+def _minimal_tracebacks(nb):
+    """Cut every error output to one line. IPython's xmode=Minimal does not apply to a SyntaxError:
+    its traceback quotes the cell line that imported the broken file, which can be a hidden test
+    (seen with lesson 5), and grader paths. The one-line renderings of backprop_lib.checks stay."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            lines = "".join(output.get("traceback", [])).strip("\n").splitlines()
+            if output.output_type == "error" and len(lines) != 1:
+                evalue = str(output.get("evalue", "")).splitlines()[0] if output.get("evalue") else ""
+                output.traceback = [f"{output.ename}: {evalue}".rstrip(": ")]
 
 
 def _fail_unrun_grade_cells(nb, executed, reason):

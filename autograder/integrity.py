@@ -30,32 +30,41 @@ flagged. Kinds (``KINDS`` describes each):
     process          subprocess, os.system / popen / fork / exec*, multiprocessing, pty, shell
                      escapes (``!cmd``) and script cell magics (``%%bash``)
     dynamic code     exec, eval, compile, __import__
-    hard-coded       a literal table of many non-integer numbers in student code
+    hard-coded       a literal table of non-integer numbers inside a library function
     edited file      a file the grader replaces with its own copy differs from it
     edited test cell a locked notebook cell whose source no longer matches its checksum
     symlink          a symbolic link in the submission (never followed or copied)
+    shadowing        a top-level numpy.py, IPython/, sitecustomize.py... that an import would pick
+    missing canary   (at run time) a test cell ran without error but never reached its end
 
-Canaries (``add_canaries`` / ``verify_canaries``): an input transformer registered by student
-code can turn every later cell into ``pass``; the test cells then "pass" with no error and no
-output. Before execution, ``add_canaries(nb)`` appends ``print("CANARY:<token>:<grade_id>")`` to
-every graded test cell (the token is random per run, so it is not in any released file);
-after execution ``verify_canaries(nb, token)`` removes those lines again (so checksums, feedback
-and the stored notebook are as before) and, for every test cell that shows no error yet never
-printed its canary, adds an error output (nbgrader then scores it 0) and returns a Flag. Wiring in
-the grading unit: ``token = add_canaries(nb)`` right before execution, ``flags +=
-verify_canaries(nb, token)`` right after, before the outputs are scored. The canary proves that the
-end of each test cell ran; it cannot stop a transformer written to keep exactly the canary line
-(the static scan flags every transformer registration for that case).
+Canaries and the run-time guard (``add_canaries`` / ``verify_canaries``): an input transformer
+registered by student code can turn every later cell into ``pass``, a custom exception handler can
+swallow a failing test's error, and a patched ``np.allclose`` or ``checks.rel_error`` makes a
+wrong answer pass; each time the test cell shows no error. Before execution, ``add_canaries(nb)``
+inserts a first cell (it runs before any student code) that snapshots numpy, numpy.testing,
+numpy.linalg, builtins and math, and appends to every graded test cell a line printing
+``CANARY:<token>:<grade_id>`` plus the names the guard finds replaced (the token is random per
+run, so it is in no released file). After execution ``verify_canaries(nb, token)`` removes that
+cell and those lines again (so checksums, feedback and the stored notebook are as before) and
+gives every test cell that ran without an error but did not print a clean canary an error output
+(nbgrader then scores it 0), returning a Flag for each. Wiring in the grading unit:
+``token = add_canaries(nb)`` right before execution; ``flags += verify_canaries(nb, token,
+notebook_name)`` right after it (after marking the cells that never ran), before scoring. Limits:
+a transformer written to keep exactly the canary line, or code that patches and restores around
+each test, is not caught at run time; the static scan flags every transformer registration and
+every patch for review.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +85,7 @@ KINDS = {
     "edited file": "edited a file the grader replaces with its own copy",
     "edited test cell": "edited a locked cell of the notebook (the grader restores it)",
     "symlink": "contains a symbolic link (the grader does not follow it)",
+    "shadowing": "a top-level file or folder named like an installed module (numpy.py, ...)",
     "missing canary": "a test cell reported no error but never reached its end",
 }
 
@@ -137,7 +147,7 @@ WRITE_METHODS = {"write_text", "write_bytes", "unlink", "rmdir", "rename", "repl
                  "mkdir", "chmod", "symlink_to", "hardlink_to"}
 COMPARISONS = {"__eq__": True, "__ne__": False, "__lt__": None, "__le__": None, "__gt__": None,
                "__ge__": None}
-HARD_CODED_FLOATS = 8  # more non-integer literals than this in one list/tuple display
+HARD_CODED_FLOATS = 4  # this many non-integer literals in one list/tuple display of library code
 EVIDENCE_CHARS = 120
 
 
@@ -194,6 +204,9 @@ def inspect(folder, instructor_files=None):
         if path.is_symlink():
             report.flags.append(Flag(relative, 0, "symlink", f"-> {os.readlink(path)}"))
             continue
+        if path.parent == folder and _shadows(path):
+            report.flags.append(Flag(relative, 0, "shadowing",
+                                     f"named like the installed module {_module_name(path)!r}"))
         if not path.is_file():
             continue
         if relative in instructor_files:
@@ -206,6 +219,25 @@ def inspect(folder, instructor_files=None):
         elif path.suffix == ".ipynb":
             _scan_notebook(path, relative, report)
     return report
+
+
+def _module_name(path):
+    return path.name.split(".")[0]
+
+
+def _shadows(path):
+    """A top-level ``x.py`` / ``x/`` / ``x.cpython-311-*.so`` that ``import x`` would find first."""
+    importable = path.suffix in (".py", ".pyc", ".so", ".pyd") or (path.is_dir() and not path.suffix)
+    return importable and _module_name(path) in _installed_modules()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_modules():
+    from importlib.metadata import packages_distributions
+
+    names = set(sys.stdlib_module_names) | set(packages_distributions())
+    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__"}
+    return names - {"backprop_lib"}
 
 
 def scan_source(source, name="<cell>", notebook=True):
@@ -296,6 +328,7 @@ class _Visitor(ast.NodeVisitor):
     def __init__(self, name, lines, notebook, instructor, aliases):
         self.name, self.lines, self.notebook, self.instructor = name, lines, notebook, instructor
         self.aliases = aliases  # imported name -> dotted module / object path ("np" -> "numpy")
+        self.depth = 0  # functions we are inside
         self.flags = []
 
     # -- helpers --------------------------------------------------------------------------------
@@ -448,7 +481,9 @@ class _Visitor(ast.NodeVisitor):
             self.flag(node, "monkeypatch")
         if node.name in COMPARISONS and self.constant_result(node.body, node.name):
             self.flag(node, "always-equal")
+        self.depth += 1
         self.generic_visit(node)
+        self.depth -= 1
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -630,7 +665,9 @@ class _Visitor(ast.NodeVisitor):
     visit_Tuple = visit_List
 
     def check_table(self, node):
-        if self.instructor or getattr(node, "_table_checked", False):
+        # Inside library functions only: a notebook's scratch cells hold small example arrays and
+        # a module's constants (learning rates to try) are configuration, not copied outputs.
+        if self.notebook or not self.depth or getattr(node, "_table_checked", False):
             return
         floats = 0
         for child in ast.walk(node):
@@ -638,7 +675,7 @@ class _Visitor(ast.NodeVisitor):
             if isinstance(child, ast.Constant) and isinstance(child.value, float) \
                     and not child.value.is_integer():
                 floats += 1
-        if floats > HARD_CODED_FLOATS:
+        if floats >= HARD_CODED_FLOATS:
             self.flag(node, "hard-coded")
 
     def visit_ClassDef(self, node):
@@ -691,10 +728,53 @@ def _secret_path(text, in_path_call):
 
 
 # ---------------------------------------------------------------------------------------------
-# Canaries
+# Canaries and the run-time guard
 
 CANARY = "CANARY:{token}:{grade_id}"
-CANARY_LINE = '\nprint("' + CANARY + '")  # grader canary'
+GUARD = "_grader_guard_{token}"
+CANARY_LINE = '\nprint("' + CANARY + '", *' + GUARD + '())  # grader canary'
+# Runs as the notebook's first cell, before any student code: snapshots the modules the tests rely
+# on and leaves a checker under a random name in builtins (where test cells find it whatever the
+# student did to the notebook's namespace).
+GUARD_SETUP = """import builtins as _b
+import numpy.linalg, numpy.testing
+
+
+def _grader_guard_for():
+    import builtins, math, sys
+    import numpy
+    watched = {{name: vars(module) for name, module in (
+        ("numpy", numpy), ("numpy.testing", numpy.testing), ("numpy.linalg", numpy.linalg),
+        ("builtins", builtins), ("math", math))}}
+    # ipykernel swaps builtins.input for every cell it runs (stdin goes to the client)
+    snapshot = {{name: {{k: v for k, v in space.items() if not k.startswith("_") and k != "input"}}
+                for name, space in watched.items()}}
+    helpers = ("backprop_lib.checks", "backprop_lib.gradcheck")
+
+    def guard():
+        changed = [f"{{name}}.{{k}}" for name, saved in snapshot.items()
+                   for k, v in saved.items() if watched[name].get(k) is not v]
+        for helper in helpers:  # imported after this cell: check where their functions come from
+            module = sys.modules.get(helper)
+            for k, v in (vars(module).items() if module else ()):
+                members = [v] + (list(vars(v).values()) if isinstance(v, type)
+                                 and v.__module__ == helper else [])
+                for member in members:
+                    code = getattr(member, "__code__", None)
+                    owner = getattr(member, "__module__", None) or ""
+                    if code is not None and (owner == "__main__" or code.co_filename.startswith("<")
+                                             or owner.startswith("backprop_lib.")
+                                             and owner not in helpers):
+                        changed.append(f"{{helper}}.{{k}}")
+                        break
+        return changed
+
+    return guard
+
+
+setattr(_b, "{guard}", _grader_guard_for())
+del _grader_guard_for, _b
+"""
 
 
 def _test_cells(nb):
@@ -705,43 +785,67 @@ def _test_cells(nb):
 
 
 def add_canaries(nb, token=None):
-    """Append a canary print to every graded test cell of ``nb`` (in place); returns the token."""
+    """Prepare ``nb`` (in place) for a checked run; returns the token for ``verify_canaries``.
+
+    Inserts the guard set-up as a first cell and appends to every graded test cell a line that
+    prints ``CANARY:<token>:<grade_id>`` followed by whatever the guard finds replaced.
+    """
+    from nbformat.v4 import new_code_cell
+
     token = token or secrets.token_hex(8)
     for _, cell, grade_id in _test_cells(nb):
         cell.source = cell.source + CANARY_LINE.format(token=token, grade_id=grade_id)
+    setup = new_code_cell(GUARD_SETUP.format(guard=GUARD.format(token=token)))
+    setup.metadata["grader_guard"] = token
+    nb.cells.insert(0, setup)
     return token
 
 
 def verify_canaries(nb, token, notebook_name="notebook.ipynb"):
-    """Remove the canaries from ``nb`` (in place) and fail the test cells that did not print theirs.
+    """Undo ``add_canaries`` (in place) and fail the test cells whose run cannot be trusted.
 
     A test cell with an error output failed anyway, and one that never ran (no execution count:
-    the kernel died before it) is the grading unit's to score; one that ran with no error and no
-    canary was skipped or rewritten: it gets an error output (so nbgrader scores it 0) and a
-    "missing canary" Flag. Returns the flags.
+    the kernel died before it) is the grading unit's to score. A test cell that ran without error
+    but did not print its canary was skipped or rewritten (an input transformer, a custom
+    exception handler); one whose canary line names replaced functions ran with numpy, builtins,
+    math or the test helpers patched. Either gets an error output (so nbgrader scores it 0) and
+    a Flag ("missing canary" / "monkeypatch"). Returns the flags.
     """
     from nbformat import NotebookNode
 
+    nb.cells = [cell for cell in nb.cells if cell.metadata.get("grader_guard") != token]
     flags = []
     for index, cell, grade_id in _test_cells(nb):
         line = CANARY_LINE.format(token=token, grade_id=grade_id)
         marker = CANARY.format(token=token, grade_id=grade_id)
         if cell.source.endswith(line):
             cell.source = cell.source[:-len(line)]
-        printed = False
+        printed, changed = False, []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and marker in output.get("text", ""):
-                printed = True
-                output["text"] = "".join(l for l in output["text"].splitlines(keepends=True)
-                                         if marker not in l)
+            if output.get("output_type") != "stream" or marker not in output.get("text", ""):
+                continue
+            kept = []
+            for text in output["text"].splitlines(keepends=True):
+                if marker in text:
+                    printed = True
+                    changed += text.split(marker, 1)[1].split()
+                else:
+                    kept.append(text)
+            output["text"] = "".join(kept)
         cell.outputs = [o for o in cell.get("outputs", [])
                         if not (o.get("output_type") == "stream" and o.get("text") == "")]
-        errored = any(o.get("output_type") == "error" for o in cell.outputs)
-        if not printed and not errored and cell.get("execution_count") is not None:
-            cell.outputs.append(NotebookNode(
-                output_type="error", ename="CanaryMissing",
-                evalue="this test cell did not run to its end",
-                traceback=["CanaryMissing: this test cell did not run to its end"]))
-            flags.append(Flag(f"{notebook_name}:cell {index}", 0, "missing canary",
-                              f"grade_id {grade_id} reported no error but its last line never ran"))
+        if any(o.get("output_type") == "error" for o in cell.outputs) \
+                or cell.get("execution_count") is None:
+            continue
+        if changed:
+            why, kind = f"ran with {', '.join(changed[:5])} replaced", "monkeypatch"
+        elif not printed:
+            why, kind = "reported no error but its last line never ran", "missing canary"
+        else:
+            continue
+        cell.outputs.append(NotebookNode(output_type="error", ename="GradingIntegrityError",
+                                         evalue=f"this test cell {why}",
+                                         traceback=[f"GradingIntegrityError: this test cell {why}"]))
+        flags.append(Flag(f"{notebook_name}:cell {index}", 0, kind,
+                          f"grade_id {grade_id} {why} (at run time)"))
     return flags

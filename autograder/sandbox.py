@@ -80,7 +80,16 @@ KEEP_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "SYSTEMROOT")
 # One BLAS thread and two malloc arenas per sandbox: parallel workers share the cores, and every
 # extra thread reserves address space that RLIMIT_AS counts.
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
+              "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+              # `python -m ipykernel_launcher` must not run an ipykernel_launcher.py from the
+              # working copy (Python 3.11+; older ones ignore it, the integrity scan flags it)
+              "PYTHONSAFEPATH": "1"}
+# IPython puts the working directory first on sys.path, so a submitted numpy.py or IPython/ would
+# replace the real package for the tests too. The working copy goes last instead: the student's
+# backprop_lib (installed nowhere else the sandbox can see) still imports, numpy stays numpy.
+SHADOW_SAFE_ARGS = ["--InteractiveShellApp.ignore_cwd=True",
+                    "--InteractiveShellApp.exec_lines=['import os as _os, sys as _sys; "
+                    "_sys.path.append(_os.getcwd()); del _os, _sys']"]
 # System directories the sandboxed process needs to run Python (bound read-only in bwrap).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 
@@ -451,10 +460,12 @@ class Sandbox:
 
 
 def _chown_tree(root, uid, gid):
-    os.lchown(root, uid, gid)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            os.lchown(os.path.join(dirpath, name), uid, gid)
+    """lchown everything under ``root`` (links are not followed; a vanished tree is fine)."""
+    paths = [root] + [os.path.join(dirpath, name) for dirpath, dirnames, filenames in os.walk(root)
+                      for name in dirnames + filenames]
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.lchown(path, uid, gid)
 
 
 def _check_reachable(path):
@@ -618,7 +629,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, box.uid, box.uid)
         kw.update(env=box.env(kw.get("env")), preexec_fn=box.preexec(), stdout=self._log,
                   stderr=self._log)
-        return box.command(kernel_cmd), kw
+        return box.command(kernel_cmd + SHADOW_SAFE_ARGS), kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -643,11 +654,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             return ""
         return _tail(box.rundir / "kernel.log")
 
-    async def _async_shutdown_kernel(self, now=False, restart=False):
+    async def _async_cleanup_resources(self, restart=False):
+        # The last step of shutdown_kernel, and all nbclient calls for a kernel already dead.
         try:
-            await super()._async_shutdown_kernel(now=now, restart=restart)
+            await super()._async_cleanup_resources(restart=restart)
         finally:
-            self._close_sandbox()
+            if not restart:
+                self._close_sandbox()
+
+    # AsyncKernelManager binds its public names to KernelManager's functions, not to overrides.
+    cleanup_resources = _async_cleanup_resources
 
     def _close_sandbox(self):
         timer = getattr(self, "_timer", None)
@@ -664,6 +680,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._sandbox = None
 
     def __del__(self):
+        super().__del__()
         self._close_sandbox()
 
 

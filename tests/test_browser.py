@@ -40,7 +40,7 @@ LESSON_CELLS = {
     "01_computation_graph": "from backprop_lib.viz import GraphWalkthrough\n\n"
                             "GraphWalkthrough.slide_network(x=x, target=t, weights=weights)",
     "06_gradient_descent": "from backprop_lib.viz import TrainingAnimator\n\n"
-                           'TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=tanh&lr=0.3&speed=5")',
+                           'TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")',
 }
 WIDGET_NAME = {"01_computation_graph": "GraphWalkthrough", "06_gradient_descent": "TrainingAnimator"}
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -175,12 +175,15 @@ def run_all(lab, path):
     return page, errors
 
 
-def finish(page, name, errors):
-    """Screenshot, then check the console and close the page (and its kernel, to save memory)."""
+def finish(lab, page, name, errors):
+    """Screenshot, then check the console and close the page and its kernel (memory is short)."""
+    base, _ = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     real = [text for text in errors if not OFFLINE.search(text)]
     page.close()
+    for session in api(base, "/api/sessions"):
+        api(base, f"/api/sessions/{session['id']}", method="DELETE")
     assert real == [], f"console errors in {name}: {real}"
 
 
@@ -227,7 +230,7 @@ def test_lecture_walkthrough_steps_and_training_plays(lab):
     wait_until(lambda: boundary_hash(live) != first, "Play did not change the boundary image")
     wait_until(lambda: message(live).startswith("step "), "no step count after Play")
     live.locator(".widget-play button").nth(1).click()  # pause
-    finish(page, "lecture", errors)
+    finish(lab, page, "lecture", errors)
 
 
 def test_lesson1_walkthrough_on_the_skeleton_names_the_task(lab):
@@ -240,7 +243,7 @@ def test_lesson1_walkthrough_on_the_skeleton_names_the_task(lab):
     walk.get_by_role("button", name="step backward").click()
     wait_until(lambda: message(walk).startswith("finish Lesson 1, task"),
                f"no 'finish the task' message: {message(walk)!r}")
-    finish(page, "lesson1", errors)
+    finish(lab, page, "lesson1", errors)
 
 
 def test_lesson6_animator_on_the_skeleton_names_the_task(lab):
@@ -250,4 +253,4 @@ def test_lesson6_animator_on_the_skeleton_names_the_task(lab):
     anim.get_by_role("button", name="step").click()
     time.sleep(0.5)
     assert message(anim).startswith("finish Lesson") and anim.locator("image.boundary").count() == 0
-    finish(page, "lesson6", errors)
+    finish(lab, page, "lesson6", errors)

@@ -85,9 +85,10 @@ CHEATS = [
     ("bash magic", "%%bash\nls ..\n", "process"),
     ("exec", "exec(open('x.py').read())", "dynamic code"),
     ("__import__", "m = __import__('o' + 's')", "dynamic code"),
-    ("hard-coded outputs",
-     "def forward(self, x):\n    return [[0.13, -0.52, 1.07], [0.33, 0.91, -1.21], [2.04, 0.11, -0.7]]",
-     "hard-coded"),
+]
+LIBRARY_CHEATS = [
+    ("hard-coded outputs", "def forward(self, x):\n    if x.shape == (2, 3):\n"
+                           "        return np.array([[-3.5, -4.5], [5.5, 7.5]])", "hard-coded"),
 ]
 
 HONEST = [
@@ -128,6 +129,12 @@ def test_each_cheat_is_flagged_with_its_evidence(what, source, kind):
     assert 1 <= flag.line
     if not source.startswith(("%", "!")):  # magics are rewritten before parsing
         assert flag.evidence == " ".join(lines[flag.line - 1].split())[:integrity.EVIDENCE_CHARS]
+
+
+@pytest.mark.parametrize("what,source,kind", LIBRARY_CHEATS, ids=[c[0] for c in LIBRARY_CHEATS])
+def test_library_only_rules(what, source, kind):
+    assert [f.kind for f in integrity.scan_source(source, "layers.py", notebook=False)] == [kind]
+    assert integrity.scan_source(source, "cell", notebook=True) == []  # scratch arrays in cells
 
 
 @pytest.mark.parametrize("what,source", HONEST, ids=[h[0] for h in HONEST])
@@ -186,13 +193,26 @@ def test_a_submission_folder_is_scanned_file_by_file(tmp_path):
     assert integrity.scan(sub) == report.flags
 
 
+def test_files_named_like_installed_modules_are_flagged(tmp_path):
+    for name in ("numpy.py", "sitecustomize.py", "notes.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    (tmp_path / "IPython").mkdir()
+    (tmp_path / "backprop_lib").mkdir()
+    (tmp_path / "backprop_lib" / "math.py").write_text("x = 1\n")  # inside the package: harmless
+    assert sorted(integrity.scan(tmp_path)) == [
+        "IPython:0: shadowing: named like the installed module 'IPython'",
+        "numpy.py:0: shadowing: named like the installed module 'numpy'",
+        "sitecustomize.py:0: shadowing: named like the installed module 'sitecustomize'",
+    ]
+
+
 def test_a_flag_is_a_one_line_string_that_survives_json_and_pickle():
     flag = integrity.Flag("a.py", 3, "exit", "os._exit(0)   # bye\n")
     assert flag == "a.py:3: exit: os._exit(0) # bye"
     assert json.loads(json.dumps([flag])) == [str(flag)]
     copy = pickle.loads(pickle.dumps(flag))
     assert (copy.student_file, copy.line, copy.kind, copy.evidence) == ("a.py", 3, "exit", "os._exit(0) # bye")
-    assert set(integrity.KINDS) >= {kind for _, _, kind in CHEATS}
+    assert set(integrity.KINDS) >= {kind for _, _, kind in CHEATS + LIBRARY_CHEATS}
 
 
 def test_edited_instructor_files_and_test_cells_are_flagged(tmp_path):
@@ -256,7 +276,27 @@ def test_canaries_fail_test_cells_that_an_input_transformer_skipped(tmp_path):
     assert [cell.source for cell in nb.cells] == sources  # the canaries are gone again
     assert [f.kind for f in flags] == ["missing canary", "missing canary"]
     assert [f.student_file for f in flags] == ["lesson.ipynb:cell 2", "lesson.ipynb:cell 3"]
-    assert all(cell.outputs[-1].ename == "CanaryMissing" for cell in tests)
+    assert all(cell.outputs[-1].ename == "GradingIntegrityError" for cell in tests)
+
+
+def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
+    helpers = tmp_path / "backprop_lib"
+    helpers.mkdir()
+    (helpers / "__init__.py").write_text("")
+    (helpers / "gradcheck.py").write_text("def rel_error(a, b):\n    return abs(a - b)\n")
+    (helpers / "checks.py").write_text("from .gradcheck import rel_error\n")
+    setup, _, tests = _graded_notebook()
+    patch = nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom backprop_lib import checks\n"
+        "np.allclose = lambda *a, **k: True\nchecks.rel_error = lambda a, b: 0.0")
+    nb = _notebook([setup, patch] + tests)
+    token = integrity.add_canaries(nb)
+    _run(nb, tmp_path)
+    flags = integrity.verify_canaries(nb, token, "lesson.ipynb")
+    assert [f.kind for f in flags] == ["monkeypatch"]  # t_fail failed on its own already
+    assert flags[0].evidence == ("grade_id t_pass ran with numpy.allclose, "
+                                 "backprop_lib.checks.rel_error replaced (at run time)")
+    assert [o.ename for o in tests[0].outputs] == ["GradingIntegrityError"]
 
 
 def test_canaries_leave_an_honest_run_as_it_was(tmp_path):

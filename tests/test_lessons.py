@@ -35,6 +35,7 @@ NAMES = [path.stem for path in SOURCES]
 CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead of hanging it
 SANITY_CEILING = 60      # seconds per notebook; the target is 20 s, printed, not asserted
 TASK_CALL = re.compile(r'task\("(Lesson \d+, task \d+)"\)')
+TOTAL_ROW = re.compile(r"\*\*total\*\*.*?\*\*(\d+(?:\.\d+)?)\*\*")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 NOT_A_REAL_FAILURE = {"NameError", "SyntaxError", "ImportError", "ModuleNotFoundError",
                       "IndentationError"}
@@ -169,6 +170,17 @@ def test_nbgrader_validate_passes_on_source_and_fails_on_student(name, validatio
         f"nbgrader validate passes on the untouched student notebook {name}: hidden tests too weak?"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_points_table_at_the_top_matches_the_graded_cells(name):
+    nb = source(name)
+    total = sum(cell.metadata["nbgrader"].get("points", 0) for cell in nb.cells
+                if cell.metadata.get("nbgrader", {}).get("grade"))
+    tables = [TOTAL_ROW.search(cell.source) for cell in nb.cells[:3] if cell.cell_type == "markdown"]
+    found = [float(match[1]) for match in tables if match]
+    assert found, f"{name}: no points table with a '**total** ... **N**' row in its first three cells"
+    assert found[0] == total, f"{name}: the points table says {found[0]:g}, the graded cells add up to {total:g}"
+
+
 # ---- the student notebooks, with the untouched skeleton -----------------------------------------
 
 @pytest.mark.parametrize("name", NAMES)
@@ -275,3 +287,18 @@ def test_a_planted_bug_fails_only_its_task_with_a_diagnosis(lesson, module, line
     failed = errors_by_cell(nb)
     assert set(failed) == {cell_id}, f"the bug {bug!r} should fail only {cell_id}; failed: {sorted(failed)}"
     assert diagnosis in failed[cell_id][2], f"no diagnosis {diagnosis!r} in:\n{failed[cell_id][2]}"
+
+
+def test_diagnose_names_the_first_wrong_stage_and_what_flowed_into_it():
+    from conftest import reference_module
+
+    diagnose = reference_module("checks").diagnose
+    stages = [("a1", 1.0, 1.0, "x and w1 (given)"), ("h1", 1.0, 1.0, "a1"),
+              ("a3", 0.5, 0.25, "h1 and h2"), ("h3", 0.5, 0.25, "a3")]
+    assert diagnose(stages, bar=1e-3) == \
+        "a3 is wrong (rel error 3.3e-01); h1 and h2, which flowed into it, are right"
+    assert diagnose([("dL/dy", -1.5, -1.5, ""), ("dL/dW", [1.0, 2.0], [1.0, 2.0]), ("dL/db", 1.0, 2.0)]) == \
+        "dL/db is wrong (rel error 3.3e-01); dL/dW, which flowed into it, is right"
+    assert diagnose([("dL/dy", None, -1.5)]) == "dL/dy is missing (still None)"
+    assert diagnose([("dL/dW", [1.0], [[1.0]])]) == "dL/dW has shape (1,), expected (1, 1)"
+    assert diagnose(stages[:2]) is None

@@ -75,6 +75,9 @@ STUDENTS = (
     Student("inplace_relu", "bug: relu zeroes the caller's array in place", (
         ("layers.py", "return np.maximum(x, 0)", "x[x < 0] = 0\n    return x"),
     )),
+    Student("mlp_backward_order", "bug: MLP.backward visits the layers first to last", (
+        ("mlp.py", "for layer in reversed(self.layers[1:]):", "for layer in self.layers[1:]:"),
+    )),
     Student("syntax_error", "a syntax error in layers.py: nothing imports", (
         ("layers.py", '    def forward(self, x):\n        """x (N, in_features)',
          '    def forward(self, x)\n        """x (N, in_features)'),
@@ -106,6 +109,20 @@ def library(student, root=build_module.ROOT):
     return files
 
 
+def _answer_code_cells(path, source_path):
+    """Fill the notebook's solution code cells with the source notebook's solutions (markers
+    removed); written answers stay empty, as they are graded by hand."""
+    nb = nbformat.read(path, as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: reference_without_markers(cell.source)
+               for cell in nbformat.read(source_path, as_version=4).cells
+               if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in answers:
+            cell.source = answers[grade_id]
+    nbformat.write(nb, path)
+
+
 def _delete_first_test_cell(path):
     nb = nbformat.read(path, as_version=4)
     index = next(i for i, cell in enumerate(nb.cells) if cell.metadata.get("nbgrader", {}).get("grade"))
@@ -128,6 +145,7 @@ def submit(course_dir, lesson, students=STUDENTS, root=build_module.ROOT, timest
         if not student.empty:
             for name, text in library(student, root).items():
                 (folder / course_module.LIBRARY / name).write_text(text)
+            _answer_code_cells(folder / f"{lesson}.ipynb", course_dir / "source" / lesson / f"{lesson}.ipynb")
         if student.notebook == "delete first test cell":
             _delete_first_test_cell(folder / f"{lesson}.ipynb")
         (folder / "timestamp.txt").write_text(timestamp + "\n")

@@ -180,8 +180,9 @@ def draw_network(values=None, grads=None):
 def cells():
     a = ANSWERS
     forward_truth = ", ".join(f'("{n}", {n}, {nb.literal(a[n])}, "{FORWARD_INFLOW[n]}")' for n in FORWARD)
-    backward_truth = ",\n        ".join(f'("{n.replace("_", "/")}", {n}, {nb.literal(a[n])}, "{src.replace("_", "/")}")'
-                                       for n, src in BACKWARD)
+    backward_truth = ",\n        ".join(
+        f'("{n.replace("_", "/")}", {n}, {nb.literal(a[n])}, "{src.replace("_", "/")}")'
+        for n, src in BACKWARD)
     return [
         nb.markdown("title", r"""
 # Lesson 1: the computation graph
@@ -237,6 +238,8 @@ $$
 x, t = <<x>>, <<t>>
 weights = <<weights>>
 w1, w2, w3, w4, w5, w6, w7, w8 = weights.values()
+
+
 <<draw>>
 
 draw_network()
@@ -458,7 +461,8 @@ with graded_task("Lesson 1, task 4 (graded)") as graded:
     deep[-1].backward()
     graded.close("3000-node chain: dL/d(first node)", deep[0].grad, <<deep>>, bar=1e-12)
 ### END HIDDEN TESTS
-''', builder=GRAPH_BUILDER.strip("\n"), helpers=HIDDEN_HELPERS.rstrip("\n"), hidden=HIDDEN_GRAPHS.strip("\n"), small=repr(SMALL_GRADS),
+''', builder=GRAPH_BUILDER.strip("\n"), helpers=HIDDEN_HELPERS.rstrip("\n"),
+                 hidden=HIDDEN_GRAPHS.strip("\n"), small=repr(SMALL_GRADS),
                  deep=nb.literal(DEEP_GRAD)), points=3),
         nb.markdown("compare-md", r"""
 ## Your hand numbers against the engine
@@ -487,7 +491,8 @@ with demo("the comparison with the engine"):
     print(f"{'value':<8}{'yours':>10}{'engine':>10}")
     for name, mine in yours.items():
         engine = nodes[name[4:]].grad if name.startswith("dL_d") else nodes[name].value
-        verdict = "" if mine is None else ("  ok" if abs(mine - engine) <= 1e-3 * max(1, abs(engine)) else "  differs")
+        agrees = mine is not None and abs(mine - engine) <= 1e-3 * max(1, abs(engine))
+        verdict = "" if mine is None else ("  ok" if agrees else "  differs")
         print(f"{name:<8}{'-' if mine is None else format(mine, '.4g'):>10}{engine:>10.4g}{verdict}")
     draw_network({name: nodes[name].value for name in ["x", "h1", "h2", "h3", "h4", "y", "L"]},
                  {name: nodes[name].grad for name in weights})
@@ -513,8 +518,13 @@ with demo("the path sum"):
 
 The animated walkthrough below replays the forward pass node by node and then the backward pass
 edge by edge on this same network: watch each gradient arrive as *upstream gradient × local
-derivative* and add up where two paths meet.
+derivative* and add up where two paths meet. Until task 4 is done it says which task to finish.
 """),
+        nb.code("widget", '''
+from backprop_lib.viz import GraphWalkthrough
+
+GraphWalkthrough.slide_network(x=x, target=t, weights=weights)
+'''),
     ]
 
 

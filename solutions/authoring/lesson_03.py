@@ -95,12 +95,13 @@ def visible(task_number, name, extreme=None):
     xs = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = ACTIVATIONS[name](xs)
     extreme_check = "" if extreme is None else nb.fill('''
-    with np.errstate(over="raise", invalid="raise"):
-        try:
+    try:
+        with np.errstate(over="raise", invalid="raise"):
             big = <<name>>(np.array([-1000.0, 1000.0]))
-        except FloatingPointError as err:
-            big = f"overflow: {err}"
-    check.close("<<name>> at x = -1000, 1000", big, <<extreme>>, bar=1e-7)''', name=name, extreme=extreme)
+    except FloatingPointError as err:
+        check.true("<<name>> at x = -1000, 1000", False, f"overflows ({err}): see the hint above")
+    else:
+        check.close("<<name>> at x = -1000, 1000", big, <<extreme>>, bar=1e-7)''', name=name, extreme=extreme)
     return nb.fill('''
 with task("Lesson 3, task <<task>>") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
@@ -109,7 +110,7 @@ with task("Lesson 3, task <<task>>") as check:
     check.close("<<name>>(x)", out, <<out>>, bar=1e-9)
     check.true("x unchanged", np.array_equal(x, x_before), "do not modify the input")
     check.close("<<name>>_derivative(out)", <<name>>_derivative(out), <<slope>>, bar=1e-9)
-    away = np.array([-1.3, -0.4, 0.7, 2.5])   # not at relu's kink, where the slope jumps
+    away = np.array([-1.3, -0.4, 0.7, 2.5])   # away from 0, where relu's slope jumps
     check.close("slope vs central differences", <<name>>_derivative(<<name>>(away)),
                 central_difference(<<name>>, away), bar=1e-6)
     x32 = x.astype(np.float32)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nbauthor import (code, literal, markdown, points_table, reference_library, run_snippet,
-                      short_literal, tagged, tests, write, written_answer)
+from nbauthor import (code, hidden_first, hidden_region, literal, markdown, points_table,
+                      reference_library, run_snippet, short_literal, tagged, tests, write,
+                      written_answer)
 
-lib = reference_library()
+reference_library()  # backprop_lib below is the reference from solutions/
 from backprop_lib import losses  # noqa: E402  (the reference, after reference_library())
 from backprop_lib.gradcheck import rel_error  # noqa: E402
 
@@ -20,7 +21,6 @@ OUT = Path(__file__).resolve().parent.parent / "04_losses.ipynb"
 F32_BAR = 1e-4   # float32 results against float64 truth
 F64_BAR = 1e-9   # float64 results computed by another correct formula differ by ~1e-15
 GRAD_BAR = 1e-5  # backward against central differences (h = 1e-6), the library's gradcheck.BAR
-RAISE = 'np.errstate(over="raise", divide="raise", invalid="raise")'
 
 ISOLATE = '''
 # Grading isolation: a loss may call sigmoid from lesson 3; use a correct one here so a lesson-3
@@ -31,17 +31,6 @@ def _sigmoid(z):
     return 0.5 * np.tanh(0.5 * z) + 0.5
 _layers.sigmoid = _losses.sigmoid = _layers.ACTIVATIONS["sigmoid"] = _sigmoid
 '''
-
-
-def indent(text, spaces=4):
-    pad = " " * spaces
-    return "\n".join(pad + line if line.strip() else line for line in text.strip("\n").splitlines())
-
-
-def hidden(text, spaces=4):
-    """A hidden-tests region at the given indentation."""
-    pad = " " * spaces
-    return f"{pad}### BEGIN HIDDEN TESTS\n{indent(text, spaces)}\n{pad}### END HIDDEN TESTS"
 
 
 def cases_snippet(seed, specs, labels):
@@ -89,24 +78,25 @@ def loss_cells(task_no, name, example, cases_src, huge, seed_note=""):
     big_value = big.forward(hs["scores"], hs["y"])
     big_grad = big.backward()
     label = f"Lesson 4, task {task_no}"
+    # BCEWithLogitsLoss may call lesson 3's sigmoid: its cells swap in a correct one first.
+    setup = ISOLATE if task_no == 2 else ""
     prefix = f"l4-t{task_no}-{name.lower()}"
     values_cell = tests(f"{prefix}-values", f'''
 with task("{label}") as check:
-{hidden(ISOLATE) if task_no == 2 else ""}
     loss = {name}()
     scores = {scores_src}
     y = {y_src}
     value = loss.forward(scores, y)
     check.close("loss of the example", value, {short_literal(ex_value)}, bar=1e-10)
     check.true("returns one number", np.ndim(value) == 0, "return the mean loss as a float")
-{hidden(f"""
+{hidden_region(label, f"""
 {cases_src}
 _want = {literal_list(values)}
 for (_s, _y), _v in zip(_cases, _want):
     _bar = {F32_BAR} if _s.dtype == np.float32 else {F64_BAR}
     check.close(f"hidden: loss, scores {{_s.shape}} {{_s.dtype}}", {name}().forward(_s, _y), _v, bar=_bar)
-""")}
-'''.replace("\n\n", "\n"), points=2)
+""", setup)}
+''', points=2)
     grads_cell = tests(f"{prefix}-gradients", f'''
 with task("{label}") as check:
     loss = {name}()
@@ -121,7 +111,7 @@ with task("{label}") as check:
     grad = loss.backward()
     numeric = numerical_gradient(lambda s: loss.forward(s, y), scores)
     check.close("backward vs differences", grad, numeric, bar={GRAD_BAR})
-{hidden(f"""
+{hidden_region(label, f"""
 {cases_src}
 _want = {literal_list(grads)}
 for (_s, _y), _g in zip(_cases, _want):
@@ -133,27 +123,26 @@ for (_s, _y), _g in zip(_cases, _want):
         _num = numerical_gradient(lambda _z: _loss.forward(_z, _y), _s.copy())
         _loss.forward(_s, _y)
         check.close(f"hidden: vs differences, {{_s.shape}}", _loss.backward(), _num, bar={GRAD_BAR})
-""")}
+""", setup)}
 ''', points=2)
     edge_cell = tests(f"{prefix}-edge", f'''
 with task("{label}") as check:
     scores = {huge_scores}
     y = {huge_y}
     loss = {name}()
-    with {RAISE}:
-        value = loss.forward(scores, y)
-        grad = loss.backward()
-    check.close("loss at huge scores", value, {short_literal(big_value)}, bar=1e-10)
-    check.close("gradient at huge scores", grad, {short_literal(big_grad)}, bar=1e-10)
-{hidden(f"""
+    # Under run_strict any overflow, division by zero or invalid operation is an error.
+    result = run_strict(check, "no overflow at huge scores", lambda: (loss.forward(scores, y), loss.backward()))
+    if result is not None:
+        check.close("loss at huge scores", result[0], {short_literal(big_value)}, bar=1e-10)
+        check.close("gradient at huge scores", result[1], {short_literal(big_grad)}, bar=1e-10)
+{hidden_region(label, f"""
 {cases_src}
 for _s, _y in _cases:
     _s0, _y0 = _s.copy(), _y.copy()
     _loss = {name}()
-    with {RAISE}:
-        _loss.forward(_s, _y)
-        _g1 = np.array(_loss.backward(), copy=True)
-        _g2 = _loss.backward()
+    _loss.forward(_s, _y)
+    _g1 = np.array(_loss.backward(), copy=True)
+    _g2 = _loss.backward()
     check.true(f"hidden: inputs unchanged, {{_s.shape}}", np.array_equal(_s, _s0) and np.array_equal(_y, _y0),
                "forward must not modify scores or y")
     check.true(f"hidden: backward repeatable, {{_s.shape}}", np.array_equal(_g1, _g2),
@@ -161,14 +150,18 @@ for _s, _y in _cases:
     check.true(f"hidden: gradient dtype, {{_s.shape}} {{_s.dtype}}", np.asarray(_g1).dtype == _s.dtype,
                "return dL/dscores in the dtype of scores")
 _l32 = {name}()
-with {RAISE}:
-    _v32 = _l32.forward(({huge_scores}).astype(np.float32), {huge_y})
-    _g32 = _l32.backward()
-check.close("hidden: huge float32 loss", _v32, {literal(big_value)}, bar={F32_BAR})
-check.close("hidden: huge float32 gradient", _g32, {literal(big_grad)}, bar={F32_BAR})
-""")}
+_r32 = run_strict(check, "hidden: no overflow at huge float32 scores",
+                  lambda: (_l32.forward(({huge_scores}).astype(np.float32), {huge_y}), _l32.backward()))
+if _r32 is not None:
+    check.close("hidden: huge float32 loss", _r32[0], {literal(big_value)}, bar={F32_BAR})
+    check.close("hidden: huge float32 gradient", _r32[1], {literal(big_grad)}, bar={F32_BAR})
+""", setup)}
 ''', points=1)
-    return [values_cell, grads_cell, edge_cell]
+    cells = [values_cell, grads_cell, edge_cell]
+    if setup:
+        for cell in cells:
+            cell.source = hidden_first(cell.source)
+    return cells
 
 
 def log_softmax_cells():
@@ -182,12 +175,13 @@ def log_softmax_cells():
     ex = losses.log_softmax(run_snippet(f"s = {example}", {"np": np})["s"])
     huge = "np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]])"
     huge_want = losses.log_softmax(run_snippet(f"s = {huge}", {"np": np})["s"])
+    label, setup = "Lesson 4, task 3", ""
     values = tests("l4-t3-log-softmax-values", f'''
 with task("Lesson 4, task 3") as check:
     scores = {example}
     check.close("log_softmax of the example", log_softmax(scores), {short_literal(ex)}, bar=1e-10)
     check.close("exp(log_softmax) rows sum to 1", np.exp(log_softmax(scores)).sum(axis=1), np.ones(2), bar=1e-12)
-{hidden(f"""
+{hidden_region(label, f"""
 {cases_src}
 _want = {literal_list(want)}
 for (_s, _), _w in zip(_cases, _want):
@@ -195,23 +189,24 @@ for (_s, _), _w in zip(_cases, _want):
     _s0 = _s.copy()
     check.close(f"hidden: log_softmax, {{_s.shape}} {{_s.dtype}}", log_softmax(_s), _w, bar=_bar)
     check.true(f"hidden: scores unchanged, {{_s.shape}}", np.array_equal(_s, _s0), "do not modify scores")
-""")}
+""", setup)}
 ''', points=1)
     stable = tests("l4-t3-log-softmax-huge", f'''
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
-    with {RAISE}:
-        out = log_softmax(scores)
-    check.close("log_softmax at scores of 1000", out, np.array([[0.0, -1000.0], [-1000.0, 0.0]]), bar=1e-12)
-{hidden(f"""
+    out = run_strict(check, "no overflow at scores of 1000", lambda: log_softmax(scores))
+    if out is not None:
+        check.close("log_softmax at scores of 1000", out, np.array([[0.0, -1000.0], [-1000.0, 0.0]]), bar=1e-12)
+{hidden_region(label, f"""
 _s = {huge}
-with {RAISE}:
-    check.close("hidden: log_softmax at 1e4", log_softmax(_s), {literal(huge_want)}, bar=1e-12)
-    check.close("hidden: log_softmax at 1e4, float32", log_softmax(_s.astype(np.float32)),
-                {literal(huge_want)}, bar={F32_BAR})
+_out = run_strict(check, "hidden: no overflow at 1e4", lambda: log_softmax(_s))
+_out32 = run_strict(check, "hidden: no overflow at 1e4, float32", lambda: log_softmax(_s.astype(np.float32)))
+if _out is not None and _out32 is not None:
+    check.close("hidden: log_softmax at 1e4", _out, {literal(huge_want)}, bar=1e-12)
+    check.close("hidden: log_softmax at 1e4, float32", _out32, {literal(huge_want)}, bar={F32_BAR})
     check.close("hidden: shift invariance", log_softmax(np.array([[5e3, 5e3 + 1.0]])),
                 log_softmax(np.array([[0.0, 1.0]])), bar=1e-9)
-""")}
+""", setup)}
 ''', points=1)
     return [values, stable]
 
@@ -262,7 +257,7 @@ a float and cache $S - Y$) and `MSELoss.backward` (return $\partial L/\partial S
 like the scores). The targets arrive already reshaped to the scores' shape by `match_targets`.
 
 The checks below use a 3-sample example you can verify by hand: differences $1, 0, -2$ give
-$L = 5/3$. Bars: $10^{-10}$ against exact values, $10^{-6}$ against central differences.
+$L = 5/3$. Bars: $10^{-10}$ against exact values, $10^{-5}$ against central differences.
 """
 
 BCE = r"""
@@ -308,7 +303,8 @@ of shape $(N,)$. The given `softmax` is `np.exp(log_softmax(...))`.
 """
 
 
-def build():
+def build(out=OUT):
+    """Write the notebook to ``out`` (default: its place in solutions/)."""
     cells = [
         markdown("l4-intro", INTRO),
         None,  # the points table, filled in below from the graded cells
@@ -318,7 +314,7 @@ def build():
 import numpy as np
 import matplotlib.pyplot as plt
 
-from backprop_lib.checks import demo, task
+from backprop_lib.checks import demo, run_strict, task
 from backprop_lib.gradcheck import numerical_gradient
 from backprop_lib.layers import sigmoid
 from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss,
@@ -455,8 +451,10 @@ Next, lesson 5 stacks layers into a multi-layer perceptron and runs backpropagat
         ("Task 3: `log_softmax`, `SoftmaxCrossEntropyLoss`", "l4-t3"),
         ("Written answers (graded by hand)", "l4-written")],
         intro="**Points.** Each check cell after a task is graded on its own, so partial work earns partial credit.")
-    write(OUT, cells)
+    write(out, cells)
 
 
 if __name__ == "__main__":
-    build()
+    import sys
+
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

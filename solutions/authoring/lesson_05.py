@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nbauthor import (code, literal, markdown, nested_literal, points_table, reference_library,
-                      run_snippet, short_literal, solution, tagged, tests, write, written_answer)
+from nbauthor import (code, hidden_region, indent, literal, markdown, nested_literal, points_table,
+                      reference_library, run_snippet, short_literal, solution, tagged, tests,
+                      write, written_answer)
 
-lib = reference_library()
+reference_library()  # backprop_lib below is the reference from solutions/
 from backprop_lib import checks, data, train  # noqa: E402  (the reference)
-from backprop_lib.gradcheck import check_model  # noqa: E402
 from backprop_lib.losses import MSELoss  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
 
@@ -79,16 +79,6 @@ dscores = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])   # dL/dscores of Probe
 '''
 
 
-def indent(text, spaces=4):
-    pad = " " * spaces
-    return "\n".join(pad + line if line.strip() else line for line in text.strip("\n").splitlines())
-
-
-def hidden(text, spaces=4):
-    pad = " " * spaces
-    return f"{pad}### BEGIN HIDDEN TESTS\n{indent(text, spaces)}\n{pad}### END HIDDEN TESTS"
-
-
 def reference_run(model, x, grad, input_grad=True):
     """(scores, dx, recording dict) of the reference MLP on ``model``'s layers."""
     with checks.record_layers(model) as record:
@@ -98,7 +88,7 @@ def reference_run(model, x, grad, input_grad=True):
 
 
 def hidden_expectations():
-    """Per hidden net: input x, dL/dscores and the reference's recording, as source snippets."""
+    """Per hidden net: (sizes, x, dL/dscores, dtype, seed, the reference's recording in float64)."""
     namespace = run_snippet(GRADING_LAYERS, {"np": np, "MLP": MLP})
     nets = []
     for sizes, batch, dtype, seed in HIDDEN_NETS:
@@ -106,8 +96,11 @@ def hidden_expectations():
         rng = np.random.default_rng(seed + 50)
         x = rng.normal(size=(batch, sizes[0])).astype(dtype)
         grad = rng.normal(size=(batch, sizes[-1])).astype(dtype)
-        # Truth in float64 on the same (float32-representable) numbers.
+        # Truth in float64 on the very same (possibly float32-rounded) numbers.
         model64 = namespace["_grading_mlp"](sizes, seed, np.float64)
+        for layer64, layer in zip(model64.layers, model.layers):
+            for key, value in layer.params.items():
+                layer64.params[key][...] = value
         _, _, expected = reference_run(model64, x.astype(np.float64), grad.astype(np.float64))
         nets.append((sizes, x, grad, dtype, seed, expected))
     return nets
@@ -122,13 +115,19 @@ def nets_source():
 
 
 def net_loop(body):
-    """Hidden source running ``body`` once per hidden net (defined by ``nets_source``)."""
+    """Hidden source running ``body`` once per hidden net (defined by ``nets_source``); a crash in
+    one net becomes one failed row naming the net, not a traceback."""
     return f"""
 for _sizes, _seed, _dtype, _x, _g, _exp in _nets:
     _bar = {F32_BAR} if _dtype == np.float32 else 1e-9
     _model = _grading_mlp(_sizes, _seed, _dtype)
     _label = f"hidden: MLP{{_sizes}} batch {{len(_x)}} {{_dtype.__name__}}"
-{indent(body)}
+    try:
+{indent(body, 8)}
+    except NotImplementedError:
+        raise
+    except Exception as _err:
+        check.true(_label, False, f"raised {{type(_err).__name__}}: {{_err}}")
 """
 
 
@@ -146,12 +145,13 @@ def expected_cell(cell_id, name, record, comment):
 
 def probe_expectations():
     namespace = run_snippet(PROBE_SETUP, {"np": np, "MLP": MLP, "probe_layers": checks.probe_layers})
-    scores, dx, record = reference_run(namespace["model"], namespace["x"], namespace["dscores"])
-    return scores, dx, record
+    return reference_run(namespace["model"], namespace["x"], namespace["dscores"])[2]
 
 
-def build():
-    scores, dx, probe_record = probe_expectations()
+def build(out=OUT):
+    """Write the notebook to ``out`` (default: its place in solutions/)."""
+    probe_record = probe_expectations()
+    grading = GRADING_LAYERS + nets_source()  # every hidden region of tasks 1-2 starts with it
 
     xor_X, xor_y = data.xor(200, rng=0)
     xor_model = MLP(2, (4,), 1, activation="tanh", output_activation="sigmoid", rng=0)
@@ -239,7 +239,6 @@ Bar: $10^{-7}$.
                       "What every stand-in layer receives and returns, from the reference solution "
                       "(inputs x and dL/dscores as in the checks below)."),
         tests("l5-t1-forward", f'''
-{hidden(GRADING_LAYERS + nets_source(), 0)}
 with task("Lesson 5, task 1") as check:
 {indent(PROBE_SETUP)}
     x_before = x.copy()
@@ -247,7 +246,7 @@ with task("Lesson 5, task 1") as check:
         scores = model.forward(x)
     check_network(check, record, PROBE_EXPECTED, scores=scores, directions=["forward"])
     check.true("x unchanged", np.array_equal(x, x_before), "forward must not modify its input")
-{hidden(net_loop("""
+{hidden_region("Lesson 5, task 1", net_loop("""
 _x0 = _x.copy()
 with record_layers(_model) as _rec:
     _scores = _model.forward(_x)
@@ -257,7 +256,7 @@ check.true(f"{_label}: dtype kept", np.asarray(_scores).dtype == _dtype, "keep t
 check.true(f"{_label}: x unchanged", np.array_equal(_x, _x0), "forward must not modify x")
 check.true(f"{_label}: layers in order", _rec.forward_order == list(range(len(_model.layers))),
            f"forward visited layers {_rec.forward_order}: visit each once, first to last")
-"""))}
+"""), grading)}
 ''', points=3),
         markdown("l5-backward", r"""
 ## Task 2: backward in reverse
@@ -301,7 +300,7 @@ with task("Lesson 5, task 2") as check:
     last_to_first = list(range(len(model.layers)))[::-1]
     check.true("layers visited last to first", record.backward_order == last_to_first,
                f"backward visited layers {{record.backward_order}}, expected {{last_to_first}}")
-{hidden(net_loop("""
+{hidden_region("Lesson 5, task 2", net_loop("""
 with record_layers(_model) as _rec:
     run_layers(_model.layers, _x)
     _dx = _model.backward(_g)
@@ -309,7 +308,7 @@ _msg = diagnose(network_stages(_rec, _exp, dx=_dx)[1], _bar)
 check.true(f"{_label}: backward", _msg is None, str(_msg))
 check.true(f"{_label}: reverse order", _rec.backward_order == list(range(len(_model.layers)))[::-1],
            f"backward visited layers {_rec.backward_order}")
-"""))}
+"""), grading)}
 ''', points=3),
         tests("l5-t2-gradcheck", '''
 with task("Lesson 5, task 2") as check:
@@ -319,14 +318,12 @@ with task("Lesson 5, task 2") as check:
     x = np.random.default_rng(3).normal(size=(4, 3))
     y = np.random.default_rng(4).normal(size=(4, 3))
     check.gradients(check_model(model, x, y, loss=ProbeLoss()))
-''' + hidden('''
-for _sizes, _seed, _dtype, _x, _g, _exp in _nets:
-    if _dtype == np.float64:
-        _model = _grading_mlp(_sizes, _seed)
-        _model.forward = lambda _in, _m=_model: run_layers(_m.layers, _in)
-        _res = check_model(_model, _x, _g, loss=ProbeLoss())
-        check.true(f"hidden: MLP{_sizes} vs differences", _res.passed, str(_res).replace("\\n", " /"))
-'''), points=1),
+''' + hidden_region("Lesson 5, task 2", net_loop('''
+if _dtype == np.float64:
+    _model.forward = lambda _in, _m=_model: run_layers(_m.layers, _in)
+    _res = check_model(_model, _x, _g, loss=ProbeLoss())
+    check.true(f"{_label} vs differences", _res.passed, str(_res).replace("\\n", " /"))
+'''), grading), points=1),
         tests("l5-t2-input-grad", '''
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
@@ -341,17 +338,15 @@ with task("Lesson 5, task 2") as check:
     check.true("input_grad=False returns None", result is None, "return None when input_grad=False")
     for name, layer, key in model.named_parameters():
         check.close(f"{name} same as with input_grad", layer.grads[key], with_input[name], bar=1e-12)
-''' + hidden('''
-for _sizes, _seed, _dtype, _x, _g, _exp in _nets:
-    _model = _grading_mlp(_sizes, _seed, _dtype)
-    with record_layers(_model) as _rec:
-        run_layers(_model.layers, _x)
-        _r = _model.backward(_g, input_grad=False)
-    _stages = [s for s in network_stages(_rec, _exp)[1] if not s[0].startswith("the gradient out of layer 1")]
-    _msg = diagnose(_stages, 1e-4 if _dtype == np.float32 else 1e-9)
-    check.true(f"hidden: MLP{_sizes} input_grad=False", _msg is None and _r is None,
-               str(_msg) if _msg else "return None when input_grad=False")
-'''), points=1),
+''' + hidden_region("Lesson 5, task 2", net_loop('''
+with record_layers(_model) as _rec:
+    run_layers(_model.layers, _x)
+    _r = _model.backward(_g, input_grad=False)
+_stages = [s for s in network_stages(_rec, _exp)[1] if not s[0].startswith("the gradient out of layer 1")]
+_msg = diagnose(_stages, _bar)
+check.true(f"{_label} input_grad=False", _msg is None and _r is None,
+           str(_msg) if _msg else "return None when input_grad=False")
+'''), grading), points=1),
         markdown("l5-whole", r"""
 ### Your whole network
 
@@ -399,7 +394,7 @@ with task("Lesson 5, task 3") as check:
     for sizes in [(2, 16, 16, 1), (3, 1), (784, 64, 10)]:
         built = MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters()
         check.close(f"count_parameters({sizes})", count_parameters(list(sizes)), built, bar=0)
-''' + hidden(f'''
+''' + hidden_region("Lesson 5, task 3", f'''
 for _sizes, _n in {hidden_counts()!r}:
     check.close(f"hidden: count_parameters({{_sizes}})", count_parameters(list(_sizes)), _n, bar=0)
 '''), points=1),
@@ -469,8 +464,10 @@ Next, lesson 6 uses these gradients to train: gradient descent, learning rates a
         ("Task 3: `count_parameters`", "l5-t3"), ("Written answer (graded by hand)", "l5-written")],
         intro="**Points.** Each check cell is graded on its own; the graded checks test the MLP apart "
               "from your layers and losses, so an earlier lesson's bug is not charged again here.")
-    write(OUT, cells)
+    write(out, cells)
 
 
 if __name__ == "__main__":
-    build()
+    import sys
+
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

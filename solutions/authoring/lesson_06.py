@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nbauthor import (code, markdown, nested_literal, points_table, reference_library,
-                      run_snippet, tagged, tests, write, written_answer)
+from nbauthor import (code, hidden_region, markdown, nested_literal, points_table,
+                      reference_library, run_snippet, tagged, tests, write, written_answer)
 
-lib = reference_library()
+reference_library()  # backprop_lib below is the reference from solutions/
 from backprop_lib.mlp import MLP  # noqa: E402  (the reference)
 from backprop_lib.optim import SGD  # noqa: E402
 
@@ -33,16 +33,6 @@ def _sgd_case(fan_in, hidden, fan_out, dtype, seed):
               for name, layer, key in model.named_parameters()} for _ in range(4)]
     return model, grads
 '''
-
-
-def indent(text, spaces=4):
-    pad = " " * spaces
-    return "\n".join(pad + line if line.strip() else line for line in text.strip("\n").splitlines())
-
-
-def hidden(text, spaces=4):
-    pad = " " * spaces
-    return f"{pad}### BEGIN HIDDEN TESTS\n{indent(text, spaces)}\n{pad}### END HIDDEN TESTS"
 
 
 def sgd_expectations(momentum_cases):
@@ -73,32 +63,32 @@ def sgd_expectations(momentum_cases):
 def sgd_hidden(momentum_cases):
     rows = ",\n    ".join(f"({case!r},\n     {nested_literal(after)})"
                           for case, after in sgd_expectations(momentum_cases))
-    return f"""
-{CASE_SNIPPET}
-_cases = [
-    {rows}]
+    setup = f"from backprop_lib.gradcheck import rel_error as _rel_error\n{CASE_SNIPPET.strip()}\n_cases = [\n    {rows}]"
+    return hidden_region("Lesson 6, task 1", f"""
 for (_in, _hidden, _out, _dtype, _lr, _mu, _steps, _seed), _after in _cases:
     _model, _grads = _sgd_case(_in, _hidden, _out, getattr(np, _dtype), _seed)
     _held = {{name: layer.params[key] for name, layer, key in _model.named_parameters()}}
     _opt = SGD(_model, lr=_lr, momentum=_mu)
-    _label = f"hidden: MLP({{_in}}, {{_hidden}}, {{_out}}) {{_dtype}} lr={{_lr}} momentum={{_mu}}"
+    _bar = {F32_BAR} if _dtype == "float32" else 1e-12
+    _in_place, _worst, _where = True, 0.0, ""
     for _step in range(_steps):
         for _name, _layer, _key in _model.named_parameters():
             _layer.grads[_key] = _grads[_step][_name].copy()
         _opt.step()
         for _name, _layer, _key in _model.named_parameters():
-            _p = _layer.params[_key]
-            _ok = (_p is _held[_name] and np.asarray(_p).dtype == np.dtype(_dtype)
-                   and np.array_equal(_layer.grads[_key], _grads[_step][_name]))
-            check.true(f"{{_label}} step {{_step + 1}} {{_name}}: in place, dtype, grads kept", _ok,
-                       "update the parameter array in place, keep its dtype, leave grads alone")
-            if _dtype == "float64":
-                check.close(f"{{_label}} step {{_step + 1}} {{_name}}", _p, _after[_step][_name], bar=1e-12)
-            else:  # float32 rounding: an error relative to the array's scale, not elementwise
-                _err = np.max(np.abs(np.asarray(_p, float) - _after[_step][_name])) / (1 + np.max(np.abs(_after[_step][_name])))
-                check.true(f"{{_label}} step {{_step + 1}} {{_name}}", _err <= {F32_BAR},
-                           f"scaled error {{_err:.1e}} over the bar {F32_BAR:.0e}")
-"""
+            _p, _want = _layer.params[_key], _after[_step][_name]
+            _in_place &= (_p is _held[_name] and np.asarray(_p).dtype == np.dtype(_dtype)
+                          and np.array_equal(_layer.grads[_key], _grads[_step][_name]))
+            # float32: error relative to the array's scale (elementwise would punish rounding near 0)
+            _err = (_rel_error(_p, _want) if _dtype == "float64" else
+                    np.max(np.abs(np.asarray(_p, float) - _want)) / (1 + np.max(np.abs(_want))))
+            if not _err <= _worst:
+                _worst, _where = _err, f"step {{_step + 1}}, {{_name}}"
+    _label = f"hidden: MLP({{_in}}, {{_hidden}}, {{_out}}) {{_dtype}}, lr={{_lr}}, momentum={{_mu}}, {{_steps}} steps"
+    check.true(f"{{_label}}: in place", _in_place,
+               "update each parameter array in place, keep its dtype, leave grads alone")
+    check.true(f"{{_label}}: values", _worst <= _bar, f"{{_where}} is off by {{_worst:.1e}} (bar {{_bar:.0e}})")
+""", setup)
 
 
 INTRO = r"""
@@ -160,7 +150,8 @@ it did; training stops there).
 """
 
 
-def build():
+def build(out=OUT):
+    """Write the notebook to ``out`` (default: its place in solutions/)."""
     demo_setup = '''
 %load_ext autoreload
 %autoreload 2
@@ -193,7 +184,7 @@ with task("Lesson 6, task 1") as check:
                "the array the model holds did not change: update it in place (param -= ...)")
     check.close("b after one step", model.layers[2].params["b"], np.array([-0.2]), bar=1e-12)
     check.close("gradient left alone", model.layers[0].grads["W"], np.full((2, 3), 2.0), bar=0)
-{hidden(sgd_hidden(False))}
+{sgd_hidden(False)}
 ''', points=3),
         tests("l6-t1-momentum", f'''
 with task("Lesson 6, task 1") as check:
@@ -208,7 +199,7 @@ with task("Lesson 6, task 1") as check:
     # v1 = -0.1, W1 = 0.9; v2 = 0.9 * v1 - 0.1 = -0.19, W2 = 0.71
     check.close("W after two momentum steps", layer.params["W"], np.array([[0.71]]), bar=1e-12)
     check.close("velocity of W", optimizer.velocity[0]["W"], np.array([[-0.19]]), bar=1e-12)
-{hidden(sgd_hidden(True))}
+{sgd_hidden(True)}
 ''', points=2),
         markdown("l6-loop", LOOP_MD),
         markdown("l6-lr-md", r"""
@@ -332,9 +323,16 @@ with demo("decision boundary"):
         markdown("widget-training", r"""
 ### Live training (widget)
 
-*The interactive training animation (data set, architecture, learning rate and batch size
-controls, with the boundary and the loss curve updating as it trains) goes here.*
+Press **Play** to watch the same moons problem train live: the red/blue boundary and the loss curve
+update after every few minibatch steps. Change the data set, hidden sizes, activation, learning
+rate or batch size and play again; try lr = 3 to watch training diverge. The widget trains with
+*your* `SGD.step`: until task 1 is done it says so instead.
 """),
+        code("widget", '''
+from backprop_lib.viz import TrainingAnimator
+
+TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")
+'''),
         markdown("l6-regression-md", r"""
 ### A regression problem
 
@@ -384,8 +382,10 @@ You have now built and trained a multi-layer perceptron from single numbers up.
         ("Written answers (graded by hand)", "l6-written")],
         intro="**Points.** Each check cell is graded on its own. The checks set gradients by hand, so "
               "they test `SGD.step` alone.")
-    write(OUT, cells)
+    write(out, cells)
 
 
 if __name__ == "__main__":
-    build()
+    import sys
+
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

@@ -86,8 +86,10 @@ def write(path, cells):
 
 
 def main(name, cells):
-    """Write ``solutions/<name>.ipynb`` (next to this file's folder): ``nbauthor.main("NN_name", cells())``
-    ends an authoring script. The drift test runs the scripts in a copy of solutions/ and compares."""
+    """Write ``solutions/<name>.ipynb``, where solutions/ is this file's parent's parent.
+
+    ``nbauthor.main("NN_name", cells())`` ends an authoring script; the drift test runs the
+    scripts in a copy of solutions/ and compares the notebooks byte for byte."""
     write(SOLUTIONS / f"{name}.ipynb", cells)
 
 
@@ -129,8 +131,8 @@ def short_literal(value, digits=12):
     import numpy as np
 
     array = np.asarray(value, dtype=np.float64)
-    text = np.array2string(array, separator=", ", max_line_width=100, threshold=10**6,
-                           formatter={"float_kind": lambda v: f"{v:.{digits}g}"})
+    text = np.array2string(array, separator=", ", max_line_width=10**6, threshold=10**6,
+                           formatter={"float_kind": lambda v: f"{v:.{digits}g}"}).replace("\n", "")
     return text if array.ndim == 0 else f"np.array({text})"
 
 
@@ -174,7 +176,9 @@ def nested_literal(value, exact=True):
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key!r}: {nested_literal(item, exact)}" for key, item in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(nested_literal(item, exact) for item in value) + "]"
+        # Short literals are for people: one array per line.
+        separator = ", " if exact else ",\n        "
+        return "[" + separator.join(nested_literal(item, exact) for item in value) + "]"
     return literal(value) if exact else short_literal(value)
 
 
@@ -187,3 +191,27 @@ def fill(template, **values):
         missing = template.split("<<", 1)[1].split(">>", 1)[0]
         raise KeyError(f"template placeholder <<{missing}>> has no value: pass {missing}=...")
     return template
+
+
+def indent(text, spaces=4):
+    """``text`` without surrounding blank lines, every non-empty line indented by ``spaces``."""
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else line for line in text.strip("\n").splitlines())
+
+
+def hidden_region(label, body, setup=""):
+    """A self-contained hidden-tests region: ``setup`` at top level, then ``body`` in its own
+    ``with task(label) as check:`` block, so it runs (and reports) even when the visible checks
+    of its cell were removed or failed."""
+    setup = setup.strip("\n") + "\n" if setup.strip() else ""
+    return (f"### BEGIN HIDDEN TESTS\n{setup}with task({label!r}) as check:\n{indent(body)}\n"
+            "### END HIDDEN TESTS")
+
+
+def hidden_first(source):
+    """``source`` with its hidden-tests region moved to the top: for grading setup (e.g. swapping in
+    a correct earlier-lesson function) that the visible checks must also run under."""
+    begin, end = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+    start, stop = source.index(begin), source.index(end) + len(end)
+    rest = (source[:start] + source[stop:]).strip("\n")
+    return source[start:stop] + "\n" + rest

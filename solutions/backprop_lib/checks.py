@@ -12,7 +12,9 @@ task 1: implement Linear.forward". In Jupyter both errors show as that one line 
 Run All goes on past them.
 """
 
+import traceback
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -89,11 +91,13 @@ def diagnose(stages, bar=1e-7):
     """The first of [(name, got, expected)] that disagrees, and whether what flowed into it agreed.
 
     What flowed into a stage is the stage before it, unless the stage names it as a fourth item,
-    (name, got, expected, inflow), e.g. for a graph node fed by several others ("dL/da3, dL/da4").
+    (name, got, expected, inflow), e.g. for a graph node fed by several others ("dL/da3 and dL/da4").
     List stages in the order values are computed, so that every inflow comes earlier.
     Returns None when every stage agrees, else a one-line message.
     """
     for i, (name, got, expected, *inflow) in enumerate(stages):
+        if got is None:
+            return f"{name} is missing (still None)"
         try:
             got = np.asarray(got, dtype=np.float64)
         except (TypeError, ValueError):
@@ -125,6 +129,13 @@ def task(label):
         yield check
     except NotImplementedError as err:
         raise NotImplementedYet(str(err) or label) from None
+    except (CheckFailed, NotImplementedYet):
+        raise
+    except Exception as err:
+        # A crash in student code is a failed check too; where it happened is what the student needs.
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        raise CheckFailed(f"{label}: your code raised {type(err).__name__}: {err} "
+                          f"(at {Path(frame.filename).name}, line {frame.lineno})") from None
     if check.failures:
         raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
     print(f"  all checks of {label} passed")
@@ -245,7 +256,7 @@ _UNSET = object()  # "not given", as opposed to a None that a student's method r
 
 
 def network_stages(record, expected, scores=_UNSET, dx=_UNSET):
-    """(forward, backward) stage lists [(name, got, expected, inflow)] of one recorded pass, for ``diagnose``.
+    """(forward, backward) lists of stages [(name, got, expected, inflow)] for ``diagnose``.
 
     ``expected`` is another Recording (of the reference) or its ``recording_dict`` literal form;
     scores and dx are what MLP.forward and MLP.backward returned, checked as the last stage of
@@ -261,8 +272,8 @@ def network_stages(record, expected, scores=_UNSET, dx=_UNSET):
         forward.append((f"the output of {name}", _recorded(record.outputs[i]), exp["outputs"][i],
                         f"the input of {name}"))
     if scores is not _UNSET:
-        forward.append(("the scores MLP.forward returned", _recorded(scores, NoneReturned), exp["outputs"][-1],
-                        f"the output of {names[-1]}"))
+        forward.append(("the scores MLP.forward returned", _recorded(scores, NoneReturned),
+                        exp["outputs"][-1], f"the output of {names[-1]}"))
     backward = []
     last = len(names) - 1
     for i in range(last, -1, -1):
@@ -277,8 +288,8 @@ def network_stages(record, expected, scores=_UNSET, dx=_UNSET):
             backward.append((f"the gradient out of {name}", _recorded(record.grads_out[i]),
                              exp["grads_out"][i], f"the gradient into {name}"))
     if dx is not _UNSET:
-        backward.append(("dL/dx that MLP.backward returned", _recorded(dx, NoneReturned), exp["grads_out"][0],
-                         f"the gradient out of {names[0]}"))
+        backward.append(("dL/dx that MLP.backward returned", _recorded(dx, NoneReturned),
+                         exp["grads_out"][0], f"the gradient out of {names[0]}"))
     return forward, backward
 
 
@@ -353,6 +364,9 @@ class ProbeSine:
 class ProbeLoss:
     """A stand-in loss, L = sum(scores * y): dL/dscores = y, so no lesson's loss is needed."""
 
+    def __init__(self):
+        self.cache = None
+
     def __call__(self, scores, y):
         return self.forward(scores, y)
 
@@ -367,7 +381,7 @@ class ProbeLoss:
 def probe_layers(features, depth, rng=0):
     """[Probe, ProbeSine] * depth without the last sine: stand-ins for an MLP's layers list.
 
-    Every layer keeps ``features`` features, e.g. for MLP(features, (features,) * (depth - 1), features).
+    Every layer keeps ``features`` features: for MLP(features, (features,) * (depth - 1), features).
     """
     rng = np.random.default_rng(rng)
     layers = []
@@ -383,3 +397,17 @@ def demo(what):
         yield
     except NotImplementedError as err:
         print(f"{what}: skipped until this is done: {err}")
+
+
+def run_strict(check, name, compute):
+    """compute() with every floating-point overflow, division by zero or invalid operation raised.
+
+    Returns compute()'s result, or None after a failed row "name: overflow encountered in exp
+    (...)" instead of a traceback, so the checks that need the result can be skipped.
+    """
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            return compute()
+    except FloatingPointError as err:
+        check.true(name, False, f"{err}: a naive formula overflows here, use the stable one")
+        return None

@@ -1,0 +1,408 @@
+"""The hostile-submission corpus: breakage and cheats, each a real lesson-2 submission.
+
+A case is a change to the released lesson folder (notebook + ``backprop_lib/``): code in place of
+task stubs, module-level code in ``layers.py``, a student cell after the set-up cell, or file
+surgery. ``materialize`` writes it into ``submitted/<case>/<lesson>/`` of a course. Each case says
+what it threatens, what must happen, and what the grader must report; tests/test_hostile.py checks
+every case end to end and ``render_table`` turns the list into docs/threats.md.
+"""
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+LESSON = "02_linear_layer"
+TIMESTAMP = "2026-11-26 04:00:00.000000 UTC"
+
+# What each task's stub becomes (the stub is the line raising NotImplementedError("Lesson 2, task K")).
+CORRECT = {1: 'self.cache = x\nreturn x @ self.params["W"] + self.params["b"]',
+           2: 'self.grads["W"] = self.cache.T @ grad_out\nself.grads["b"] = grad_out.sum(axis=0)',
+           3: 'return grad_out @ self.params["W"].T'}
+# Right shapes, wrong values: scores nothing unless the checks are defeated.
+ZEROS = {1: 'self.cache = x\nreturn np.zeros((x.shape[0], self.params["W"].shape[1]), dtype=x.dtype)',
+         2: 'self.grads["W"] = np.zeros_like(self.params["W"])\n'
+            'self.grads["b"] = np.zeros_like(self.params["b"])',
+         3: 'return np.zeros((grad_out.shape[0], self.params["W"].shape[0]), dtype=grad_out.dtype)'}
+
+
+@dataclass
+class Case:
+    """One hostile submission.
+
+    tasks: {task number: code replacing that task's stub in backprop_lib/layers.py}
+    layers_top: module-level code appended to layers.py (runs at import)
+    cell: a student code cell inserted after the notebook's set-up cell
+    edit: edit(folder) for file and notebook surgery
+    Code may use {course}, {package} (the installed autograder package), {victim} (another
+    student's submitted folder) and {port} (a TCP listener of the test): filled in by materialize.
+
+    outcomes: the outcomes the report may give it; score: "empty" (no more than the empty honest
+    submission), "correct" (as much as the correct one) or "recorded" (any recorded score);
+    flags: kinds of integrity flag it must get; clean: it must get none.
+    needs_isolation: its rules hold only with file-system and network isolation (bwrap).
+    """
+
+    name: str
+    kind: str
+    threat: str
+    happens: str
+    tasks: dict = field(default_factory=dict)
+    layers_top: str = ""
+    cell: str = ""
+    edit: object = None
+    outcomes: tuple = ("graded",)
+    score: str = "empty"
+    flags: tuple = ()
+    clean: bool = False
+    needs_isolation: bool = False
+    shown_by: tuple = ()
+
+
+# ---- file surgery -------------------------------------------------------------------------------
+
+def _notebook_path(folder):
+    return folder / f"{LESSON}.ipynb"
+
+
+def _edit_notebook(change):
+    def edit(folder):
+        path = _notebook_path(folder)
+        nb = nbformat.read(path, as_version=4)
+        change(nb)
+        nbformat.write(nb, path)
+    return edit
+
+
+def _test_index(nb, grade_id):
+    return next(i for i, cell in enumerate(nb.cells)
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _delete_test(nb):
+    del nb.cells[_test_index(nb, "task1-check")]
+
+
+def _edit_test(nb):
+    nb.cells[_test_index(nb, "task1-check")].source = "pass  # the check, edited away"
+
+
+def _duplicate_test(nb):
+    index = _test_index(nb, "task2-check")
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[index])))
+    copy.id = "pasted-copy"
+    nb.cells.insert(index + 1, copy)
+
+
+def _reorder_tests(nb):
+    first, last = _test_index(nb, "task1-check"), _test_index(nb, "task3-check")
+    nb.cells[first], nb.cells[last] = nb.cells[last], nb.cells[first]
+
+
+def _strip_metadata(nb):
+    for cell in nb.cells:
+        cell.metadata = {}
+
+
+def _corrupt(folder):
+    path = _notebook_path(folder)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def _missing_notebook(folder):
+    _notebook_path(folder).unlink()
+
+
+def _rename_notebook(folder):
+    _notebook_path(folder).rename(folder / "lesson2 (final).ipynb")
+
+
+def _missing_library_file(folder):
+    (folder / "backprop_lib" / "layers.py").unlink()
+
+
+def _non_utf8_library(folder):
+    path = folder / "backprop_lib" / "layers.py"
+    path.write_bytes(b"# notes: caf\xe9 au lait\n" + path.read_bytes())
+
+
+def _non_utf8_notebook(folder):
+    path = _notebook_path(folder)
+    path.write_bytes(path.read_bytes().replace(b"Lesson 2", b"Lesson \xff2", 1))
+
+
+def _extra_files(folder):
+    (folder / "notes.txt").write_text("my notes\n")
+    (folder / "data").mkdir()
+    (folder / "data" / "big.bin").write_bytes(b"\0" * 6_000_000)  # over the grader's 5 MB
+    (folder / "backprop_lib" / "layers_old.py").write_text("OLD = True\n")
+    shutil.copy(_notebook_path(folder), folder / f"{LESSON}-Copy1.ipynb")
+
+
+# ---- the corpus -----------------------------------------------------------------------------------
+
+FORK_BOMB = """import os, time
+for _ in range(200):  # bounded: 200 sleeping children at most, all killed with the sandbox
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+self.cache = x
+return x @ self.params["W"] + self.params["b"]"""
+
+CASES = [
+    # -- breakage ------------------------------------------------------------------------------
+    Case("loop_in_library", "breakage", "infinite loop in a library function",
+         "the per-cell timeout interrupts each check that calls it; the notebook goes on",
+         tasks={1: "while True:\n    pass"}, clean=True,
+         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_runs_cells_with_the_limits",)),
+    Case("loop_in_notebook", "breakage", "infinite loop in a notebook cell",
+         "that cell is interrupted, the checks after it still run and score",
+         tasks=CORRECT, cell="while True:\n    pass", score="correct", clean=True),
+    Case("long_sleep", "breakage", "a long sleep",
+         "interrupted by the per-cell timeout like a loop", tasks=CORRECT,
+         cell="import time\ntime.sleep(100_000)", score="correct", clean=True),
+    Case("uninterruptible_loop", "breakage", "a loop that ignores the interrupt (SIGINT ignored)",
+         "the wall-clock limit kills the sandbox; cells that never ran score 0",
+         tasks=CORRECT, cell="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                             "while True:\n    pass",
+         outcomes=("timeout",), score="recorded",
+         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",)),
+    Case("os_exit_at_import", "breakage", "os._exit when the library is imported",
+         "the kernel dies; the submission is recorded with 0 and the reason",
+         layers_top="import os\nos._exit(3)", outcomes=("kernel died",), flags=("exit",)),
+    Case("sys_exit_at_import", "breakage", "sys.exit when the library is imported",
+         "the import fails with SystemExit; the checks fail, the kernel lives",
+         layers_top="import sys\nsys.exit(0)", flags=("exit",)),
+    Case("segfault", "breakage", "a segfault through ctypes",
+         "the kernel dies in the first check; later checks are marked not run",
+         tasks={1: "import ctypes\nctypes.string_at(0)"}, outcomes=("kernel died",),
+         flags=("native code",),
+         shown_by=("tests/test_sandbox.py::test_segfault_is_reported_as_a_crash",)),
+    Case("memory_bomb", "breakage", "a memory bomb",
+         "the address-space limit turns it into MemoryError in that check",
+         tasks={1: "blocks = []\nwhile True:\n    blocks.append(np.ones(10_000_000))"}, clean=True,
+         shown_by=("tests/test_sandbox.py::test_memory_limit_turns_a_memory_bomb_into_memory_error",)),
+    Case("fork_bomb", "breakage", "a (bounded) fork bomb",
+         "the process limit refuses the forks; every child is killed with the sandbox",
+         tasks={1: FORK_BOMB}, flags=("exit", "process"), score="recorded",
+         shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
+                   "tests/test_sandbox.py::test_nothing_outlives_the_run")),
+    Case("output_flood", "breakage", "output of hundreds of MB",
+         "the notebook still grades; nbgrader's LimitOutput keeps the stored notebook small",
+         tasks=CORRECT, cell="for _ in range(200):\n    print('x' * 1_000_000)",
+         score="correct", clean=True,
+         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",)),
+    Case("syntax_error_notebook", "breakage", "a syntax error in a notebook cell",
+         "that cell fails, the rest runs; recorded by the scan, not flagged", tasks=CORRECT,
+         cell="def broken(:\n    pass", score="correct", clean=True),
+    Case("syntax_error_library", "breakage", "a syntax error in the library",
+         "the import fails, so every check fails; no flag", layers_top="def broken(:\n    pass",
+         clean=True),
+    Case("corrupt_notebook", "breakage", "a corrupt notebook file",
+         "not gradable: recorded with 0 and the reason", edit=_corrupt,
+         outcomes=("not gradable",), clean=True),
+    Case("missing_notebook", "breakage", "a missing notebook",
+         "not gradable: recorded with 0 and the reason", edit=_missing_notebook,
+         outcomes=("not gradable",), clean=True),
+    Case("renamed_notebook", "breakage", "a renamed notebook",
+         "treated as missing: recorded with 0 and the reason", edit=_rename_notebook,
+         outcomes=("not gradable",), clean=True),
+    Case("missing_library_file", "breakage", "a missing library file",
+         "the import fails, so every check fails", edit=_missing_library_file, clean=True),
+    Case("non_utf8_library", "breakage", "non-UTF-8 bytes in a library file",
+         "Python refuses the file; every check fails; recorded by the scan, not flagged",
+         tasks=CORRECT, edit=_non_utf8_library, clean=True),
+    Case("non_utf8_notebook", "breakage", "non-UTF-8 bytes in the notebook",
+         "not gradable: recorded with 0 and the reason", edit=_non_utf8_notebook,
+         outcomes=("not gradable",), clean=True),
+    Case("extra_files", "breakage", "extra files (a 6 MB file, an old module, a notebook copy)",
+         "graded as usual; the oversized file is left out and named in the reason",
+         tasks=CORRECT, edit=_extra_files, score="correct", clean=True),
+    Case("deleted_test_cell", "breakage", "a deleted test cell",
+         "nbgrader restores it from the gradebook, so it still counts", tasks=CORRECT,
+         edit=_edit_notebook(_delete_test), score="correct", clean=True),
+    Case("edited_test_cell", "breakage", "an edited test cell",
+         "nbgrader restores the original; the edit is flagged",
+         edit=_edit_notebook(_edit_test), flags=("edited test cell",)),
+    Case("duplicated_test_cell", "breakage", "a duplicated test cell",
+         "graded without aborting the batch; the copy earns nothing extra", tasks=CORRECT,
+         edit=_edit_notebook(_duplicate_test), score="correct", clean=True),
+    Case("reordered_test_cells", "breakage", "reordered test cells",
+         "graded in the submitted order; recorded", tasks=CORRECT,
+         edit=_edit_notebook(_reorder_tests), score="recorded", clean=True),
+    Case("stripped_metadata", "breakage", "stripped cell metadata",
+         "the test cells are restored from the gradebook and count", tasks=CORRECT,
+         edit=_edit_notebook(_strip_metadata), score="recorded", clean=True),
+    # -- cheats: every one also implements nothing real, so "empty" is the bar ------------------
+    Case("patch_allclose", "cheat", "monkeypatching numpy (allclose, testing, max, abs)",
+         "the run-time guard fails every check run with numpy patched; flagged", tasks=ZEROS,
+         cell="import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+              "np.testing.assert_allclose = lambda *a, **k: None\n"
+              "np.max = lambda *a, **k: 0.0\nnp.abs = lambda x, *a, **k: x * 0",
+         flags=("monkeypatch",)),
+    Case("patch_ndarray", "cheat", "monkeypatching ndarray methods",
+         "numpy refuses (built-in type); flagged", tasks=ZEROS,
+         cell="import numpy as np\ntry:\n    np.ndarray.__eq__ = lambda self, other: True\n"
+              "except TypeError:\n    pass",
+         flags=("monkeypatch",)),
+    Case("patch_builtins", "cheat", "monkeypatching builtins",
+         "the run-time guard fails the checks; flagged", tasks=ZEROS,
+         cell="import builtins\nbuiltins.float = lambda x=0.0: 0.0\nbuiltins.all = lambda it: True",
+         outcomes=("graded", "kernel died"), flags=("monkeypatch",)),
+    Case("patch_test_helpers", "cheat", "monkeypatching the test helpers (checks, gradcheck)",
+         "the run-time guard sees the replaced helpers and fails the checks; flagged", tasks=ZEROS,
+         cell="from backprop_lib import checks, gradcheck\n"
+              "checks.rel_error = gradcheck.rel_error = lambda *a, **k: 0.0",
+         flags=("monkeypatch",)),
+    Case("input_transformer", "cheat", "an IPython input transformer that skips later cells",
+         "the test cells' canaries never print, so they score 0; flagged", tasks=ZEROS,
+         cell="get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])",
+         flags=("ipython hook",)),
+    Case("custom_exc", "cheat", "set_custom_exc swallowing the checks' errors",
+         "the canaries never print, so the checks score 0; flagged", tasks=ZEROS,
+         cell="get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
+         flags=("ipython hook",)),
+    Case("always_equal", "cheat", "an object whose __eq__ is always true",
+         "the checks coerce to float64 first and fail it; flagged",
+         tasks={1: "class Anything:\n    def __eq__(self, other):\n        return True\n"
+                   "self.cache = x\nreturn Anything()"},
+         flags=("always-equal",)),
+    Case("read_secrets", "cheat", "reading the gradebook, source/ and other students' work",
+         "the sandbox does not mount them: nothing to read; flagged",
+         cell="import glob\nfound = []\nfor pattern in ('{course}/gradebook.db', '{course}/source/*/*.ipynb',"
+              " '{victim}/backprop_lib/*.py'):\n    for path in glob.glob(pattern):\n"
+              "        found.append(open(path, 'rb').read())\nprint('stolen', len(found), found)",
+         flags=("secret path",), needs_isolation=True,
+         shown_by=("tests/test_sandbox.py::test_course_secrets_are_invisible_only_under_bwrap",)),
+    Case("import_reference", "cheat", "importing the reference solution by path",
+         "the path does not exist in the sandbox; the stubs stay stubs; flagged",
+         layers_top="import importlib.util\ntry:\n    _spec = importlib.util.spec_from_file_location("
+                    "'ref', '{course}/source/02_linear_layer/backprop_lib/layers.py')\n"
+                    "    _ref = importlib.util.module_from_spec(_spec)\n"
+                    "    _spec.loader.exec_module(_ref)\n"
+                    "except Exception:\n    _ref = None",
+         flags=("grader import",), needs_isolation=True),
+    Case("write_outside", "cheat",
+         "writing outside the submission (another student, gradebook.db, source/, the autograder)",
+         "nothing outside the working copy is mounted: every write fails; flagged",
+         cell="targets = ['{victim}/backprop_lib/layers.py', '{course}/gradebook.db',\n"
+              "           '{course}/source/02_linear_layer/HACKED', '{package}/HACKED']\n"
+              "for target in targets:\n    try:\n        with open(target, 'a') as f:\n"
+              "            f.write('hacked')\n    except OSError:\n        pass",
+         flags=("secret path",), needs_isolation=True),
+    Case("network", "cheat", "network access (sending answers out or fetching them)",
+         "a fresh network namespace: the connection fails; flagged",
+         cell="import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)"
+              ".sendall(b'leak')\nexcept OSError:\n    pass",
+         flags=("network",), needs_isolation=True,
+         shown_by=("tests/test_sandbox.py::test_network_is_cut_off_where_a_namespace_exists",)),
+    Case("detect_grading", "cheat", "detecting the grading environment to behave differently",
+         "the variables it looks for are not passed in; any patch it makes is caught; flagged",
+         tasks=ZEROS,
+         layers_top="import os\nif os.environ.get('NBGRADER_EXECUTION') or "
+                    "not os.getcwd().startswith('/home/'):\n"
+                    "    from . import checks as _c\n    _c.rel_error = lambda *a, **k: 0.0",
+         flags=("environment", "monkeypatch")),
+    Case("hardcoded_outputs", "cheat", "hard-coding the outputs of the visible checks",
+         "the hidden cases use other inputs and fail; flagged",
+         tasks={1: "self.cache = x\nif x.shape == (2, 3):\n"
+                   "    return np.array([[-3.5, -4.5], [5.5, 7.5]])\n"
+                   "return np.array([[-3.5, -4.5]])"},
+         flags=("hard-coded",)),
+]
+
+BASELINES = {"empty": Case("empty", "baseline", "", ""),
+             "correct": Case("correct", "baseline", "", "", tasks=CORRECT)}
+
+
+def _indent(code, indent):
+    return "".join(indent + line + "\n" for line in code.splitlines())
+
+
+def _fill(code, places):
+    for key, value in places.items():
+        code = code.replace("{" + key + "}", str(value))
+    return code
+
+
+def materialize(case, release, course, places):
+    """Write ``case`` as course/submitted/<case.name>/<LESSON>/ from the release folder."""
+    folder = Path(course) / "submitted" / case.name / LESSON
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(release, folder)
+    (folder / "timestamp.txt").write_text(TIMESTAMP)
+    layers = folder / "backprop_lib" / "layers.py"
+    lines = layers.read_text().splitlines(keepends=True)
+    for number, code in case.tasks.items():
+        stub = f'raise NotImplementedError("Lesson 2, task {number}:'
+        index = next(i for i, line in enumerate(lines) if stub in line)
+        indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+        lines[index] = _indent(_fill(code, places), indent)
+    text = "".join(lines)
+    if case.layers_top:
+        text += "\n\n" + _fill(case.layers_top, places) + "\n"
+    layers.write_text(text)
+    if case.cell:
+        path = _notebook_path(folder)
+        nb = nbformat.read(path, as_version=4)
+        setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+        cell = nbformat.v4.new_code_cell(_fill(case.cell, places))
+        cell.id = "student-cell"
+        nb.cells.insert(setup + 1, cell)
+        nbformat.write(nb, path)
+    if case.edit is not None:
+        case.edit(folder)
+    return folder
+
+
+# ---- the documentation table ------------------------------------------------------------------------
+
+TEST = "tests/test_hostile.py"
+
+
+def render_table(cases=CASES):
+    """docs/threats.md: threat -> what happens -> which tests show it, from the corpus itself."""
+    rows = ["# Threats and what the grader does about them",
+            "",
+            "Generated from `tests/hostile/cases.py` by `tests/hostile/cases.py:render_table`; "
+            "`tests/test_hostile.py` checks that this file is current and runs every case end to "
+            "end (`backprop-course autograde` on a real course) against four rules: the batch "
+            "finishes with a recorded score and a one-line reason; no other student's files or "
+            "grades change and a rerun resumes; a cheat scores no more than an empty honest "
+            "submission and is flagged with evidence; nothing secret reaches the feedback.",
+            "",
+            "| Case | Kind | Threat | What happens | Flagged as | Shown by |",
+            "|---|---|---|---|---|---|"]
+    for case in cases:
+        flagged = ", ".join(case.flags) if case.flags else ("never" if case.clean else "-")
+        shown = [f"`{TEST}::test_case[{case.name}]`"] + [f"`{test}`" for test in case.shown_by]
+        bwrap = " (needs bwrap)" if case.needs_isolation else ""
+        rows.append(f"| `{case.name}` | {case.kind} | {case.threat} | {case.happens}{bwrap} | "
+                    f"{flagged} | {'<br>'.join(shown)} |")
+    return "\n".join(rows + [""] + SANDBOX_NOTES.splitlines()) + "\n"
+
+
+SANDBOX_NOTES = """## What is enforced where
+
+Every submission runs in its own temporary working copy (`autograder/sandbox.py`; run
+`python -m autograder.sandbox` to see what this machine enforces):
+
+| Mechanism | Linux with bubblewrap (`bwrap`, strongest) | Linux without it (`unshare`) | Elsewhere (`none`) |
+|---|---|---|---|
+| CPU, memory (address space), file size, open files | rlimits | rlimits | rlimits |
+| Number of processes | rlimit on a fresh sandbox uid per run | only if the grader is not root or a sandbox uid can run Python | as left |
+| Wall clock | whole process group / pid namespace killed | pid namespace killed | process group killed (a child that calls `setsid` escapes unless a sandbox uid is used) |
+| Network | new empty network namespace | new empty network namespace | not blocked |
+| Course secrets (`source/`, `gradebook.db`, other students, the reference) | not mounted at all | file permissions only | file permissions only |
+| Environment | allow-list (no `NBGRADER_EXECUTION`, no tokens) | allow-list | allow-list |
+| Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
+
+In notebooks the test cells are checked at run time as well: a canary line proves each test cell
+ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
+helpers replaced (`autograder/integrity.py`: `add_canaries`, `verify_canaries`). The static scan
+(`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
+"""

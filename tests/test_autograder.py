@@ -1,0 +1,309 @@
+"""The instructor's workflow end to end: course init, release, the sample class autograded with
+its expected per-test scores, feedback without hidden tests, reports, resuming, the lock, the
+wall-clock limit, a Dask cluster, and the students' `check` command.
+
+One course (module fixture) is built, released and autograded once for lessons 2 to 5; the other
+tests reuse it or copy single submissions from it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import build, course, grading, report, sample_class, student_check
+from autograder.cli import main
+
+from conftest import ROOT
+
+LESSONS = [lesson for lesson in sample_class.LESSONS if (ROOT / "solutions" / f"{lesson}.ipynb").exists()]
+pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet")
+
+# Expected scores, from the lessons' graded cells: each student scores full marks on every
+# autograded test cell except those listed here (which score 0); written answers score 0 until a
+# person grades them. Students in NOTHING score 0 everywhere.
+FAILS = {
+    "bias_grad_mean": {"02_linear_layer": {"task2-check", "task3-check"}},
+    "missing_transpose": {"02_linear_layer": {"task3-check"}},
+    "inplace_relu": {"03_activations": {"task1-check"}},
+    "tanh_from_input": {"03_activations": {"task3-check"}},
+    "loss_not_averaged": {"04_losses": {"l4-t1-mseloss-values", "l4-t1-mseloss-gradients",
+                                        "l4-t1-mseloss-edge"}},
+    "softmax_no_shift": {"04_losses": {"l4-t3-log-softmax-huge", "l4-t3-softmaxcrossentropyloss-edge"}},
+    "mlp_backward_order": {"05_mlp": {"l5-t2-backward", "l5-t2-gradcheck", "l5-t2-input-grad"}},
+}
+NOTHING = {"not_started", "syntax_error"}
+FULL_MARKS = {"correct", "einsum", "np_dot", "relu_mask", "deleted_test_cell"}
+
+
+def run_cli(*args):
+    return main([str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A course with lessons 2-5 released, the whole sample class submitted and autograded."""
+    course_dir = tmp_path_factory.mktemp("course") / "course"
+    assert run_cli("course", "init", course_dir, *sum((["--lesson", lesson] for lesson in LESSONS), [])) == 0
+    rows = {}
+    for lesson in LESSONS:
+        assert run_cli("release", lesson, "--course", course_dir) == 0
+        sample_class.submit(course_dir, lesson)
+        result, failed = grading.autograde(course_dir, lesson, workers=2, progress=False)
+        assert not failed
+        rows[lesson] = {row["student"]: row for row in result}
+    return course_dir, rows
+
+
+def test_sample_class_has_the_required_students():
+    names = {student.name for student in sample_class.STUDENTS}
+    assert len(names) >= 12
+    assert {"einsum", "np_dot", "relu_mask", "missing_transpose", "bias_grad_mean", "tanh_from_input",
+            "loss_not_averaged", "softmax_no_shift", "inplace_relu", "syntax_error",
+            "deleted_test_cell"} <= names
+
+
+def test_a_sample_edit_that_no_longer_matches_the_reference_fails_loudly():
+    ghost = sample_class.Student("ghost", "edits a line that is not there",
+                                 (("layers.py", "return x @ W_that_does_not_exist", "return 0"),))
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        sample_class.library(ghost)
+
+
+def test_config_is_hardened(graded):
+    course_dir, _ = graded
+    config = course.load_config(course_dir)
+    assert sorted(config.Autograde.exclude_overwriting[LESSONS[0]]) == [
+        f"backprop_lib/{name}" for name in ("graph.py", "layers.py", "losses.py", "mlp.py", "optim.py")]
+    assert config.OverwriteCells.add_missing_cells is True
+    assert "--InteractiveShell.xmode=Minimal" in config.Execute.extra_arguments
+    names = [step.__name__ for step in config.GenerateFeedback.preprocessors]
+    assert "ClearHiddenTests" in names
+    assert config.CourseDirectory.db_url == f"sqlite:///{course_dir / 'gradebook.db'}"
+
+
+def test_release_strips_the_library_and_leaks_nothing(graded):
+    course_dir, _ = graded
+    for lesson in LESSONS:
+        release = course_dir / "release" / lesson
+        layers = (release / "backprop_lib" / "layers.py").read_text()
+        assert 'raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")' in layers
+        assert course.leaks_in_folder(release, course.secret_lines(course_dir, lesson)) == []
+        text = (release / f"{lesson}.ipynb").read_text()
+        assert build.HIDDEN not in text and build.BEGIN not in text
+
+
+def test_release_fails_loudly_when_a_solution_would_leak(graded, tmp_path, monkeypatch):
+    course_dir, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir / "source", copy / "source")
+    course.write_config(copy, LESSONS)
+    monkeypatch.setattr(build, "strip_solutions", lambda text, where="": text)  # a broken stripper
+    with pytest.raises(course.CourseError, match="leaks solution or hidden-test text"):
+        course.release(copy, LESSONS[0])
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_sample_class_gets_its_expected_per_test_scores(graded, lesson):
+    course_dir, rows = graded
+    cells, results, by_hand = report.collect(course_dir, lesson)
+    assert {row["student"] for row in results} == {student.name for student in sample_class.STUDENTS}
+    for row in results:
+        student = row["student"]
+        assert row["outcome"] == "graded", (student, row["reason"])
+        failing = FAILS.get(student, {}).get(lesson, set())
+        assert failing <= {name for name, _ in cells}, f"FAILS names a test {lesson} does not have"
+        expected = {name: 0.0 if (student in NOTHING or name in failing or name in by_hand) else points
+                    for name, points in cells}
+        assert row["cells"] == expected, student
+        assert rows[lesson][student]["score"] == sum(expected.values())
+    auto = sum(points for name, points in cells if name not in by_hand)
+    assert all(rows[lesson][name]["score"] == auto for name in FULL_MARKS)
+
+
+def test_a_deleted_test_cell_is_restored_with_its_hidden_tests(graded):
+    course_dir, _ = graded
+    lesson = LESSONS[0]
+    submitted = nbformat.read(course_dir / "submitted" / "deleted_test_cell" / lesson / f"{lesson}.ipynb", 4)
+    autograded = nbformat.read(course_dir / "autograded" / "deleted_test_cell" / lesson / f"{lesson}.ipynb", 4)
+
+    def graded_ids(nb):
+        return [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
+                if cell.metadata.get("nbgrader", {}).get("grade")]
+
+    assert len(graded_ids(autograded)) == len(graded_ids(submitted)) + 1
+    assert sum(build.HIDDEN in cell.source for cell in autograded.cells) >= 1
+
+
+def test_feedback_shows_no_hidden_tests_and_no_instructor_paths(graded):
+    course_dir, _ = graded
+    for lesson in LESSONS:
+        assert run_cli("feedback", lesson, "--course", course_dir) == 0
+        files = sorted((course_dir / "feedback").glob(f"*/{lesson}/{lesson}.html"))
+        assert len(files) == len(sample_class.STUDENTS)
+        source = nbformat.read(course_dir / "source" / lesson / f"{lesson}.ipynb", 4)
+        hidden = [cell.source.split(build.HIDDEN)[1].split("### END HIDDEN TESTS")[0]
+                  for cell in source.cells if build.HIDDEN in cell.source]
+        probe = max((line.strip() for block in hidden for line in block.splitlines()), key=len)
+        for path in files:
+            text = report.html.unescape(report.re.sub(r"<[^>]+>", "", path.read_text()))
+            assert probe not in text
+            assert str(course_dir / "source") not in text and "most recent call last" not in text
+
+
+def test_report_writes_grades_items_histogram_and_review(graded, capsys):
+    course_dir, rows = graded
+    lesson = LESSONS[0]
+    assert run_cli("report", lesson, "--course", course_dir) == 0
+    out = capsys.readouterr().out
+    assert "correct" in out and "grades.csv" in out
+    folder = course_dir / "reports" / lesson
+    grades = (folder / "grades.csv").read_text().splitlines()
+    assert len(grades) == 1 + len(sample_class.STUDENTS)
+    items = (folder / "items.csv").read_text()
+    cells, results, by_hand = report.collect(course_dir, lesson)
+    for name, _ in cells:
+        assert name in items
+    # the pass rate of a test is the share of students with full marks on it
+    _, items_rows, _, review = report.report(course_dir, lesson)
+    first = items_rows[0]
+    full = sum(row["cells"][first["test"]] == first["points"] for row in results)
+    assert first["pass_rate"] == full / len(results)
+    assert (folder / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert review == [row for row in results if row["flags"]]  # the honest sample class is clean
+
+
+def test_a_rerun_skips_graded_submissions_and_regrades_a_new_timestamp(graded):
+    course_dir, _ = graded
+    lesson = LESSONS[0]
+    before = (course_dir / "autograded" / "correct" / lesson / f"{lesson}.ipynb").read_text()
+    rows, failed = grading.autograde(course_dir, lesson, progress=False)
+    assert not failed and {row["outcome"] for row in rows} == {"skipped"}
+    assert (course_dir / "autograded" / "correct" / lesson / f"{lesson}.ipynb").read_text() == before
+    (course_dir / "submitted" / "np_dot" / lesson / "timestamp.txt").write_text("2026-11-21 09:00:00.000000 UTC\n")
+    rows, failed = grading.autograde(course_dir, lesson, progress=False)
+    outcomes = {row["student"]: row["outcome"] for row in rows}
+    assert outcomes.pop("np_dot") == "graded"
+    assert set(outcomes.values()) == {"skipped"}
+
+
+def test_a_second_run_on_the_same_course_is_refused(graded, capsys):
+    course_dir, _ = graded
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (course_dir / grading.LOCK_NAME).write_text(f"{holder.pid}\n")
+        assert run_cli("autograde", LESSONS[0], "--course", course_dir) == 2
+        assert f"another autograde (pid {holder.pid}) is running" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone: its lock is stale and taken over
+    rows, failed = grading.autograde(course_dir, LESSONS[0], progress=False)
+    assert not failed and not (course_dir / grading.LOCK_NAME).exists()
+
+
+def _single_student_course(graded, tmp_path, students):
+    """A copy of the course with only ``students``' submissions of the first lesson, ungraded."""
+    course_dir, _ = graded
+    copy = tmp_path / "course"
+    for part in ("source", "release"):
+        shutil.copytree(course_dir / part, copy / part)
+    shutil.copyfile(course_dir / "gradebook.db", copy / "gradebook.db")
+    course.write_config(copy, LESSONS)
+    for name in students:
+        shutil.copytree(course_dir / "submitted" / name / LESSONS[0], copy / "submitted" / name / LESSONS[0])
+    return copy
+
+
+def test_a_hanging_submission_hits_the_wall_clock_limit_and_keeps_earlier_scores(graded, tmp_path):
+    copy = _single_student_course(graded, tmp_path, ["correct"])
+    lesson = LESSONS[0]
+    layers = copy / "submitted" / "correct" / lesson / "backprop_lib" / "layers.py"
+    text = layers.read_text()
+    # Linear.backward (task 3) never returns; tasks 1 and 2 do not call it.
+    layers.write_text(text.replace('return grad_out @ self.params["W"].T', "while True:\n            pass"))
+    rows, failed = grading.autograde(copy, lesson, workers=1, wall_limit=15, progress=False)
+    assert not failed
+    row = rows[0]
+    assert row["outcome"] == "timeout" and "wall-clock" in row["reason"]
+    cells, results, by_hand = report.collect(copy, lesson)
+    scores = results[0]["cells"]
+    assert scores["task1-check"] == 2 and scores["task3-check"] == 0
+
+
+def test_a_grader_failure_is_reported_with_a_nonzero_exit_and_retried(graded, tmp_path, monkeypatch, capsys):
+    copy = _single_student_course(graded, tmp_path, ["correct"])
+
+    def broken(job):
+        raise RuntimeError("the grader broke")
+
+    monkeypatch.setattr(grading, "grade_submission", broken)  # forked workers inherit it
+    assert run_cli("autograde", LESSONS[0], "--course", copy, "--workers", 1) == 1
+    assert "grader error" in capsys.readouterr().out
+    monkeypatch.undo()
+    rows, failed = grading.autograde(copy, LESSONS[0], workers=1, progress=False)
+    assert not failed and rows[0]["outcome"] == "graded"  # nothing was recorded: it is retried
+
+
+def test_unreadable_and_missing_notebooks_score_zero_without_stopping_the_batch(graded, tmp_path):
+    copy = _single_student_course(graded, tmp_path, ["correct", "np_dot", "einsum"])
+    lesson = LESSONS[0]
+    (copy / "submitted" / "correct" / lesson / f"{lesson}.ipynb").write_bytes(b"\xff\xfe not json")
+    (copy / "submitted" / "np_dot" / lesson / f"{lesson}.ipynb").unlink()
+    rows, failed = grading.autograde(copy, lesson, workers=2, progress=False)
+    outcomes = {row["student"]: (row["outcome"], row["score"]) for row in rows}
+    assert not failed
+    assert outcomes["correct"] == ("not gradable", 0.0) and outcomes["np_dot"] == ("not gradable", 0.0)
+    assert outcomes["einsum"][0] == "graded" and outcomes["einsum"][1] > 0
+
+
+def test_dask_cluster_runs_the_same_units(graded, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    copy = _single_student_course(graded, tmp_path, ["correct", "missing_transpose"])
+    course_dir, rows = graded
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster:
+        result, failed = grading.autograde(copy, LESSONS[0], dask=cluster.scheduler_address, progress=False)
+    assert not failed
+    assert {row["student"]: row["score"] for row in result} == {
+        name: rows[LESSONS[0]][name]["score"] for name in ("correct", "missing_transpose")}
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    assert run_cli("autograde", "02_linear_layer", "--course", tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not a course" in err and "course init" in err and len(err.splitlines()) == 1
+    assert run_cli("course", "init", tmp_path / "c", "--lesson", "99_nothing") == 2
+    assert "unknown lesson '99_nothing'" in capsys.readouterr().err
+
+
+def test_student_check_runs_only_the_visible_checks(graded, tmp_path):
+    course_dir, _ = graded
+    lesson = LESSONS[0]
+    folder = tmp_path / lesson
+    shutil.copytree(course_dir / "submitted" / "missing_transpose" / lesson, folder)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", lesson, "--notebook",
+                           folder / f"{lesson}.ipynb"], capture_output=True, text=True, env=env, timeout=300)
+    lines = done.stdout.strip().splitlines()
+    tests = [cell for cell in nbformat.read(folder / f"{lesson}.ipynb", 4).cells
+             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
+    assert lines[-1] == f"public {len(tests) - 1}/{len(tests)} passed - hidden tests: not run"
+    assert str(folder / "backprop_lib") in lines[0]  # the library beside the notebook was checked
+    assert done.returncode == 1
+    assert "hidden" not in "\n".join(lines[:-1])
+
+
+def test_visible_part_cuts_the_hidden_tests():
+    source = "check(1)\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\n"
+    assert student_check.visible_part(source) == "check(1)\n"
+
+
+def test_result_files_record_outcome_and_flags(graded):
+    course_dir, _ = graded
+    row = json.loads((course_dir / grading.RESULTS / LESSONS[0] / "syntax_error.json").read_text())
+    assert row["outcome"] == "graded" and row["score"] == 0 and row["flags"] == []
