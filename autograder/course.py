@@ -183,9 +183,9 @@ def secret_lines(course_dir, lesson):
     return (secret | inside) - outside
 
 
-def leaks_in_folder(folder, secret, forbidden=()):
+def leaks_in_folder(folder, secret):
     """[(path, first leaked text)] for each text file under ``folder`` that contains a solution
-    line, a solution/hidden-test marker, or one of the ``forbidden`` strings (e.g. instructor paths)."""
+    line or a solution/hidden-test marker."""
     found = []
     for path in sorted(Path(folder).rglob("*")):
         if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
@@ -194,7 +194,7 @@ def leaks_in_folder(folder, secret, forbidden=()):
         if path.suffix == ".ipynb":
             # Compare cell sources line by line, not the JSON encoding of them.
             text = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
-        hits = build_module.leaks(text, secret) + [item for item in forbidden if item in text]
+        hits = build_module.leaks(text, secret)
         if hits:
             found.append((path, hits[0]))
     return found
@@ -211,8 +211,8 @@ def release(course_dir, lesson):
                           f"run `backprop-course course init {course_dir}` with that lesson")
     result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
     if not result["success"]:
-        raise CourseError(f"nbgrader generate_assignment {lesson} failed: "
-                          f"{(result.get('error') or result.get('log') or '').strip().splitlines()[-1:]}")
+        last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
+        raise CourseError(f"nbgrader generate_assignment {lesson} failed: {last}")
     out = course_dir / "release" / lesson
     for path in sorted((out / LIBRARY).glob("*.py")):
         path.write_text(build_module.strip_solutions(path.read_text(), path))

@@ -38,7 +38,7 @@ from . import course as course_module
 
 LOCK_NAME = ".autograde.lock"
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
-MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (and are flagged)
+MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (the reason says so)
 DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
 NOT_RUN = "NotRun"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -98,13 +98,13 @@ def _kernel_manager_class(wall_limit):
     return sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit))
 
 
-def _integrity_scan(workdir):
-    """One-line review flags from autograder.integrity's static scan of the submission, if present."""
+def _integrity():
+    """autograder.integrity (static scan and per-test-cell canaries), or None without it."""
     try:
         from . import integrity
     except ImportError:
-        return []
-    return list(integrity.scan(workdir))
+        return None
+    return integrity
 
 
 def _write_files(folder, files):
@@ -116,15 +116,21 @@ def _write_files(folder, files):
         path.write_bytes(data)
 
 
-def _execute(nb, workdir, job):
-    """Run the notebook in ``workdir`` under the job's limits. Returns (nb, outcome, reason)."""
+def _execute(nb, workdir, job, integrity=None):
+    """Run the notebook in ``workdir`` under the job's limits; with ``integrity``, every test cell
+    must also print its canary. Returns (nb, outcome, reason, run-time flags)."""
     from nbclient.exceptions import DeadKernelError
     from nbgrader.preprocessors import Execute
     from traitlets.config import Config
 
-    executed = set()
+    executed, made = set(), {}
 
     class Recording(Execute):
+        def create_kernel_manager(self):
+            # nbclient drops self.km when the kernel dies; keep it for its killed_reason.
+            made["km"] = super().create_kernel_manager()
+            return made["km"]
+
         def on_cell_executed(self, **kwargs):
             executed.add(kwargs["cell_index"])
             super().on_cell_executed(**kwargs)
@@ -132,13 +138,15 @@ def _execute(nb, workdir, job):
     kernel_env = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
     config = Config(job.config)
     # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
-    runner = Recording(config=config, kernel_manager_class=_kernel_manager_class(job.wall_limit))
+    # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
+    runner = Recording(config=config, kernel_manager_class=_kernel_manager_class(job.wall_limit),
+                       shutdown_kernel="immediate")
     timed_out = threading.Event()
 
     def kill_kernel():
         # The kernel runs in its own session (jupyter_client), so its whole process group goes.
         timed_out.set()
-        provisioner = getattr(getattr(runner, "km", None), "provisioner", None)
+        provisioner = getattr(made.get("km"), "provisioner", None)
         pgid = getattr(provisioner, "pgid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
         if pgid:
             try:
@@ -151,13 +159,16 @@ def _execute(nb, workdir, job):
     timer.start()
     outcome, reason = "graded", ""
     resources = {"metadata": {"path": str(workdir)}}
-    saved = {key: os.environ.get(key) for key in kernel_env}
+    saved = {key: os.environ.get(key) for key in (*kernel_env, "PYTHONPATH")}
     os.environ.update(kernel_env)
+    # A PYTHONPATH entry would come before the submission's folder in the kernel's sys.path.
+    os.environ.pop("PYTHONPATH", None)
+    token = integrity.add_canaries(nb) if integrity is not None else None
     try:
         nb, _ = runner.preprocess(nb, resources)
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
-        killed = getattr(getattr(runner, "km", None), "killed_reason", None)
+        killed = getattr(made.get("km"), "killed_reason", None)
         if killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {job.wall_limit:g} s reached"
         elif isinstance(err, DeadKernelError):
@@ -174,9 +185,10 @@ def _execute(nb, workdir, job):
                 os.environ[key] = value
     if outcome != "graded":
         _fail_unrun_grade_cells(nb, executed, reason)
+    flags = integrity.verify_canaries(nb, token, f"{job.lesson}.ipynb") if token else []
     _minimal_tracebacks(nb)
     _scrub_hidden_lines(nb)
-    return nb, outcome, reason
+    return nb, outcome, reason, list(flags)
 
 
 def _scrub_hidden_lines(nb):
@@ -224,10 +236,11 @@ def _fail_unrun_grade_cells(nb, executed, reason):
 def grade_submission(job):
     """Grade one submission in a private temporary folder: Job in, Result out.
 
-    Runs the integrity scan on the files as submitted, puts the instructor's files over them,
-    executes the sanitized notebook with a per-cell timeout and a wall-clock limit for the whole
-    submission, then applies nbgrader's output steps (IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput). Never raises for anything the submission does.
+    Runs autograder.integrity's static scan on the files as submitted, puts the instructor's files
+    over them, executes the sanitized notebook (its kernel from autograder.sandbox; canaries in
+    every test cell) with a per-cell timeout and a wall-clock limit for the whole submission,
+    then applies nbgrader's output steps (IgnorePattern, ClearMetadataPreprocessor, LimitOutput).
+    Never raises for anything the submission does.
     """
     import nbformat
     from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -240,12 +253,15 @@ def grade_submission(job):
         workdir = Path(tmp) / job.lesson
         workdir.mkdir()
         _write_files(workdir, job.files)
-        result.flags = _integrity_scan(workdir)
+        integrity = _integrity()
+        if integrity is not None:
+            result.flags = list(integrity.scan(workdir, instructor_files=job.overlay))
         _write_files(workdir, job.overlay)
         if job.notebook is not None:
             nb = nbformat.reads(job.notebook, as_version=4)
             (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
-            nb, result.outcome, result.reason = _execute(nb, workdir, job)
+            nb, result.outcome, result.reason, flags = _execute(nb, workdir, job, integrity)
+            result.flags += flags
             config = Config(job.config)
             resources = {}
             for step in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput):
@@ -256,6 +272,17 @@ def grade_submission(job):
 
 
 # ---- the driver side ------------------------------------------------------------------------------
+
+def _parse_timestamp(text):
+    """timestamp.txt as a datetime, or None when empty or unreadable (nbgrader's own reader exits
+    the whole run on a bad one)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError):
+        return None
+
 
 class CourseLock:
     """DIR/.autograde.lock holding the pid of the run; a lock whose process is gone is taken over."""
@@ -413,14 +440,16 @@ class Course:
             # new submission; the rows are written correctly.
             warnings.simplefilter("ignore", category=Warning)
             gb.update_or_create_student(student)
-            if timestamp:
-                gb.update_or_create_submission(self.lesson, student, timestamp=self.coursedir.get_existing_timestamp(str(folder)))
+            when = _parse_timestamp(timestamp)
+            if when is not None:
+                gb.update_or_create_submission(self.lesson, student, timestamp=when)
             else:
                 gb.update_or_create_submission(self.lesson, student)
         files, reasons = {}, []
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.is_symlink() and not self._ignored(path):
-                if path.stat().st_size > MAX_FILE_BYTES:
+                # The notebook is always shipped: its saved outputs can make it large.
+                if path.stat().st_size > MAX_FILE_BYTES and path.name != f"{self.lesson}.ipynb":
                     reasons.append(f"{path.relative_to(folder)} is over {MAX_FILE_BYTES // 1_000_000} MB, not graded")
                     continue
                 files[str(path.relative_to(folder))] = path.read_bytes()
@@ -451,7 +480,7 @@ class Course:
 
         from nbgrader.nbgraderformat import MetadataValidator
         from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                            OverwriteCells, OverwriteKernelspec)
+                                            OverwriteKernelspec)
 
         def run(notebook):
             resources = self.resources(student)
@@ -614,20 +643,20 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
             while queue or in_flight:
                 while queue and len(in_flight) < limit:
                     name = queue.pop(0)
-                    in_flight[pool.submit(course.prepare(name, wall_limit))] = name
+                    try:
+                        in_flight[pool.submit(course.prepare(name, wall_limit))] = name
+                    except Exception as err:  # the gradebook or submitted/ unreadable: ours to fix
+                        grader_failed = True
+                        rows.append(_grader_error(course, name, err))
+                        if bar:
+                            bar.update(rows[-1])
                 for future in pool.wait_first(list(in_flight)):
                     name = in_flight.pop(future)
                     try:
-                        result = future.result()
+                        row = course.record(future.result())
                     except Exception as err:  # a worker process that died, a lost Dask worker
                         grader_failed = True
-                        result = Result(lesson, name, course.timestamp(name), "grader error",
-                                        f"{type(err).__name__}: {err}".splitlines()[0][:200])
-                        row = {"student": name, "lesson": lesson, "timestamp": result.timestamp,
-                               "outcome": result.outcome, "reason": result.reason, "score": None,
-                               "max_score": None, "flags": [], "seconds": 0.0}
-                    else:
-                        row = course.record(result)
+                        row = _grader_error(course, name, err)
                     rows.append(row)
                     if bar:
                         bar.update(row)
@@ -635,6 +664,13 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
             pool.close()
     rows.sort(key=lambda row: row["student"])
     return rows, grader_failed
+
+
+def _grader_error(course, student, err):
+    """The row of a submission the grader failed on; nothing is recorded, so a rerun retries it."""
+    return {"student": student, "lesson": course.lesson, "timestamp": course.timestamp(student),
+            "outcome": "grader error", "reason": f"{type(err).__name__}: {err}".splitlines()[0][:200],
+            "score": None, "max_score": None, "flags": [], "seconds": 0.0}
 
 
 def summary_table(rows):

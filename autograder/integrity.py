@@ -115,8 +115,10 @@ ENV_PROBES = {"os.getenv", "os.environ", "os.getlogin", "os.getuid", "os.geteuid
               "platform.node", "platform.uname", "sys.argv", "sys.orig_argv", "pathlib.Path.cwd",
               "pathlib.Path.home", "os.path.expanduser"}
 ENV_MODULES = {"pwd", "grp", "psutil"}
-FRAME_ATTRS = {"f_back", "f_locals", "f_globals", "f_builtins", "f_code", "tb_frame", "tb_next",
-               "gi_frame", "cr_frame", "__traceback__"}
+# Frame objects, not tracebacks: traceback.extract_tb(err.__traceback__) to say where student code
+# failed is honest (the checks do it); walking to a caller's frame to read or change it is not.
+FRAME_ATTRS = {"f_back", "f_locals", "f_globals", "f_builtins", "f_code", "tb_frame", "gi_frame",
+               "cr_frame"}
 INTROSPECTION_CALLS = {"sys._getframe", "sys._current_frames", "inspect.currentframe",
                        "inspect.stack", "inspect.trace", "inspect.getouterframes",
                        "inspect.getinnerframes", "gc.get_referrers", "gc.get_referents",
@@ -506,9 +508,6 @@ class _Visitor(ast.NodeVisitor):
         return bool(returns) and all(r.value is not None and self.constant_value(r.value, name)
                                      for r in returns)
 
-    def visit_Lambda(self, node):
-        self.generic_visit(node)
-
     # -- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node):
         func = self.dotted(node.func)
@@ -678,16 +677,10 @@ class _Visitor(ast.NodeVisitor):
         if floats >= HARD_CODED_FLOATS:
             self.flag(node, "hard-coded")
 
-    def visit_ClassDef(self, node):
-        self.generic_visit(node)
-
     def visit_Raise(self, node):
         exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
         if exc is not None and self.dotted(exc) in ("SystemExit", "KeyboardInterrupt"):
             self.flag(node, "exit")
-        self.generic_visit(node)
-
-    def visit_Global(self, node):
         self.generic_visit(node)
 
 
@@ -757,8 +750,10 @@ def _grader_guard_for():
         for helper in helpers:  # imported after this cell: check where their functions come from
             module = sys.modules.get(helper)
             for k, v in (vars(module).items() if module else ()):
-                members = [v] + (list(vars(v).values()) if isinstance(v, type)
-                                 and v.__module__ == helper else [])
+                # a class's own methods too; dunders are left out (dataclasses generate
+                # __init__, __eq__... from strings)
+                members = [v] + ([m for name, m in vars(v).items() if not name.startswith("__")]
+                                 if isinstance(v, type) and v.__module__ == helper else [])
                 for member in members:
                     code = getattr(member, "__code__", None)
                     owner = getattr(member, "__module__", None) or ""

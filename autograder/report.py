@@ -41,7 +41,7 @@ def feedback(course_dir, lesson):
                                         f"`backprop-course autograde {lesson} --course {course_dir}` first")
     result = course_module.nbgrader_api(course_dir).generate_feedback(lesson, force=True)
     if not result["success"]:
-        last = (result.get("error") or result.get("log") or "").strip().splitlines()[-1:]
+        last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
         raise course_module.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
     forbidden = [str(course_dir / "source"), str(build_module.ROOT / "solutions"), "solutions/backprop_lib"]
@@ -50,10 +50,9 @@ def feedback(course_dir, lesson):
     # Only the HTML is new: the other files nbgrader copies back are the student's own submission
     # and the released library files.
     for path in files:
-        student = path.parent.parent.name
-        # A student's own code may show up (a warning quotes its line) and may equal the reference.
-        own = {line.strip() for file in (course_dir / "submitted" / student / lesson).rglob("*.py")
-               for line in file.read_text(errors="replace").splitlines()}
+        # The student's own code (their notebook answers, a warning quoting their library) may
+        # equal the reference's: that is not a leak.
+        own = _own_lines(course_dir / "submitted" / path.parent.parent.name / lesson)
         text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text(errors="replace")))
         found = build_module.leaks(text, secret - own) + [item for item in forbidden if item in text]
         if found:
@@ -62,6 +61,21 @@ def feedback(course_dir, lesson):
     if leaked:
         raise course_module.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
     return files
+
+
+def _own_lines(folder):
+    """Stripped lines of a submission's Python files and notebook cells."""
+    lines = set()
+    for file in folder.rglob("*"):
+        try:
+            if file.suffix == ".py":
+                lines |= {line.strip() for line in file.read_text(errors="replace").splitlines()}
+            elif file.suffix == ".ipynb":
+                lines |= {line.strip() for cell in nbformat.read(file, as_version=4).cells
+                          for line in cell.source.splitlines()}
+        except Exception:  # an unreadable notebook contributes nothing
+            continue
+    return lines
 
 
 def _results(course_dir, lesson):

@@ -56,7 +56,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 try:  # POSIX only; on Windows nothing here can be enforced and run_limited refuses to start.
@@ -163,6 +162,10 @@ def _is_root():
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def _can_setuid():
+    return _is_root() and shutil.which("setpriv") is not None
+
+
 def _python_paths():
     """Directories holding the running Python (venv and base installation), real paths."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
@@ -198,11 +201,12 @@ def available():
               f"import sys; sys.exit(sys.base_prefix != {sys.base_prefix!r})"]
     found = {"rlimits": posix, "bwrap": False, "unshare": False, "uid_drop": False}
     if linux and shutil.which("bwrap"):
-        found["bwrap"] = _probe(_bwrap_prefix("/", [], [], network=False, uid=None)
-                                + python)
+        # as it will run: as root, it drops to a sandbox uid inside
+        uid = UID_BASE + UID_SLOTS - 1 if _can_setuid() else None
+        found["bwrap"] = _probe(_bwrap_prefix("/", [], [], network=False, uid=uid) + python)
     if linux and shutil.which("unshare"):
         found["unshare"] = _probe(_unshare_prefix(uid=None) + python)
-    if linux and _is_root() and shutil.which("setpriv"):
+    if linux and _can_setuid():
         found["uid_drop"] = _probe(_setpriv_prefix(UID_BASE + UID_SLOTS - 1) + python, cwd="/")
     return found
 
@@ -228,7 +232,7 @@ def describe(limits=None):
     limits = limits or Limits()
     isolation = resolve_isolation(limits)
     found = available()
-    drops_uid = _is_root() and (isolation == "bwrap" or found["uid_drop"])
+    drops_uid = _can_setuid() and (isolation == "bwrap" or found["uid_drop"])
     user = ("a fresh unprivileged uid per run" if drops_uid else
             "the grader's own uid (root: RLIMIT_NPROC is not enforced)" if _is_root() else
             "the grader's own uid (RLIMIT_NPROC counts all of its processes)")
@@ -378,7 +382,7 @@ class Sandbox:
         self.rundir = Path(tempfile.mkdtemp(prefix="backprop-sandbox-run-"))
         for sub in ("home", "ipython", "mpl"):
             (self.rundir / sub).mkdir()
-        if _is_root() and (self.isolation == "bwrap" or available()["uid_drop"]):
+        if _can_setuid() and (self.isolation == "bwrap" or available()["uid_drop"]):
             self._lease = _UidLease()
             self.uid = self._lease.uid
             st = self.workdir.stat()
@@ -454,7 +458,8 @@ class Sandbox:
         return set_limits
 
     def kill(self):
-        """Kill everything this sandbox runs (its processes' group, and its uid when it has one)."""
+        """Kill every process of this sandbox's uid, if it has one (whoever started a process
+        kills its process group: bwrap's and unshare's pid namespaces die with it)."""
         if self.uid is not None:
             kill_uid(self.uid)
 
@@ -469,9 +474,17 @@ def _chown_tree(root, uid, gid):
 
 
 def _check_reachable(path):
-    """Outside bwrap the sandbox uid must be able to walk to its working copy."""
-    for parent in [path, *path.parents]:
-        if not parent.stat().st_mode & 0o001:
+    """Outside bwrap the sandbox uid must be able to walk to its working copy. Private temp
+    folders above it (tempfile makes them 0700) get search permission only: the uid can pass
+    through them but not list them."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if mode & 0o001:
+            continue
+        if temp in parent.parents:
+            os.chmod(parent, (mode & 0o7777) | 0o001)
+        else:
             raise SandboxError(f"the sandbox user cannot reach {path} ({parent} is not "
                                "world-searchable): grade from sandbox.working_copy(), "
                                "which lives in the temp folder")

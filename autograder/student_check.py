@@ -9,6 +9,7 @@ notebooks have nothing after it anyway). The notebook file is never written.
 The last line always says "hidden tests: not run": a green local check is not a grade.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -68,7 +69,10 @@ def run_checks(path, timeout=120):
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
                             extra_arguments=["--InteractiveShell.xmode=Minimal"])
-    client.execute()
+    # A PYTHONPATH entry comes before the notebook's folder in the kernel's sys.path and would
+    # check another backprop_lib than the one beside the notebook (JupyterLab has no PYTHONPATH).
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    client.execute(env=env)
     probe = "".join(output.get("text", "") for output in nb.cells[-1].outputs).strip()
     results = [(cell.metadata["nbgrader"]["grade_id"], cell.metadata["nbgrader"].get("points", 0),
                 _reason(cell)) for cell in tests]

@@ -115,6 +115,7 @@ def test_sample_class_gets_its_expected_per_test_scores(graded, lesson):
     for row in results:
         student = row["student"]
         assert row["outcome"] == "graded", (student, row["reason"])
+        assert row["flags"] == [], (student, row["flags"])  # honest work is never flagged
         failing = FAILS.get(student, {}).get(lesson, set())
         assert failing <= {name for name, _ in cells}, f"FAILS names a test {lesson} does not have"
         expected = {name: 0.0 if (student in NOTHING or name in failing or name in by_hand) else points
@@ -286,6 +287,7 @@ def test_student_check_runs_only_the_visible_checks(graded, tmp_path):
     lesson = LESSONS[0]
     folder = tmp_path / lesson
     shutil.copytree(course_dir / "submitted" / "missing_transpose" / lesson, folder)
+    # PYTHONPATH naming the repository (whose backprop_lib is the skeleton) must not win.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "autograder", "check", lesson, "--notebook",
                            folder / f"{lesson}.ipynb"], capture_output=True, text=True, env=env, timeout=300)

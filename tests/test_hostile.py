@@ -167,6 +167,12 @@ def test_case(case, graded):
 
 
 @pytest.mark.slow
+def test_an_output_flood_is_not_stored(graded):
+    stored = graded["course"] / "autograded" / "output_flood" / corpus.LESSON / f"{corpus.LESSON}.ipynb"
+    assert stored.stat().st_size < 5_000_000  # 200 MB were printed
+
+
+@pytest.mark.slow
 def test_no_other_students_files_or_the_course_change(graded):
     course = graded["course"]
     for name, digest in graded["before"].items():

@@ -262,6 +262,39 @@ def test_working_copy_skips_symlinks(tmp_path):
     assert not copy.exists()
 
 
+@pytest.fixture
+def open_base():
+    """A world-searchable folder of our own in /tmp (pytest's tmp_path sits below a 0700 one)."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="sandbox-test-", dir="/tmp"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base)
+
+
+def test_private_temp_folders_above_a_working_copy_become_passable(open_base, monkeypatch):
+    """Outside bwrap a dropped uid must walk to its working copy: 0700 temp folders (what
+    tempfile.mkdtemp makes) get search permission only; a folder outside the temp folder is
+    refused with a one-line error."""
+    import tempfile
+
+    tmp_path = open_base
+    (tmp_path / "temp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    private = Path(tempfile.mkdtemp())
+    (private / "lesson").mkdir()
+    sandbox._check_reachable(private / "lesson")
+    assert private.stat().st_mode & 0o777 == 0o701
+    outside = tmp_path / "course"
+    outside.mkdir(mode=0o700)
+    (outside / "lesson").mkdir()
+    with pytest.raises(SandboxError, match="cannot reach .*grade from sandbox.working_copy"):
+        sandbox._check_reachable(outside / "lesson")
+    assert outside.stat().st_mode & 0o777 == 0o700
+
+
 def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
     if not (os.geteuid() == 0 and "bwrap" in TIERS):
         pytest.skip("sandbox uids are leased only by a root grader")
@@ -274,6 +307,22 @@ def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
     assert work.stat().st_uid == os.getuid()
 
 
+def test_plain_nbgrader_gets_the_sandbox_through_config():
+    """For `nbgrader autograde` itself: SandboxedExecute in c.Autograde.autograde_preprocessors,
+    limits from c.SandboxedKernelManager (nbgrader's Execute ignores kernel_manager_class config)."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.SandboxedKernelManager.cpu_seconds = 7
+    config.SandboxedKernelManager.network = True
+    execute = sandbox.SandboxedExecute(config=config)
+    assert execute.kernel_manager_class is sandbox.SandboxedKernelManager
+    manager = execute.kernel_manager_class(config=config)
+    assert manager.limits == Limits(cpu_seconds=7, network=True)
+    baked = sandbox.kernel_manager_for(Limits(memory_mb=300))
+    assert baked().limits == Limits(memory_mb=300)
+
+
 # ---- kernels through nbclient -------------------------------------------------------------------
 
 def _execute(cells, folder, limits, timeout=10):
@@ -282,7 +331,15 @@ def _execute(cells, folder, limits, timeout=10):
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    manager = sandbox.kernel_manager_for(limits)
+    made = []
+
+    class Recorded(sandbox.kernel_manager_for(limits)):
+        async def _async_pre_start_kernel(self, **kw):
+            started = await super()._async_pre_start_kernel(**kw)
+            made.append(self._sandbox.rundir)
+            return started
+
+    manager = Recorded
     client = NotebookClient(nb, kernel_manager_class=manager, timeout=timeout,
                             interrupt_on_timeout=True, allow_errors=True,
                             resources={"metadata": {"path": str(folder)}})
@@ -292,6 +349,8 @@ def _execute(cells, folder, limits, timeout=10):
     except DeadKernelError:
         died = True
     outputs = [[o.get("text", o.get("ename")) for o in cell.outputs] for cell in nb.cells]
+    # the sandbox was closed with the kernel, dead or alive: its run directory is gone
+    assert made and not any(rundir.exists() for rundir in made)
     return outputs, died, manager.killed_reason
 
 

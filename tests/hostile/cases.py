@@ -125,8 +125,9 @@ def _missing_library_file(folder):
 
 
 def _non_utf8_library(folder):
+    # In a string: CPython 3.11 lets a latin-1 byte in a comment through, not in code.
     path = folder / "backprop_lib" / "layers.py"
-    path.write_bytes(b"# notes: caf\xe9 au lait\n" + path.read_bytes())
+    path.write_bytes(path.read_bytes() + b'\nNOTE = "caf\xe9 au lait"\n')
 
 
 def _non_utf8_notebook(folder):
@@ -165,10 +166,11 @@ CASES = [
          "interrupted by the per-cell timeout like a loop", tasks=CORRECT,
          cell="import time\ntime.sleep(100_000)", score="correct", clean=True),
     Case("uninterruptible_loop", "breakage", "a loop that ignores the interrupt (SIGINT ignored)",
-         "the wall-clock limit kills the sandbox; cells that never ran score 0",
+         "the interrupt fails, nbclient gives up on the kernel (or the wall-clock limit kills the "
+         "sandbox); the cells that never ran score 0",
          tasks=CORRECT, cell="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                              "while True:\n    pass",
-         outcomes=("timeout",), score="recorded",
+         outcomes=("timeout", "kernel died"), score="recorded",
          shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",)),
     Case("os_exit_at_import", "breakage", "os._exit when the library is imported",
          "the kernel dies; the submission is recorded with 0 and the reason",
@@ -191,7 +193,8 @@ CASES = [
          shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
                    "tests/test_sandbox.py::test_nothing_outlives_the_run")),
     Case("output_flood", "breakage", "output of hundreds of MB",
-         "the notebook still grades; nbgrader's LimitOutput keeps the stored notebook small",
+         "the notebook still grades; its outputs are capped before it is stored (nbgrader's "
+         "LimitOutput counts lines, not bytes)",
          tasks=CORRECT, cell="for _ in range(200):\n    print('x' * 1_000_000)",
          score="correct", clean=True,
          shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",)),
@@ -219,7 +222,7 @@ CASES = [
          "not gradable: recorded with 0 and the reason", edit=_non_utf8_notebook,
          outcomes=("not gradable",), clean=True),
     Case("extra_files", "breakage", "extra files (a 6 MB file, an old module, a notebook copy)",
-         "graded as usual; the oversized file is left out and named in the reason",
+         "graded as usual; the oversized file is never shipped to the grading worker",
          tasks=CORRECT, edit=_extra_files, score="correct", clean=True),
     Case("deleted_test_cell", "breakage", "a deleted test cell",
          "nbgrader restores it from the gradebook, so it still counts", tasks=CORRECT,
@@ -234,7 +237,8 @@ CASES = [
          "graded in the submitted order; recorded", tasks=CORRECT,
          edit=_edit_notebook(_reorder_tests), score="recorded", clean=True),
     Case("stripped_metadata", "breakage", "stripped cell metadata",
-         "the test cells are restored from the gradebook and count", tasks=CORRECT,
+         "the test cells come back from the gradebook; recorded (restored at the top, before "
+         "the set-up cell, they fail)", tasks=CORRECT,
          edit=_edit_notebook(_strip_metadata), score="recorded", clean=True),
     # -- cheats: every one also implements nothing real, so "empty" is the bar ------------------
     Case("patch_allclose", "cheat", "monkeypatching numpy (allclose, testing, max, abs)",

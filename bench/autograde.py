@@ -1,0 +1,131 @@
+"""Autograde N submissions of one lesson: this package with 1 and 2 workers against plain
+`nbgrader autograde` on the same course, interleaved, median of R runs; prints a table.
+
+    .venv/bin/python bench/autograde.py [--submissions 40] [--repeats 3] [--lesson 02_linear_layer]
+
+Every run is the whole command as an instructor types it (a fresh process, app start included),
+after removing the previous run's autograded/ and results, so each grades all N submissions.
+The submissions cycle through the sample class (correct, alternative and buggy libraries).
+This package's runs include what plain nbgrader does not do: the sandbox (autograder.sandbox:
+rlimits and bubblewrap where available) and the integrity scan and canaries.
+
+Per-submission overhead = one worker's time per submission minus the notebook's own execution
+in an already running kernel; the goal is at most one kernel start + 1 s.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def build_course(folder, lesson, count):
+    from autograder import course, sample_class
+
+    course.init_course(folder, [lesson])
+    course.release(folder, lesson)
+    students = [sample_class.STUDENTS[i % len(sample_class.STUDENTS)] for i in range(count)]
+    sample_class.submit(folder, lesson, students=list(dict.fromkeys(students)))
+    # Copy each sample student to as many IDs as needed: s00_correct, s01_einsum, ...
+    submitted = folder / "submitted"
+    for i, student in enumerate(students):
+        shutil.copytree(submitted / student.name, submitted / f"s{i:02d}_{student.name}")
+    for student in dict.fromkeys(students):
+        shutil.rmtree(submitted / student.name)
+
+
+def reset(folder):
+    for part in ("autograded", "grading"):
+        shutil.rmtree(folder / part, ignore_errors=True)
+
+
+def run(command, folder, lesson):
+    """(wall seconds, submissions left without an autograded notebook). Plain nbgrader exits 1
+    when it fails on some students (the deleted-test-cell ones: its KeyError) and grades the rest."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    submitted = list((folder / "submitted").glob(f"*/{lesson}"))
+    missing = [path for path in submitted
+               if not (folder / "autograded" / path.parent.name / lesson / f"{lesson}.ipynb").exists()]
+    if done.returncode != 0 and len(missing) == len(submitted):
+        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-2000:]}")
+    return seconds, len(missing)
+
+
+def kernel_and_execution(folder, lesson):
+    """(kernel start + shutdown seconds, notebook execution seconds in a running kernel), medians."""
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+    from nbclient import NotebookClient
+
+    path = next((folder / "submitted").glob(f"*_correct/{lesson}/{lesson}.ipynb"))
+    starts, runs = [], []
+    for _ in range(3):
+        begin = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3", cwd=str(path.parent))
+        starts.append(time.perf_counter() - begin)
+        client = NotebookClient(nbformat.read(path, as_version=4), km=km, kc=kc, allow_errors=True,
+                                resources={"metadata": {"path": str(path.parent)}})
+        client.kc = kc
+        begin = time.perf_counter()
+        for index, cell in enumerate(client.nb.cells):
+            client.execute_cell(cell, index)
+        runs.append(time.perf_counter() - begin)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return statistics.median(starts), statistics.median(runs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lesson", default="02_linear_layer")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        folder = Path(tmp) / "course"
+        build_course(folder, args.lesson, args.submissions)
+        commands = {
+            "plain nbgrader autograde": [BIN / "nbgrader", "autograde", args.lesson, "--force"],
+            "backprop-course, 1 worker": [BIN / "backprop-course", "autograde", args.lesson,
+                                          "--course", folder, "--workers", "1", "--force"],
+            "backprop-course, 2 workers": [BIN / "backprop-course", "autograde", args.lesson,
+                                           "--course", folder, "--workers", "2", "--force"],
+        }
+        times = {name: [] for name in commands}
+        ungraded = {}
+        for repeat in range(args.repeats):
+            for name, command in commands.items():  # interleaved: drifts in load hit all alike
+                reset(folder)
+                seconds, ungraded[name] = run(command, folder, args.lesson)
+                times[name].append(seconds)
+                print(f"  run {repeat + 1}: {name}: {seconds:.1f} s", file=sys.stderr)
+        kernel, execution = kernel_and_execution(folder, args.lesson)
+
+    base = statistics.median(times["plain nbgrader autograde"])
+    print(f"\nautograde {args.submissions} submissions of {args.lesson}, median of {args.repeats} "
+          f"(interleaved), {os.cpu_count()} cores\n")
+    print(f"| {'command':<28} | {'total s':>8} | {'s / submission':>14} | {'speed-up':>8} | {'not graded':>10} |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|")
+    for name, values in times.items():
+        total = statistics.median(values)
+        print(f"| {name:<28} | {total:>8.1f} | {total / args.submissions:>14.2f} | {base / total:>7.2f}x "
+              f"| {ungraded[name]:>10} |")
+    one = statistics.median(times["backprop-course, 1 worker"]) / args.submissions
+    print(f"\nkernel start {kernel:.2f} s; the notebook itself {execution:.2f} s in a running kernel; "
+          f"per-submission overhead with 1 worker {one - execution:.2f} s "
+          f"(goal: at most kernel start + 1 s = {kernel + 1:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
