@@ -29,8 +29,13 @@ build: $(STAMP)
 check: $(STAMP)
 	$(BIN)/backprop-course build --check
 
+demo: $(STAMP)
+	$(BIN)/backprop-course demo
+
 bench: $(STAMP)
 	$(BIN)/python bench/train_step.py
+	$(BIN)/python bench/frames.py
+	$(BIN)/python bench/autograde.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -86,20 +86,21 @@ def student_notebook(nb):
 
 
 def notebook_solution_lines(nb):
-    """Distinctive lines of a source notebook's solution regions, solution cells and hidden tests."""
-    lines = set()
+    """Distinctive lines of a source notebook's solution regions, solution cells and hidden tests,
+    less the lines the notebook also shows students elsewhere."""
+    secret, shown = set(), set()
     for cell in nb.cells:
-        grading = cell.metadata.get("nbgrader", {})
-        source = cell.source
-        if grading.get("solution") and BEGIN not in source:
-            lines |= {line.strip() for line in source.splitlines()
-                      if len(line.strip()) >= DISTINCTIVE_LENGTH}
-        lines |= solution_lines(source)
-        if HIDDEN in source:
-            hidden = source.split(HIDDEN, 1)[1].split("END HIDDEN TESTS", 1)[0]
-            lines |= {line.strip() for line in hidden.splitlines()
-                      if len(line.strip()) >= DISTINCTIVE_LENGTH}
-    return lines
+        whole_cell = cell.metadata.get("nbgrader", {}).get("solution") and BEGIN not in cell.source
+        region = None
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if BEGIN in line or HIDDEN in line:
+                region = line
+            elif END in line or "END HIDDEN TESTS" in line:
+                region = None
+            elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
+                (secret if whole_cell or region else shown).add(stripped)
+    return secret - shown
 
 
 def targets(root=ROOT):
@@ -118,10 +119,23 @@ def targets(root=ROOT):
 
 
 def leaks(text, secret):
-    """The solution lines or markers found in a student-facing text."""
+    """The solution lines or markers found in a student-facing text (a notebook: its cells' sources)."""
     found = [marker for marker in (BEGIN, END, HIDDEN, "END HIDDEN TESTS") if marker in text]
-    present = {line.strip() for line in text.splitlines()}
+    present = {line.strip() for line in visible_source(text).splitlines()}
     return found + sorted(secret & present)
+
+
+def visible_source(text):
+    """A notebook's cell sources, one after another; any other text as it is.
+
+    Notebook JSON quotes and escapes each line, so lines must be compared in the cells' own form.
+    """
+    if text.lstrip().startswith("{"):
+        try:
+            return "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
+        except (ValueError, AttributeError, nbformat.reader.NotJSONError):
+            pass
+    return text
 
 
 def build(root=ROOT, check=False):

@@ -1,6 +1,6 @@
 """``backprop-course demo`` (``make demo``): the instructor's whole workflow on the sample class.
 
-Builds a course in a temporary folder (or ``--dir``), releases lessons 2 to 5 (those that exist),
+Builds a course in a new temporary folder (or ``--dir``), releases lessons 2 to 5 (those that exist),
 submits the synthetic students of ``autograder.sample_class``, autogrades each lesson with two
 workers, writes feedback and reports, and prints the gradebook and where everything went.
 """
@@ -46,12 +46,11 @@ def demo(course_dir, workers=2, lessons=None, out=sys.stdout):
 
 
 def cmd_demo(args):
-    if args.dir:
-        demo(Path(args.dir).resolve(), args.workers)
-        return 0
-    with tempfile.TemporaryDirectory(prefix="backprop-demo-") as tmp:
-        demo(Path(tmp) / "course", args.workers)
-        print("(temporary course deleted; pass --dir DIR to keep it)")
+    # The temporary folder is kept: the point is to open the feedback and reports afterwards.
+    folder = Path(args.dir).resolve() if args.dir else Path(tempfile.mkdtemp(prefix="backprop-demo-")) / "course"
+    demo(folder, args.workers)
+    if not args.dir:
+        print(f"(remove it with: rm -rf {folder.parent})")
     return 0
 
 
@@ -59,6 +58,6 @@ def add_demo(subparsers):
     parser = subparsers.add_parser(
         "demo", help="course, release, sample class, autograde, feedback, report (in a temp folder)",
         description="The instructor's workflow end to end on the synthetic sample class.")
-    parser.add_argument("--dir", help="build the course here and keep it (default: a temporary folder)")
+    parser.add_argument("--dir", help="build the course here (default: a new temporary folder)")
     parser.add_argument("--workers", type=int, default=2, help="autograde workers (default 2)")
     parser.set_defaults(run=cmd_demo)

@@ -350,7 +350,11 @@ def _restoring_overwrite_cells(order):
                 self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
                 cell = self.missing_cell_transform(sources[grade_cell.name], grade_cell.max_score,
                                                    is_solution=grade_cell.name in solutions)
-                cell["id"] = re.sub(r"[^A-Za-z0-9_-]", "-", grade_cell.name)[:64] or "restored"
+                taken = {existing.get("id") for existing in nb.cells}
+                cell["id"] = next(candidate for candidate in (
+                    (re.sub(r"[^A-Za-z0-9_-]", "-", grade_cell.name)[:40] or "restored") + suffix
+                    for suffix in ("", *(f"-restored{i}" for i in range(1, len(nb.cells) + 2))))
+                    if candidate not in taken)
                 earlier = order[:order.index(grade_cell.name)] if grade_cell.name in order else []
                 anchor = next((present.index(name) for name in reversed(earlier) if name in present), -1)
                 nb.cells.insert(anchor + 1, cell)

@@ -250,16 +250,36 @@ def test_a_grader_failure_is_reported_with_a_nonzero_exit_and_retried(graded, tm
     assert not failed and rows[0]["outcome"] == "graded"  # nothing was recorded: it is retried
 
 
-def test_unreadable_and_missing_notebooks_score_zero_without_stopping_the_batch(graded, tmp_path):
+def test_broken_notebooks_never_stop_the_batch(graded, tmp_path):
     copy = _single_student_course(graded, tmp_path, ["correct", "np_dot", "einsum"])
+    course_dir, graded_rows = graded
     lesson = LESSONS[0]
     (copy / "submitted" / "correct" / lesson / f"{lesson}.ipynb").write_bytes(b"\xff\xfe not json")
     (copy / "submitted" / "np_dot" / lesson / f"{lesson}.ipynb").unlink()
+    # A test cell with metadata from an old nbgrader (its SchemaTooOldError aborts nbgrader's batch):
+    # the cell loses that metadata and the real test cell is restored.
+    path = copy / "submitted" / "einsum" / lesson / f"{lesson}.ipynb"
+    nb = nbformat.read(path, 4)
+    next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")).metadata.nbgrader["schema_version"] = 1
+    nbformat.write(nb, path)
     rows, failed = grading.autograde(copy, lesson, workers=2, progress=False)
     outcomes = {row["student"]: (row["outcome"], row["score"]) for row in rows}
     assert not failed
     assert outcomes["correct"] == ("not gradable", 0.0) and outcomes["np_dot"] == ("not gradable", 0.0)
-    assert outcomes["einsum"][0] == "graded" and outcomes["einsum"][1] > 0
+    assert outcomes["einsum"] == ("graded", graded_rows[lesson]["einsum"]["score"])
+
+
+def test_demo_prints_the_gradebook_and_where_everything_went(tmp_path):
+    from io import StringIO
+
+    from autograder import demo
+
+    out = StringIO()
+    demo.demo(tmp_path / "course", lessons=[LESSONS[0]], out=out)
+    text = out.getvalue()
+    assert "correct" in text and "syntax_error" in text and "T1=" in text
+    assert f"feedback HTML: {tmp_path / 'course' / 'feedback'}" in text
+    assert (tmp_path / "course" / "reports" / LESSONS[0] / "grades.csv").exists()
 
 
 def test_dask_cluster_runs_the_same_units(graded, tmp_path):
