@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# JupyterLab serves the whole checkout (students edit backprop_lib/*.py beside the lessons) and
+# opens on FOLDER; as root (containers, CI machines) it needs --allow-root to start at all.
+JUPYTER_LAB = $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab lessons/
+	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lessons
 
 lecture: $(STAMP)
-	$(BIN)/jupyter lab lecture/
+	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lecture/backprop_live.ipynb
 
 # One BLAS thread: the suite runs many small matmuls in parallel processes on few cores.
 test: $(STAMP)

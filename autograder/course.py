@@ -74,6 +74,10 @@ c.OverwriteCells.add_missing_cells = True
 # has a wall-clock limit in `backprop-course autograde --timeout`.
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
+# Each submission's kernel runs in a sandbox (`python -m autograder.sandbox` shows what this machine
+# enforces); its limits can be changed here, e.g.:
+# c.SandboxedKernelManager.memory_mb = 2048
+# c.SandboxedKernelManager.cpu_seconds = 60
 # Minimal tracebacks: feedback shows "AssertionError: message", never lines of a hidden test.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--HistoryManager.hist_file=:memory:"]
 

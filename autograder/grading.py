@@ -40,6 +40,11 @@ LOCK_NAME = ".autograde.lock"
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
 MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (the reason says so)
 DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
+# Output kept per code cell and per notebook after execution. nbgrader's LimitOutput counts lines
+# only: 200 lines of 1 MB each would be stored, pickled back from the worker and put in feedback.
+MAX_CELL_OUTPUT_BYTES = 500_000
+MAX_NOTEBOOK_OUTPUT_BYTES = 2_000_000
+MAX_ERROR_CHARS = 1_000  # per error text (evalue, traceback line); error outputs are never dropped
 NOT_RUN = "NotRun"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -188,7 +193,50 @@ def _execute(nb, workdir, job, integrity=None):
     flags = integrity.verify_canaries(nb, token, f"{job.lesson}.ipynb") if token else []
     _minimal_tracebacks(nb)
     _scrub_hidden_lines(nb)
+    # After verify_canaries: a canary line cut off with the excess would look like a skipped test.
+    dropped = _cap_outputs(nb)
+    if dropped:
+        note = f"{dropped / 1e6:.1f} MB of cell output not kept"
+        reason = f"{reason}; {note}" if reason else note
     return nb, outcome, reason, list(flags)
+
+
+def _cap_outputs(nb):
+    """Keep at most MAX_CELL_OUTPUT_BYTES of output per code cell and MAX_NOTEBOOK_OUTPUT_BYTES
+    per notebook (in place); the excess of a cell is replaced by one line saying so. Error outputs
+    always stay (shortened): an error is what makes a test cell score 0. Returns the bytes dropped."""
+    from nbformat import NotebookNode
+
+    left, total_dropped = MAX_NOTEBOOK_OUTPUT_BYTES, 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        allowed = min(MAX_CELL_OUTPUT_BYTES, left)
+        budget, kept, dropped = allowed, [], 0
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.evalue = str(output.get("evalue", ""))[:MAX_ERROR_CHARS]
+                output.traceback = [line[:MAX_ERROR_CHARS] for line in output.get("traceback", [])]
+                kept.append(output)
+                continue
+            data = output.text.encode() if output.output_type == "stream" else json.dumps(output).encode()
+            if len(data) <= budget:
+                kept.append(output)
+                budget -= len(data)
+                continue
+            dropped += len(data) - budget
+            if output.output_type == "stream" and budget > 0:  # keep the start of the text
+                output.text = data[:budget].decode(errors="ignore")
+                kept.append(output)
+            budget = 0
+        if dropped:
+            kept.append(NotebookNode(output_type="stream", name="stdout", text=(
+                f"[grader: {dropped:,} more bytes of output not kept; at most "
+                f"{MAX_CELL_OUTPUT_BYTES:,} per cell and {MAX_NOTEBOOK_OUTPUT_BYTES:,} per notebook]\n")))
+            cell.outputs = kept
+        left -= allowed - budget
+        total_dropped += dropped
+    return total_dropped
 
 
 def _scrub_hidden_lines(nb):
@@ -239,7 +287,8 @@ def grade_submission(job):
     Runs autograder.integrity's static scan on the files as submitted, puts the instructor's files
     over them, executes the sanitized notebook (its kernel from autograder.sandbox; canaries in
     every test cell) with a per-cell timeout and a wall-clock limit for the whole submission,
-    then applies nbgrader's output steps (IgnorePattern, ClearMetadataPreprocessor, LimitOutput).
+    caps the bytes of output kept, then applies nbgrader's output steps (IgnorePattern,
+    ClearMetadataPreprocessor, LimitOutput).
     Never raises for anything the submission does.
     """
     import nbformat
@@ -260,7 +309,9 @@ def grade_submission(job):
         if job.notebook is not None:
             nb = nbformat.reads(job.notebook, as_version=4)
             (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
-            nb, result.outcome, result.reason, flags = _execute(nb, workdir, job, integrity)
+            nb, result.outcome, reason, flags = _execute(nb, workdir, job, integrity)
+            # Both: the driver's reason (a file over 5 MB not shipped) stays once the notebook grades.
+            result.reason = "; ".join(part for part in (job.reason, reason) if part)
             result.flags += flags
             config = Config(job.config)
             resources = {}
@@ -328,17 +379,30 @@ def _alive(pid):
     return True
 
 
-def _restoring_overwrite_cells(order):
+def _restoring_overwrite_cells(release_nb):
     """nbgrader's OverwriteCells whose restoring of deleted test cells works for any notebook.
 
     nbgrader 0.9.6 puts a deleted grade cell after "the previous solution or grade cell" and raises
     KeyError when the cell before it is anything else (here: a locked setup or markdown cell, as
-    in every lesson). This puts it after the nearest earlier cell of the release (``order``: the
-    release's grade_ids in notebook order) that is still in the submission.
+    in every lesson). This puts a missing grade cell in place of the submission's cell with the
+    same cell id when that cell lost its nbgrader metadata (stripped metadata), else after the
+    nearest earlier cell of the release (``release_nb``) that is still in the submission.
     """
     from nbgrader.preprocessors import OverwriteCells
 
+    order = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release_nb.cells]
+    cell_ids = {grade_id: cell.get("id") for grade_id, cell in zip(order, release_nb.cells) if grade_id}
+
     class RestoringOverwriteCells(OverwriteCells):
+        def preprocess_cell(self, cell, resources, index):
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            # nbgrader metadata without a grade_id (DeduplicateIds empties a pasted duplicate's,
+            # nbgrader deletes a grade_id the gradebook does not know) makes nbgrader's own
+            # add_missing_task_cells raise KeyError; such a cell is plain student content.
+            if "nbgrader" in cell.metadata and "grade_id" not in cell.metadata.nbgrader:
+                del cell.metadata["nbgrader"]
+            return cell, resources
+
         def add_missing_grade_cells(self, nb, resources):
             source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
             sources = {cell.name: cell for cell in source_nb.source_cells}
@@ -350,6 +414,17 @@ def _restoring_overwrite_cells(order):
                 self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
                 cell = self.missing_cell_transform(sources[grade_cell.name], grade_cell.max_score,
                                                    is_solution=grade_cell.name in solutions)
+                wanted = cell_ids.get(grade_cell.name)
+                same_id = next((i for i, existing in enumerate(nb.cells)
+                                if wanted and existing.get("id") == wanted and present[i] is None), None)
+                if same_id is not None:
+                    # The cell itself, metadata stripped: restored where it was, so it runs after
+                    # the set-up it needs. A written answer keeps the student's text.
+                    if grade_cell.name in solutions:
+                        cell.source = nb.cells[same_id].source
+                    cell["id"] = nb.cells[same_id]["id"]
+                    nb.cells[same_id] = cell
+                    continue
                 taken = {existing.get("id") for existing in nb.cells}
                 cell["id"] = next(candidate for candidate in (
                     (re.sub(r"[^A-Za-z0-9_-]", "-", grade_cell.name)[:40] or "restored") + suffix
@@ -389,11 +464,12 @@ class Course:
                         if path.is_file() and path.suffix != ".ipynb" and not self._ignored(path)
                         and str(path.relative_to(self.source)) not in exclude}
         release_nb = nbformat.read(self.dir / "release" / lesson / f"{lesson}.ipynb", as_version=4)
-        self.restore_cells = _restoring_overwrite_cells(
-            [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release_nb.cells])
+        self.restore_cells = _restoring_overwrite_cells(release_nb)
+        # SandboxedKernelManager: the kernel's limits (c.SandboxedKernelManager.memory_mb = ...);
+        # the wall clock per submission is `autograde --timeout`, which the driver also enforces.
         self.job_config = {section: dict(self.config[section]) for section in
                            ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput",
-                            "NbGraderPreprocessor") if section in self.config}
+                            "NbGraderPreprocessor", "SandboxedKernelManager") if section in self.config}
 
     def _ignored(self, path):
         return any(fnmatch.fnmatch(part, pattern) for part in path.parts
@@ -517,8 +593,10 @@ class Course:
             for step in (SaveAutoGrades, AssignLatePenalties, CheckCellMetadata):
                 nb, resources = step(config=self.config)(nb, resources)
             # As nbgrader: the submission's files, then the instructor's over them, then the notebook.
+            # No other notebook (a "-Copy1.ipynb"): it is not in the gradebook, and generate_feedback
+            # converts every notebook in autograded/ and fails on it.
             shutil.copytree(self.submitted(result.student), dest, symlinks=True,
-                            ignore=shutil.ignore_patterns(*self.coursedir.ignore))
+                            ignore=shutil.ignore_patterns(*self.coursedir.ignore, "*.ipynb"))
             _write_files(dest, self.overlay)
             (dest / f"{self.lesson}.ipynb").write_text(nbformat.writes(nb))
         else:

@@ -3,7 +3,8 @@ what the instructor reads.
 
 feedback: nbgrader's generate_feedback (the course config drops hidden-test source, tracebacks
 are minimal), then a hard check that no feedback file contains a hidden-test or solution line or an
-instructor path; a leaking file is deleted and the command fails.
+instructor path; a leaking file is deleted and the command fails. A student nbgrader fails on is
+reported and the others still get their feedback.
 
 report, in DIR/reports/<lesson>/:
     grades.csv     one row per student: outcome, score, each test cell's score, flags, reason
@@ -16,6 +17,7 @@ import csv
 import html
 import json
 import re
+import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -30,19 +32,35 @@ from .grading import RESULTS
 WRONG = "  WRONG  "
 
 
-def feedback(course_dir, lesson):
+def feedback(course_dir, lesson, problems=None):
     """Write DIR/feedback/<student>/<lesson>/<lesson>.html for every autograded student.
 
-    Returns the feedback files. Raises CourseError if nbgrader fails or any file leaks.
+    One student's failure never stops the others: it is retried alone, and if it fails again one
+    line "<student>: <why>" goes to ``problems`` (a list), or to stderr when none is given.
+    Returns the feedback files. Raises CourseError if nbgrader fails as a whole or any file leaks.
     """
     course_dir = course_module.require_course(course_dir)
     if not any((course_dir / "autograded").glob(f"*/{lesson}")):
         raise course_module.CourseError(f"nothing autograded for {lesson!r}: run "
                                         f"`backprop-course autograde {lesson} --course {course_dir}` first")
-    result = course_module.nbgrader_api(course_dir).generate_feedback(lesson, force=True)
+    api = course_module.nbgrader_api(course_dir)
+    result = api.generate_feedback(lesson, force=True)
     if not result["success"]:
-        last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
-        raise course_module.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
+        # nbgrader goes on past a student it fails on, deletes that student's feedback, then
+        # fails the whole call; its log names each such student.
+        failed = re.findall(rf"error processing assignment '{re.escape(lesson)}' for student '(.+?)'$",
+                            result.get("log", ""), flags=re.MULTILINE)
+        if not failed:
+            last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
+            raise course_module.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
+        for student in failed:
+            alone = api.generate_feedback(lesson, student_id=student, force=True)
+            if not alone["success"]:
+                line = f"{student}: no feedback ({_failure(alone.get('log', ''))})"
+                if problems is None:
+                    print(f"feedback {lesson}: {line}", file=sys.stderr)
+                else:
+                    problems.append(line)
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
     forbidden = [str(course_dir / "source"), str(build_module.ROOT / "solutions"), "solutions/backprop_lib"]
     secret = course_module.secret_lines(course_dir, lesson)
@@ -51,16 +69,25 @@ def feedback(course_dir, lesson):
     # and the released library files.
     for path in files:
         # The student's own code (their notebook answers, a warning quoting their library) may
-        # equal the reference's: that is not a leak.
+        # equal the reference's, or name an instructor path it tried to read: that is not a leak.
         own = _own_lines(course_dir / "submitted" / path.parent.parent.name / lesson)
         text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text(errors="replace")))
-        found = build_module.leaks(text, secret - own) + [item for item in forbidden if item in text]
+        not_own = "\n".join(line for line in text.splitlines() if line.strip() not in own)
+        found = build_module.leaks(text, secret - own) + [item for item in forbidden if item in not_own]
         if found:
             path.unlink()
             leaked.append(f"{path.relative_to(course_dir)}: {found[0]!r}")
     if leaked:
         raise course_module.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
     return files
+
+
+def _failure(log):
+    """The exception line in an nbgrader log of one failed student: the last traceback line (not
+    a "[LEVEL] ..." record) before nbgrader's "There was an error processing assignment '...'"."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    end = next((i for i, line in enumerate(lines) if "error processing assignment '" in line), len(lines))
+    return next((line[:200] for line in reversed(lines[:end]) if not line.startswith("[")), "no log")
 
 
 def _own_lines(folder):
@@ -213,10 +240,13 @@ def gradebook_table(rows, cells):
 
 
 def cmd_feedback(args):
-    files = feedback(args.course, args.lesson)
+    problems = []
+    files = feedback(args.course, args.lesson, problems)
     print(f"feedback for {len(files)} students in {Path(args.course).resolve() / 'feedback'} "
           "(checked: no hidden tests, no solutions, no instructor paths)")
-    return 0
+    for line in problems:
+        print(f"feedback {args.lesson}: {line}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_report(args):
@@ -238,7 +268,8 @@ def cmd_report(args):
 def add_feedback(subparsers):
     parser = subparsers.add_parser(
         "feedback", help="feedback HTML per student, checked for leaks",
-        description="nbgrader feedback without hidden-test source; fails if any file leaks.")
+        description="nbgrader feedback without hidden-test source; fails if any file leaks; exits 1 "
+                    "when some student's feedback could not be made (the others still get theirs).")
     parser.add_argument("lesson")
     parser.add_argument("--course", required=True, help="the course directory")
     parser.set_defaults(run=cmd_feedback)

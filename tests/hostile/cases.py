@@ -237,9 +237,9 @@ CASES = [
          "graded in the submitted order; recorded", tasks=CORRECT,
          edit=_edit_notebook(_reorder_tests), score="recorded", clean=True),
     Case("stripped_metadata", "breakage", "stripped cell metadata",
-         "the test cells come back from the gradebook; recorded (restored at the top, before "
-         "the set-up cell, they fail)", tasks=CORRECT,
-         edit=_edit_notebook(_strip_metadata), score="recorded", clean=True),
+         "the test cells come back from the gradebook, each in place of the cell with its id; "
+         "graded as usual", tasks=CORRECT,
+         edit=_edit_notebook(_strip_metadata), score="correct", clean=True),
     # -- cheats: every one also implements nothing real, so "empty" is the bar ------------------
     Case("patch_allclose", "cheat", "monkeypatching numpy (allclose, testing, max, abs)",
          "the run-time guard fails every check run with numpy patched; flagged", tasks=ZEROS,
