@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # JupyterLab serves the whole checkout (students edit backprop_lib/*.py beside the lessons) and
-# opens on FOLDER; as root (containers, CI machines) it needs --allow-root to start at all.
-JUPYTER_LAB = $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+# opens on the lessons; as root (containers, CI machines) it needs --allow-root to start at all.
+# LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+JUPYTER_LAB = $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lab: $(STAMP)
 	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lessons

@@ -249,10 +249,17 @@ def add_course(subparsers):
     parser.set_defaults(run=cmd_course)
 
 
-def add_release(subparsers):
-    parser = subparsers.add_parser(
-        "release", help="nbgrader generate_assignment plus library stripping and a leak check",
-        description="Release LESSON to DIR/release/LESSON; fails if any solution or hidden test leaks.")
+def add_lesson_command(subparsers, name, run, help, description):
+    """A subcommand of the form ``NAME LESSON --course DIR``; returns its parser for more options."""
+    parser = subparsers.add_parser(name, help=help, description=description)
     parser.add_argument("lesson")
     parser.add_argument("--course", required=True, help="the course directory")
-    parser.set_defaults(run=cmd_release)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_release(subparsers):
+    add_lesson_command(
+        subparsers, "release", cmd_release,
+        help="nbgrader generate_assignment plus library stripping and a leak check",
+        description="Release LESSON to DIR/release/LESSON; fails if any solution or hidden test leaks.")

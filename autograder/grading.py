@@ -781,16 +781,13 @@ def cmd_autograde(args):
 
 
 def add_autograde(subparsers):
-    parser = subparsers.add_parser(
-        "autograde", help="grade submitted/<student>/LESSON in parallel",
+    parser = course_module.add_lesson_command(
+        subparsers, "autograde", cmd_autograde, help="grade submitted/<student>/LESSON in parallel",
         description="Autograde a lesson's submissions in parallel over students; resumable; one bad "
                     "submission never stops the batch; exits non-zero only when the grader fails.")
-    parser.add_argument("lesson")
-    parser.add_argument("--course", required=True, help="the course directory")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     parser.add_argument("--student", help="only this student ID (glob patterns allowed)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run the units on this Dask scheduler instead")
     parser.add_argument("--force", action="store_true", help="regrade submissions already graded")
     parser.add_argument("--timeout", type=float, default=DEFAULT_WALL_LIMIT,
                         help=f"wall-clock seconds per submission (default {DEFAULT_WALL_LIMIT:g})")
-    parser.set_defaults(run=cmd_autograde)

@@ -266,19 +266,13 @@ def cmd_report(args):
 
 
 def add_feedback(subparsers):
-    parser = subparsers.add_parser(
-        "feedback", help="feedback HTML per student, checked for leaks",
+    course_module.add_lesson_command(
+        subparsers, "feedback", cmd_feedback, help="feedback HTML per student, checked for leaks",
         description="nbgrader feedback without hidden-test source; fails if any file leaks; exits 1 "
                     "when some student's feedback could not be made (the others still get theirs).")
-    parser.add_argument("lesson")
-    parser.add_argument("--course", required=True, help="the course directory")
-    parser.set_defaults(run=cmd_feedback)
 
 
 def add_report(subparsers):
-    parser = subparsers.add_parser(
-        "report", help="grades CSV, item analysis, score histogram, review list",
+    course_module.add_lesson_command(
+        subparsers, "report", cmd_report, help="grades CSV, item analysis, score histogram, review list",
         description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv.")
-    parser.add_argument("lesson")
-    parser.add_argument("--course", required=True, help="the course directory")
-    parser.set_defaults(run=cmd_report)

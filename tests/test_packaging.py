@@ -1,9 +1,15 @@
 """Packaging: pyproject.toml and environment.yml agree, the console script and make targets exist."""
 
+import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -97,7 +103,70 @@ def test_make_lab_creates_the_venv_installs_and_opens_the_lessons():
     commands = make_dry_run("lab")
     assert "-m venv .venv" in commands
     assert "pip install" in commands and "-e" in commands
-    assert re.search(r"jupyter lab lessons/?$", commands, re.MULTILINE)
+    assert re.search(r"jupyter lab .*--LabApp.default_url=/lab/tree/lessons", commands)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Let a redirect surface as an HTTPError, so its Location can be read."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_make_lab_really_serves_the_lessons_and_the_library(tmp_path):
+    """`make lab` starts a JupyterLab that opens on lessons/ and lets students reach backprop_lib/."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "make-lab-test"
+    env = dict(os.environ, **{name: str(tmp_path / name.lower()) for name in
+                              ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")})
+    args = (f"--no-browser --ip 127.0.0.1 --port {port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={token} --LabApp.news_url=None "
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    server = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path):
+        with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=10) as response:
+            return response.read().decode()
+
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                page = get("/lab")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
+                time.sleep(0.5)
+        assert "JupyterLab" in page
+        # The browser `make lab` opens goes to "/", which must land on the lessons folder.
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(f"{base}/?token={token}", timeout=10)
+            raise AssertionError("/ did not redirect")
+        except urllib.error.HTTPError as redirect:
+            assert redirect.headers["Location"].startswith("/lab/tree/lessons"), redirect.headers
+        lessons = {item["name"] for item in json.loads(get("/api/contents/lessons"))["content"]}
+        assert "01_computation_graph.ipynb" in lessons
+        library = {item["name"] for item in json.loads(get("/api/contents/backprop_lib"))["content"]}
+        assert "layers.py" in library
+    finally:
+        request = urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=10)
+        except OSError:
+            pass
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait()
 
 
 def test_make_test_sets_up_the_same_way_and_runs_pytest():
