@@ -217,7 +217,7 @@ import numbers
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_lib.checks import demo, task
+from backprop_lib.checks import answers, demo, task
 from backprop_lib.graph import Scalar
 """),
         nb.markdown("network-md", r"""
@@ -255,11 +255,12 @@ Answers are graded to 3 significant digits.
         nb.tagged(nb.solution("task1-answers", f'''
 # Lesson 1, task 1: your forward values
 a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = None
-### BEGIN SOLUTION
-a1, h1, a2, h2 = {a["a1"]!r}, {a["h1"]!r}, {a["a2"]!r}, {a["h2"]!r}
-a3, h3, a4, h4 = {a["a3"]!r}, {a["h3"]!r}, {a["a4"]!r}, {a["h4"]!r}
-y, L = {a["y"]!r}, {a["L"]!r}
-### END SOLUTION
+with answers("Lesson 1, task 1"):
+    ### BEGIN SOLUTION
+    a1, h1, a2, h2 = {a["a1"]!r}, {a["h1"]!r}, {a["a2"]!r}, {a["h2"]!r}
+    a3, h3, a4, h4 = {a["a3"]!r}, {a["h3"]!r}, {a["a4"]!r}, {a["h4"]!r}
+    y, L = {a["y"]!r}, {a["L"]!r}
+    ### END SOLUTION
 '''), "raises-exception"),
         nb.tests("task1-check", nb.fill('''
 # The visible check tests that your numbers fit together; the engine (after task 4) and the
@@ -313,12 +314,13 @@ ReLUs are active here, so $\partial L/\partial a_k = \partial L/\partial h_k$) a
 # Lesson 1, task 2: your gradients (dL_dh3 means dL/dh3)
 dL_dy = dL_dh3 = dL_dh4 = dL_dh1 = dL_dh2 = None
 dL_dw1 = dL_dw2 = dL_dw3 = dL_dw4 = dL_dw5 = dL_dw6 = dL_dw7 = dL_dw8 = None
-### BEGIN SOLUTION
-dL_dy, dL_dh3, dL_dh4 = {a["dL_dy"]!r}, {a["dL_dh3"]!r}, {a["dL_dh4"]!r}
-dL_dh1, dL_dh2 = {a["dL_dh1"]!r}, {a["dL_dh2"]!r}
-dL_dw1, dL_dw2, dL_dw3, dL_dw4 = {a["dL_dw1"]!r}, {a["dL_dw2"]!r}, {a["dL_dw3"]!r}, {a["dL_dw4"]!r}
-dL_dw5, dL_dw6, dL_dw7, dL_dw8 = {a["dL_dw5"]!r}, {a["dL_dw6"]!r}, {a["dL_dw7"]!r}, {a["dL_dw8"]!r}
-### END SOLUTION
+with answers("Lesson 1, task 2"):
+    ### BEGIN SOLUTION
+    dL_dy, dL_dh3, dL_dh4 = {a["dL_dy"]!r}, {a["dL_dh3"]!r}, {a["dL_dh4"]!r}
+    dL_dh1, dL_dh2 = {a["dL_dh1"]!r}, {a["dL_dh2"]!r}
+    dL_dw1, dL_dw2, dL_dw3, dL_dw4 = {a["dL_dw1"]!r}, {a["dL_dw2"]!r}, {a["dL_dw3"]!r}, {a["dL_dw4"]!r}
+    dL_dw5, dL_dw6, dL_dw7, dL_dw8 = {a["dL_dw5"]!r}, {a["dL_dw6"]!r}, {a["dL_dw7"]!r}, {a["dL_dw8"]!r}
+    ### END SOLUTION
 '''), "raises-exception"),
         nb.tests("task2-check", nb.fill('''
 with task("Lesson 1, task 2") as check:
