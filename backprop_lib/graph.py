@@ -77,6 +77,9 @@ class Scalar:
         if isinstance(exponent, Scalar) or not isinstance(exponent, numbers.Real):
             raise TypeError("Scalar ** takes a plain number as exponent, e.g. a ** 2; "
                             "for a Scalar exponent write (b * a.log()).exp()")
+        if self.value < 0 and not float(exponent).is_integer():
+            raise ValueError(f"a negative Scalar ({self.value!r}) to the power {exponent!r} is not "
+                             "a real number: use an integer exponent")
 
         def local_grads():
             raise NotImplementedError("Lesson 1, task 3: local derivative of a ** n")

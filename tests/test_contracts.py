@@ -236,6 +236,7 @@ BAD_CALLS = [
     ("Scalar + str", lambda: graph.Scalar(2.0) + "1", TypeError, "use a number or a Scalar"),
     ("Scalar log of -1", lambda: graph.Scalar(-1.0).log(), ValueError, "positive"),
     ("Scalar / 0", lambda: 1.0 / graph.Scalar(0.0), ZeroDivisionError, "divisor"),
+    ("negative ** fraction", lambda: graph.Scalar(-2.0) ** 0.5, ValueError, "integer exponent"),
 ]
 
 
