@@ -264,7 +264,7 @@ MUTANTS = [  # (lesson, library file, solution line, buggy line, the graded cell
      "dL/db is wrong (rel error"),
     ("02_linear_layer", "layers.py", 'return grad_out @ self.params["W"].T',
      "return np.zeros_like(self.cache)", "task3-check", "dL/dx is wrong"),
-    ("03_activations", "layers.py", "return 0.5 * np.tanh(0.5 * x) + 0.5",
+    ("03_activations", "layers.py", "return np.where(x >= 0, 1, e) / (1 + e)",
      "return 1 / (1 + np.exp(-x))", "task2-check", "overflows"),
     ("03_activations", "layers.py", "return (out > 0).astype(out.dtype)",
      "return (out >= 0).astype(out.dtype)", "task1-check", "relu_derivative(out) is wrong"),

@@ -117,8 +117,10 @@ def relu_derivative(out):
 
 def sigmoid(x):
     ### BEGIN SOLUTION Lesson 3, task 2: implement sigmoid
-    # 0.5 * tanh(x / 2) + 0.5 equals 1 / (1 + exp(-x)) but cannot overflow.
-    return 0.5 * np.tanh(0.5 * x) + 0.5
+    # exp(-|x|) <= 1 never overflows, and picking the numerator by the sign of x keeps tiny
+    # outputs (x << 0) exact to the last bits, where 1 - (something near 1) would cancel.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
     ### END SOLUTION
 
 
