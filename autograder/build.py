@@ -59,18 +59,25 @@ def strip_solutions(text, where="<text>"):
     return "".join(out)
 
 
-def solution_lines(text):
-    """The distinctive lines (stripped) inside solution regions and not also outside them."""
-    inside, outside, in_region = set(), set(), False
+def _distinctive_lines(text, all_secret=False):
+    """(secret, shown): distinctive stripped lines inside solution or hidden-test regions (or all of
+    them, with all_secret) and those outside."""
+    secret, shown, in_region = set(), set(), False
     for line in text.splitlines():
         stripped = line.strip()
-        if BEGIN in line:
+        if BEGIN in line or HIDDEN in line:
             in_region = True
-        elif END in line:
+        elif END in line or "END HIDDEN TESTS" in line:
             in_region = False
         elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
-            (inside if in_region else outside).add(stripped)
-    return inside - outside
+            (secret if all_secret or in_region else shown).add(stripped)
+    return secret, shown
+
+
+def solution_lines(text):
+    """The distinctive lines (stripped) inside solution regions and not also outside them."""
+    secret, shown = _distinctive_lines(text)
+    return secret - shown
 
 
 def student_notebook(nb):
@@ -91,15 +98,9 @@ def notebook_solution_lines(nb):
     secret, shown = set(), set()
     for cell in nb.cells:
         whole_cell = cell.metadata.get("nbgrader", {}).get("solution") and BEGIN not in cell.source
-        region = None
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if BEGIN in line or HIDDEN in line:
-                region = line
-            elif END in line or "END HIDDEN TESTS" in line:
-                region = None
-            elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
-                (secret if whole_cell or region else shown).add(stripped)
+        cell_secret, cell_shown = _distinctive_lines(cell.source, all_secret=whole_cell)
+        secret |= cell_secret
+        shown |= cell_shown
     return secret - shown
 
 
