@@ -12,8 +12,8 @@ executes, and the driver saves:
     driver:  record(Result) -> Row              (writes autograded/, gradebook, grading/<lesson>/)
 
 so one submission never touches another's files, two runs never overlap (a lock file), an
-interrupted run resumes (a submission whose timestamp was already recorded is skipped), and the
-same ``grade_submission`` runs in a local process pool or on a Dask cluster.
+interrupted run resumes (a submission whose files and timestamp were already recorded is skipped),
+and the same ``grade_submission`` runs in a local process pool or on a Dask cluster.
 
 A submission that breaks (timeout, dead kernel, unreadable notebook) still gets a recorded score:
 test cells that ran keep their result, those that never ran score 0 (nbgrader would lose the
@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course as course_module
+from . import import_guard, submission
 
 LOCK_NAME = ".autograde.lock"
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
@@ -61,6 +62,7 @@ class Job:
     notebook: the sanitized notebook (JSON text), or None when it could not be sanitized.
     overlay: the instructor's files that replace the student's ({relative path: bytes}).
     config: {"Execute": {...}, "LimitOutput": {...}, ...} from the course's nbgrader_config.py.
+    fingerprint: submission.fingerprint(files), stored with the result to detect a changed resubmission.
     """
 
     lesson: str
@@ -72,6 +74,7 @@ class Job:
     config: dict
     wall_limit: float = DEFAULT_WALL_LIMIT
     reason: str = ""
+    fingerprint: str = ""
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Result:
     notebook: str = None
     flags: list = field(default_factory=list)
     seconds: float = 0.0
+    fingerprint: str = ""
 
 
 # ---- the worker side ----------------------------------------------------------------------------
@@ -142,6 +146,9 @@ def _execute(nb, workdir, job, integrity=None):
 
     kernel_env = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
     config = Config(job.config)
+    # backprop_lib from the working copy only, never the grader's installed skeleton.
+    config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
+                                      import_guard.kernel_argument(workdir)]
     # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
     # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
     runner = Recording(config=config, kernel_manager_class=_kernel_manager_class(job.wall_limit),
@@ -297,7 +304,8 @@ def grade_submission(job):
     from traitlets.config import Config
 
     start = time.monotonic()
-    result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason)
+    result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason,
+                    fingerprint=job.fingerprint)
     with tempfile.TemporaryDirectory(prefix="backprop-grade-") as tmp:
         workdir = Path(tmp) / job.lesson
         workdir.mkdir()
@@ -459,6 +467,8 @@ class Course:
                 f"lesson {lesson!r} is not released in {self.dir}: run "
                 f"`backprop-course release {lesson} --course {self.dir}` first")
         exclude = set(self.config.Autograde.get("exclude_overwriting", {}).get(lesson, []))
+        # The student's library files: never overwritten, so a submission without one is not gradable.
+        self.required = sorted(exclude)
         self.overlay = {str(path.relative_to(self.source)): path.read_bytes()
                         for path in sorted(self.source.rglob("*"))
                         if path.is_file() and path.suffix != ".ipynb" and not self._ignored(path)
@@ -497,12 +507,27 @@ class Course:
                              "db_url": self.db_url}, "unique_key": self.lesson}
 
     def already_graded(self, student):
-        """The stored result, if this exact submission (same timestamp) was recorded before."""
+        """The stored result, if this exact submission (same files and timestamp) was recorded before."""
         path = self.results / f"{student}.json"
         if not path.exists():
             return None
         row = json.loads(path.read_text())
-        return row if row.get("timestamp") == self.timestamp(student) else None
+        same = (row.get("timestamp") == self.timestamp(student)
+                and row.get("fingerprint") == submission.fingerprint(self.shipped_files(student)[0]))
+        return row if same else None
+
+    def shipped_files(self, student):
+        """({relative path: bytes} of the submitted files a worker gets, [reasons for files left out])."""
+        folder = self.submitted(student)
+        files, reasons = {}, []
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and not self._ignored(path):
+                # The notebook is always shipped: its saved outputs can make it large.
+                if path.stat().st_size > MAX_FILE_BYTES and path.name != f"{self.lesson}.ipynb":
+                    reasons.append(f"{path.relative_to(folder)} is over {MAX_FILE_BYTES // 1_000_000} MB, not graded")
+                    continue
+                files[str(path.relative_to(folder))] = path.read_bytes()
+        return files, reasons
 
     def gradebook(self):
         from nbgrader.api import Gradebook
@@ -525,19 +550,17 @@ class Course:
                 gb.update_or_create_submission(self.lesson, student, timestamp=when)
             else:
                 gb.update_or_create_submission(self.lesson, student)
-        files, reasons = {}, []
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink() and not self._ignored(path):
-                # The notebook is always shipped: its saved outputs can make it large.
-                if path.stat().st_size > MAX_FILE_BYTES and path.name != f"{self.lesson}.ipynb":
-                    reasons.append(f"{path.relative_to(folder)} is over {MAX_FILE_BYTES // 1_000_000} MB, not graded")
-                    continue
-                files[str(path.relative_to(folder))] = path.read_bytes()
+        files, reasons = self.shipped_files(student)
         job = Job(self.lesson, student, timestamp, files, None, self.overlay, self.job_config,
-                  wall_limit, "; ".join(reasons))
+                  wall_limit, "; ".join(reasons), submission.fingerprint(files))
         notebook = folder / f"{self.lesson}.ipynb"
+        # A missing library file: a kernel would have nothing of the student's to import.
+        missing = submission.missing_reason(files, self.required)
         if not notebook.exists():
-            job.reason = f"no {notebook.name} in the submission"
+            job.reason = "; ".join(part for part in (f"no {notebook.name} in the submission", missing) if part)
+            return job
+        if missing:
+            job.reason = "; ".join([*reasons, missing])
             return job
         try:
             nb = nbformat.read(notebook, as_version=4)
@@ -604,7 +627,8 @@ class Course:
         score, max_score = self.score(result.student)
         row = {"student": result.student, "lesson": self.lesson, "timestamp": result.timestamp,
                "outcome": result.outcome, "reason": result.reason, "score": score,
-               "max_score": max_score, "flags": result.flags, "seconds": round(result.seconds, 2)}
+               "max_score": max_score, "flags": result.flags, "seconds": round(result.seconds, 2),
+               "fingerprint": result.fingerprint}
         self.results.mkdir(parents=True, exist_ok=True)
         tmp = self.results / f".{result.student}.json.tmp"
         tmp.write_text(json.dumps(row, indent=1))
@@ -677,10 +701,24 @@ class LocalPool:
 class DaskPool:
     """The same units on a Dask distributed cluster; results come back to this process."""
 
-    def __init__(self, address):
-        from dask.distributed import Client
+    CONNECT_SECONDS = 5  # to see whether anything listens; a scheduler then has 30 s to answer
 
-        self.client = Client(address, timeout=30)
+    def __init__(self, address):
+        import socket
+
+        from dask.distributed import Client
+        from distributed.comm.addressing import parse_address, parse_host_port
+
+        try:
+            scheme, location = parse_address(address)
+            if scheme == "tcp":  # a refused connection fails at once; Client retries until its timeout
+                socket.create_connection(parse_host_port(location), timeout=self.CONNECT_SECONDS).close()
+            self.client = Client(address, timeout=30)
+        except (OSError, TimeoutError, ValueError) as err:  # nothing listening, a malformed address
+            why = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise course_module.CourseError(
+                f"no Dask scheduler answers at {address} ({why}): start a scheduler with "
+                f"`dask scheduler` or drop --dask") from None
 
     def submit(self, job):
         return self.client.submit(grade_submission, job, pure=False,
@@ -713,7 +751,8 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
         for name in students:
             previous = None if force else course.already_graded(name)
             if previous is not None:
-                rows.append({**previous, "outcome": "skipped", "reason": "already graded (same timestamp)"})
+                rows.append({**previous, "outcome": "skipped",
+                             "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
