@@ -704,21 +704,33 @@ class DaskPool:
     CONNECT_SECONDS = 5  # to see whether anything listens; a scheduler then has 30 s to answer
 
     def __init__(self, address):
+        from dask.distributed import Client
+
+        try:
+            self.client = Client(address, timeout=30)
+        except (OSError, TimeoutError, ValueError) as err:  # e.g. something else listens there
+            raise self.unreachable(address, err) from None
+
+    @classmethod
+    def check_address(cls, address):
+        """Raise CourseError at once when nothing listens at a tcp address (a refused connection
+        fails immediately, where a Client retries until its timeout and ends in a traceback)."""
         import socket
 
-        from dask.distributed import Client
         from distributed.comm.addressing import parse_address, parse_host_port
 
         try:
             scheme, location = parse_address(address)
-            if scheme == "tcp":  # a refused connection fails at once; Client retries until its timeout
-                socket.create_connection(parse_host_port(location), timeout=self.CONNECT_SECONDS).close()
-            self.client = Client(address, timeout=30)
-        except (OSError, TimeoutError, ValueError) as err:  # nothing listening, a malformed address
-            why = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise course_module.CourseError(
-                f"no Dask scheduler answers at {address} ({why}): start a scheduler with "
-                f"`dask scheduler` or drop --dask") from None
+            if scheme == "tcp":
+                socket.create_connection(parse_host_port(location), timeout=cls.CONNECT_SECONDS).close()
+        except (OSError, ValueError) as err:  # nothing listening, a malformed address
+            raise cls.unreachable(address, err) from None
+
+    @staticmethod
+    def unreachable(address, err):
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return course_module.CourseError(f"no Dask scheduler answers at {address} ({why}): start a "
+                                         "scheduler with `dask scheduler` or drop --dask")
 
     def submit(self, job):
         return self.client.submit(grade_submission, job, pure=False,
@@ -740,6 +752,8 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
 
     Returns the rows (one per submission, skipped ones included) and whether the grader failed.
     """
+    if dask:  # before the course is read (nbgrader's import alone takes seconds)
+        DaskPool.check_address(dask)
     course = Course(course_dir, lesson)
     students = course.students(student)
     if not students:
