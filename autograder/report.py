@@ -4,10 +4,12 @@ what the instructor reads.
 feedback: nbgrader's generate_feedback (the course config drops hidden-test source, tracebacks
 are minimal), then a hard check that no feedback file contains a hidden-test or solution line or an
 instructor path; a leaking file is deleted and the command fails. A student nbgrader fails on is
-reported and the others still get their feedback.
+reported and the others still get their feedback. A written answer nobody has graded yet reads
+"to be graded by hand" instead of nbgrader's "0.0 / 1.0".
 
 report, in DIR/reports/<lesson>/:
-    grades.csv     one row per student: outcome, score, each test cell's score, flags, reason
+    grades.csv     one row per student: outcome, score, answers still to grade by hand, each test
+                   cell's score (blank while it waits for hand grading), flags, reason
     items.csv      item analysis: per test cell its pass rate, and which checks fail most
     histogram.png  the distribution of total scores
     review.csv     submissions to look at by hand: integrity flags, timeouts, crashes
@@ -62,6 +64,9 @@ def feedback(course_dir, lesson, problems=None):
                 else:
                     problems.append(line)
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
+    pending = pending_by_hand(course_dir, lesson)
+    for path in files:
+        _mark_pending(path, pending.get(path.parent.parent.name, []))
     forbidden = [str(course_dir / "source"), str(build_module.ROOT / "solutions"), "solutions/backprop_lib"]
     secret = course_module.secret_lines(course_dir, lesson)
     leaked = []
@@ -80,6 +85,48 @@ def feedback(course_dir, lesson, problems=None):
     if leaked:
         raise course_module.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
     return files
+
+
+def _pending(submitted_notebook):
+    """Grade ids of the notebook's answers with neither an automatic nor a manual score: written
+    answers no one has graded yet (nbgrader counts them as 0)."""
+    return sorted(grade.name for grade in submitted_notebook.grades
+                  if grade.auto_score is None and grade.manual_score is None)
+
+
+def pending_by_hand(course_dir, lesson):
+    """{student: grade ids of written answers not graded yet} over the lesson's autograded
+    submissions (students with none left out)."""
+    from nbgrader.api import Gradebook
+
+    course_dir = course_module.require_course(course_dir)
+    api = course_module.nbgrader_api(course_dir)
+    # Only recorded results: a submission the grader failed on has no scores at all yet.
+    recorded = set(_results(course_dir, lesson))
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        return {submission.student.id: names for submission in gb.assignment_submissions(lesson)
+                if submission.student.id in recorded
+                for notebook in submission.notebooks if notebook.name == lesson
+                for names in [_pending(notebook)] if names}
+
+
+def _mark_pending(path, pending):
+    """Rewrite the scores nbgrader's feedback template prints for ``pending`` grade ids (its table
+    of contents and each cell's heading) as "to be graded by hand", and say so in the title."""
+    if not pending:
+        return
+    text = path.read_text()
+    for grade_id in pending:
+        name = re.escape(grade_id)
+        toc = rf'(<a href="#{name}">[^<]*</a> \(Score: )[\d.]+ / ([\d.]+)\)'
+        text = re.sub(toc, r"\1to be graded by hand, \2 points)", text)
+        # From the cell's anchor to its score, never past the next cell's anchor.
+        heading = rf'(<a name="{name}"></a>(?:(?!<a name=).)*?Score: )[\d.]+ / ([\d.]+)'
+        text = re.sub(heading, r"\1to be graded by hand (\2 points)", text, count=1, flags=re.S)
+    answers = f"{len(pending)} written answer{'s' if len(pending) > 1 else ''}"
+    text = re.sub(r"(\(Score: [\d.]+ / [\d.]+)\)</h4>", rf"\1; {answers} still to be graded by hand)</h4>",
+                  text, count=1)
+    path.write_text(text)
 
 
 def _failure(log):
@@ -135,7 +182,8 @@ def _cell_failures(nb):
 
 
 def collect(course_dir, lesson):
-    """(cells [(grade_id, max points)], rows [per student dict with "cells": {grade_id: score}],
+    """(cells [(grade_id, max points)], rows [per student dict with "cells": {grade_id: score}
+    (0 for an answer not graded yet) and "pending": [grade_ids waiting for hand grading]],
     the grade_ids of written answers, which a person grades)."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -160,7 +208,7 @@ def collect(course_dir, lesson):
             path = course_dir / "autograded" / student / lesson / f"{lesson}.ipynb"
             failures = _cell_failures(nbformat.read(path, as_version=4)) if path.exists() else {}
             rows.append({**result, "score": float(submitted.score), "max_score": float(submitted.max_score),
-                         "cells": scores, "failures": failures})
+                         "cells": scores, "failures": failures, "pending": _pending(submitted)})
     return cells, rows, by_hand
 
 
@@ -193,11 +241,12 @@ def report(course_dir, lesson):
 
     with open(paths["grades.csv"], "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "timestamp", "outcome", "score", "max_score",
+        writer.writerow(["student", "timestamp", "outcome", "score", "max_score", "pending_by_hand",
                          *[name for name, _ in cells], "flags", "reason"])
         for row in rows:
             writer.writerow([row["student"], row["timestamp"], row["outcome"], f"{row['score']:g}",
-                             f"{row['max_score']:g}", *[f"{row['cells'].get(name, 0):g}" for name, _ in cells],
+                             f"{row['max_score']:g}", len(row["pending"]),
+                             *["" if name in row["pending"] else f"{row['cells'].get(name, 0):g}" for name, _ in cells],
                              " | ".join(row["flags"]), row["reason"]])
 
     items = []
@@ -228,12 +277,13 @@ def report(course_dir, lesson):
 
 def gradebook_table(rows, cells):
     """The gradebook as text: one line per student, one column per test cell (T1, T2, ... with
-    a legend below, since grade ids are long)."""
+    a legend below, since grade ids are long); "-" marks an answer still to be graded by hand."""
     head = f"{'student':<20} {'total':>9} " + "".join(f"{f'T{i}':>5}" for i in range(1, len(cells) + 1))
     lines = [head]
     for row in rows:
         lines.append(f"{row['student']:<20} {row['score']:>4g}/{row['max_score']:<4g}"
-                     + "".join(f"{row['cells'].get(name, 0):>5g}" for name, _ in cells))
+                     + "".join(f"{'-':>5}" if name in row["pending"] else f"{row['cells'].get(name, 0):>5g}"
+                               for name, _ in cells))
     legend = [f"T{i}={name} ({points:g})" for i, (name, points) in enumerate(cells, start=1)]
     lines += textwrap.wrap("  ".join(legend), width=100)
     return "\n".join(lines)
@@ -242,8 +292,13 @@ def gradebook_table(rows, cells):
 def cmd_feedback(args):
     problems = []
     files = feedback(args.course, args.lesson, problems)
+    pending = pending_by_hand(args.course, args.lesson)
     print(f"feedback for {len(files)} students in {Path(args.course).resolve() / 'feedback'} "
           "(checked: no hidden tests, no solutions, no instructor paths)")
+    answers = sum(len(names) for names in pending.values())
+    print(f"{args.lesson}: {answers} written answer(s) of {len(pending)} student(s) still to be graded by "
+          "hand (formgrader's Manual Grading); their feedback says so" if answers else
+          f"{args.lesson}: no written answers wait for hand grading")
     for line in problems:
         print(f"feedback {args.lesson}: {line}", file=sys.stderr)
     return 1 if problems else 0

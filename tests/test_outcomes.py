@@ -1,0 +1,230 @@
+"""Outcomes an instructor must be able to trust: a submission missing a library file is "not
+gradable" (never graded against the grader's own installed skeleton), a changed resubmission is
+regraded whatever its timestamp says, written answers not graded yet are told apart from 0, and
+an unreachable Dask scheduler is one line.
+
+One course with lesson 4 (it has written answers) is released once; each test grades its own
+students in it.
+"""
+
+import csv
+import shutil
+import socket
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import grading, import_guard, report, sample_class
+from autograder.cli import main
+
+from conftest import ROOT
+
+LESSON = "04_losses"
+pytestmark = pytest.mark.skipif(not (ROOT / "solutions" / f"{LESSON}.ipynb").exists(),
+                                reason=f"no {LESSON} notebook in solutions/ yet")
+STUDENTS = {student.name: student for student in sample_class.STUDENTS}
+
+
+def run_cli(*args):
+    return main([str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def course_dir(tmp_path_factory):
+    course_dir = tmp_path_factory.mktemp("outcomes") / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    return course_dir
+
+
+def submit(course_dir, name, like):
+    """Student ``name``'s submission: the sample student ``like``'s work, with a timestamp."""
+    sample_class.submit(course_dir, LESSON, students=[STUDENTS[like]])
+    target = course_dir / "submitted" / name / LESSON
+    if name != like:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        (course_dir / "submitted" / like / LESSON).parent.rename(target.parent)
+    return target
+
+
+def grade(course_dir, pattern):
+    rows, failed = grading.autograde(course_dir, LESSON, workers=2, student=pattern, progress=False)
+    assert not failed
+    return {row["student"]: row for row in rows}
+
+
+def test_a_missing_library_file_is_not_gradable_and_listed_for_review(course_dir):
+    shutil.rmtree(course_dir / "reports", ignore_errors=True)
+    (submit(course_dir, "miss_losses", "correct") / "backprop_lib" / "losses.py").unlink()
+    shutil.rmtree(submit(course_dir, "miss_library", "correct") / "backprop_lib")
+    # __init__.py is the instructor's file (no solution region): autograde puts it back, as nbgrader does.
+    (submit(course_dir, "miss_init", "correct") / "backprop_lib" / "__init__.py").unlink()
+    submit(course_dir, "miss_none", "correct")
+    rows = grade(course_dir, "miss_*")
+    assert rows["miss_losses"]["outcome"] == "not gradable"
+    assert rows["miss_losses"]["reason"] == "backprop_lib/losses.py missing"
+    assert rows["miss_library"]["outcome"] == "not gradable"
+    for name in ("graph", "layers", "losses", "mlp", "optim"):
+        assert f"backprop_lib/{name}.py" in rows["miss_library"]["reason"]
+    assert rows["miss_init"]["outcome"] == "graded"
+    assert rows["miss_init"]["score"] == rows["miss_none"]["score"] > 0
+    _, _, _, review = report.report(course_dir, LESSON)
+    listed = {row["student"]: row for row in review}
+    assert listed["miss_losses"]["outcome"] == "not gradable"
+    assert "backprop_lib/losses.py missing" in listed["miss_losses"]["reason"]
+    assert "miss_library" in listed and "miss_init" not in listed and "miss_none" not in listed
+    with open(course_dir / "reports" / LESSON / "review.csv") as handle:
+        lines = {row["student"]: row for row in csv.DictReader(handle)}
+    assert lines["miss_losses"]["outcome"] == "not gradable"
+    assert lines["miss_losses"]["reason"] == "backprop_lib/losses.py missing"
+
+
+def test_a_grading_kernel_imports_backprop_lib_only_from_the_working_copy():
+    # The grader's environment has backprop_lib installed (editable: the repository's skeleton,
+    # whose layers.py exists). The submission has a library without layers.py.
+    notebook = new_notebook(cells=[
+        new_code_cell("import backprop_lib\nprint(backprop_lib.__file__)"),
+        new_code_cell("import backprop_lib.layers"),
+        new_code_cell("print(sorted(name for name in globals() if 'guard' in name or name == 'install'))"),
+    ])
+    job = grading.Job("lesson", "student", "", {"backprop_lib/__init__.py": b"VERSION = 'student'\n"},
+                      nbformat.writes(notebook), {}, {}, 120)
+    result = grading.grade_submission(job)
+    assert result.outcome == "graded", result.reason
+    cells = nbformat.reads(result.notebook, 4).cells
+    where = cells[0].outputs[0].text.strip()
+    assert "backprop-grade-" in where and where.endswith("lesson/backprop_lib/__init__.py")
+    assert not where.startswith(str(ROOT))
+    error = cells[1].outputs[0]
+    assert error.output_type == "error" and error.ename == "ModuleNotFoundError"
+    assert "backprop_lib.layers" in error.evalue
+    assert cells[2].outputs[0].text.strip() == "[]"  # the guard leaves no names to the student
+
+
+def test_the_import_guard_lets_the_working_copy_library_import(tmp_path, monkeypatch):
+    library = tmp_path / "backprop_lib"
+    library.mkdir()
+    (library / "__init__.py").write_text("")
+    (library / "layers.py").write_text("WHERE = 'working copy'\n")
+    saved_path, saved_modules = list(sys.meta_path), dict(sys.modules)
+    try:
+        for name in [name for name in sys.modules if name.split(".")[0] == "backprop_lib"]:
+            del sys.modules[name]
+        import_guard.install(tmp_path)
+        from backprop_lib import layers
+
+        assert layers.WHERE == "working copy"
+        with pytest.raises(ModuleNotFoundError, match="backprop_lib.optim"):
+            import backprop_lib.optim  # noqa: F401 (installed in the grader's environment, not here)
+    finally:
+        sys.meta_path[:] = saved_path
+        sys.modules.clear()
+        sys.modules.update(saved_modules)
+
+
+def test_a_changed_resubmission_is_regraded_whatever_its_timestamp(course_dir):
+    folder = submit(course_dir, "resubmit", "loss_not_averaged")
+    first = grade(course_dir, "resubmit")["resubmit"]
+    assert first["outcome"] == "graded"
+    assert grade(course_dir, "resubmit")["resubmit"]["outcome"] == "skipped"  # nothing changed
+    # The fixed library copied over the old one, timestamp.txt untouched.
+    fixed = sample_class.library(STUDENTS["correct"])["losses.py"]
+    (folder / "backprop_lib" / "losses.py").write_text(fixed)
+    second = grade(course_dir, "resubmit")["resubmit"]
+    assert second["outcome"] == "graded" and second["score"] > first["score"]
+    assert second["timestamp"] == first["timestamp"]
+    # Copied again without timestamp.txt, the bug back in.
+    (folder / "timestamp.txt").unlink()
+    buggy = sample_class.library(STUDENTS["loss_not_averaged"])["losses.py"]
+    (folder / "backprop_lib" / "losses.py").write_text(buggy)
+    third = grade(course_dir, "resubmit")["resubmit"]
+    assert third["outcome"] == "graded" and third["score"] == first["score"]
+    assert grade(course_dir, "resubmit")["resubmit"]["outcome"] == "skipped"
+
+
+def test_written_answers_wait_for_hand_grading_apart_from_zero(course_dir, capsys):
+    from nbgrader.api import Gradebook
+
+    folder = submit(course_dir, "written", "correct")
+    # Answered (an answer left as released scores 0 at once, as nbgrader does).
+    path = folder / f"{LESSON}.ipynb"
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "Because the gradient of the loss shrinks with the sigmoid's slope."
+    nbformat.write(nb, path)
+    assert grade(course_dir, "written")["written"]["outcome"] == "graded"
+    cells, rows, by_hand = report.collect(course_dir, LESSON)
+    assert by_hand, f"{LESSON} has no written answers"
+    row = next(row for row in rows if row["student"] == "written")
+    assert row["pending"] == sorted(by_hand)
+
+    def grades_csv():
+        report.report(course_dir, LESSON)
+        with open(course_dir / "reports" / LESSON / "grades.csv") as handle:
+            return next(line for line in csv.DictReader(handle) if line["student"] == "written")
+
+    line = grades_csv()
+    assert line["pending_by_hand"] == str(len(by_hand))
+    assert all(line[name] == "" for name in by_hand)  # blank, not 0
+    assert all(float(line[name]) == points for name, points in cells if name not in by_hand)
+
+    def feedback():
+        assert run_cli("feedback", LESSON, "--course", course_dir) == 0
+        html = (course_dir / "feedback" / "written" / LESSON / f"{LESSON}.html").read_text()
+        return capsys.readouterr().out, html
+
+    def heading_score(html, grade_id):
+        """The score text of a cell's heading: from its anchor to the (Top) link."""
+        start = html.index(f'<a name="{grade_id}"></a>')
+        return " ".join(html[html.index("Score:", start):html.index("(Top)", start)].split())
+
+    out, html = feedback()
+    pending_total = sum(len(names) for names in report.pending_by_hand(course_dir, LESSON).values())
+    assert pending_total >= len(by_hand) >= 2  # one is still pending after one is graded below
+    assert f"{LESSON}: {pending_total} written answer(s) of" in out
+    assert f"{len(by_hand)} written answers still to be graded by hand)</h4>" in html
+    for name in by_hand:
+        assert heading_score(html, name) == f"Score: to be graded by hand ({dict(cells)[name]:.1f} points) <a href=\"#top\">"
+        assert f'<a href="#{name}">Written response</a> (Score: to be graded by hand' in html
+
+    # A person grades one answer (as formgrader does): it counts, and is no longer pending.
+    marked, *still = sorted(by_hand)
+    points = dict(cells)[marked]
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        answer = gb.find_grade(marked, LESSON, LESSON, "written")
+        answer.manual_score = points
+        answer.needs_manual_grade = False
+        gb.db.commit()
+    line = grades_csv()
+    assert line["pending_by_hand"] == str(len(still))
+    assert float(line[marked]) == points
+    out, html = feedback()
+    assert f"{LESSON}: {pending_total - 1} written answer(s) of" in out
+    assert heading_score(html, marked) == f"Score: {points:.1f} / {points:.1f} <a href=\"#top\">"
+    for name in still:
+        assert heading_score(html, name).startswith("Score: to be graded by hand")
+    assert (f"{len(still)} written answer" in html) == bool(still)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_dask_scheduler_is_one_line(course_dir):
+    submit(course_dir, "dask_student", "correct")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    done = subprocess.run([sys.executable, "-m", "autograder", "autograde", LESSON, "--course", course_dir,
+                           "--student", "dask_student", "--dask", address],
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    # Only a one-line warning about weak isolation may come before the error line.
+    lines = [line for line in done.stderr.splitlines() if "warning" not in line.lower()]
+    assert len(lines) == 1, done.stderr
+    assert address in lines[0] and "dask scheduler" in lines[0] and "--dask" in lines[0]
