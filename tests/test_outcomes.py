@@ -8,6 +8,7 @@ students in it.
 """
 
 import csv
+import json
 import shutil
 import socket
 import subprocess
@@ -129,6 +130,8 @@ def test_a_changed_resubmission_is_regraded_whatever_its_timestamp(course_dir):
     folder = submit(course_dir, "resubmit", "loss_not_averaged")
     first = grade(course_dir, "resubmit")["resubmit"]
     assert first["outcome"] == "graded"
+    stored = json.loads((course_dir / grading.RESULTS / LESSON / "resubmit.json").read_text())
+    assert len(stored["fingerprint"]) == 64 and stored["timestamp"] == sample_class.TIMESTAMP
     assert grade(course_dir, "resubmit")["resubmit"]["outcome"] == "skipped"  # nothing changed
     # The fixed library copied over the old one, timestamp.txt untouched.
     fixed = sample_class.library(STUDENTS["correct"])["losses.py"]
