@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course as course_module
+from . import sandbox
 
 LOCK_NAME = ".autograde.lock"
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
@@ -770,6 +771,7 @@ def summary_table(rows):
 
 
 def cmd_autograde(args):
+    sandbox.warn_weak_isolation()
     rows, failed = autograde(args.course, args.lesson, workers=args.workers, student=args.student,
                              dask=args.dask, force=args.force, wall_limit=args.timeout)
     print(summary_table(rows))

@@ -25,8 +25,10 @@ Every sandboxed run gets:
                Python installation is readable by one, and keep the course directory ``0700``).
   ``none``     rlimits and the process group only (macOS, containers without namespaces).
 
-  ``Limits(isolation="auto")`` picks the first that works; naming one forces it (tests use this to
-  exercise the fallbacks) and fails with a one-line error when it is not available.
+  ``Limits(isolation="auto")`` picks the first that works, or the tier named in the environment
+  variable ``BACKPROP_SANDBOX_ISOLATION`` (CI grades with each weaker tier forced this way);
+  naming one in ``Limits`` forces it (tests use this to exercise the fallbacks). A forced tier
+  that is not available fails with a one-line error.
 
 Kernels talk to nbclient over ZMQ. Inside a network namespace TCP to the grader's 127.0.0.1 is
 impossible, so sandboxed kernels use ZMQ's ``ipc`` transport (unix sockets in the run directory).
@@ -68,6 +70,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, Integer, Unicode
 
 ISOLATIONS = ("auto", "bwrap", "unshare", "none")
+# Caps what "auto" picks, for the whole grader and its workers (CI forces each weaker tier with it).
+FORCE_ENV = "BACKPROP_SANDBOX_ISOLATION"
 # Sandbox uids: far above any real account, one per concurrently running sandbox.
 UID_BASE = 2_100_000
 UID_SLOTS = 4096
@@ -93,8 +97,9 @@ SHADOW_SAFE_ARGS = ["--InteractiveShellApp.ignore_cwd=True",
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 
 
-class SandboxError(Exception):
-    """The sandbox cannot be set up as asked; the message names the problem and the fix."""
+class SandboxError(ValueError):
+    """The sandbox cannot be set up as asked; the message names the problem and the fix (a
+    ValueError: the CLI prints it as one line, like any other bad setting)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,28 +216,97 @@ def available():
     return found
 
 
+def working_tiers():
+    """The isolation tiers that work here, strongest first ("none" always does)."""
+    found = available()
+    return [tier for tier in ISOLATIONS[1:] if tier == "none" or found[tier]]
+
+
+def forced_isolation():
+    """The tier ``BACKPROP_SANDBOX_ISOLATION`` forces "auto" to, or None when it is unset."""
+    forced = os.environ.get(FORCE_ENV, "").strip()
+    if not forced:
+        return None
+    if forced not in ISOLATIONS[1:]:
+        raise SandboxError(f"{FORCE_ENV}={forced!r} is not a tier: use one of "
+                           f"{', '.join(ISOLATIONS[1:])}, or unset it")
+    return forced
+
+
 def resolve_isolation(limits):
     """The isolation ``limits`` gets here; SandboxError when a named one is missing."""
     found = available()
     if not found["rlimits"]:
         raise SandboxError("sandboxed grading needs a POSIX system (Linux or macOS); "
                            "grade on Linux, or in WSL on Windows")
-    if limits.isolation == "auto":
-        return "bwrap" if found["bwrap"] else "unshare" if found["unshare"] else "none"
-    if limits.isolation != "none" and not found[limits.isolation]:
+    wanted = limits.isolation
+    if wanted == "auto":
+        wanted = forced_isolation() or working_tiers()[0]
+    if wanted != "none" and not found[wanted]:
         install = {"bwrap": "apt-get install bubblewrap (and allow namespaces)",
                    "unshare": "run as root or enable unprivileged user namespaces"}
-        raise SandboxError(f"isolation {limits.isolation!r} does not work on this machine: "
-                           f"{install[limits.isolation]}, or use Limits(isolation='auto')")
-    return limits.isolation
+        how = f"unset {FORCE_ENV}" if limits.isolation == "auto" else "use Limits(isolation='auto')"
+        raise SandboxError(f"isolation {wanted!r} does not work on this machine: "
+                           f"{install[wanted]}, or {how}")
+    return wanted
+
+
+def enforced(limits=None):
+    """{protection: whether this machine enforces it for ``limits``}, the facts that tests and
+    the grader's warning read:
+
+    process limit          RLIMIT_NPROC holds (not for root without a sandbox uid)
+    separate uid           each run gets its own unprivileged uid
+    filesystem isolation   course secrets are not mounted (bwrap)
+    network isolation      a new, empty network namespace (``limits.network`` False)
+    escaped processes killed  a child that left the process group with setsid dies with the run
+    """
+    limits = limits or Limits()
+    isolation = resolve_isolation(limits)
+    separate_uid = _can_setuid() and (isolation == "bwrap" or available()["uid_drop"])
+    return {"process limit": separate_uid or not _is_root(),
+            "separate uid": separate_uid,
+            "filesystem isolation": isolation == "bwrap",
+            "network isolation": not limits.network and isolation in ("bwrap", "unshare"),
+            "escaped processes killed": isolation != "none" or separate_uid}
+
+
+def weak_isolation_warning(limits=None):
+    """One line for the start of a grading run when its isolation is weak (no file-system
+    isolation, or root without a separate uid), naming the fix; None when it is strong."""
+    limits = limits or Limits()
+    protections = enforced(limits)
+    missing = [name for name in ("filesystem isolation", "separate uid", "process limit")
+               if not protections[name] and (name == "filesystem isolation" or _is_root())]
+    if not missing:
+        return None
+    tier = resolve_isolation(limits)
+    if limits.isolation == "auto" and forced_isolation() and working_tiers()[0] != tier:
+        fix = f"unset {FORCE_ENV} (it forces {tier!r}; {working_tiers()[0]!r} works here)"
+    elif not shutil.which("bwrap"):
+        fix = "install bubblewrap: apt-get install bubblewrap"
+    elif not available()["bwrap"]:
+        fix = "bubblewrap is installed but cannot create namespaces here: allow user namespaces"
+    else:
+        fix = "install setpriv (util-linux) so each run gets its own uid"
+    return (f"warning: weak grading sandbox ({tier}; not enforced: {', '.join(missing)}); "
+            f"fix: {fix}")
+
+
+def warn_weak_isolation(limits=None, file=None):
+    """Print ``weak_isolation_warning(limits)`` to ``file`` (default stderr) when there is one."""
+    warning = weak_isolation_warning(limits)
+    if warning:
+        print(warning, file=file or sys.stderr)
 
 
 def describe(limits=None):
-    """What is enforced on this machine for ``limits``: {mechanism: how} in plain words."""
+    """What is enforced on this machine for ``limits``: {mechanism: how} in plain words, and
+    under "enforced" {protection: bool} (see ``enforced``)."""
     limits = limits or Limits()
     isolation = resolve_isolation(limits)
-    found = available()
-    drops_uid = _can_setuid() and (isolation == "bwrap" or found["uid_drop"])
+    protections = enforced(limits)
+    drops_uid = protections["separate uid"]
     user = ("a fresh unprivileged uid per run" if drops_uid else
             "the grader's own uid (root: RLIMIT_NPROC is not enforced)" if _is_root() else
             "the grader's own uid (RLIMIT_NPROC counts all of its processes)")
@@ -255,6 +329,7 @@ def describe(limits=None):
                       "new session; killed by process group" + (" and uid" if drops_uid else "")),
         "network": network,
         "filesystem": filesystem,
+        "enforced": protections,
     }
 
 
@@ -732,5 +807,12 @@ def __getattr__(name):
 
 
 if __name__ == "__main__":  # `python -m autograder.sandbox`: what this machine enforces
-    for key, value in describe().items():
-        print(f"{key:>11}: {value}")
+    if sys.argv[1:] == ["--weaker-tiers"]:  # for CI: the tiers below the one "auto" picks
+        print(*working_tiers()[1:])
+        sys.exit(0)
+    described = describe()
+    for key, value in described.pop("enforced").items():
+        described[key] = "enforced" if value else "NOT enforced"
+    for key, value in described.items():
+        print(f"{key:>24}: {value}")
+    print(weak_isolation_warning() or "strong isolation: nothing to fix")

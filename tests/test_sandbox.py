@@ -1,8 +1,10 @@
 """The sandbox (autograder.sandbox) on this machine: every isolation tier that works here is run
 (bwrap is the strong one, unshare and none the fallbacks), and each test asserts what that tier
-promises in ``describe()`` - including what it does not protect."""
+promises in ``describe()`` - including what it does not protect. With BACKPROP_SANDBOX_ISOLATION
+set (CI's forced-tier runs) only that tier is run: the default run covers the others."""
 
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -15,8 +17,8 @@ import pytest
 from autograder import sandbox
 from autograder.sandbox import Limits, SandboxError, run_limited
 
-TIERS = [tier for tier in ("bwrap", "unshare", "none")
-         if tier == "none" or sandbox.available()[tier]]
+FORCED = sandbox.forced_isolation()
+TIERS = [FORCED] if FORCED else sandbox.working_tiers()
 needs_posix = pytest.mark.skipif(not sandbox.available()["rlimits"], reason="POSIX only")
 pytestmark = needs_posix
 
@@ -52,13 +54,56 @@ def test_limits_reject_nonsense_with_one_line():
         Limits(isolation="docker")
 
 
-def test_describe_names_every_mechanism_and_auto_picks_the_strongest():
+def test_describe_names_every_mechanism_and_auto_picks_the_strongest_unless_forced():
     described = sandbox.describe()
     assert set(described) == {"isolation", "rlimits", "wall clock", "user", "processes",
-                              "network", "filesystem"}
-    assert described["isolation"] == TIERS[0]
+                              "network", "filesystem", "enforced"}
+    assert described["isolation"] == (FORCED or sandbox.working_tiers()[0])
+    assert set(described["enforced"]) == {"process limit", "separate uid", "filesystem isolation",
+                                          "network isolation", "escaped processes killed"}
     none = sandbox.describe(Limits(isolation="none"))
     assert "NOT blocked" in none["network"] and "file permissions" in none["filesystem"]
+    assert not none["enforced"]["network isolation"]
+    assert not none["enforced"]["filesystem isolation"]
+
+
+def test_each_tier_states_what_it_enforces(tier):
+    enforced = sandbox.enforced(small(tier))
+    assert enforced["filesystem isolation"] == (tier == "bwrap")
+    assert enforced["network isolation"] == (tier != "none")
+    assert not sandbox.enforced(small(tier, network=True))["network isolation"]
+    assert enforced["process limit"] == (enforced["separate uid"] or os.geteuid() != 0)
+    if tier == "bwrap" and os.geteuid() == 0:
+        assert enforced["separate uid"]
+
+
+def test_a_forced_tier_caps_auto_and_a_bad_one_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv(sandbox.FORCE_ENV, "none")
+    assert sandbox.describe()["isolation"] == "none"
+    assert sandbox.describe(Limits(isolation=TIERS[0]))["isolation"] == TIERS[0]  # named: kept
+    monkeypatch.setenv(sandbox.FORCE_ENV, "docker")
+    with pytest.raises(SandboxError, match=r"^BACKPROP_SANDBOX_ISOLATION='docker' is not a tier: "
+                                           r"use one of bwrap, unshare, none, or unset it$"):
+        sandbox.describe()
+
+
+def test_weak_isolation_gets_a_one_line_warning_naming_the_fix(tier, monkeypatch):
+    monkeypatch.setenv(sandbox.FORCE_ENV, tier)
+    enforced = sandbox.enforced()
+    weak = not enforced["filesystem isolation"] or (os.geteuid() == 0 and not enforced["separate uid"])
+    warning = sandbox.weak_isolation_warning()
+    if not weak:
+        assert warning is None
+        return
+    assert warning.startswith(f"warning: weak grading sandbox ({tier}; not enforced: ")
+    assert "\n" not in warning
+    if not enforced["filesystem isolation"]:
+        assert "filesystem isolation" in warning
+    if tier != sandbox.working_tiers()[0]:  # forced below what works here: the fix is to stop
+        assert warning.endswith(f"fix: unset {sandbox.FORCE_ENV} (it forces {tier!r}; "
+                                f"{sandbox.working_tiers()[0]!r} works here)")
+    elif not shutil.which("bwrap"):
+        assert warning.endswith("fix: install bubblewrap: apt-get install bubblewrap")
 
 
 def test_a_plain_run_succeeds_and_returns_its_output(tier, work):
@@ -134,8 +179,7 @@ print('children', children)
 
 def test_process_limit_bounds_a_fork_bomb_where_enforced(tier, work):
     outcome = run_limited(python(FORKS), work, small(tier, processes=16))
-    enforced = "fresh unprivileged uid" in sandbox.describe(small(tier))["user"]
-    if enforced:
+    if sandbox.enforced(small(tier))["process limit"]:
         assert "refused after" in outcome.stdout_tail
         children = int(outcome.stdout_tail.split()[-1])
         assert children < 16
@@ -170,7 +214,7 @@ def test_nothing_outlives_the_run(tier, work):
     assert _processes_with(f"{marker}-group") == []
     escaped = _processes_with(f"{marker}-setsid")
     try:
-        if tier != "none" or "uid per run" in sandbox.describe(small(tier))["user"]:
+        if sandbox.enforced(small(tier))["escaped processes killed"]:
             assert escaped == []
         else:
             assert len(escaped) == 1  # the documented gap of the last fallback, cleaned up here

@@ -42,7 +42,10 @@ class Case:
     outcomes: the outcomes the report may give it; score: "empty" (no more than the empty honest
     submission), "correct" (as much as the correct one) or "recorded" (any recorded score);
     flags: kinds of integrity flag it must get; clean: it must get none.
-    needs_isolation: its rules hold only with file-system and network isolation (bwrap).
+    needs: protections (keys of ``sandbox.enforced()``) its outcomes rely on. Where one is not
+    enforced, ``unprotected`` holds the outcomes it may get instead (its score is still recorded
+    and the batch goes on); an empty ``unprotected`` means the case would really do its harm
+    there (write into the course, read secrets into feedback), so it is not run.
     """
 
     name: str
@@ -57,7 +60,8 @@ class Case:
     score: str = "empty"
     flags: tuple = ()
     clean: bool = False
-    needs_isolation: bool = False
+    needs: tuple = ()
+    unprotected: tuple = ()
     shown_by: tuple = ()
 
 
@@ -190,6 +194,7 @@ CASES = [
     Case("fork_bomb", "breakage", "a (bounded) fork bomb",
          "the process limit refuses the forks; every child is killed with the sandbox",
          tasks={1: FORK_BOMB}, flags=("exit", "process"), score="recorded",
+         needs=("process limit",), unprotected=("kernel died", "timeout"),
          shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
                    "tests/test_sandbox.py::test_nothing_outlives_the_run")),
     Case("output_flood", "breakage", "output of hundreds of MB",
@@ -279,7 +284,7 @@ CASES = [
          cell="import glob\nfound = []\nfor pattern in ('{course}/gradebook.db', '{course}/source/*/*.ipynb',"
               " '{victim}/backprop_lib/*.py'):\n    for path in glob.glob(pattern):\n"
               "        found.append(open(path, 'rb').read())\nprint('stolen', len(found), found)",
-         flags=("secret path",), needs_isolation=True,
+         flags=("secret path",), needs=("filesystem isolation",),
          shown_by=("tests/test_sandbox.py::test_course_secrets_are_invisible_only_under_bwrap",)),
     Case("import_reference", "cheat", "importing the reference solution by path",
          "the path does not exist in the sandbox; the stubs stay stubs; flagged",
@@ -288,7 +293,7 @@ CASES = [
                     "    _ref = importlib.util.module_from_spec(_spec)\n"
                     "    _spec.loader.exec_module(_ref)\n"
                     "except Exception:\n    _ref = None",
-         flags=("grader import",), needs_isolation=True),
+         flags=("grader import",), needs=("filesystem isolation",)),
     Case("write_outside", "cheat",
          "writing outside the submission (another student, gradebook.db, source/, the autograder)",
          "nothing outside the working copy is mounted: every write fails; flagged",
@@ -296,12 +301,13 @@ CASES = [
               "           '{course}/source/02_linear_layer/HACKED', '{package}/HACKED']\n"
               "for target in targets:\n    try:\n        with open(target, 'a') as f:\n"
               "            f.write('hacked')\n    except OSError:\n        pass",
-         flags=("secret path",), needs_isolation=True),
+         flags=("secret path",), needs=("filesystem isolation",)),
     Case("network", "cheat", "network access (sending answers out or fetching them)",
-         "a fresh network namespace: the connection fails; flagged",
+         "a fresh network namespace: the connection fails; flagged (without network isolation it "
+         "connects: the documented gap, asserted as such)",
          cell="import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)"
               ".sendall(b'leak')\nexcept OSError:\n    pass",
-         flags=("network",), needs_isolation=True,
+         flags=("network",),
          shown_by=("tests/test_sandbox.py::test_network_is_cut_off_where_a_namespace_exists",)),
     Case("detect_grading", "cheat", "detecting the grading environment to behave differently",
          "the variables it looks for are not passed in; any patch it makes is caught; flagged",
@@ -384,10 +390,19 @@ def render_table(cases=CASES):
     for case in cases:
         flagged = ", ".join(case.flags) if case.flags else ("never" if case.clean else "-")
         shown = [f"`{TEST}::test_case[{case.name}]`"] + [f"`{test}`" for test in case.shown_by]
-        bwrap = " (needs bwrap)" if case.needs_isolation else ""
-        rows.append(f"| `{case.name}` | {case.kind} | {case.threat} | {case.happens}{bwrap} | "
+        rows.append(f"| `{case.name}` | {case.kind} | {case.threat} | {case.happens}{_needs(case)} | "
                     f"{flagged} | {'<br>'.join(shown)} |")
     return "\n".join(rows + [""] + SANDBOX_NOTES.splitlines()) + "\n"
+
+
+def _needs(case):
+    """What a case's outcome relies on, for the table."""
+    if not case.needs:
+        return ""
+    needs = " and ".join(case.needs)
+    if not case.unprotected:
+        return f" (needs {needs}; not run without it)"
+    return f" (needs {needs}; without it: {' or '.join(case.unprotected)}, score recorded)"
 
 
 SANDBOX_NOTES = """## What is enforced where
@@ -404,6 +419,12 @@ Every submission runs in its own temporary working copy (`autograder/sandbox.py`
 | Course secrets (`source/`, `gradebook.db`, other students, the reference) | not mounted at all | file permissions only | file permissions only |
 | Environment | allow-list (no `NBGRADER_EXECUTION`, no tokens) | allow-list | allow-list |
 | Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
+
+`backprop-course autograde` starts with one warning line when the isolation is weak (no file-system
+isolation, or a root grader without a separate uid), naming the fix. The environment variable
+`BACKPROP_SANDBOX_ISOLATION=unshare|none` caps what the grader picks: CI (`make test-tiers`) runs
+the sandbox tests and this corpus once per weaker tier, so what a machine without bubblewrap gets
+is exercised on every run.
 
 In notebooks the test cells are checked at run time as well: a canary line proves each test cell
 ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
