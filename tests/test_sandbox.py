@@ -16,6 +16,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.sandbox import Limits, SandboxError, run_limited
+from autograder.sandbox.box import check_reachable
 
 FORCED = sandbox.forced_isolation()
 TIERS = [FORCED] if FORCED else sandbox.working_tiers()
@@ -329,13 +330,13 @@ def test_private_temp_folders_above_a_working_copy_become_passable(open_base, mo
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
     private = Path(tempfile.mkdtemp())
     (private / "lesson").mkdir()
-    sandbox._check_reachable(private / "lesson")
+    check_reachable(private / "lesson")
     assert private.stat().st_mode & 0o777 == 0o701
     outside = tmp_path / "course"
     outside.mkdir(mode=0o700)
     (outside / "lesson").mkdir()
     with pytest.raises(SandboxError, match="cannot reach .*grade from sandbox.working_copy"):
-        sandbox._check_reachable(outside / "lesson")
+        check_reachable(outside / "lesson")
     assert outside.stat().st_mode & 0o777 == 0o700
 
 

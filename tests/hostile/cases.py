@@ -407,7 +407,7 @@ def _needs(case):
 
 SANDBOX_NOTES = """## What is enforced where
 
-Every submission runs in its own temporary working copy (`autograder/sandbox.py`; run
+Every submission runs in its own temporary working copy (`autograder/sandbox/`; run
 `python -m autograder.sandbox` to see what this machine enforces):
 
 | Mechanism | Linux with bubblewrap (`bwrap`, strongest) | Linux without it (`unshare`) | Elsewhere (`none`) |
@@ -428,6 +428,6 @@ is exercised on every run.
 
 In notebooks the test cells are checked at run time as well: a canary line proves each test cell
 ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
-helpers replaced (`autograder/integrity.py`: `add_canaries`, `verify_canaries`). The static scan
+helpers replaced (`autograder/integrity/canaries.py` and the guard program `guard.py`). The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """
