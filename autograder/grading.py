@@ -717,6 +717,8 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                 rows.append({**previous, "outcome": "skipped", "reason": "already graded (same timestamp)"})
             else:
                 todo.append(name)
+        if todo and not dask:  # one line before grading starts, naming what this machine lacks
+            sandbox.warn_weak_isolation()
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
         pool = DaskPool(dask) if dask else LocalPool(workers)
         in_flight = {}
@@ -771,7 +773,6 @@ def summary_table(rows):
 
 
 def cmd_autograde(args):
-    sandbox.warn_weak_isolation()
     rows, failed = autograde(args.course, args.lesson, workers=args.workers, student=args.student,
                              dask=args.dask, force=args.force, wall_limit=args.timeout)
     print(summary_table(rows))

@@ -211,11 +211,13 @@ def test_the_gradebook_matches_the_report_and_a_rerun_resumes(graded):
 
 @pytest.mark.slow
 def test_the_autograde_command_starts_with_one_warning_line_when_isolation_is_weak(graded, capsys):
-    """Weak: no file-system isolation, or a root grader without a separate uid. The rerun grades
-    nothing (every submission is skipped), so all it prints is the warning and the table."""
+    """Weak: no file-system isolation, or a root grader without a separate uid. The warning comes
+    before any grading (here: the empty submission regraded) and never before a bad-input error,
+    which stays one line (tests/test_autograder.py::test_errors_are_one_line)."""
     from autograder.cli import main
 
-    assert main(["autograde", corpus.LESSON, "--course", str(graded["course"])]) == 0
+    assert main(["autograde", corpus.LESSON, "--course", str(graded["course"]), "--force",
+                 "--student", "empty"]) == 0
     err = capsys.readouterr().err.splitlines()
     weak = not ENFORCED["filesystem isolation"] or (os.geteuid() == 0
                                                     and not ENFORCED["separate uid"])
