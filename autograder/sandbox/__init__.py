@@ -51,7 +51,7 @@ Entry points:
 - ``working_copy(src)`` a private temporary copy of a submission (symlinks are not followed).
 - ``describe(limits)`` what is enforced on this machine, one line per mechanism, and under
   "enforced" {protection: bool} (``enforced(limits)``); ``weak_isolation_warning()`` the one line
-  ``backprop-course autograde`` prints first when isolation is weak, naming the fix.
+  ``backprop-course autograde`` prints right before grading when isolation is weak, naming the fix.
 """
 
 from .box import KEEP_ENV, THREAD_ENV, Sandbox, working_copy

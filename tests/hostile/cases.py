@@ -46,6 +46,8 @@ class Case:
     enforced, ``unprotected`` holds the outcomes it may get instead (its score is still recorded
     and the batch goes on); an empty ``unprotected`` means the case would really do its harm
     there (write into the course, read secrets into feedback), so it is not run.
+    sandbox_bound: its outcome comes from the sandbox's limits and kills (or from ``needs``), so CI
+    grades it again under every weaker isolation tier; the others end the same under every tier.
     """
 
     name: str
@@ -62,6 +64,7 @@ class Case:
     clean: bool = False
     needs: tuple = ()
     unprotected: tuple = ()
+    sandbox_bound: bool = False
     shown_by: tuple = ()
 
 
@@ -162,23 +165,27 @@ CASES = [
     Case("loop_in_library", "breakage", "infinite loop in a library function",
          "the per-cell timeout interrupts each check that calls it; the notebook goes on",
          tasks={1: "while True:\n    pass"}, clean=True,
-         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_runs_cells_with_the_limits",)),
+         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_runs_cells_with_the_limits",),
+         sandbox_bound=True),
     Case("loop_in_notebook", "breakage", "infinite loop in a notebook cell",
          "that cell is interrupted, the checks after it still run and score",
-         tasks=CORRECT, cell="while True:\n    pass", score="correct", clean=True),
+         tasks=CORRECT, cell="while True:\n    pass", score="correct", clean=True,
+         sandbox_bound=True),
     Case("long_sleep", "breakage", "a long sleep",
          "interrupted by the per-cell timeout like a loop", tasks=CORRECT,
-         cell="import time\ntime.sleep(100_000)", score="correct", clean=True),
+         cell="import time\ntime.sleep(100_000)", score="correct", clean=True, sandbox_bound=True),
     Case("uninterruptible_loop", "breakage", "a loop that ignores the interrupt (SIGINT ignored)",
          "the interrupt fails, nbclient gives up on the kernel (or the wall-clock limit kills the "
          "sandbox); the cells that never ran score 0",
          tasks=CORRECT, cell="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                              "while True:\n    pass",
          outcomes=("timeout", "kernel died"), score="recorded",
-         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",)),
+         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",),
+         sandbox_bound=True),
     Case("os_exit_at_import", "breakage", "os._exit when the library is imported",
          "the kernel dies; the submission is recorded with 0 and the reason",
-         layers_top="import os\nos._exit(3)", outcomes=("kernel died",), flags=("exit",)),
+         layers_top="import os\nos._exit(3)", outcomes=("kernel died",), flags=("exit",),
+         sandbox_bound=True),
     Case("sys_exit_at_import", "breakage", "sys.exit when the library is imported",
          "the import fails with SystemExit; the checks fail, the kernel lives",
          layers_top="import sys\nsys.exit(0)", flags=("exit",)),
@@ -186,23 +193,26 @@ CASES = [
          "the kernel dies in the first check; later checks are marked not run",
          tasks={1: "import ctypes\nctypes.string_at(0)"}, outcomes=("kernel died",),
          flags=("native code",),
-         shown_by=("tests/test_sandbox.py::test_segfault_is_reported_as_a_crash",)),
+         shown_by=("tests/test_sandbox.py::test_segfault_is_reported_as_a_crash",),
+         sandbox_bound=True),
     Case("memory_bomb", "breakage", "a memory bomb",
          "the address-space limit turns it into MemoryError in that check",
          tasks={1: "blocks = []\nwhile True:\n    blocks.append(np.ones(10_000_000))"}, clean=True,
-         shown_by=("tests/test_sandbox.py::test_memory_limit_turns_a_memory_bomb_into_memory_error",)),
+         shown_by=("tests/test_sandbox.py::test_memory_limit_turns_a_memory_bomb_into_memory_error",),
+         sandbox_bound=True),
     Case("fork_bomb", "breakage", "a (bounded) fork bomb",
          "the process limit refuses the forks; every child is killed with the sandbox",
          tasks={1: FORK_BOMB}, flags=("exit", "process"), score="recorded",
          needs=("process limit",), unprotected=("kernel died", "timeout"),
          shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
-                   "tests/test_sandbox.py::test_nothing_outlives_the_run")),
+                   "tests/test_sandbox.py::test_nothing_outlives_the_run"), sandbox_bound=True),
     Case("output_flood", "breakage", "output of hundreds of MB",
          "the notebook still grades; its outputs are capped before it is stored (nbgrader's "
          "LimitOutput counts lines, not bytes)",
          tasks=CORRECT, cell="for _ in range(200):\n    print('x' * 1_000_000)",
          score="correct", clean=True,
-         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",)),
+         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",),
+         sandbox_bound=True),
     Case("syntax_error_notebook", "breakage", "a syntax error in a notebook cell",
          "that cell fails, the rest runs; recorded by the scan, not flagged", tasks=CORRECT,
          cell="def broken(:\n    pass", score="correct", clean=True),
@@ -303,11 +313,11 @@ CASES = [
               "            f.write('hacked')\n    except OSError:\n        pass",
          flags=("secret path",), needs=("filesystem isolation",)),
     Case("network", "cheat", "network access (sending answers out or fetching them)",
-         "a fresh network namespace: the connection fails; flagged (without network isolation it "
-         "connects: the documented gap, asserted as such)",
+         "a fresh network namespace: the connection fails; flagged. Without one it connects: the "
+         "documented gap, asserted",
          cell="import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)"
               ".sendall(b'leak')\nexcept OSError:\n    pass",
-         flags=("network",),
+         flags=("network",), needs=("network isolation",), unprotected=("graded",),
          shown_by=("tests/test_sandbox.py::test_network_is_cut_off_where_a_namespace_exists",)),
     Case("detect_grading", "cheat", "detecting the grading environment to behave differently",
          "the variables it looks for are not passed in; any patch it makes is caught; flagged",
