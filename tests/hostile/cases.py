@@ -433,8 +433,8 @@ Every submission runs in its own temporary working copy (`autograder/sandbox/`; 
 `backprop-course autograde` starts with one warning line when the isolation is weak (no file-system
 isolation, or a root grader without a separate uid), naming the fix. The environment variable
 `BACKPROP_SANDBOX_ISOLATION=unshare|none` caps what the grader picks: CI (`make test-tiers`) runs
-the sandbox tests and this corpus once per weaker tier, so what a machine without bubblewrap gets
-is exercised on every run.
+the sandbox tests and this corpus's sandbox-bound cases once per weaker tier, so what a machine
+without bubblewrap gets is exercised on every run.
 
 In notebooks the test cells are checked at run time as well: a canary line proves each test cell
 ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
