@@ -37,7 +37,8 @@ test-tiers: $(STAMP)
 	for tier in $$tiers; do \
 	    echo "== sandbox and hostile tests with isolation forced to $$tier"; \
 	    BACKPROP_SANDBOX_ISOLATION=$$tier OPENBLAS_NUM_THREADS=1 \
-	        $(BIN)/python -m pytest -q tests/test_sandbox.py tests/test_hostile.py || exit $$?; \
+	        $(BIN)/python -m pytest -q tests/test_sandbox.py tests/test_sandbox_kernels.py \
+	            tests/test_hostile.py || exit $$?; \
 	done
 
 build: $(STAMP)

@@ -22,6 +22,7 @@ import pytest
 from autograder import integrity, sandbox
 from conftest import ROOT
 from hostile import cases as corpus
+from hostile import table
 
 CELL_TIMEOUT = 5  # seconds per cell: loops and sleeps end quickly
 WALL_LIMIT = 40.0  # seconds per submission
@@ -61,8 +62,8 @@ def test_the_corpus_is_complete():
 
 def test_the_threat_table_is_current():
     """docs/threats.md is generated from the corpus; regenerate with
-    `.venv/bin/python -c "import sys; sys.path.insert(0, 'tests'); from hostile.cases import render_table; open('docs/threats.md', 'w').write(render_table())"`."""
-    assert (ROOT / "docs" / "threats.md").read_text() == corpus.render_table()
+    `.venv/bin/python -c "import sys; sys.path.insert(0, 'tests'); from hostile.table import render_table; open('docs/threats.md', 'w').write(render_table())"`."""
+    assert (ROOT / "docs" / "threats.md").read_text() == table.render_table()
 
 
 # ---- building blocks: the static scan of every case, without a kernel --------------------------
