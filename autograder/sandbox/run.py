@@ -24,6 +24,7 @@ def _signal_name(returncode):
 
 
 def tail(path):
+    """The last TAIL_BYTES of the file at ``path``, decoded leniently."""
     with open(path, "rb") as f:
         f.seek(0, os.SEEK_END)
         f.seek(max(0, f.tell() - TAIL_BYTES))
