@@ -87,6 +87,25 @@ def test_a_forced_tier_caps_auto_and_a_bad_one_is_a_one_line_error(monkeypatch):
         sandbox.describe()
 
 
+def test_the_command_line_prints_what_is_enforced_and_the_weaker_tiers():
+    """`python -m autograder.sandbox` for people, `--weaker-tiers` for `make test-tiers`."""
+    import subprocess
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "autograder.sandbox", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    weaker = run("--weaker-tiers")
+    assert weaker.returncode == 0 and weaker.stdout.split() == sandbox.working_tiers()[1:]
+    shown = run()
+    assert shown.returncode == 0
+    lines = dict(line.strip().split(": ", 1) for line in shown.stdout.splitlines()[:-1])
+    for protection, held in sandbox.enforced().items():
+        assert lines[protection] == ("enforced" if held else "NOT enforced")
+    assert shown.stdout.splitlines()[-1] == (sandbox.weak_isolation_warning()
+                                             or "strong isolation: nothing to fix")
+
+
 def test_weak_isolation_gets_a_one_line_warning_naming_the_fix(tier, monkeypatch):
     monkeypatch.setenv(sandbox.FORCE_ENV, tier)
     enforced = sandbox.enforced()
