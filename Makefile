@@ -28,10 +28,10 @@ lecture: $(STAMP)
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
-# The sandbox and hostile-corpus tests again with grading forced down to each weaker isolation tier
-# that works here (BACKPROP_SANDBOX_ISOLATION caps what "auto" picks), so a machine without
-# bubblewrap is exercised wherever it is installed; one pytest run per tier, stopping at the first
-# that fails. CI runs it before `make test` (.ci/run).
+# The sandbox tests and the hostile corpus's sandbox-bound cases again with grading forced down to
+# each weaker isolation tier that works here (BACKPROP_SANDBOX_ISOLATION caps what "auto" picks), so
+# what a machine without bubblewrap gets is tested on machines that have it too; one pytest run per
+# tier, stopping at the first that fails. CI runs it before `make test` (.ci/run).
 test-tiers: $(STAMP)
 	@tiers="$$($(BIN)/python -m autograder.sandbox --weaker-tiers)" || exit 1; \
 	for tier in $$tiers; do \
