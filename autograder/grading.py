@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course as course_module
-from . import import_guard, submission
+from . import import_guard, sandbox, submission
 
 LOCK_NAME = ".autograde.lock"
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
@@ -769,6 +769,8 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
+        if todo and not dask:  # one line before grading starts, naming what this machine lacks
+            sandbox.warn_weak_isolation()
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
         pool = DaskPool(dask) if dask else LocalPool(workers)
         in_flight = {}

@@ -299,12 +299,34 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
     assert [o.ename for o in tests[0].outputs] == ["GradingIntegrityError"]
 
 
+def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
+    """The set-up cell runs autograder/integrity/guard.py's own text; setuptools ships it."""
+    import tomllib
+
+    import numpy as np
+
+    from autograder.integrity import canaries, guard
+
+    assert canaries.GUARD_PROGRAM.samefile(guard.__file__)
+    assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert guard.__name__.rpartition(".")[0] in packages
+    check = guard.make_guard()
+    assert check() == []
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
+    assert check() == ["numpy.allclose", "numpy.testing.assert_allclose"]
+
+
 def test_canaries_leave_an_honest_run_as_it_was(tmp_path):
     setup, _, tests = _graded_notebook()
-    nb = _notebook([setup] + tests)
+    names = nbformat.v4.new_code_cell("print(sorted(name for name in globals() if 'guard' in name "
+                                      "or name in ('numpy', 'builtins', 'install', 'HELPERS')))")
+    nb = _notebook([setup, names] + tests)
     token = integrity.add_canaries(nb)
     _run(nb, tmp_path)
     assert integrity.verify_canaries(nb, token) == []
+    assert names.outputs[0].text == "[]\n"  # the guard's set-up left nothing in the namespace
     passed, failed = tests
     assert passed.outputs == []  # the canary's own output line is removed
     assert [o.ename for o in failed.outputs] == ["AssertionError"]

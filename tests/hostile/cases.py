@@ -4,7 +4,7 @@ A case is a change to the released lesson folder (notebook + ``backprop_lib/``):
 task stubs, module-level code in ``layers.py``, a student cell after the set-up cell, or file
 surgery. ``materialize`` writes it into ``submitted/<case>/<lesson>/`` of a course. Each case says
 what it threatens, what must happen, and what the grader must report; tests/test_hostile.py checks
-every case end to end and ``render_table`` turns the list into docs/threats.md.
+every case end to end and ``hostile.table.render_table`` turns the list into docs/threats.md.
 """
 
 import json
@@ -42,7 +42,12 @@ class Case:
     outcomes: the outcomes the report may give it; score: "empty" (no more than the empty honest
     submission), "correct" (as much as the correct one) or "recorded" (any recorded score);
     flags: kinds of integrity flag it must get; clean: it must get none.
-    needs_isolation: its rules hold only with file-system and network isolation (bwrap).
+    needs: protections (keys of ``sandbox.enforced()``) its outcomes rely on. Where one is not
+    enforced, ``unprotected`` holds the outcomes it may get instead (its score is still recorded
+    and the batch goes on); an empty ``unprotected`` means the case would really do its harm
+    there (write into the course, read secrets into feedback), so it is not run.
+    sandbox_bound: its outcome comes from the sandbox's limits and kills (or from ``needs``), so CI
+    grades it again under every weaker isolation tier; the others end the same under every tier.
     """
 
     name: str
@@ -57,7 +62,9 @@ class Case:
     score: str = "empty"
     flags: tuple = ()
     clean: bool = False
-    needs_isolation: bool = False
+    needs: tuple = ()
+    unprotected: tuple = ()
+    sandbox_bound: bool = False
     shown_by: tuple = ()
 
 
@@ -158,23 +165,27 @@ CASES = [
     Case("loop_in_library", "breakage", "infinite loop in a library function",
          "the per-cell timeout interrupts each check that calls it; the notebook goes on",
          tasks={1: "while True:\n    pass"}, clean=True,
-         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_runs_cells_with_the_limits",)),
+         shown_by=("tests/test_sandbox_kernels.py::test_a_sandboxed_kernel_runs_cells_with_the_limits",),
+         sandbox_bound=True),
     Case("loop_in_notebook", "breakage", "infinite loop in a notebook cell",
          "that cell is interrupted, the checks after it still run and score",
-         tasks=CORRECT, cell="while True:\n    pass", score="correct", clean=True),
+         tasks=CORRECT, cell="while True:\n    pass", score="correct", clean=True,
+         sandbox_bound=True),
     Case("long_sleep", "breakage", "a long sleep",
          "interrupted by the per-cell timeout like a loop", tasks=CORRECT,
-         cell="import time\ntime.sleep(100_000)", score="correct", clean=True),
+         cell="import time\ntime.sleep(100_000)", score="correct", clean=True, sandbox_bound=True),
     Case("uninterruptible_loop", "breakage", "a loop that ignores the interrupt (SIGINT ignored)",
          "the interrupt fails, nbclient gives up on the kernel (or the wall-clock limit kills the "
          "sandbox); the cells that never ran score 0",
          tasks=CORRECT, cell="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                              "while True:\n    pass",
          outcomes=("timeout", "kernel died"), score="recorded",
-         shown_by=("tests/test_sandbox.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",)),
+         shown_by=("tests/test_sandbox_kernels.py::test_a_sandboxed_kernel_dies_at_the_wall_clock_limit",),
+         sandbox_bound=True),
     Case("os_exit_at_import", "breakage", "os._exit when the library is imported",
          "the kernel dies; the submission is recorded with 0 and the reason",
-         layers_top="import os\nos._exit(3)", outcomes=("kernel died",), flags=("exit",)),
+         layers_top="import os\nos._exit(3)", outcomes=("kernel died",), flags=("exit",),
+         sandbox_bound=True),
     Case("sys_exit_at_import", "breakage", "sys.exit when the library is imported",
          "the import fails with SystemExit; the checks fail, the kernel lives",
          layers_top="import sys\nsys.exit(0)", flags=("exit",)),
@@ -182,22 +193,26 @@ CASES = [
          "the kernel dies in the first check; later checks are marked not run",
          tasks={1: "import ctypes\nctypes.string_at(0)"}, outcomes=("kernel died",),
          flags=("native code",),
-         shown_by=("tests/test_sandbox.py::test_segfault_is_reported_as_a_crash",)),
+         shown_by=("tests/test_sandbox.py::test_segfault_is_reported_as_a_crash",),
+         sandbox_bound=True),
     Case("memory_bomb", "breakage", "a memory bomb",
          "the address-space limit turns it into MemoryError in that check",
          tasks={1: "blocks = []\nwhile True:\n    blocks.append(np.ones(10_000_000))"}, clean=True,
-         shown_by=("tests/test_sandbox.py::test_memory_limit_turns_a_memory_bomb_into_memory_error",)),
+         shown_by=("tests/test_sandbox.py::test_memory_limit_turns_a_memory_bomb_into_memory_error",),
+         sandbox_bound=True),
     Case("fork_bomb", "breakage", "a (bounded) fork bomb",
          "the process limit refuses the forks; every child is killed with the sandbox",
          tasks={1: FORK_BOMB}, flags=("exit", "process"), score="recorded",
+         needs=("process limit",), unprotected=("kernel died", "timeout"),
          shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
-                   "tests/test_sandbox.py::test_nothing_outlives_the_run")),
+                   "tests/test_sandbox.py::test_nothing_outlives_the_run"), sandbox_bound=True),
     Case("output_flood", "breakage", "output of hundreds of MB",
          "the notebook still grades; its outputs are capped before it is stored (nbgrader's "
          "LimitOutput counts lines, not bytes)",
          tasks=CORRECT, cell="for _ in range(200):\n    print('x' * 1_000_000)",
          score="correct", clean=True,
-         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",)),
+         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",),
+         sandbox_bound=True),
     Case("syntax_error_notebook", "breakage", "a syntax error in a notebook cell",
          "that cell fails, the rest runs; recorded by the scan, not flagged", tasks=CORRECT,
          cell="def broken(:\n    pass", score="correct", clean=True),
@@ -280,7 +295,7 @@ CASES = [
          cell="import glob\nfound = []\nfor pattern in ('{course}/gradebook.db', '{course}/source/*/*.ipynb',"
               " '{victim}/backprop_lib/*.py'):\n    for path in glob.glob(pattern):\n"
               "        found.append(open(path, 'rb').read())\nprint('stolen', len(found), found)",
-         flags=("secret path",), needs_isolation=True,
+         flags=("secret path",), needs=("filesystem isolation",),
          shown_by=("tests/test_sandbox.py::test_course_secrets_are_invisible_only_under_bwrap",)),
     Case("import_reference", "cheat", "importing the reference solution by path",
          "the path does not exist in the sandbox; the stubs stay stubs; flagged",
@@ -289,7 +304,7 @@ CASES = [
                     "    _ref = importlib.util.module_from_spec(_spec)\n"
                     "    _spec.loader.exec_module(_ref)\n"
                     "except Exception:\n    _ref = None",
-         flags=("grader import",), needs_isolation=True),
+         flags=("grader import",), needs=("filesystem isolation",)),
     Case("write_outside", "cheat",
          "writing outside the submission (another student, gradebook.db, source/, the autograder)",
          "nothing outside the working copy is mounted: every write fails; flagged",
@@ -297,12 +312,13 @@ CASES = [
               "           '{course}/source/02_linear_layer/HACKED', '{package}/HACKED']\n"
               "for target in targets:\n    try:\n        with open(target, 'a') as f:\n"
               "            f.write('hacked')\n    except OSError:\n        pass",
-         flags=("secret path",), needs_isolation=True),
+         flags=("secret path",), needs=("filesystem isolation",)),
     Case("network", "cheat", "network access (sending answers out or fetching them)",
-         "a fresh network namespace: the connection fails; flagged",
+         "a fresh network namespace: the connection fails; flagged. Without one it connects: the "
+         "documented gap, asserted",
          cell="import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)"
               ".sendall(b'leak')\nexcept OSError:\n    pass",
-         flags=("network",), needs_isolation=True,
+         flags=("network",), needs=("network isolation",), unprotected=("graded",),
          shown_by=("tests/test_sandbox.py::test_network_is_cut_off_where_a_namespace_exists",)),
     Case("detect_grading", "cheat", "detecting the grading environment to behave differently",
          "the variables it looks for are not passed in; any patch it makes is caught; flagged",
@@ -362,52 +378,3 @@ def materialize(case, release, course, places):
     if case.edit is not None:
         case.edit(folder)
     return folder
-
-
-# ---- the documentation table ------------------------------------------------------------------------
-
-TEST = "tests/test_hostile.py"
-
-
-def render_table(cases=CASES):
-    """docs/threats.md: threat -> what happens -> which tests show it, from the corpus itself."""
-    rows = ["# Threats and what the grader does about them",
-            "",
-            "Generated from `tests/hostile/cases.py` by `tests/hostile/cases.py:render_table`; "
-            "`tests/test_hostile.py` checks that this file is current and runs every case end to "
-            "end (`backprop-course autograde` on a real course) against four rules: the batch "
-            "finishes with a recorded score and a one-line reason; no other student's files or "
-            "grades change and a rerun resumes; a cheat scores no more than an empty honest "
-            "submission and is flagged with evidence; nothing secret reaches the feedback.",
-            "",
-            "| Case | Kind | Threat | What happens | Flagged as | Shown by |",
-            "|---|---|---|---|---|---|"]
-    for case in cases:
-        flagged = ", ".join(case.flags) if case.flags else ("never" if case.clean else "-")
-        shown = [f"`{TEST}::test_case[{case.name}]`"] + [f"`{test}`" for test in case.shown_by]
-        bwrap = " (needs bwrap)" if case.needs_isolation else ""
-        rows.append(f"| `{case.name}` | {case.kind} | {case.threat} | {case.happens}{bwrap} | "
-                    f"{flagged} | {'<br>'.join(shown)} |")
-    return "\n".join(rows + [""] + SANDBOX_NOTES.splitlines()) + "\n"
-
-
-SANDBOX_NOTES = """## What is enforced where
-
-Every submission runs in its own temporary working copy (`autograder/sandbox.py`; run
-`python -m autograder.sandbox` to see what this machine enforces):
-
-| Mechanism | Linux with bubblewrap (`bwrap`, strongest) | Linux without it (`unshare`) | Elsewhere (`none`) |
-|---|---|---|---|
-| CPU, memory (address space), file size, open files | rlimits | rlimits | rlimits |
-| Number of processes | rlimit on a fresh sandbox uid per run | only if the grader is not root or a sandbox uid can run Python | as left |
-| Wall clock | whole process group / pid namespace killed | pid namespace killed | process group killed (a child that calls `setsid` escapes unless a sandbox uid is used) |
-| Network | new empty network namespace | new empty network namespace | not blocked |
-| Course secrets (`source/`, `gradebook.db`, other students, the reference) | not mounted at all | file permissions only | file permissions only |
-| Environment | allow-list (no `NBGRADER_EXECUTION`, no tokens) | allow-list | allow-list |
-| Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
-
-In notebooks the test cells are checked at run time as well: a canary line proves each test cell
-ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
-helpers replaced (`autograder/integrity.py`: `add_canaries`, `verify_canaries`). The static scan
-(`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
-"""

@@ -1,0 +1,21 @@
+"""A static scan of a submission for code that tries to cheat the grader, and per-test-cell canaries.
+
+Modules (one idea each): ``rules`` (the kinds of flag and the names each rule looks for),
+``findings`` (Flag, Report), ``paths`` (which strings name course secrets), ``visitor`` (the rules
+applied to one parsed file or cell), ``scan`` (reading a submission's files and notebooks),
+``canaries`` (per-test-cell canaries) and ``guard`` (the run-time guard program the grading kernel
+runs). Everything a caller needs is importable from ``autograder.integrity`` itself:
+
+- ``scan(folder, instructor_files=None) -> list[Flag]`` and ``inspect(...) -> Report`` (flags and
+  unparsed files); ``scan_source(source)`` for one cell or file; ``KINDS`` describes each kind.
+- ``token = add_canaries(nb)`` right before execution; ``flags += verify_canaries(nb, token,
+  notebook_name)`` right after it, before scoring.
+"""
+
+from .canaries import add_canaries, verify_canaries
+from .findings import Flag, Report
+from .rules import EVIDENCE_CHARS, KINDS
+from .scan import inspect, scan, scan_source
+
+__all__ = ["EVIDENCE_CHARS", "KINDS", "Flag", "Report", "add_canaries", "inspect", "scan",
+           "scan_source", "verify_canaries"]

@@ -1,0 +1,116 @@
+"""Per-test-cell canaries and the run-time guard (``add_canaries`` / ``verify_canaries``).
+
+An input transformer
+registered by student code can turn every later cell into ``pass``, a custom exception handler can
+swallow a failing test's error, and a patched ``np.allclose`` or ``checks.rel_error`` makes a
+wrong answer pass; each time the test cell shows no error. Before execution, ``add_canaries(nb)``
+inserts a first cell (it runs before any student code) that snapshots numpy, numpy.testing,
+numpy.linalg, builtins and math, and appends to every graded test cell a line printing
+``CANARY:<token>:<grade_id>`` plus the names the guard (guard.py, run by that first cell) finds
+replaced (the token is random per run, so it is in no released file). After execution ``verify_canaries(nb, token)`` removes that
+cell and those lines again (so checksums, feedback and the stored notebook are as before) and
+gives every test cell that ran without an error but did not print a clean canary an error output
+(nbgrader then scores it 0), returning a Flag for each. Wiring in the grading unit:
+``token = add_canaries(nb)`` right before execution; ``flags += verify_canaries(nb, token,
+notebook_name)`` right after it (after marking the cells that never ran), before scoring. Limits:
+a transformer written to keep exactly the canary line, or code that patches and restores around
+each test, is not caught at run time; the static scan flags every transformer registration and
+every patch for review.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from .findings import Flag
+
+CANARY = "CANARY:{token}:{grade_id}"
+GUARD = "_grader_guard_{token}"
+CANARY_LINE = '\nprint("' + CANARY + '", *' + GUARD + '())  # grader canary'
+# The program the first cell runs (a real file of this package, see guard.py), and how it is run:
+# in a namespace of its own, so the notebook's namespace gets nothing from it.
+GUARD_PROGRAM = Path(__file__).with_name("guard.py")
+
+
+def guard_cell_source(name):
+    """The source of the set-up cell that installs the guard in builtins under ``name``."""
+    program = GUARD_PROGRAM.read_text()
+    return ("_grader_guard_ns = {'__name__': 'grader_guard'}\n"
+            f"exec(compile({program!r}, 'grader_guard.py', 'exec'), _grader_guard_ns)\n"
+            f"_grader_guard_ns['install']({name!r})\n"
+            "del _grader_guard_ns\n")
+
+
+def _test_cells(nb):
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            yield index, cell, meta.get("grade_id", f"cell-{index}")
+
+
+def add_canaries(nb, token=None):
+    """Prepare ``nb`` (in place) for a checked run; returns the token for ``verify_canaries``.
+
+    Inserts the guard set-up as a first cell and appends to every graded test cell a line that
+    prints ``CANARY:<token>:<grade_id>`` followed by whatever the guard finds replaced.
+    """
+    from nbformat.v4 import new_code_cell
+
+    token = token or secrets.token_hex(8)
+    for _, cell, grade_id in _test_cells(nb):
+        cell.source = cell.source + CANARY_LINE.format(token=token, grade_id=grade_id)
+    setup = new_code_cell(guard_cell_source(GUARD.format(token=token)))
+    setup.metadata["grader_guard"] = token
+    nb.cells.insert(0, setup)
+    return token
+
+
+def verify_canaries(nb, token, notebook_name="notebook.ipynb"):
+    """Undo ``add_canaries`` (in place) and fail the test cells whose run cannot be trusted.
+
+    A test cell with an error output failed anyway, and one that never ran (no execution count:
+    the kernel died before it) is the grading unit's to score. A test cell that ran without error
+    but did not print its canary was skipped or rewritten (an input transformer, a custom
+    exception handler); one whose canary line names replaced functions ran with numpy, builtins,
+    math or the test helpers patched. Either gets an error output (so nbgrader scores it 0) and
+    a Flag ("missing canary" / "monkeypatch"). Returns the flags.
+    """
+    from nbformat import NotebookNode
+
+    nb.cells = [cell for cell in nb.cells if cell.metadata.get("grader_guard") != token]
+    flags = []
+    for index, cell, grade_id in _test_cells(nb):
+        line = CANARY_LINE.format(token=token, grade_id=grade_id)
+        marker = CANARY.format(token=token, grade_id=grade_id)
+        if cell.source.endswith(line):
+            cell.source = cell.source[:-len(line)]
+        printed, changed = False, []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream" or marker not in output.get("text", ""):
+                continue
+            kept = []
+            for text in output["text"].splitlines(keepends=True):
+                if marker in text:
+                    printed = True
+                    changed += text.split(marker, 1)[1].split()
+                else:
+                    kept.append(text)
+            output["text"] = "".join(kept)
+        cell.outputs = [o for o in cell.get("outputs", [])
+                        if not (o.get("output_type") == "stream" and o.get("text") == "")]
+        if any(o.get("output_type") == "error" for o in cell.outputs) \
+                or cell.get("execution_count") is None:
+            continue
+        if changed:
+            why, kind = f"ran with {', '.join(changed[:5])} replaced", "monkeypatch"
+        elif not printed:
+            why, kind = "reported no error but its last line never ran", "missing canary"
+        else:
+            continue
+        cell.outputs.append(NotebookNode(output_type="error", ename="GradingIntegrityError",
+                                         evalue=f"this test cell {why}",
+                                         traceback=[f"GradingIntegrityError: this test cell {why}"]))
+        flags.append(Flag(f"{notebook_name}:cell {index}", 0, kind,
+                          f"grade_id {grade_id} {why} (at run time)"))
+    return flags

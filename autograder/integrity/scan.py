@@ -1,0 +1,156 @@
+"""The static scan of a submission for code that tries to cheat the grader.
+
+``scan(folder, instructor_files=None) -> list[Flag]`` reads every ``.py`` file and every notebook
+code cell (IPython magics are first turned into the Python IPython would run) with :mod:`ast`,
+and returns one ``Flag`` per suspicious construct, for a human to review. It never runs student
+code. A file that does not parse is not a cheat: ``inspect(folder)`` returns it separately in
+``Report.unparsed``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+from .findings import Flag, Report
+from .visitor import Visitor
+
+def scan(folder, instructor_files=None):
+    """The flags for the submission in ``folder`` (see ``inspect``)."""
+    return inspect(folder, instructor_files).flags
+
+
+def inspect(folder, instructor_files=None):
+    """Scan every ``.py`` file and notebook under ``folder``.
+
+    ``instructor_files``: {relative path: bytes} of the files the grader puts over the student's
+    (nbgrader's overwritten files); a submitted file that differs from its instructor copy is
+    flagged "edited file" and not scanned further (the grader never runs it).
+    """
+    folder = Path(folder)
+    report = Report()
+    instructor_files = instructor_files or {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") and part not in (".", "..") for part in Path(relative).parts):
+            if not path.is_symlink():
+                continue  # .ipynb_checkpoints and the like: never executed
+        if path.is_symlink():
+            report.flags.append(Flag(relative, 0, "symlink", f"-> {os.readlink(path)}"))
+            continue
+        if path.parent == folder and _shadows(path):
+            report.flags.append(Flag(relative, 0, "shadowing",
+                                     f"named like the installed module {_module_name(path)!r}"))
+        if not path.is_file():
+            continue
+        if relative in instructor_files:
+            if path.read_bytes() != instructor_files[relative]:
+                report.flags.append(Flag(relative, 0, "edited file",
+                                         "differs from the instructor's copy"))
+            continue
+        if path.suffix == ".py":
+            scan_parsed(path.read_bytes(), relative, report, notebook=False)
+        elif path.suffix == ".ipynb":
+            _scan_notebook(path, relative, report)
+    return report
+
+
+def _module_name(path):
+    return path.name.split(".")[0]
+
+
+def _shadows(path):
+    """A top-level ``x.py`` / ``x/`` / ``x.cpython-311-*.so`` that ``import x`` would find first."""
+    importable = path.suffix in (".py", ".pyc", ".so", ".pyd") or (path.is_dir() and not path.suffix)
+    return importable and _module_name(path) in _installed_modules()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_modules():
+    from importlib.metadata import packages_distributions
+
+    names = set(sys.stdlib_module_names) | set(packages_distributions())
+    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__"}
+    return names - {"backprop_lib"}
+
+
+def scan_source(source, name="<cell>", notebook=True):
+    """Flags for one piece of source text (a cell when ``notebook``); for tests and tools."""
+    report = Report()
+    if notebook and isinstance(source, str):
+        source = _ipython_to_python(source)
+    scan_parsed(source, name, report, notebook)
+    return report.flags
+
+
+def _scan_notebook(path, relative, report):
+    try:
+        nb = json.loads(path.read_bytes())
+        cells = nb["cells"]
+    except (ValueError, KeyError, TypeError) as err:
+        report.unparsed.append(f"{relative}: not a readable notebook ({type(err).__name__})")
+        return
+    aliases = {}  # a notebook's cells share one namespace: an import in cell 1 holds in cell 9
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        name = f"{relative}:cell {index}"
+        locked = bool(meta.get("locked") or (meta.get("grade") and not meta.get("solution")))
+        if locked and meta.get("checksum") and _checksum(cell) not in (None, meta["checksum"]):
+            report.flags.append(Flag(name, 0, "edited test cell",
+                                     f"grade_id {meta.get('grade_id', '?')}: source changed"))
+        scan_parsed(_ipython_to_python(source), name, report, notebook=True, instructor=locked,
+                     aliases=aliases)
+
+
+def _checksum(cell):
+    """nbgrader's checksum of a cell, or None when nbgrader cannot compute it."""
+    try:
+        import nbformat
+        from nbgrader.utils import compute_checksum
+        cell = nbformat.from_dict(cell)
+        if isinstance(cell.source, list):  # the file format splits source into lines
+            cell.source = "".join(cell.source)
+        return compute_checksum(cell)
+    except Exception:  # a malformed cell: nothing to compare
+        return None
+
+
+def _ipython_to_python(source):
+    """The Python IPython runs for a cell (magics and ``!`` become get_ipython() calls)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython's own transformers can fail on garbage; parse what was given
+        return source
+
+
+def scan_parsed(source, name, report, notebook, instructor=False, aliases=None):
+    try:
+        tree = ast.parse(source, filename=name)
+    except (SyntaxError, ValueError) as err:
+        line = getattr(err, "lineno", 0) or 0
+        why = "null bytes" if isinstance(err, ValueError) else (err.msg or "syntax error")
+        report.unparsed.append(f"{name}:{line}: not valid Python ({why})")
+        return
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError:
+            source = source.decode("latin-1")
+    visitor = Visitor(name, source.splitlines(), notebook, instructor,
+                       {} if aliases is None else aliases)
+    visitor.visit(tree)
+    seen = set()
+    for flag in visitor.flags:  # one flag per (place, kind)
+        key = (flag.line, flag.kind)
+        if key not in seen:
+            seen.add(key)
+            report.flags.append(flag)

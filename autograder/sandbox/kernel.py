@@ -1,0 +1,130 @@
+"""Sandboxed Jupyter kernels for nbclient / nbgrader: ``SandboxedKernelManager`` and
+``kernel_manager_for``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Float, Integer, Unicode
+
+from .box import Sandbox
+from .limits import Limits
+from .run import tail
+from .uids import kill_group
+
+# IPython puts the working directory first on sys.path, so a submitted numpy.py or IPython/ would
+# replace the real package for the tests too. The working copy goes last instead: the student's
+# backprop_lib (installed nowhere else the sandbox can see) still imports, numpy stays numpy.
+SHADOW_SAFE_ARGS = ["--InteractiveShellApp.ignore_cwd=True",
+                    "--InteractiveShellApp.exec_lines=['import os as _os, sys as _sys; "
+                    "_sys.path.append(_os.getcwd()); del _os, _sys']"]
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in a ``Sandbox`` rooted at the kernel's ``cwd``.
+
+    Configurable like any traitlets class (``c.SandboxedKernelManager.cpu_seconds = 5``).
+    ``wall_seconds`` bounds the kernel's whole life (all cells); when it is reached the sandbox is
+    killed, nbclient sees a dead kernel, and ``killed_reason`` (on the instance and on its class,
+    because nbclient forgets the instance once the kernel is dead) says why. The kernel's own
+    stdout/stderr (not cell output) go to a file; ``kernel_log_tail()`` returns its end.
+    """
+
+    cpu_seconds = Integer(Limits.cpu_seconds).tag(config=True)
+    memory_mb = Integer(Limits.memory_mb).tag(config=True)
+    processes = Integer(Limits.processes).tag(config=True)
+    file_mb = Integer(Limits.file_mb).tag(config=True)
+    open_files = Integer(Limits.open_files).tag(config=True)
+    wall_seconds = Float(Limits.wall_seconds).tag(config=True)
+    network = Bool(Limits.network).tag(config=True)
+    isolation = Unicode(Limits.isolation).tag(config=True)
+    readonly_paths = []  # extra read-only binds; set by kernel_manager_for
+    killed_reason = None
+
+    @property
+    def limits(self):
+        return Limits(self.cpu_seconds, self.memory_mb, self.processes, self.file_mb,
+                      self.open_files, self.wall_seconds, self.network, self.isolation)
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._close_sandbox()
+        cwd = kw.get("cwd") or os.getcwd()
+        box = Sandbox(cwd, self.limits, self.readonly_paths).__enter__()
+        self._sandbox, self.killed_reason = box, None
+        if not self.limits.network:
+            # unix sockets in the run directory work across network namespaces; TCP does not
+            self.transport = "ipc"
+            self.ip = str(box.rundir / "kernel-ipc")
+        self.connection_file = str(box.rundir / "kernel.json")
+        self._log = open(box.rundir / "kernel.log", "wb")
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if box.uid is not None:
+            os.chown(self.connection_file, box.uid, box.uid)
+        kw.update(env=box.env(kw.get("env")), preexec_fn=box.preexec(), stdout=self._log,
+                  stderr=self._log)
+        return box.command(kernel_cmd + SHADOW_SAFE_ARGS), kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._timer = threading.Timer(self.limits.wall_seconds, self._wall_limit,
+                                      args=(self.provisioner.pid,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _wall_limit(self, pid):
+        # Also on the class: nbclient drops its kernel manager (client.km = None) when the kernel
+        # dies, so callers read it from the class kernel_manager_for made for this job.
+        reason = f"wall-clock limit of {self.limits.wall_seconds:g} s reached"
+        self.killed_reason = type(self).killed_reason = reason
+        kill_group(pid)
+        if getattr(self, "_sandbox", None) is not None:
+            self._sandbox.kill()
+
+    def kernel_log_tail(self):
+        """The end of the kernel process's own stdout/stderr ('' once the sandbox is closed)."""
+        box = getattr(self, "_sandbox", None)
+        if box is None or box.rundir is None:
+            return ""
+        return tail(box.rundir / "kernel.log")
+
+    async def _async_cleanup_resources(self, restart=False):
+        # The last step of shutdown_kernel, and all nbclient calls for a kernel already dead.
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            if not restart:
+                self._close_sandbox()
+
+    # AsyncKernelManager binds its public names to KernelManager's functions, not to overrides.
+    cleanup_resources = _async_cleanup_resources
+
+    def _close_sandbox(self):
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._timer = None
+        box = getattr(self, "_sandbox", None)
+        if box is not None:
+            if self.provisioner is not None and self.provisioner.pid:
+                kill_group(self.provisioner.pid)
+            box.kill()
+            self._log.close()
+            box.close()
+            self._sandbox = None
+
+    def __del__(self):
+        super().__del__()
+        self._close_sandbox()
+
+
+def kernel_manager_for(limits, readonly=()):
+    """A ``SandboxedKernelManager`` subclass whose defaults are ``limits``, for
+    ``NotebookClient(nb, kernel_manager_class=kernel_manager_for(limits))``."""
+    defaults = {f.name: getattr(limits, f.name) for f in dataclasses.fields(Limits)}
+    traits = {name: type(SandboxedKernelManager.class_traits()[name])(value).tag(config=True)
+              for name, value in defaults.items()}
+    return type("SandboxedKernelManager", (SandboxedKernelManager,),
+                {**traits, "readonly_paths": [str(p) for p in readonly]})

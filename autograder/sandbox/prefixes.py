@@ -1,0 +1,69 @@
+"""The command prefixes that put a program into each isolation tier: bubblewrap, util-linux
+``unshare``, and ``setpriv`` for running as a sandbox uid."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# System directories the sandboxed process needs to run Python (bound read-only in bwrap).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+
+
+def python_paths():
+    """Directories holding the running Python (venv and base installation), real paths."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(Path(sys.executable).parent)}
+    paths |= {os.path.realpath(p) for p in list(paths)}
+    paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    keep = sorted(p for p in paths if os.path.isdir(p))
+    # Drop paths inside other kept paths and those under a system dir that is bound anyway.
+    return [p for p in keep
+            if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in keep)
+            and not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
+
+
+def bwrap_prefix(chdir, readonly, writable, network, uid):
+    args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if not network:
+        args.append("--unshare-net")
+    for top in SYSTEM_DIRS:
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--perms", "1777", "--tmpfs", "/var/tmp"]
+    binds = ([("--ro-bind", path) for path in python_paths() + [os.path.realpath(p) for p in readonly]]
+             + [("--bind", os.path.realpath(path)) for path in writable])
+    # bwrap creates missing parents of a bind point as 0700 directories, which a dropped uid could
+    # not walk through (/root/.pyenv/...): create them 0755 first.
+    parents = sorted({str(parent) for _, path in binds for parent in Path(path).parents
+                      if str(parent) not in ("/", "/tmp", "/var/tmp") and not any(
+                          str(parent) == d or str(parent).startswith(d + "/") for d in SYSTEM_DIRS)},
+                     key=len)
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", parent]
+    for kind, path in binds:
+        args += [kind, path, path]
+    # ipykernel exits at once when JPY_PARENT_PID (the grader's pid, outside the pid namespace)
+    # does not match its parent; the sandbox dies with the grader anyway (--die-with-parent).
+    args += ["--chdir", os.path.realpath(chdir), "--unsetenv", "JPY_PARENT_PID", "--"]
+    return args + (setpriv_prefix(uid) if uid is not None else [])
+
+
+def unshare_prefix(uid, network=False):
+    # --kill-child: when unshare dies (killed at the wall limit), the whole pid namespace goes.
+    # A shell is pid 1 there and runs the command as its child: pid 1 would ignore SIGXCPU, and
+    # util-linux 2.38's unshare fails ("sigprocmask unblock failed") to pass on a child's death by
+    # signal, while sh reports it as exit status 128 + signal. Without JPY_PARENT_PID ipykernel does
+    # not take "my parent is pid 1" for "orphaned".
+    args = ["unshare", "--pid", "--fork", "--kill-child"] + ([] if network else ["--net"])
+    return args + ["--"] + (setpriv_prefix(uid) if uid is not None else []) + [
+        "env", "-u", "JPY_PARENT_PID", "sh", "-c", '"$@"; exit $?', "sandbox"]
+
+
+def setpriv_prefix(uid):
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]

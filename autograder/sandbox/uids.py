@@ -1,0 +1,65 @@
+"""Sandbox uids for a root grader: leased one per concurrent run, and every process of one killed
+at the end of its run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+from .limits import SandboxError
+
+try:  # POSIX only; on Windows nothing here can be enforced and run_limited refuses to start.
+    import fcntl
+except ImportError:  # pragma: no cover - exercised on Windows only
+    fcntl = None
+
+# Sandbox uids: far above any real account, one per concurrently running sandbox.
+UID_BASE = 2_100_000
+UID_SLOTS = 4096
+
+
+class UidLease:
+    """An exclusive sandbox uid for this run, held through an flock on a per-slot lock file."""
+
+    def __init__(self):
+        lockdir = Path(tempfile.gettempdir()) / "backprop-sandbox-uids"
+        lockdir.mkdir(mode=0o700, exist_ok=True)
+        start = os.getpid() % UID_SLOTS
+        for offset in range(UID_SLOTS):
+            slot = (start + offset) % UID_SLOTS
+            fd = os.open(lockdir / str(slot), os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.fd, self.uid = fd, UID_BASE + slot
+            kill_uid(self.uid)  # leftovers of a grader that crashed while holding this slot
+            return
+        raise SandboxError(f"all {UID_SLOTS} sandbox uids are in use: fewer parallel workers")
+
+    def release(self):
+        kill_uid(self.uid)
+        os.close(self.fd)
+
+
+def kill_uid(uid):
+    """SIGKILL every process running as ``uid`` (root only): ``kill(-1)`` sent *as* that uid
+    reaches exactly its processes, including ones that left their process group."""
+    pid = os.fork()
+    if pid == 0:  # only async-signal-safe calls until _exit
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def kill_group(pid):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,108 @@
+"""Sandboxed kernels (autograder.sandbox.kernel) through nbclient and nbgrader's config, on every
+isolation tier that works here (or the forced one: see tests/test_sandbox.py)."""
+
+import time
+
+import nbformat
+import pytest
+
+from autograder import sandbox
+from autograder.sandbox import Limits
+from test_sandbox import TIERS, needs_posix, small
+
+pytestmark = needs_posix
+
+
+@pytest.fixture(params=TIERS)
+def tier(request):
+    return request.param
+
+
+@pytest.fixture
+def work(tmp_path):
+    (tmp_path / "work").mkdir()
+    return tmp_path / "work"
+
+
+def test_plain_nbgrader_gets_the_sandbox_through_config():
+    """For `nbgrader autograde` itself: SandboxedExecute in c.Autograde.autograde_preprocessors,
+    limits from c.SandboxedKernelManager (nbgrader's Execute ignores kernel_manager_class config)."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.SandboxedKernelManager.cpu_seconds = 7
+    config.SandboxedKernelManager.network = True
+    execute = sandbox.SandboxedExecute(config=config)
+    assert execute.kernel_manager_class is sandbox.SandboxedKernelManager
+    manager = execute.kernel_manager_class(config=config)
+    assert manager.limits == Limits(cpu_seconds=7, network=True)
+    baked = sandbox.kernel_manager_for(Limits(memory_mb=300))
+    assert baked().limits == Limits(memory_mb=300)
+
+
+
+def _execute(cells, folder, limits, timeout=10):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    made = []
+
+    class Recorded(sandbox.kernel_manager_for(limits)):
+        async def _async_pre_start_kernel(self, **kw):
+            started = await super()._async_pre_start_kernel(**kw)
+            made.append(self._sandbox.rundir)
+            return started
+
+    manager = Recorded
+    client = NotebookClient(nb, kernel_manager_class=manager, timeout=timeout,
+                            interrupt_on_timeout=True, allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}})
+    died = False
+    try:
+        client.execute()
+    except DeadKernelError:
+        died = True
+    outputs = [[o.get("text", o.get("ename")) for o in cell.outputs] for cell in nb.cells]
+    # the sandbox was closed with the kernel, dead or alive: its run directory is gone
+    assert made and not any(rundir.exists() for rundir in made)
+    return outputs, died, manager.killed_reason
+
+
+def test_a_sandboxed_kernel_runs_cells_with_the_limits(tier, work, tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    outputs, died, _ = _execute([
+        "import resource, numpy as np; print(resource.getrlimit(resource.RLIMIT_CPU)[0], np.ones(3).sum())",
+        "x = bytearray(3_000_000_000)",
+        f"import os; print(os.path.exists({str(secret)!r}))",
+        "while True: pass",
+        "print('still alive')",
+    ], work, small(tier, memory_mb=1024), timeout=2)
+    assert not died
+    assert outputs[0] == ["5 3.0\n"]
+    assert outputs[1] == ["MemoryError"]
+    assert outputs[2] == [f"{tier != 'bwrap'}\n"]
+    assert outputs[3] == ["KeyboardInterrupt"]  # the per-cell timeout interrupts, the kernel lives
+    assert outputs[4] == ["still alive\n"]
+
+
+def test_submitted_files_cannot_replace_installed_modules_in_the_kernel(tier, work):
+    (work / "numpy.py").write_text("raise SystemExit('a fake numpy')\n")
+    (work / "ipykernel_launcher.py").write_text("print('a fake kernel')\n")
+    (work / "backprop_lib").mkdir()
+    (work / "backprop_lib" / "__init__.py").write_text("STUDENT = True\n")
+    outputs, died, _ = _execute(["import numpy, backprop_lib\n"
+                                 "print(numpy.__file__.endswith('site-packages/numpy/__init__.py'), "
+                                 "backprop_lib.STUDENT)"], work, small(tier))
+    assert not died and outputs == [["True True\n"]]
+
+
+def test_a_sandboxed_kernel_dies_at_the_wall_clock_limit(tier, work):
+    start = time.monotonic()
+    outputs, died, reason = _execute(["print(1)", "import time; time.sleep(60)", "print(2)"], work,
+                                     small(tier, wall_seconds=3), timeout=30)
+    assert died and reason == "wall-clock limit of 3 s reached"
+    assert outputs == [["1\n"], [], []]
+    assert time.monotonic() - start < 30  # killed by the sandbox, not by the cell timeout
