@@ -9,17 +9,20 @@ with --CourseDirectory.root), with a private Jupyter config folder so no user co
 """
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import build, course, sample_class
+from autograder import build, course, grading, sample_class
 from autograder.cli import main
 
 from conftest import ROOT
@@ -132,33 +135,44 @@ def test_config_names_no_absolute_path_and_follows_its_folder(released, tmp_path
         assert sorted(assignment.name for assignment in gb.assignments) == LESSONS
 
 
+def readme_commands(after):
+    """The first ```sh block after the line ``after`` in README.md, as a shell script."""
+    text = (ROOT / "README.md").read_text()
+    return text.split(after, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def shell(script, cwd, config_dir, **env):
+    """Run a README block with bash -e (each command must succeed); returns its combined output."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "JUPYTER_CONFIG_DIR": str(config_dir), **env}
+    done = subprocess.run(["bash", "-ec", script], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, script + done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
 @pytest.fixture(scope="module")
 def handed_in(released, tmp_path_factory, config_dir):
     """Lesson 2's correct work handed in twice: copied into submitted/correct/ as it is, and as the
-    zip `backprop-course submit` writes, collected by `nbgrader zip_collect` for student zip_student;
-    both autograded. Returns (course, work folder, zip path, collect log, autograde rows)."""
+    README shows: the student's `backprop-course submit` (ID from $JUPYTERHUB_USER: zip_student),
+    then the instructor's block (course init, release, zip_collect, autograde, feedback, report).
+    Returns (course, student's folder, zip path, README block output, {student: result row})."""
     course_dir, _ = released
     sample_class.submit(course_dir, GRADED, students=[sample_class.BY_NAME["correct"]])
     work = tmp_path_factory.mktemp("student") / GRADED
     shutil.copytree(course_dir / "submitted" / "correct" / GRADED, work,
                     ignore=shutil.ignore_patterns("timestamp.txt"))
-    out = tmp_path_factory.mktemp("handin")
-    before = os.getcwd()
-    os.chdir(work)  # the student runs it in the assignment folder
-    try:
-        assert run_cli("submit", GRADED, "--student", "zip_student", "--out", out) == 0
-    finally:
-        os.chdir(before)
-    (handin,) = out.glob("*.zip")
-    archive = course_dir / "downloaded" / GRADED / "archive"
-    archive.mkdir(parents=True)
-    shutil.copyfile(handin, archive / handin.name)
-    log = nbgrader("zip_collect", GRADED, cwd=course_dir, config_dir=config_dir)
-    from autograder import grading
-
-    rows, failed = grading.autograde(course_dir, GRADED, workers=2, progress=False)
-    assert not failed
-    return course_dir, work, handin, log, {row["student"]: row for row in rows}
+    student = readme_commands("To hand in, save the notebook and run")
+    assert "backprop-course submit 02_linear_layer" in student
+    shell(student, work, config_dir, JUPYTERHUB_USER="zip_student")
+    (handin,) = work.glob("*.zip")
+    instructor = readme_commands("Your own course")
+    assert "nbgrader zip_collect 02_linear_layer" in instructor and "submitted" in instructor
+    script = re.sub(r"\bDIR\b", str(course_dir), instructor.replace("PATH/TO/ZIPS", str(work)))
+    log = shell(script, course_dir.parent, config_dir)
+    results = course_dir / grading.RESULTS / GRADED
+    rows = {name: json.loads((results / f"{name}.json").read_text()) for name in ("correct", "zip_student")}
+    return course_dir, work, handin, log, rows
 
 
 def test_submit_zip_holds_the_notebook_and_library_under_the_collected_name(handed_in):
@@ -171,7 +185,7 @@ def test_submit_zip_holds_the_notebook_and_library_under_the_collected_name(hand
 
 
 def test_zip_collect_puts_every_file_in_place(handed_in):
-    course_dir, work, _, log, _ = handed_in
+    course_dir, work, handin, log, _ = handed_in
     collected = course_dir / "submitted" / "zip_student" / GRADED
     files = {str(path.relative_to(collected)) for path in collected.rglob("*") if path.is_file()}
     expected = {f"{GRADED}.ipynb", *(f"backprop_lib/{path.name}" for path in (work / "backprop_lib").glob("*.py"))}
@@ -179,7 +193,9 @@ def test_zip_collect_puts_every_file_in_place(handed_in):
     for name in expected:
         assert (collected / name).read_bytes() == (work / name).read_bytes(), name
     assert f"{len(expected)} files collected" in log and "Invalid submission" not in log
-    assert (collected / "timestamp.txt").read_text().startswith("20")  # the hand-in time, from the zip's name
+    # The hand-in time, from the zip's name.
+    stamp = datetime.strptime(handin.stem.rsplit("-", 1)[1], "%Y%m%dT%H%M%SZ")
+    assert (collected / "timestamp.txt").read_text().strip() == stamp.isoformat(" ")
 
 
 def test_zip_path_grades_the_same_as_a_direct_copy(handed_in):
@@ -227,8 +243,6 @@ def test_submit_refuses_a_bad_student_id_and_never_overwrites(released, tmp_path
     (handin,) = tmp_path.glob("*.zip")
     assert handin.name.startswith(f"{GRADED}-hub_alice-") and line == (
         f"wrote {handin} ({GRADED}.ipynb and {len(course.library_files())} backprop_lib files): hand in this file")
-    from datetime import datetime, timezone
-
     from autograder import submit
 
     stamp = datetime.strptime(handin.name.rsplit("-", 1)[1], "%Y%m%dT%H%M%SZ.zip").replace(tzinfo=timezone.utc)
