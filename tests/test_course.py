@@ -228,6 +228,8 @@ def test_submit_refuses_a_missing_notebook_in_one_line(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "02_linear_layr" in err and "did you mean '02_linear_layer'" in err
     assert list(tmp_path.iterdir()) == []
+    assert run_cli("check", "02_linear_layr") == 2  # the same lookup
+    assert "did you mean '02_linear_layer'" in capsys.readouterr().err
 
 
 def test_submit_refuses_a_bad_student_id_and_never_overwrites(released, tmp_path, monkeypatch, capsys):
