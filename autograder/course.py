@@ -66,9 +66,10 @@ def student_files(root=build_module.ROOT):
 # nbgrader's zip_collect matches against each extracted file's path. nbgrader extracts a zip into a
 # folder named after it, so the folder names the student and the time, and file_id is the path
 # inside the assignment (the notebook, or backprop_lib/NAME.py). A prefix an LMS adds to the zip's
-# name is allowed; student IDs may hold "-" and "_".
+# name is allowed; student IDs may hold "-" and "_", and never start with "." (no "..": a zip
+# named so would be collected outside submitted/).
 HANDIN_NAME = "{lesson}-{student}-{stamp}.zip"
-HANDIN_REGEXP = (r".*[\\/][^\\/]*?\d\d_\w+?-(?P<student_id>[^\\/]+)-(?P<timestamp>\d{8}T\d{6}Z)[\\/]"
+HANDIN_REGEXP = (r".*[\\/][^\\/]*?\d\d_\w+?-(?P<student_id>[^\\/.][^\\/]*)-(?P<timestamp>\d{8}T\d{6}Z)[\\/]"
                  r"(?P<file_id>[^\\/]+\.ipynb|backprop_lib[\\/][^\\/]+\.py)$")
 
 CONFIG = '''\

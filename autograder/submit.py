@@ -21,12 +21,13 @@ from pathlib import Path
 
 import nbformat
 
+from . import build as build_module
 from . import course as course_module
 from .student_check import find_notebook
 
 LIBRARY = course_module.LIBRARY
-# Characters of a student ID that are safe in a file name and in nbgrader's submitted/ folders.
-STUDENT_ID = re.compile(r"[\w.@+-]+")
+# A student ID safe in a file name and as nbgrader's submitted/<student>/ folder (no leading ".").
+STUDENT_ID = re.compile(r"[\w@+-][\w.@+-]*")
 
 
 def student_id(given=None):
@@ -38,8 +39,8 @@ def student_id(given=None):
     if not student:
         raise course_module.CourseError("no student ID: pass --student YOUR_ID")
     if not STUDENT_ID.fullmatch(student):
-        raise course_module.CourseError(f"student ID {student!r} may hold only letters, digits and . _ @ + -: "
-                                        "pass --student YOUR_ID")
+        raise course_module.CourseError(f"student ID {student!r} may hold only letters, digits and . _ @ + - "
+                                        "(not first: .): pass --student YOUR_ID")
     return student
 
 
@@ -70,6 +71,9 @@ def write_handin(lesson, notebook, library, student, out_dir, when=None):
 
 def submit(lesson, student=None, notebook=None, out_dir="."):
     """Find the student's work on ``lesson`` and write its hand-in zip; returns (path, library files)."""
+    known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+    if notebook and known and lesson not in known:  # the zip's name must name the lesson
+        raise course_module.unknown_lesson(lesson, known)
     path = find_notebook(lesson, notebook)
     try:
         nbformat.read(path, as_version=4)

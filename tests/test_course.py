@@ -237,8 +237,9 @@ def test_submit_refuses_a_bad_student_id_and_never_overwrites(released, tmp_path
     work = tmp_path / GRADED
     shutil.copytree(course_dir / "release" / GRADED, work)
     monkeypatch.chdir(work)
-    assert run_cli("submit", GRADED, "--student", "../alice") == 2
-    assert "student ID" in capsys.readouterr().err
+    for bad in ("../alice", "..", ".hidden", "two words"):
+        assert run_cli("submit", GRADED, "--student", bad) == 2
+        assert "student ID" in capsys.readouterr().err
     monkeypatch.setenv("JUPYTERHUB_USER", "hub_alice")
     assert run_cli("submit", GRADED, "--out", tmp_path) == 0
     line = capsys.readouterr().out.strip()
