@@ -198,6 +198,28 @@ def test_zip_collect_puts_every_file_in_place(handed_in):
     assert (collected / "timestamp.txt").read_text().strip() == stamp.isoformat(" ")
 
 
+def test_collecting_again_with_force_keeps_each_students_latest_zip(handed_in, tmp_path, config_dir):
+    from autograder import submit
+
+    course_dir, work, handin, _, _ = handed_in
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy)
+    resubmitted = tmp_path / GRADED
+    shutil.copytree(work, resubmitted, ignore=shutil.ignore_patterns("*.zip"))
+    with open(resubmitted / "backprop_lib" / "layers.py", "a") as layers:
+        layers.write("# fixed after the first hand-in\n")
+    first = datetime.strptime(handin.stem.rsplit("-", 1)[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    later = first.replace(year=first.year + 1)
+    submit.write_handin(GRADED, resubmitted / f"{GRADED}.ipynb", resubmitted / "backprop_lib", "zip_student",
+                        copy / "downloaded" / GRADED / "archive", when=later)
+    direct = (copy / "submitted" / "correct" / GRADED / "backprop_lib" / "layers.py").read_bytes()
+    nbgrader("zip_collect", "--force", GRADED, cwd=copy, config_dir=config_dir)
+    collected = copy / "submitted" / "zip_student" / GRADED
+    assert (collected / "backprop_lib" / "layers.py").read_text().endswith("# fixed after the first hand-in\n")
+    assert (collected / "timestamp.txt").read_text().strip() == later.replace(tzinfo=None).isoformat(" ")
+    assert (copy / "submitted" / "correct" / GRADED / "backprop_lib" / "layers.py").read_bytes() == direct
+
+
 def test_zip_path_grades_the_same_as_a_direct_copy(handed_in):
     _, _, _, _, rows = handed_in
     direct, zipped = rows["correct"], rows["zip_student"]
