@@ -65,12 +65,13 @@ def student_files(root=build_module.ROOT):
 # The hand-in zip `backprop-course submit` writes (stamp: UTC, %Y%m%dT%H%M%SZ) and the regexp
 # nbgrader's zip_collect matches against each extracted file's path. nbgrader extracts a zip into a
 # folder named after it, so the folder names the student and the time, and file_id is the path
-# inside the assignment (the notebook, or backprop_lib/NAME.py). A prefix an LMS adds to the zip's
-# name is allowed; student IDs may hold "-" and "_", and never start with "." (no "..": a zip
-# named so would be collected outside submitted/).
+# inside the assignment (the notebook, or backprop_lib/NAME.py). Also read: a prefix an LMS adds to
+# the zip's name, and a zip of the whole assignment folder (one LESSON/ folder inside). Student IDs
+# may hold "-" and "_"; no ID or file name starts with "." (a ".." ID would be collected outside
+# submitted/; "._x.py" files are macOS metadata).
 HANDIN_NAME = "{lesson}-{student}-{stamp}.zip"
 HANDIN_REGEXP = (r".*[\\/][^\\/]*?\d\d_\w+?-(?P<student_id>[^\\/.][^\\/]*)-(?P<timestamp>\d{8}T\d{6}Z)[\\/]"
-                 r"(?P<file_id>[^\\/]+\.ipynb|backprop_lib[\\/][^\\/]+\.py)$")
+                 r"(?:\d\d_\w+[\\/])?(?P<file_id>[^\\/.][^\\/]*\.ipynb|backprop_lib[\\/][^\\/.][^\\/]*\.py)$")
 
 CONFIG = '''\
 """nbgrader configuration written by `backprop-course course init`; safe to edit."""

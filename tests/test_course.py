@@ -244,6 +244,27 @@ def test_a_copied_course_grades_into_its_own_gradebook_only(handed_in, tmp_path,
     assert ("new_student", GRADED) in {(student, lesson) for student, lesson, _ in copied_rows}
 
 
+@pytest.mark.parametrize("path, expected", [
+    ("02_linear_layer-alice-20261130T093000Z/02_linear_layer.ipynb", ("alice", "02_linear_layer.ipynb")),
+    ("02_linear_layer-mary-jane_2-20261130T093000Z/backprop_lib/layers.py",
+     ("mary-jane_2", "backprop_lib/layers.py")),
+    # An LMS's prefix on the zip's name; a zip of the whole assignment folder.
+    ("Doe_123_456_02_linear_layer-alice-20261130T093000Z/backprop_lib/mlp.py", ("alice", "backprop_lib/mlp.py")),
+    ("02_linear_layer-alice-20261130T093000Z/02_linear_layer/backprop_lib/mlp.py", ("alice", "backprop_lib/mlp.py")),
+    # Never collected: a ".." ID, macOS metadata, checkpoints, caches, files outside the assignment.
+    ("02_linear_layer-..-20261130T093000Z/02_linear_layer.ipynb", None),
+    ("02_linear_layer-alice-20261130T093000Z/__MACOSX/backprop_lib/._layers.py", None),
+    ("02_linear_layer-alice-20261130T093000Z/backprop_lib/._layers.py", None),
+    ("02_linear_layer-alice-20261130T093000Z/.ipynb_checkpoints/02_linear_layer-checkpoint.ipynb", None),
+    ("02_linear_layer-alice-20261130T093000Z/backprop_lib/__pycache__/layers.cpython-311.py", None),
+    ("02_linear_layer-alice-20261130T093000Z/notes/layers.py", None),
+    ("02_linear_layer-alice.zip-folder/02_linear_layer.ipynb", None),
+])
+def test_the_collector_regexp_reads_the_hand_in_zips(path, expected):
+    match = re.match(course.HANDIN_REGEXP, f"/course/downloaded/02_linear_layer/extracted/{path}")
+    assert (match and (match["student_id"], match["file_id"])) == expected
+
+
 def test_submit_refuses_a_missing_notebook_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert run_cli("submit", "02_linear_layr", "--student", "alice") == 2
