@@ -14,6 +14,7 @@ from .demo import add_demo
 from .grading import add_autograde
 from .report import add_feedback, add_report
 from .student_check import add_check
+from .submit import add_submit
 
 
 def cmd_build(args):
@@ -40,7 +41,7 @@ def add_build(subparsers):
 
 
 COMMANDS = [add_build, add_course, add_release, add_autograde, add_feedback, add_report, add_check,
-            add_demo]
+            add_submit, add_demo]
 
 
 def main(argv=None):

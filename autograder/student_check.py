@@ -30,8 +30,9 @@ def find_notebook(lesson, notebook=None):
     else:
         path = build_module.ROOT / "lessons" / f"{lesson}.ipynb"
     if not path.exists():
-        known = ", ".join(path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb")))
-        raise course_module.CourseError(f"no notebook {path}: name a lesson ({known}) or pass --notebook PATH")
+        known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+        raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
+                                        "(or pass --notebook PATH)")
     return path.resolve()
 
 

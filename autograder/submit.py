@@ -1,0 +1,104 @@
+"""``backprop-course submit LESSON`` for students: write the hand-in zip nbgrader's zip_collect reads.
+
+The zip holds the lesson notebook as ``LESSON.ipynb`` and every ``backprop_lib/*.py`` of the
+library the notebook imports, at the paths they have in an nbgrader assignment folder. Its name,
+``LESSON-STUDENT-YYYYmmddTHHMMSSZ.zip`` (``course.HANDIN_NAME``, UTC), is what the course's
+``c.FileNameCollectorPlugin.named_regexp`` (``course.HANDIN_REGEXP``) reads the student ID and the
+hand-in time from. Nothing the student has is changed; an existing zip is never overwritten.
+
+Where the work is found: the notebook as ``backprop-course check`` finds it (``--notebook``, else
+``./LESSON.ipynb`` inside an nbgrader assignment folder, else the repository's ``lessons/``), the
+library beside the notebook, else one folder up (the repository's ``backprop_lib/`` beside
+``lessons/``).
+"""
+
+import getpass
+import os
+import re
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from . import build as build_module
+from . import course as course_module
+from .student_check import find_notebook
+
+LIBRARY = course_module.LIBRARY
+# A student ID safe in a file name and as nbgrader's submitted/<student>/ folder (no leading ".").
+STUDENT_ID = re.compile(r"[\w@+-][\w.@+-]*")
+
+
+def student_id(given=None):
+    """--student, else $JUPYTERHUB_USER, else the login name ($USER, $LOGNAME, ...)."""
+    try:
+        student = given or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    except (OSError, KeyError):  # no login name at all (some containers)
+        student = ""
+    if not student:
+        raise course_module.CourseError("no student ID: pass --student YOUR_ID")
+    if not STUDENT_ID.fullmatch(student):
+        raise course_module.CourseError(f"student ID {student!r} may hold only letters, digits and . _ @ + - "
+                                        "(not first: .): pass --student YOUR_ID")
+    return student
+
+
+def library_folder(notebook):
+    """The backprop_lib/ folder the notebook imports: beside it, else one folder up."""
+    for folder in (notebook.parent, notebook.parent.parent):
+        if (folder / LIBRARY / "__init__.py").is_file():
+            return folder / LIBRARY
+    raise course_module.CourseError(f"no {LIBRARY}/ beside {notebook} or in {notebook.parent.parent}: "
+                                    f"keep your {LIBRARY}/ folder next to the lesson notebook")
+
+
+def write_handin(lesson, notebook, library, student, out_dir, when=None):
+    """Write the hand-in zip into ``out_dir``; returns (zip path, number of library files)."""
+    when = when or datetime.now(timezone.utc)
+    name = course_module.HANDIN_NAME.format(lesson=lesson, student=student,
+                                            stamp=when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    path = Path(out_dir) / name
+    if path.exists():
+        raise course_module.CourseError(f"{path} exists already: wait a second and submit again")
+    modules = sorted(library.glob("*.py"))
+    with zipfile.ZipFile(path, "x", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(notebook, f"{lesson}.ipynb")
+        for module in modules:
+            archive.write(module, f"{LIBRARY}/{module.name}")
+    return path, len(modules)
+
+
+def submit(lesson, student=None, notebook=None, out_dir="."):
+    """Find the student's work on ``lesson`` and write its hand-in zip; returns (path, library files)."""
+    known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+    if notebook and known and lesson not in known:  # the zip's name must name the lesson
+        raise course_module.unknown_lesson(lesson, known)
+    path = find_notebook(lesson, notebook)
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as err:  # corrupt JSON, not a notebook: grading could not read it either
+        raise course_module.CourseError(f"{path} is not a readable notebook ({type(err).__name__}): "
+                                        "save it again in JupyterLab, then submit") from None
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise course_module.CourseError(f"no folder {out_dir}: pass --out an existing folder")
+    return write_handin(lesson, path, library_folder(path), student_id(student), out_dir)
+
+
+def cmd_submit(args):
+    path, modules = submit(args.lesson, args.student, args.notebook, args.out)
+    print(f"wrote {path.resolve()} ({args.lesson}.ipynb and {modules} {LIBRARY} files): hand in this file")
+    return 0
+
+
+def add_submit(subparsers):
+    parser = subparsers.add_parser(
+        "submit", help="students: write the zip to hand in (notebook and backprop_lib/)",
+        description="Write LESSON-STUDENT-TIME.zip with your lesson notebook and backprop_lib/*.py, "
+                    "as the course's nbgrader zip_collect expects.")
+    parser.add_argument("lesson", help="e.g. 02_linear_layer")
+    parser.add_argument("--student", help="your student ID (default: $JUPYTERHUB_USER, else your login name)")
+    parser.add_argument("--notebook", help="the notebook to hand in (default: ./LESSON.ipynb or lessons/LESSON.ipynb)")
+    parser.add_argument("--out", default=".", help="the folder to write the zip to (default: here)")
+    parser.set_defaults(run=cmd_submit)
