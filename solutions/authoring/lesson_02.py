@@ -55,7 +55,7 @@ def forward_is_right(layer, x, expected):
     """Whether the student's forward (task 1) gives the reference values: only then can
     central differences of it judge a backward pass."""
     try:
-        return near(layer.forward(x.copy()), expected, 1e-12)
+        return near(layer.forward(x.copy()), expected, 1e-10)
     except Exception:
         return False
 '''
@@ -195,7 +195,7 @@ with graded_task("Lesson 2, task 1 (graded)") as graded:
         shape = f"{n}x{fan_in} -> {n}x{fan_out}"
         layer = graded_layer(fan_in, fan_out, W, b, np.float64)
         x_before = x.copy()
-        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-12)
+        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-10)
         graded.true(f"x unchanged {shape}", np.array_equal(x, x_before), "forward modified its input")
         graded.true(f"cache holds x {shape}", np.array_equal(np.asarray(layer.cache), x), "store x in self.cache")
         layer32 = graded_layer(fan_in, fan_out, W, b, np.float32)
@@ -254,9 +254,9 @@ with graded_task("Lesson 2, task 2 (graded)") as graded:
         layer.param_backward(grad_out)
         graded.chain([("dL/dout (given)", grad_out, grad_before),
                       ("dL/dW", layer.grads["W"], dW, "dL/dout and the cached x"),
-                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-12, name=f"gradients {shape}")
+                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-10, name=f"gradients {shape}")
         layer.param_backward(grad_out)
-        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-12)
+        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-10)
         layer32 = graded_layer(fan_in, fan_out, W, b, np.float32)
         layer32.cache = x.astype(np.float32)
         layer32.param_backward(grad_out.astype(np.float32))
@@ -300,7 +300,7 @@ with graded_task("Lesson 2, task 3 (graded)") as graded:
     for (seed, n, fan_in, fan_out), dx, out in zip(graded_shapes, graded_dx, graded_out):
         x, W, b, grad_out = linear_case(seed, n, fan_in, fan_out)
         shape = f"{n}x{fan_in} -> {n}x{fan_out}"
-        for dtype, bar in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        for dtype, bar in ((np.float64, 1e-10), (np.float32, 1e-5)):
             layer = graded_layer(fan_in, fan_out, W, b, dtype)
             layer.param_backward = lambda grad_out: None   # task 2 is graded on its own
             layer.cache = x.astype(dtype)
