@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -369,3 +370,43 @@ def test_diagnose_names_the_first_wrong_stage_and_what_flowed_into_it():
     assert diagnose([("dL/dy", None, -1.5)]) == "dL/dy is missing (still None)"
     assert diagnose([("dL/dW", [1.0], [[1.0]])]) == "dL/dW has shape (1,), expected (1, 1)"
     assert diagnose(stages[:2]) is None
+
+
+# ---- who raised: the student's code or the course's ---------------------------------------------
+
+def test_the_library_files_students_edit_are_the_ones_with_solution_regions():
+    from conftest import reference_module
+
+    checks = reference_module("checks")
+    with_solutions = {path.name for path in (SOLUTIONS / "backprop_lib").glob("*.py")
+                      if build_module.BEGIN in path.read_text()}
+    assert checks.STUDENT_FILES == with_solutions
+
+
+def test_a_crash_is_blamed_on_the_file_that_raised_it():
+    """An error raised in an editable file is the student's; one raised in course code (here the
+    gradient check, fed a gradient of the wrong shape) is reported as the check's, with its cause."""
+    from conftest import reference_module
+
+    checks, gradcheck, layers = (reference_module(name) for name in ("checks", "gradcheck", "layers"))
+    with pytest.raises(checks.CheckFailed) as student:
+        with checks.task("T"):
+            layers.Linear(3, 2).forward(np.ones((2, 4)))
+    assert re.fullmatch(r"T: your code raised ValueError: Linear.forward expects shape \(N, 3\), got \(2, 4\) "
+                        r"\(at layers.py, line \d+\)", str(student.value)), str(student.value)
+
+    layer = layers.Linear(3, 2, rng=0)
+    backward = layer.param_backward
+
+    def transposed(grad_out):  # the student's bug: dW as G^T x
+        backward(grad_out)
+        layer.grads["W"] = layer.grads["W"].T
+
+    layer.param_backward = transposed
+    with pytest.raises(checks.CheckFailed) as course:
+        with checks.task("T") as check:
+            check.gradients(gradcheck.check_layer(layer, np.ones((4, 3))))
+    message = str(course.value)
+    assert "your code raised" not in message, message
+    assert re.fullmatch(r"T: the check itself stopped with ValueError: the gradient for W has shape \(2, 3\), "
+                        r"but W has shape \(3, 2\) \(in the course's gradcheck.py, line \d+\)", message), message
