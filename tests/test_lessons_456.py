@@ -101,6 +101,9 @@ CASES = [
      ("l4-t3-log-softmax-huge", "overflow encountered in exp")),
     ("l4-lesson-3-sigmoid-overflows", "04_losses",
      {"layers.py": [("return np.where(x >= 0, 1, e) / (1 + e)", "return 1 / (1 + np.exp(-x))")]}, set(), None),
+    ("l4-lesson-3-sigmoid-mirrored", "04_losses",
+     {"layers.py": [("return np.where(x >= 0, 1, e) / (1 + e)", "return np.where(x >= 0, e, 1) / (1 + e)")]},
+     set(), None),
     # Lesson 5: MLP.forward (task 1), MLP.backward (task 2), count_parameters (task 3).
     ("l5-forward-not-chained", "05_mlp",
      {"mlp.py": [("x = layer.forward(x)\n        return x", "out = layer.forward(x)\n        return out")]},
