@@ -7,9 +7,11 @@ Generic over ALL solutions/*.ipynb (a new lesson is picked up without editing th
   task as "not implemented yet: Lesson k, task j";
 - every hidden test fails on the untouched skeleton (with a real failure, not a NameError);
 - no student-facing file contains solution or hidden-test text; the build is byte-reproducible;
-  each authoring script regenerates its notebook byte for byte.
-Then, for lessons 1-3, planted bugs: each fails exactly its own task's graded cell, with a
-diagnosis naming what is wrong.
+  each authoring script regenerates its notebook (numbers up to rounding noise), and a last-bit
+  change of any value it computes leaves the notebook's bytes unchanged.
+Then, for lessons 1-3, planted bugs run against the hidden tests alone: each fails exactly its own
+task's graded cell, with a diagnosis naming what is wrong (test_lessons_456.py plants bugs in all
+six lessons and runs the whole notebook, visible checks included).
 
 Every notebook runs in a temporary folder beside the library it needs (the source run uses
 solutions/ itself, read only), so these tests can run in parallel.
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -235,21 +238,87 @@ def test_rebuilding_twice_gives_byte_identical_files(tmp_path):
     assert {path.name for path in tmp_path.glob("lessons/*.ipynb")} == {f"{name}.ipynb" for name in NAMES}
 
 
-def test_authoring_scripts_regenerate_their_notebooks_byte_for_byte(tmp_path):
-    """Each script writes next to its own folder, so running them in a copy of solutions/ (without
-    the notebooks) regenerates every notebook there without touching the real ones."""
+# Drift is judged up to rounding noise: the scripts embed floats rounded to 12 significant digits
+# (nbauthor.SIGNIFICANT_DIGITS), and values a few ulps apart on two CPUs can still round to
+# neighbours in the 12th digit. So two numbers agree when they differ by at most 2e-11 of their
+# size (two units of the 12th digit), or by at most 1e-15 (cancellation noise around zero); all
+# other text must be identical.
+NUMBER = re.compile(r"([-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)")
+DRIFT_RELATIVE, DRIFT_ABSOLUTE = 2e-11, 1e-15
+
+
+def drift(generated, committed):
+    """None when two notebook texts agree up to rounding noise, else where they first differ."""
+    ours, theirs = NUMBER.split(generated), NUMBER.split(committed)
+    if len(ours) != len(theirs):
+        return "the texts differ beyond their numbers"
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a == b:
+            continue
+        if i % 2 == 0:  # text between numbers
+            return f"text differs: {a[:80]!r} vs {b[:80]!r}"
+        if abs(float(a) - float(b)) > max(DRIFT_RELATIVE * max(abs(float(a)), abs(float(b))), DRIFT_ABSOLUTE):
+            return f"number differs: {a} vs {b}"
+    return None
+
+
+def regenerate(folder, perturb_ulps=0):
+    """Run every authoring script in ``folder`` (a copy of solutions/ without notebooks); with
+    perturb_ulps, every float is moved that many ulps before the scripts round it."""
+    for script in sorted((folder / "authoring").glob("lesson_*.py")):
+        runner = (f"import sys, runpy, numpy as np; sys.path.insert(0, {str(script.parent)!r}); "
+                  "import nbauthor; rounding = nbauthor.significant; "
+                  f"nbauthor.significant = lambda v, *a: rounding(float(np.nextafter(v, np.copysign(np.inf, {perturb_ulps}) * v) if {perturb_ulps} and v else v), *a); "
+                  f"runpy.run_path({str(script)!r}, run_name='__main__')")
+        done = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True,
+                              timeout=120, cwd=folder.parent)
+        assert done.returncode == 0, f"{script.name} failed: {done.stderr[-2000:]}"
+
+
+def copy_without_notebooks(tmp_path):
     copy = tmp_path / "solutions"
     shutil.copytree(SOLUTIONS, copy, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-    for script in sorted((copy / "authoring").glob("lesson_*.py")):
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path)
-        assert done.returncode == 0, f"{script.name} failed: {done.stderr[-2000:]}"
+    return copy
+
+
+def test_drift_tolerates_rounding_noise_and_nothing_else():
+    assert drift('x = [2.16475572947, 0.0]', 'x = [2.16475572946, 1e-17]') is None
+    assert drift('x = [2.16475572947]', 'x = [2.16475572917]') == "number differs: 2.16475572947 vs 2.16475572917"
+    assert drift('bar=1e-10', 'bar=1e-12') == "number differs: 1e-10 vs 1e-12"
+    assert drift('task("Lesson 2, task 1")', 'task("Lesson 2, task 3")') == "number differs: 1 vs 3"
+    assert drift('check.close(a)', 'check.true(a)').startswith("text differs")
+
+
+def test_authoring_scripts_regenerate_their_notebooks(tmp_path):
+    """Each script writes next to its own folder, so running them in a copy of solutions/ (without
+    the notebooks) regenerates every notebook there without touching the real ones."""
+    copy = copy_without_notebooks(tmp_path)
+    regenerate(copy)
     written = sorted(path.name for path in copy.glob("*.ipynb"))
     assert written == sorted(path.name for path in SOURCES), \
         "every solutions/*.ipynb must come from an authoring script, and every script must write one"
     for name in written:
-        assert (copy / name).read_bytes() == (SOLUTIONS / name).read_bytes(), \
-            f"solutions/{name} differs from what its authoring script writes: rerun the script"
+        found = drift((copy / name).read_text(), (SOLUTIONS / name).read_text())
+        assert found is None, f"solutions/{name} differs from what its authoring script writes ({found}): rerun the script"
+
+
+@pytest.mark.parametrize("ulps", [1, -1])
+def test_a_last_bit_change_in_any_computed_value_leaves_the_notebooks_unchanged(tmp_path, ulps):
+    """Another CPU's last bit: every float the scripts embed, one ulp away, gives the same bytes."""
+    copy = copy_without_notebooks(tmp_path)
+    regenerate(copy, perturb_ulps=ulps)
+    for path in SOURCES:
+        assert (copy / path.name).read_bytes() == path.read_bytes(), \
+            f"solutions/{path.name} changes with the last bit of a computed value"
+
+
+def test_every_float_in_the_source_notebooks_has_at_most_12_significant_digits():
+    """A float embedded without nbauthor's rounding (e.g. a repr) shows its full 16-17 digits."""
+    for path in SOURCES:
+        for cell in source(path.stem).cells:
+            for number in NUMBER.findall(cell.source):
+                digits = number.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+                assert len(digits) <= 12, f"{path.name}, cell {cell.id}: {number} is not rounded"
 
 
 # ---- planted bugs in lessons 1-3: partial credit and diagnosis ----------------------------------
@@ -284,7 +353,8 @@ def test_a_planted_bug_fails_only_its_task_with_a_diagnosis(lesson, module, line
     path.write_text(text.replace(line, bug))
     nb = hidden_only(source(lesson), clear_solutions=False)
     execute(nb, folder, allow_errors=True)
-    failed = errors_by_cell(nb)
+    graded = {cell.id for cell in graded_cells(nb)}
+    failed = {cell: error for cell, error in errors_by_cell(nb).items() if cell in graded}
     assert set(failed) == {cell_id}, f"the bug {bug!r} should fail only {cell_id}; failed: {sorted(failed)}"
     assert diagnosis in failed[cell_id][2], f"no diagnosis {diagnosis!r} in:\n{failed[cell_id][2]}"
 
@@ -302,3 +372,43 @@ def test_diagnose_names_the_first_wrong_stage_and_what_flowed_into_it():
     assert diagnose([("dL/dy", None, -1.5)]) == "dL/dy is missing (still None)"
     assert diagnose([("dL/dW", [1.0], [[1.0]])]) == "dL/dW has shape (1,), expected (1, 1)"
     assert diagnose(stages[:2]) is None
+
+
+# ---- who raised: the student's code or the course's ---------------------------------------------
+
+def test_the_library_files_students_edit_are_the_ones_with_solution_regions():
+    from conftest import reference_module
+
+    checks = reference_module("checks")
+    with_solutions = {path.name for path in (SOLUTIONS / "backprop_lib").glob("*.py")
+                      if build_module.BEGIN in path.read_text()}
+    assert checks.STUDENT_FILES == with_solutions
+
+
+def test_a_crash_is_blamed_on_the_file_that_raised_it():
+    """An error raised in an editable file is the student's; one raised in course code (here the
+    gradient check, fed a gradient of the wrong shape) is reported as the check's, with its cause."""
+    from conftest import reference_module
+
+    checks, gradcheck, layers = (reference_module(name) for name in ("checks", "gradcheck", "layers"))
+    with pytest.raises(checks.CheckFailed) as student:
+        with checks.task("T"):
+            layers.Linear(3, 2).forward(np.ones((2, 4)))
+    assert re.fullmatch(r"T: your code raised ValueError: Linear.forward expects shape \(N, 3\), got \(2, 4\) "
+                        r"\(at layers.py, line \d+\)", str(student.value)), str(student.value)
+
+    layer = layers.Linear(3, 2, rng=0)
+    backward = layer.param_backward
+
+    def transposed(grad_out):  # the student's bug: dW as G^T x
+        backward(grad_out)
+        layer.grads["W"] = layer.grads["W"].T
+
+    layer.param_backward = transposed
+    with pytest.raises(checks.CheckFailed) as course:
+        with checks.task("T") as check:
+            check.gradients(gradcheck.check_layer(layer, np.ones((4, 3))))
+    message = str(course.value)
+    assert "your code raised" not in message, message
+    assert re.fullmatch(r"T: the check itself stopped with ValueError: the gradient for W has shape \(2, 3\), "
+                        r"but W has shape \(3, 2\) \(in the course's gradcheck.py, line \d+\)", message), message

@@ -413,13 +413,13 @@ with graded_task("Lesson 1, task 3 (graded)") as graded:
         for a_value, b_value in graded_points:
             node = eval(expression, {}, {"a": GradedScalar(a_value), "b": GradedScalar(b_value)})
             got.append(list(node.local_grads()))
-        graded.close(f"local derivatives of {name}", got, graded_expected[name], bar=1e-12)
+        graded.close(f"local derivatives of {name}", got, graded_expected[name], bar=1e-10)
     for a_value in (-2.0, 0.0, 3.0):
         graded.close(f"relu'({a_value:g})", GradedScalar(a_value).relu().local_grads(),
                      [1.0 if a_value > 0 else 0.0], bar=0.0)
     graded.close("sigmoid' at -800", GradedScalar(-800.0).sigmoid().local_grads(), [0.0], bar=1e-7)
 ### END HIDDEN TESTS
-''', cases=repr(OP_CASES), points=repr(OP_POINTS), expected=repr(local_grads_reference())), points=3),
+''', cases=repr(OP_CASES), points=repr(OP_POINTS), expected=nb.nested_literal(local_grads_reference())), points=3),
         nb.markdown("backward-md", r"""
 ## Lesson 1, task 4: the backward pass (3 points)
 
@@ -459,12 +459,12 @@ from backprop_lib.graph import Scalar as GradedScalar
 <<hidden>>
 with graded_task("Lesson 1, task 4 (graded)") as graded:
     gL.backward()
-    graded.chain(graded_stages(gL, <<small>>), bar=1e-12, name="gradients, from L down")
+    graded.chain(graded_stages(gL, <<small>>), bar=1e-10, name="gradients, from L down")
     deep[-1].backward()
-    graded.close("3000-node chain: dL/d(first node)", deep[0].grad, <<deep>>, bar=1e-12)
+    graded.close("3000-node chain: dL/d(first node)", deep[0].grad, <<deep>>, bar=1e-10)
 ### END HIDDEN TESTS
 ''', builder=GRAPH_BUILDER.strip("\n"), helpers=HIDDEN_HELPERS.rstrip("\n"),
-                 hidden=HIDDEN_GRAPHS.strip("\n"), small=repr(SMALL_GRADS),
+                 hidden=HIDDEN_GRAPHS.strip("\n"), small=nb.nested_literal(SMALL_GRADS),
                  deep=nb.literal(DEEP_GRAD)), points=3),
         nb.markdown("compare-md", r"""
 ## Your hand numbers against the engine

@@ -69,7 +69,7 @@ for (_in, _hidden, _out, _dtype, _lr, _mu, _steps, _seed), _after in _cases:
     _model, _grads = _sgd_case(_in, _hidden, _out, getattr(np, _dtype), _seed)
     _held = {{name: layer.params[key] for name, layer, key in _model.named_parameters()}}
     _opt = SGD(_model, lr=_lr, momentum=_mu)
-    _bar = {F32_BAR} if _dtype == "float32" else 1e-12
+    _bar = {F32_BAR} if _dtype == "float32" else 1e-10
     _in_place, _worst, _where = True, 0.0, ""
     for _step in range(_steps):
         for _name, _layer, _key in _model.named_parameters():

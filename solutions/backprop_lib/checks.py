@@ -12,6 +12,7 @@ task 1: implement Linear.forward". In Jupyter both errors show as that one line 
 Run All goes on past them.
 """
 
+import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,39 @@ def diagnose(stages, bar=1e-7):
     return None
 
 
+# The library files students edit (those with solution regions); every other file of the
+# library is course code.
+STUDENT_FILES = frozenset({"graph.py", "layers.py", "losses.py", "mlp.py", "optim.py"})
+LIBRARY = Path(__file__).resolve().parent
+INSTALLED = tuple(str(Path(prefix).resolve()) for prefix in {sys.prefix, sys.base_prefix})
+
+
+def _owner(filename):
+    """Who wrote the code of a traceback frame: "student" (an editable library file or the
+    notebook's own cells), "course" (the rest of the library) or None (numpy, Python, ...)."""
+    path = Path(filename).resolve()
+    if path.parent == LIBRARY:
+        return "student" if path.name in STUDENT_FILES else "course"
+    return None if str(path).startswith(INSTALLED) else "student"
+
+
+def crash_report(err):
+    """One line on an exception raised inside a check: "your code raised ..." when the innermost
+    frame in our code (numpy's own frames skipped) is the student's, else a check problem naming
+    the course file and line that raised it, and the student's last line on the way there."""
+    frames = [(frame, _owner(frame.filename)) for frame in traceback.extract_tb(err.__traceback__)]
+    ours = [(frame, owner) for frame, owner in frames if owner]
+    frame, owner = ours[-1] if ours else (frames[-1][0], None)
+    what = f"{type(err).__name__}: {err}"
+    if owner == "student":
+        return f"your code raised {what} (at {Path(frame.filename).name}, line {frame.lineno})"
+    students = [seen for seen, who in ours if who == "student" and Path(seen.filename).parent == LIBRARY]
+    via = (f"; your code's last line on the way: {Path(students[-1].filename).name}, line {students[-1].lineno}"
+           if students else "")
+    return (f"the check itself stopped with {what} (in the course's {Path(frame.filename).name}, "
+            f"line {frame.lineno}{via})")
+
+
 @contextmanager
 def task(label):
     """Run one task's checks: report each, then fail once with a one-line reason."""
@@ -132,10 +166,7 @@ def task(label):
     except (CheckFailed, NotImplementedYet):
         raise
     except Exception as err:
-        # A crash in student code is a failed check too; where it happened is what the student needs.
-        frame = traceback.extract_tb(err.__traceback__)[-1]
-        raise CheckFailed(f"{label}: your code raised {type(err).__name__}: {err} "
-                          f"(at {Path(frame.filename).name}, line {frame.lineno})") from None
+        raise CheckFailed(f"{label}: {crash_report(err)}") from None
     if check.failures:
         raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
     print(f"  all checks of {label} passed")
