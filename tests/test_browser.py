@@ -37,9 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The widget cells the lessons carry (lesson 1 after the Scalar tasks, lesson 6 for training).
 LESSON_CELLS = {
-    "01_computation_graph": "from backprop_lib.viz import GraphWalkthrough\n\n"
+    "01_computation_graph": "from backprop_course.viz import GraphWalkthrough\n\n"
                             "GraphWalkthrough.slide_network(x=x, target=t, weights=weights)",
-    "06_gradient_descent": "from backprop_lib.viz import TrainingAnimator\n\n"
+    "06_gradient_descent": "from backprop_course.viz import TrainingAnimator\n\n"
                            'TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")',
 }
 WIDGET_NAME = {"01_computation_graph": "GraphWalkthrough", "06_gradient_descent": "TrainingAnimator"}

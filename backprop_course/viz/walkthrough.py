@@ -24,13 +24,13 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.image import imsave
 
-from . import data as datasets
-from .graph import Scalar
-from .layers import ACTIVATION_LAYERS
-from .losses import LOSS_FOR_OUTPUT
-from .mlp import MLP
-from .optim import SGD
-from .train import train_steps
+from backprop_lib import data as datasets
+from backprop_lib.graph import Scalar
+from backprop_lib.layers import ACTIVATION_LAYERS
+from backprop_lib.losses import LOSS_FOR_OUTPUT
+from backprop_lib.mlp import MLP
+from backprop_lib.optim import SGD
+from backprop_lib.train import train_steps
 
 
 def todo_message(err, action):
