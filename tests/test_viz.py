@@ -65,13 +65,13 @@ def test_slide_network_backward_shows_each_gradient_with_its_product():
 
 def test_update_moves_weights_against_the_gradient_and_recolours_edges():
     walk = viz.GraphWalkthrough.slide_network(lr=0.1)
-    assert edge_colour(walk.svg, "w4") == viz.walkthrough._NEGATIVE
+    assert edge_colour(walk.svg, "w4") == viz.display.NEGATIVE
     walk.update()  # runs the rest of the backward pass first
     weights = np.concatenate([W.ravel() for W in walk._source.weights])
     expected = {name: viz.SLIDE_WEIGHTS[name] - 0.1 * grad for name, grad in SLIDE_GRADS.items()}
     by_name = {f"w{k}": weights[i] for k, i in zip(range(1, 9), [0, 1, 2, 4, 3, 5, 6, 7])}
     assert by_name == pytest.approx(expected, abs=1e-12)
-    assert edge_colour(walk.svg, "w4") == viz.walkthrough._POSITIVE  # -0.25 + 0.9: the sign flipped
+    assert edge_colour(walk.svg, "w4") == viz.display.POSITIVE  # -0.25 + 0.9: the sign flipped
     assert walk.message.startswith("update 1:") and walk.done_backward == 0
     walk.reset()
     assert walk._source.weights[1][1, 0] == -0.25 and node_texts(walk.svg, "value")["h1"] == "?"
