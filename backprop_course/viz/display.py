@@ -22,8 +22,8 @@ def todo_message(err, action):
 
 
 def fmt(value):
-    """A number as the drawings show it: 3 significant digits, plain minus sign."""
-    return f"{value + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+    """A number as the drawings show it: 4 significant digits as lesson 1's tables, plain minus sign."""
+    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
 
 
 class StaticHTML:
