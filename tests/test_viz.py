@@ -2,6 +2,8 @@
 
 import html
 import re
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -311,3 +313,13 @@ def test_widgets_render_statically_when_executed_headless(tmp_path):
     assert all("<svg" in data["text/html"] for data in shown)
     assert sum('class="boundary"' in data["text/html"] for data in shown) == 2
     assert "step forward to compute" in shown[1]["text/html"]
+
+
+def test_only_the_widgets_import_widgets_and_plotting():
+    """Grading imports backprop_course (never its viz): it must not pay for ipywidgets and matplotlib."""
+    code = ("import sys, importlib; importlib.import_module(sys.argv[1]); "
+            "print(sorted(name for name in ('ipywidgets', 'matplotlib') if name in sys.modules))")
+    loaded = {module: subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True,
+                                     timeout=120, cwd=ROOT).stdout.strip()
+              for module in ("backprop_course", "backprop_course.viz")}
+    assert loaded == {"backprop_course": "[]", "backprop_course.viz": "['ipywidgets', 'matplotlib']"}
