@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "solutions"))
 from backprop_lib import data  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
-from backprop_lib.viz import GraphWalkthrough, TrainingAnimator  # noqa: E402
+from backprop_course.viz import GraphWalkthrough, TrainingAnimator  # noqa: E402
 
 BUDGET = 0.050
 

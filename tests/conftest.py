@@ -39,6 +39,33 @@ def reference_module(submodule):
     return importlib.import_module(f"reference_lib.{submodule}")
 
 
+def on_reference(folder, name):
+    """Import the package in ``folder`` (e.g. backprop_course/viz) as ``name`` with its absolute
+    ``backprop_lib`` imports bound to the reference library, as they are in the lecture.
+
+    The plain ``backprop_lib`` of this process is the student skeleton; it is swapped out only while
+    the package is imported (its modules keep what they imported) and put back afterwards.
+    """
+    import importlib
+
+    if name in sys.modules:
+        return sys.modules[name]
+    reference = load_library(SOLUTIONS / "backprop_lib", "reference_lib")
+    bound = {"backprop_lib": reference}
+    for path in sorted((SOLUTIONS / "backprop_lib").glob("[!_]*.py")):
+        bound[f"backprop_lib.{path.stem}"] = importlib.import_module(f"reference_lib.{path.stem}")
+    saved = {key: sys.modules.get(key) for key in bound}
+    sys.modules.update(bound)
+    try:
+        return load_library(folder, name)
+    finally:
+        for key, module in saved.items():
+            if module is None:
+                sys.modules.pop(key, None)
+            else:
+                sys.modules[key] = module
+
+
 @pytest.fixture
 def ref():
     """The reference library's modules by attribute: ref.layers.Linear, ref.losses.MSELoss, ..."""

@@ -37,9 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The widget cells the lessons carry (lesson 1 after the Scalar tasks, lesson 6 for training).
 LESSON_CELLS = {
-    "01_computation_graph": "from backprop_lib.viz import GraphWalkthrough\n\n"
+    "01_computation_graph": "from backprop_course.viz import GraphWalkthrough\n\n"
                             "GraphWalkthrough.slide_network(x=x, target=t, weights=weights)",
-    "06_gradient_descent": "from backprop_lib.viz import TrainingAnimator\n\n"
+    "06_gradient_descent": "from backprop_course.viz import TrainingAnimator\n\n"
                            'TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")',
 }
 WIDGET_NAME = {"01_computation_graph": "GraphWalkthrough", "06_gradient_descent": "TrainingAnimator"}
@@ -209,8 +209,29 @@ def wait_until(condition, what, seconds=15):
         time.sleep(0.2)
 
 
+def layout_problems(output):
+    """What does not fit in a rendered walkthrough: the drawing wider than its output, an edge label
+    over another label or over a node (browser-measured boxes)."""
+    return output.evaluate("""output => {
+        const svg = output.querySelector("svg.bp-graph");
+        const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const hit = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+        const found = [];
+        if (box(svg)[2] > box(output)[2] + 0.5) found.push(`drawing ends at ${box(svg)[2]}, output at ${box(output)[2]}`);
+        const labels = [...svg.querySelectorAll("text.edge-label tspan")].map(el => [el.textContent, box(el)]);
+        const nodes = [...svg.querySelectorAll("g.node")].map(el => [el.dataset.key, box(el.querySelector("rect"))]);
+        labels.forEach(([text, a], i) => {
+            labels.slice(i + 1).forEach(([other, b]) => { if (hit(a, b)) found.push(`${text} over ${other}`); });
+            nodes.forEach(([key, b]) => { if (hit(a, b)) found.push(`${text} over node ${key}`); });
+        });
+        return found;
+    }""")
+
+
 def test_lecture_walkthrough_steps_and_training_plays(lab):
     page, errors = run_all(lab, "lecture/backprop_live.ipynb")
+    for index in range(3):
+        assert layout_problems(widget_output(page, "svg.bp-graph", index=index)) == [], f"walkthrough {index}"
     slide = widget_output(page, "svg.bp-graph", index=1)
     values = slide.locator("svg.bp-graph text.value")
     assert "2" in values.all_text_contents() and "?" in values.all_text_contents()
@@ -223,6 +244,13 @@ def test_lecture_walkthrough_steps_and_training_plays(lab):
     wait_until(lambda: "∂ -1.5" in grads.all_text_contents(), "step backward showed no ∂L/∂y")
     assert grads.all_text_contents() != before
     assert message(slide) == "∂L/∂y = y − t = -1.5"
+    deadline = time.monotonic() + 30
+    while not message(slide).startswith("backward pass done"):  # every weight's label with its ∂
+        assert time.monotonic() < deadline, f"the backward pass did not finish: {message(slide)!r}"
+        slide.get_by_role("button", name="step backward").click()
+        time.sleep(0.2)
+    assert layout_problems(slide) == []
+    assert "1.125" in slide.locator("svg.bp-graph text.value").all_text_contents()  # L, as lesson 1's table
 
     live = widget_output(page, "svg.bp-training", index=0)
     first = boundary_hash(live)

@@ -1,14 +1,17 @@
 """The lecture widgets without a browser: what each control changes, presets, stubs, headless runs."""
 
+import html
 import re
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT, reference_module
+from conftest import ROOT, on_reference, reference_module
 
-viz = reference_module("viz")
+viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
 graph = reference_module("graph")
 mlp = reference_module("mlp")
 losses = reference_module("losses")
@@ -16,15 +19,25 @@ optim = reference_module("optim")
 
 # Lesson 1's network (x = 2, t = 1) by hand: the chain rule along each path.
 SLIDE_VALUES = {"h1": "a1 1  h1 1", "h2": "a2 3  h2 3", "h3": "a3 0.25  h3 0.25", "h4": "a4 2  h4 2",
-                "y": "-0.5", "L": "1.12"}
+                "y": "-0.5", "L": "1.125"}
 SLIDE_GRADS = {"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25, "w7": -0.375, "w8": -3.0}
+
+
+def text_content(markup):
+    """What a browser's textContent gives for an element's inner markup: its text, tags left out."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 def node_texts(svg, css_class):
     """{node key: text of its <text class=css_class>} from a walkthrough's SVG."""
-    found = re.findall(r'<g class="node" data-key="([^"]+)">.*?<text class="' + css_class + r'"[^>]*>([^<]*)</text>',
+    found = re.findall(r'<g class="node" data-key="([^"]+)">.*?<text class="' + css_class + r'"[^>]*>(.*?)</text>',
                        svg)
-    return dict(found)
+    return {key: text_content(inner) for key, inner in found}
+
+
+def edge_labels(svg):
+    """The text of every edge label, e.g. "w4 -0.25  ∂ -9" (the gradient is on a line of its own)."""
+    return [text_content(inner) for inner in re.findall(r'<text class="edge-label"[^>]*>(.*?)</text>', svg)]
 
 
 def edge_colour(svg, name):
@@ -49,7 +62,7 @@ def test_slide_network_forward_reveals_values_node_by_node():
 def test_slide_network_backward_shows_each_gradient_with_its_product():
     walk = viz.GraphWalkthrough.slide_network()
     walk.step_backward()  # completes the forward pass first
-    assert node_texts(walk.svg, "value")["L"] == "1.12"
+    assert node_texts(walk.svg, "value")["L"] == "1.125"  # as lesson 1's table shows it
     assert walk.active == "L" and node_texts(walk.svg, "grad")["y"] == ""
     walk.step_backward()
     assert walk.message == "∂L/∂y = y − t = -1.5" and node_texts(walk.svg, "grad")["y"] == "∂ -1.5"
@@ -57,7 +70,7 @@ def test_slide_network_backward_shows_each_gradient_with_its_product():
     assert walk.message == "∂L/∂w7 = ∂L/∂y·h3 = -1.5×0.25 = -0.375"
     while not walk.message.startswith("backward pass done"):
         walk.step_backward()
-    labels = dict(re.findall(r'>(w\d) [^ <]+ ∂ ([^<]+)</text>', walk.svg))
+    labels = dict(re.fullmatch(r"(w\d) \S+  ∂ (\S+)", label).groups() for label in edge_labels(walk.svg))
     assert {name: float(value) for name, value in labels.items()} == SLIDE_GRADS
     assert "∂L/∂h1 = ∂L/∂a3·w3 + ∂L/∂a4·w5 = -3×1 + 0.75×-1 = -3.75" in "".join(
         text for _, text in walk._trace.backward)
@@ -65,13 +78,13 @@ def test_slide_network_backward_shows_each_gradient_with_its_product():
 
 def test_update_moves_weights_against_the_gradient_and_recolours_edges():
     walk = viz.GraphWalkthrough.slide_network(lr=0.1)
-    assert edge_colour(walk.svg, "w4") == viz._NEGATIVE
+    assert edge_colour(walk.svg, "w4") == viz.display.NEGATIVE
     walk.update()  # runs the rest of the backward pass first
     weights = np.concatenate([W.ravel() for W in walk._source.weights])
     expected = {name: viz.SLIDE_WEIGHTS[name] - 0.1 * grad for name, grad in SLIDE_GRADS.items()}
     by_name = {f"w{k}": weights[i] for k, i in zip(range(1, 9), [0, 1, 2, 4, 3, 5, 6, 7])}
     assert by_name == pytest.approx(expected, abs=1e-12)
-    assert edge_colour(walk.svg, "w4") == viz._POSITIVE  # -0.25 + 0.9: the sign flipped
+    assert edge_colour(walk.svg, "w4") == viz.display.POSITIVE  # -0.25 + 0.9: the sign flipped
     assert walk.message.startswith("update 1:") and walk.done_backward == 0
     walk.reset()
     assert walk._source.weights[1][1, 0] == -0.25 and node_texts(walk.svg, "value")["h1"] == "?"
@@ -124,6 +137,64 @@ def test_play_cycles_forward_backward_update():
     for _ in range(steps + 1):
         walk.next()
     assert walk.updates == 1 and walk._trace.loss < 1.125
+
+
+# The lecture's output area in the browser tests' 1,400 px window; text width as the widest usual
+# sans-serif digits (DejaVu Sans, 0.64 em at 11 px), glyphs 9 px above and 3 px below the baseline.
+OUTPUT_WIDTH = 968
+CHAR_WIDTH, ASCENT, DESCENT = 0.64 * 11, 9, 3
+
+
+def lecture_walkthroughs():
+    """The walkthroughs of lecture/backprop_live.ipynb, built as its cells build them."""
+    x, w, b, t = (graph.Scalar(v, label=name) for v, name in ((2.0, "x"), (-0.5, "w"), (0.3, "b"), (1.0, "t")))
+    neuron = viz.GraphWalkthrough(((w * x + b).tanh() - t) ** 2, params=[w, b], lr=0.5)
+    X, y = reference_module("data").moons(200, rng=0)
+    model = mlp.MLP(2, (4, 3), 1, activation="tanh", output_activation="sigmoid", rng=0)
+    return {"neuron": neuron, "slide": viz.GraphWalkthrough.slide_network(lr=0.02),
+            "mlp": viz.GraphWalkthrough.from_mlp(model, X[0], y[0], lr=0.5)}
+
+
+def drawn_boxes(svg):
+    """(drawn width, [node rectangles], [edge label boxes]) in the SVG's own units, boxes as
+    (left, top, right, bottom); a label box per line of text."""
+    width, view = re.search(r'<svg [^>]*width="([^"]+)"[^>]*viewBox="([^"]+)"', svg).groups()
+    nodes = [tuple(map(float, (x, y))) + (float(x) + float(w), float(y) + float(h)) for x, y, w, h in
+             re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', svg)]
+    labels = []
+    for inner in re.findall(r'<text class="edge-label"[^>]*>(.*?)</text>', svg):
+        lines = [(float(x), float(y), text_content(text).strip())
+                 for x, y, text in re.findall(r'<tspan x="([^"]+)" y="([^"]+)">(.*?)</tspan>', inner)]
+        labels.append([(x - len(text) * CHAR_WIDTH / 2, y - ASCENT, x + len(text) * CHAR_WIDTH / 2, y + DESCENT)
+                       for x, y, text in lines])
+    return float(width), [float(v) for v in view.split()], nodes, labels
+
+
+def overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("name", ["neuron", "slide", "mlp"])
+def test_lecture_drawings_fit_the_output_and_no_label_overlaps(name):
+    """Through a forward pass, a backward pass, an update and the next backward pass."""
+    walk = lecture_walkthroughs()[name]
+    steps = 2 * (len(walk._trace.forward) + len(walk._trace.backward)) + 2
+    gradients_shown = 0  # the most edge labels shown with their gradient at one step
+    for step in range(steps):
+        width, view, nodes, labels = drawn_boxes(walk.svg)
+        where = f"{name}, step {step}: {walk.message}"
+        assert width <= OUTPUT_WIDTH, where
+        assert view[2] / view[3] == pytest.approx(width / float(re.search(r'height="([^"]+)"', walk.svg)[1]), rel=0.01)
+        assert not [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if overlap(a, b)], where
+        for i, label in enumerate(labels):
+            for line in label:
+                assert view[0] <= line[0] and line[2] <= view[2] and view[1] <= line[1] and line[3] <= view[3], where
+                assert not [box for box in nodes if overlap(line, box)], f"{where}: a label over a node"
+                others = [box for other in labels[i + 1:] for box in other]
+                assert not [box for box in others if overlap(line, box)], f"{where}: two labels overlap"
+        gradients_shown = max(gradients_shown, sum(len(label) == 2 for label in labels))
+        walk.next()
+    assert gradients_shown == {"neuron": 0, "slide": 8, "mlp": 1}[name]  # every label was checked at full size
 
 
 @pytest.mark.parametrize("output, target", [("identity", [0.7]), ("sigmoid", 1), ("softmax", 2)])
@@ -215,7 +286,7 @@ def test_preset_round_trips_the_whole_state_and_hides_controls():
 
 
 def test_skeleton_widgets_name_the_task_to_finish():
-    skeleton_viz = pytest.importorskip("backprop_lib.viz")
+    skeleton_viz = pytest.importorskip("backprop_course.viz")
     if "raise NotImplementedError" not in (ROOT / "backprop_lib" / "graph.py").read_text():
         pytest.skip("backprop_lib is not the generated skeleton here")
     walk = skeleton_viz.GraphWalkthrough.slide_network()
@@ -242,3 +313,13 @@ def test_widgets_render_statically_when_executed_headless(tmp_path):
     assert all("<svg" in data["text/html"] for data in shown)
     assert sum('class="boundary"' in data["text/html"] for data in shown) == 2
     assert "step forward to compute" in shown[1]["text/html"]
+
+
+def test_only_the_widgets_import_widgets_and_plotting():
+    """Grading imports backprop_course (never its viz): it must not pay for ipywidgets and matplotlib."""
+    code = ("import sys, importlib; importlib.import_module(sys.argv[1]); "
+            "print(sorted(name for name in ('ipywidgets', 'matplotlib') if name in sys.modules))")
+    loaded = {module: subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True,
+                                     timeout=120, cwd=ROOT).stdout.strip()
+              for module in ("backprop_course", "backprop_course.viz")}
+    assert loaded == {"backprop_course": "[]", "backprop_course.viz": "['ipywidgets', 'matplotlib']"}

@@ -523,7 +523,7 @@ edge by edge on this same network: watch each gradient arrive as *upstream gradi
 derivative* and add up where two paths meet. Until task 4 is done it says which task to finish.
 """),
         nb.code("widget", '''
-from backprop_lib.viz import GraphWalkthrough
+from backprop_course.viz import GraphWalkthrough
 
 GraphWalkthrough.slide_network(x=x, target=t, weights=weights)
 '''),

@@ -329,7 +329,7 @@ rate or batch size and play again; try lr = 3 to watch training diverge. The wid
 *your* `SGD.step`: until task 1 is done it says so instead.
 """),
         code("widget", '''
-from backprop_lib.viz import TrainingAnimator
+from backprop_course.viz import TrainingAnimator
 
 TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")
 '''),

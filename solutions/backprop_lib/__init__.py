@@ -9,7 +9,6 @@ Modules, in the order the lessons build them:
     gradcheck  rel_error, numerical_gradient, check_layer, check_model
     data       seeded toy data sets
     checks     the notebooks' visible checks
-    viz        GraphWalkthrough and TrainingAnimator, the lecture widgets
 """
 
 __version__ = "0.1.0"

@@ -1,0 +1,28 @@
+"""Live lecture widgets: backpropagation walked through on the graph, and training animated.
+
+    GraphWalkthrough(loss)                          any Scalar graph, one node per Scalar
+    GraphWalkthrough.slide_network()                the 1-2-2-1 network of lesson 1
+    GraphWalkthrough.from_mlp(model, x, y)          an MLP, unit by unit (or per layer when large)
+    TrainingAnimator(preset="dataset=moons&lr=0.3&hide=seed")
+
+Both are ipywidgets drawn as SVG (no graphviz, no ipympl). Their Play buttons tick in the browser, so
+when a notebook runs headless (nbclient, nbgrader) nothing animates and nothing waits; each widget
+also carries a static HTML picture of its current state for viewers without a widget manager.
+
+The widgets run the library on ``sys.path`` as ``backprop_lib`` at the time this package is first
+imported: the student's in the lessons, the reference in the lecture (which puts solutions/ first).
+When a library part a widget needs is still a stub, the widget says which task to finish (e.g.
+"finish Lesson 1, task 4 (the backward pass) to step backward") instead of raising.
+
+Modules: walkthrough (GraphWalkthrough) draws a trace from scalar_source, network_source or
+layer_source with graph_svg; animator (TrainingAnimator) takes its settings from presets and draws
+with training_svg; display holds what both share (numbers, colours, status lines).
+"""
+
+from .animator import TrainingAnimator
+from .display import todo_message
+from .network_source import SLIDE_WEIGHTS
+from .presets import parse_preset
+from .walkthrough import GraphWalkthrough
+
+__all__ = ["GraphWalkthrough", "SLIDE_WEIGHTS", "TrainingAnimator", "parse_preset", "todo_message"]

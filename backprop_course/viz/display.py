@@ -1,0 +1,46 @@
+"""What both widgets share in how they show things: numbers, colours, status lines, the static picture."""
+
+import html
+
+# Edges and points: blue for positive weights (and class 0), red for negative (and class 1).
+POSITIVE, NEGATIVE, ACTIVE = "#2c7bb6", "#d7191c", "#ff9900"
+
+
+def todo_message(err, action):
+    """The line a widget shows instead of raising what the library raised.
+
+    A stub's NotImplementedError("Lesson 1, task 4: the backward pass") becomes "finish Lesson 1,
+    task 4 (the backward pass) to <action>"; any other error (a bug in a student's part) is named
+    with its message, so that Run All goes on past the widget.
+    """
+    task, _, what = str(err).partition(": ")
+    if not isinstance(err, NotImplementedError):
+        return f"cannot {action}: {type(err).__name__}: {err}"
+    if not task.startswith("Lesson"):
+        return f"finish the library part that raised NotImplementedError({str(err)!r}) to {action}"
+    return f"finish {task} ({what}) to {action}" if what else f"finish {task} to {action}"
+
+
+def fmt(value):
+    """A number as the drawings show it: 4 significant digits as lesson 1's tables, plain minus sign."""
+    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+
+
+class StaticHTML:
+    """Adds a text/html picture of the current state to the widget's display data.
+
+    JupyterLab shows the live widget; a viewer without a widget manager (nbconvert, a notebook saved
+    by nbgrader) falls back to the static picture.
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def message_html(text, kind="info"):
+    """A widget's status line: "info" in grey, "todo" (a task to finish, an error) in red."""
+    colour = {"info": "#333333", "todo": "#b00020"}[kind]
+    return (f'<div class="bp-message bp-{kind}" style="font-family:sans-serif;font-size:13px;'
+            f'color:{colour};min-height:1.4em">{html.escape(text)}</div>')
