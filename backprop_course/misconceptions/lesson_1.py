@@ -83,7 +83,7 @@ TASK_2 = (
                     f"dL/d{w} multiplies the gradient arriving at its node by the weight {w} itself: "
                     f"the local derivative of {w} * {h} with respect to {w} is the input {h}",
                     one_path(upstream, w))
-      for w, (upstream, h) in WEIGHT_EDGES.items()),
+      for w, (upstream, h) in WEIGHT_EDGES.items() if w != "w3"),  # w3 = h1 = 1: no telling apart
     *(Misconception(T2, hidden, "one-path-only",
                     f"{hidden} follows one path only: {hidden[4:]} feeds both a3 and a4, so its "
                     "gradient is the sum over both paths", one_path(upstream, weight))

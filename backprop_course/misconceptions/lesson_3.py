@@ -55,10 +55,6 @@ TASK_2 = (
                   "sigmoid overflows at large |x| (e^x / (1 + e^x) is inf / inf): use the stable "
                   "form, e^-|x| in the formula chosen by the sign of x",
                   lambda x, **_: np.exp(floats(x)) / (1 + np.exp(floats(x)))),
-    Misconception(T2, "sigmoid(x)", "sigmoid-loses-tail",
-                  "sigmoid is 0 for very negative x, computed as 1 - (something near 1): the small "
-                  "values cancel away; choose the form by the sign of x",
-                  lambda x, **_: 1 - logistic(-floats(x))),
     Misconception(T2, "sigmoid(x)", "sigmoid-double-argument",
                   "sigmoid is 0.5 tanh(x) + 0.5, which is sigmoid(2x): the identity is "
                   "sigmoid(x) = 0.5 tanh(x / 2) + 0.5",

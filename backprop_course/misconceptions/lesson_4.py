@@ -3,7 +3,8 @@
 Quantities and the inputs each needs (scores (N, K) or (N,), y the targets as the check passes them):
 
 - Task 1 (MSELoss), "loss" and "dL/dscores": ``scores``, ``y``.
-- Task 2 (BCEWithLogitsLoss), "loss": ``scores``, ``y``; "dL/dscores": ``scores``, ``y`` and
+- Task 2 (BCEWithLogitsLoss), "loss": ``scores``, ``y`` (and ``expected``, always passed: a
+  summed or negated loss is a known multiple of the right one); "dL/dscores": ``scores``, ``y`` and
   ``probs`` = sigmoid(scores) from the reference (this module computes no stable sigmoid).
 - Task 3, "log_softmax": ``scores``; (SoftmaxCrossEntropyLoss) "loss": ``scores``, ``y``
   (integer labels (N,)); "dL/dscores": ``y`` and ``probs`` = softmax(scores) from the reference.
@@ -81,12 +82,10 @@ TASK_2 = (
                       + (1 - floats(y).reshape(np.shape(scores))) * np.log(1 - 1 / (1 + np.exp(-floats(scores)))))),
     Misconception(T2, "loss", "bce-summed",
                   "the loss is summed over the samples: BCEWithLogitsLoss returns the mean",
-                  lambda scores, y, **_: np.sum(np.logaddexp(0, floats(scores))
-                                                - floats(y).reshape(np.shape(scores)) * floats(scores))),
+                  lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
     Misconception(T2, "loss", "bce-sign",
                   "the loss is negative: log loss is -log(probability of the label), which is >= 0",
-                  lambda scores, y, **_: -np.mean(np.logaddexp(0, floats(scores))
-                                                  - floats(y).reshape(np.shape(scores)) * floats(scores))),
+                  lambda expected, **_: -floats(expected)),
     Misconception(T2, "dL/dscores", "bce-grad-not-divided",
                   "dL/dscores is not divided by N: the loss is the mean over N samples",
                   lambda probs, y, **_: floats(probs) - floats(y).reshape(np.shape(probs))),
@@ -122,10 +121,10 @@ TASK_3 = (
                   lambda scores, y, **_: -np.mean(picked(naive_log_softmax(scores), y))),
     Misconception(T3, "loss", "ce-summed",
                   "the loss is summed over the samples: SoftmaxCrossEntropyLoss returns the mean",
-                  lambda scores, y, **_: -np.sum(picked(naive_log_softmax(scores), y))),
+                  lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
     Misconception(T3, "loss", "ce-sign",
                   "the loss is negative: cross-entropy is -log(probability of the label), which is >= 0",
-                  lambda scores, y, **_: np.mean(picked(naive_log_softmax(scores), y))),
+                  lambda expected, **_: -floats(expected)),
     Misconception(T3, "dL/dscores", "softmax-grad-without-onehot",
                   "dL/dscores is softmax / N without subtracting the one-hot label: subtract 1 at "
                   "each sample's true class",

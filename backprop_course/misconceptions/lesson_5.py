@@ -15,7 +15,10 @@ take the layers as plain functions. Quantities and the inputs each needs:
 - Task 3, "count_parameters": ``sizes``, [in, *hidden, out].
 
 Stand-ins keep every layer's width, so the wrong orders run without shape errors; use at least
-two layers with parameters and a nonlinear activation between them so the orders differ.
+two layers with parameters and a nonlinear activation between them so the orders differ. The
+stand-ins' backward passes are elementwise products, which commute: on them the order of the
+backward pass does not change dL/dx, and "backward order" is what tells it (on square Linear
+layers, e.g. MLP(3, (3, 3), 3), dL/dx tells it too).
 """
 
 import numpy as np

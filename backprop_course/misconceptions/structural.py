@@ -96,7 +96,7 @@ def structure(quantity, got, expected, bar, inputs=None, task=""):
         key, text = describe_factor(factor, batch_size(inputs or {}))
         return found(key, text)
     wrong = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected)) > tolerance
-    if got.ndim == 0 or wrong.all():
+    if got.ndim == 0 or wrong.all() or not wrong.any():
         return None
     if got.ndim == 2:
         rows, columns = np.flatnonzero(wrong.any(axis=1)), np.flatnonzero(wrong.any(axis=0))
