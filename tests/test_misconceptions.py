@@ -8,6 +8,7 @@ np.dot, in-place writes, other stable formulas) must get no message at all.
 """
 
 import copy
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -629,3 +630,197 @@ def test_table_of_planted_bugs(capsys):
             print(f"{task:<18} {quantity:<26} {key:<34} {'yes' if named else 'NO'}")
         print(f"{sum(r[3] for r in rows)} of {len(rows)} planted bugs named correctly")
     assert all(row[3] for row in rows)
+
+
+# ---- correct alternatives: never a message ------------------------------------------------------
+
+def alternative_scalar_backward(root):
+    """Kahn's algorithm from the output instead of a reversed topological list."""
+    order = root.topological_order()
+    for node in order:
+        node.grad = 0.0
+    root.grad = 1.0
+    pending = {id(node): 0 for node in order}
+    for node in order:
+        for parent in node.parents:
+            pending[id(parent)] += 1
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        for parent, local in zip(node.parents, node.local_grads()):
+            parent.grad = parent.grad + node.grad * local
+            pending[id(parent)] -= 1
+            if pending[id(parent)] == 0:
+                ready.append(parent)
+    return [node.grad for node in order]
+
+
+def correct_alternatives():
+    """(task, quantity, got by another correct formula, expected by the reference, inputs, bar)."""
+    ref = linear()
+    out = ref.forward(X)
+    ref.param_backward(G)
+    dx = ref.backward(G)
+    grads_in_place = {"W": np.empty_like(W), "b": np.empty_like(B)}
+    np.einsum("ni,no->io", X, G, out=grads_in_place["W"])
+    np.sum(G, axis=0, out=grads_in_place["b"])
+    XS32 = HUGE
+    S3 = RNG.normal(size=(3, 4))
+    y3 = np.array([1, 3, 0])
+    ce = losses.SoftmaxCrossEntropyLoss()
+    ce_value = ce.forward(S3, y3)
+    ce_grad = ce.backward()
+    s1, y1 = np.array([3.0, -1e4, 1e4, 0.2]), np.array([1.0, 0.0, 0.0, 1.0])
+    bce = losses.BCEWithLogitsLoss()
+    bce_value = bce.forward(s1, y1)
+    bce_grad = bce.backward()
+    mse = losses.MSELoss()
+    S2, Y2 = RNG.normal(size=(3, 2)), RNG.normal(size=(3, 2))
+    mse_value, mse_grad = mse.forward(S2, Y2), mse.backward()
+    order, inputs = graph_inputs(graded_graph(graph.Scalar))
+    order[-1].backward()
+    alt_order, _ = graph_inputs(graded_graph(graph.Scalar))
+    model = real_model()
+    real_dx = copy.deepcopy(model).backward(D5)
+    W_after, v_after, sgd_inputs = sgd_run(optim.SGD.step)
+
+    def in_place_sgd(self):
+        for layer, velocity in zip(self.layers, self.velocity):
+            for key, param in layer.params.items():
+                np.multiply(velocity[key], self.momentum, out=velocity[key])
+                np.subtract(velocity[key], self.lr * layer.grads[key], out=velocity[key])
+                np.add(param, velocity[key], out=param)
+
+    alt_W, alt_v, _ = sgd_run(in_place_sgd)
+    with np.errstate(all="ignore"):
+        return [
+            ("Lesson 2, task 1", "out", np.einsum("ni,io->no", X, W) + B, out, {"x": X, "W": W, "b": B}, 1e-12),
+            ("Lesson 2, task 1", "out", np.add(np.dot(X, W), B), out, {"x": X, "W": W, "b": B}, 1e-12),
+            ("Lesson 2, task 2", "dL/dW", grads_in_place["W"], ref.grads["W"], {"x": X, "grad_out": G}, 1e-12),
+            ("Lesson 2, task 2", "dL/db", grads_in_place["b"], ref.grads["b"], {"x": X, "grad_out": G}, 1e-12),
+            ("Lesson 2, task 3", "dL/dx", np.dot(G, W.T), dx, {"W": W, "grad_out": G}, 1e-12),
+            ("Lesson 3, task 1", "relu(x)", XS * (XS > 0), layers.relu(XS), {"x": XS}, 1e-9),
+            ("Lesson 3, task 2", "sigmoid(x)", 0.5 * np.tanh(0.5 * XS32) + 0.5, layers.sigmoid(XS32), {"x": XS32}, 1e-7),
+            ("Lesson 3, task 2", "sigmoid(x)", np.exp(-np.logaddexp(0, -XS32)), layers.sigmoid(XS32), {"x": XS32}, 1e-9),
+            ("Lesson 3, task 3", "tanh(x)", 2 * layers.sigmoid(2 * XS32) - 1, layers.tanh(XS32), {"x": XS32}, 1e-7),
+            ("Lesson 3, task 3", "tanh_derivative(out)", (1 - layers.tanh(XS)) * (1 + layers.tanh(XS)),
+             layers.tanh_derivative(layers.tanh(XS)), {"out": layers.tanh(XS)}, 1e-9),
+            ("Lesson 4, task 1", "loss", np.average(np.square(S2 - Y2)), mse_value, {"scores": S2, "y": Y2}, 1e-10),
+            ("Lesson 4, task 1", "dL/dscores", np.multiply(S2 - Y2, 2 / S2.size), mse_grad, {"scores": S2, "y": Y2}, 1e-10),
+            ("Lesson 4, task 2", "loss", np.mean(np.logaddexp(0, s1) - y1 * s1), bce_value, {"scores": s1, "y": y1}, 1e-10),
+            ("Lesson 4, task 2", "dL/dscores", (0.5 * np.tanh(0.5 * s1) + 0.5 - y1) / 4, bce_grad,
+             {"scores": s1, "y": y1, "probs": layers.sigmoid(s1)}, 1e-10),
+            ("Lesson 4, task 3", "log_softmax", S3 - np.logaddexp.reduce(S3, axis=1, keepdims=True),
+             losses.log_softmax(S3), {"scores": S3}, 1e-10),
+            ("Lesson 4, task 3", "loss", -np.mean(np.take_along_axis(losses.log_softmax(S3), y3[:, None], 1)),
+             ce_value, {"scores": S3, "y": y3}, 1e-10),
+            ("Lesson 4, task 3", "dL/dscores", (np.exp(losses.log_softmax(S3)) - (np.arange(4) == y3[:, None])) / 3,
+             ce_grad, {"y": y3, "probs": np.exp(losses.log_softmax(S3))}, 1e-10),
+            ("Lesson 1, task 4", "node gradients", alternative_scalar_backward(alt_order[-1]),
+             [n.grad for n in order], inputs, 1e-12),
+            ("Lesson 5, task 2", "dL/dx", chain(real_model().layers[::-1], D5, "backward"), real_dx, {"grad_out": D5}, 1e-12),
+            ("Lesson 5, task 3", "count_parameters", int(np.dot(np.add([5, 7], 1), [7, 3])), 66, {"sizes": [5, 7, 3]}, 0.0),
+            ("Lesson 6, task 1", "param", alt_W, W_after, sgd_inputs, 1e-12),
+            ("Lesson 6, task 1", "velocity", alt_v, v_after, sgd_inputs, 1e-12),
+        ]
+
+
+@pytest.mark.parametrize("task, quantity, got, expected, inputs, bar", correct_alternatives(),
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_a_correct_alternative_gets_no_message(task, quantity, got, expected, inputs, bar):
+    assert rel_error(got, expected) <= bar  # the alternative really is correct at the check's bar
+    assert name_misconception(task, quantity, got, expected, inputs, bar) is None
+
+
+def test_a_result_within_the_bar_gets_no_message_even_if_it_matches_an_entry():
+    # db as the mean, with a bar so loose that the mean counts as correct: no message.
+    got, expected = G.mean(axis=0), G.sum(axis=0)
+    bar = rel_error(got, expected)
+    assert name_misconception("Lesson 2, task 2", "dL/db", got, expected, {"grad_out": G}, bar) is None
+    assert name_misconception("Lesson 2, task 2", "dL/db", got, expected, {"grad_out": G}, bar / 2).key == "db-mean"
+
+
+# ---- structural diagnosis -----------------------------------------------------------------------
+
+DW = X.T @ G
+
+
+@pytest.mark.parametrize("got, key, words", [
+    (DW / 3, "factor", "exactly 1/N = 1/3 of the expected"),
+    (DW * 3, "factor", "exactly N = 3 times"),
+    (DW * 2, "factor", "exactly 2x"),
+    (DW / 6, "factor", "exactly 1/6"),
+    (DW * 0.37, "factor", "times 0.37"),
+    (-DW, "sign", "the sign is flipped"),
+    (DW.T, "transpose", "transpose"),
+    (DW.ravel(), "reshape", "reshape"),
+    (DW[:2], "shape", "shape (2, 2), expected (4, 2)"),
+    (np.where(np.arange(8).reshape(4, 2) == 3, np.nan, DW), "nonfinite", "NaN or inf at 1 of 8 entries ([1, 1])"),
+    (np.zeros_like(DW), "zeros", "all zeros"),
+    (DW + np.array([[0.0], [1.0], [0.0], [2.0]]), "rows", "except on rows 1, 3"),
+    (DW + np.array([0.0, 5.0]), "columns", "except on column 1"),
+    (DW + np.where(np.arange(8).reshape(4, 2) == 2, 7.0, 0.0), "entries", "except at [1, 0]"),
+])
+def test_structural_patterns_are_named(got, key, words):
+    finding = structure("dL/dW", got, DW, 1e-12, {"x": X}, "Lesson 2, task 2")
+    assert finding == Finding("structure", key, finding.message, "Lesson 2, task 2", "dL/dW")
+    assert words in finding.message and finding.message.startswith("dL/dW ") and "\n" not in finding.message
+
+
+def test_no_pattern_no_finding():
+    assert structure("dL/dW", RNG.normal(size=DW.shape), DW, 1e-12) is None
+    assert name_misconception("Lesson 2, task 2", "dL/dW", "not numbers", DW, {}, 1e-12) is None
+    assert name_misconception("Lesson 2, task 2", "dL/dW", None, DW, {}, 1e-12) is None
+
+
+def test_coinciding_entries_name_neither():
+    # One sample, two outputs: the summed loss is also the loss divided by the number of rows.
+    scores, y = np.array([[1.0, 2.0]]), np.array([[0.5, -1.0]])
+    summed = float(np.sum((scores - y) ** 2))
+    expected = losses.MSELoss().forward(scores, y)
+    finding = name_misconception("Lesson 4, task 1", "loss", summed, expected, {"scores": scores, "y": y}, 1e-10)
+    assert finding.kind == "structure" and "exactly 2x" in finding.message
+    # With three samples the two differ and the sum is named.
+    finding = name_misconception("Lesson 4, task 1", "loss", float(np.sum((S := RNG.normal(size=(3, 2))) ** 2)),
+                                 float(np.mean(S ** 2)), {"scores": S, "y": np.zeros((3, 2))}, 1e-10)
+    assert finding.key == "mse-summed"
+
+
+def test_entries_without_their_inputs_or_failing_on_them_are_left_out():
+    # No inputs: only the structure can speak.
+    finding = name_misconception("Lesson 2, task 2", "dL/db", G.mean(axis=0), G.sum(axis=0), {}, 1e-12)
+    assert finding.kind == "structure" and finding.key == "factor"
+    # A non-square W: "dx without the transpose" cannot run, the others still can.
+    finding = name_misconception("Lesson 2, task 3", "dL/dx", (G @ W.T).T, G @ W.T, {"W": W, "grad_out": G}, 1e-12)
+    assert finding.key == "dx-transposed"
+
+
+# ---- what ships to students ---------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent.parent / "backprop_course" / "misconceptions"
+
+
+def solution_lines():
+    """Every code line inside the reference library's BEGIN/END SOLUTION blocks."""
+    lines = []
+    for path in sorted((PACKAGE.parent.parent / "solutions" / "backprop_lib").glob("*.py")):
+        inside = False
+        for line in path.read_text().splitlines():
+            text = line.strip()
+            if text.startswith("### BEGIN SOLUTION"):
+                inside = True
+            elif text.startswith("### END SOLUTION"):
+                inside = False
+            elif inside and text and not text.startswith("#") and text not in ("else:", "return x", "return None"):
+                lines.append(text)
+    return lines
+
+
+def test_the_package_holds_no_solution_line_and_imports_numpy_only():
+    source = "\n".join(path.read_text() for path in sorted(PACKAGE.glob("*.py")))
+    lines = solution_lines()
+    assert len(lines) > 30
+    assert [line for line in lines if line in source] == []
+    imports = {line.split()[1].split(".")[0] for line in source.splitlines()
+               if line.startswith(("import ", "from ")) and not line.startswith("from .")}
+    assert imports <= {"numpy", "inspect", "dataclasses", "typing", "fractions"}

@@ -16,6 +16,8 @@ from .entry import Finding
 FLOOR = 1e-9
 # Keys whose first dimension is the batch size N, in the order they are looked for.
 BATCH_KEYS = ("N", "x", "grad_out", "scores")
+# A factor is named as a fraction when numerator and denominator are at most this (or it is N).
+SIMPLE = 16
 # At most this many wrong entries are named one by one.
 FEW = 3
 
@@ -32,6 +34,8 @@ def rel_error(x, y):
 
 def as_numbers(value):
     """value as a float64 array, or None when it is not numbers (None, a string, an object)."""
+    if value is None:
+        return None
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -128,18 +132,18 @@ def describe_factor(c, n):
     """(key, text) for got = c * expected: "sign", or "factor" with c as a simple fraction if it is one."""
     if abs(c + 1.0) <= 1e-9:
         return "sign", "is -1x the expected: the sign is flipped"
-    simple = Fraction(c).limit_denominator(1000)
-    exact = abs(float(simple) - c) <= 1e-9 * abs(c)
+    simple = Fraction(c).limit_denominator(SIMPLE)
+    exact = abs(float(simple) - c) <= 1e-9 * abs(c) and abs(simple.numerator) <= SIMPLE
     sign = "-" if c < 0 else ""
-    size = abs(simple)
-    if exact and n and n > 1 and size == Fraction(1, n):
+    magnitude = abs(simple)
+    if n and n > 1 and abs(abs(c) * n - 1) <= 1e-9:
         return "factor", f"is exactly {sign}1/N = {sign}1/{n} of the expected (N = {n} samples): divided by N once too often?"
-    if exact and n and n > 1 and size == n:
+    if n and n > 1 and abs(abs(c) / n - 1) <= 1e-9:
         return "factor", f"is exactly {sign}N = {sign}{n} times the expected (N = {n} samples): divide by N"
-    if exact and size.denominator == 1:
-        return "factor", f"is exactly {sign}{size.numerator}x the expected"
+    if exact and magnitude.denominator == 1:
+        return "factor", f"is exactly {sign}{magnitude.numerator}x the expected"
     if exact:
-        return "factor", f"is exactly {sign}{size.numerator}/{size.denominator} of the expected"
+        return "factor", f"is exactly {sign}{magnitude.numerator}/{magnitude.denominator} of the expected"
     return "factor", f"is the expected times {c:.4g}: a constant factor is wrong"
 
 
