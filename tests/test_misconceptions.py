@@ -142,45 +142,40 @@ def graph_inputs(root):
     return order, {"nodes": [n.label for n in order], "edges": edges}
 
 
-class Overwrites(graph.Scalar):
+class GivenReset(graph.Scalar):
+    """The given part of backward (zero every grad, 1 at the output), then a student's ``sweep``."""
+
     def backward(self):
         order = self.topological_order()
         for node in order:
             node.grad = 0.0
         self.grad = 1.0
+        self.sweep(order)
+
+
+class Overwrites(GivenReset):
+    def sweep(self, order):
         for node in reversed(order):
             for parent, local in zip(node.parents, node.local_grads()):
                 parent.grad = local * node.grad
 
 
-class ForwardOrder(graph.Scalar):
-    def backward(self):
-        order = self.topological_order()
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
+class ForwardOrder(GivenReset):
+    def sweep(self, order):
         for node in order:
             for parent, local in zip(node.parents, node.local_grads()):
                 parent.grad += local * node.grad
 
 
-class NoUpstream(graph.Scalar):
-    def backward(self):
-        order = self.topological_order()
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
+class NoUpstream(GivenReset):
+    def sweep(self, order):
         for i in range(len(order) - 1, -1, -1):
             for parent, local in zip(order[i].parents, order[i].local_grads()):
                 parent.grad = parent.grad + local
 
 
-class NoLocal(graph.Scalar):
-    def backward(self):
-        order = self.topological_order()
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
+class NoLocal(GivenReset):
+    def sweep(self, order):
         for node in order[::-1]:
             for parent in node.parents:
                 parent.grad += node.grad
@@ -824,3 +819,18 @@ def test_the_package_holds_no_solution_line_and_imports_numpy_only():
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from ")) and not line.startswith("from .")}
     assert imports <= {"numpy", "inspect", "dataclasses", "typing", "fractions"}
+
+
+def test_a_result_that_is_not_numbers_or_breaks_an_entry_is_survived():
+    class Hostile:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no")
+
+    assert name_misconception("Lesson 2, task 2", "dL/db", Hostile(), G.sum(axis=0), {"grad_out": G}, 1e-12) is None
+
+    def explode(g):
+        raise RuntimeError("a layer that fails")
+
+    inputs = {"grad_out": D5, "backwards": [explode] * 5, "is_activation": [False, True] * 2 + [False]}
+    finding = name_misconception("Lesson 5, task 2", "dL/dx", -D5, D5, inputs, 1e-12)
+    assert finding.kind == "structure" and finding.key == "sign"

@@ -4,7 +4,8 @@ Quantities and the inputs each needs (x (N, in), W (in, out), b (out,), grad_out
 
 - Task 1, "out" (forward): ``x``, ``W``, ``b``.
 - Task 2, "dL/dW" and "dL/db" (param_backward): ``x`` (the cache), ``grad_out``; ``calls``, the
-  number of param_backward calls made before the grads were read (2 for "after a second call").
+  number of param_backward calls made before the grads were read (2 for "after a second call";
+  leave it out, or pass 1, for a first call).
 - Task 3, "dL/dx" (backward): ``W``, ``grad_out``. "dx-without-transpose" applies only when W is
   square (otherwise the student's product raises a shape error instead).
 
@@ -20,6 +21,14 @@ T1, T2, T3 = (f"Lesson 2, task {k}" for k in (1, 2, 3))
 
 def rows(x):
     return np.asarray(x, dtype=np.float64).shape[0]
+
+
+def accumulated(quantity):
+    """After ``calls`` calls, grads that were added to hold calls times the expected value."""
+    return Misconception(T2, quantity, "grads-accumulated",
+                         f"{quantity} grows with every call: grads are accumulated (+=) across calls; "
+                         "assign them (=) so that each backward pass starts fresh",
+                         lambda calls, expected, **_: calls * np.asarray(expected, dtype=np.float64))
 
 
 TASK_1 = (
@@ -49,10 +58,7 @@ TASK_2 = (
     Misconception(T2, "dL/db", "db-wrong-axis",
                   "dL/db sums grad_out over the outputs (axis 1): sum over the samples, axis 0",
                   lambda grad_out, **_: np.sum(grad_out, axis=1)),
-    Misconception(T2, "dL/db", "grads-accumulated",
-                  "dL/db grows with every call: grads are accumulated (+=) across calls; assign "
-                  "them (=) so that each backward pass starts fresh",
-                  lambda grad_out, calls, **_: calls * np.sum(grad_out, axis=0)),
+    accumulated("dL/db"),
     Misconception(T2, "dL/dW", "dW-divided-by-N",
                   "dL/dW is divided by N: the loss already averages over the batch (its gradient "
                   "carries the 1/N), so dL/dW is the plain sum over the batch",
@@ -60,10 +66,7 @@ TASK_2 = (
     Misconception(T2, "dL/dW", "dW-transposed",
                   "dL/dW is transposed, grad_out.T @ x: it must have W's shape (in, out)",
                   lambda x, grad_out, **_: np.einsum("no,ni->oi", grad_out, x)),
-    Misconception(T2, "dL/dW", "grads-accumulated",
-                  "dL/dW grows with every call: grads are accumulated (+=) across calls; assign "
-                  "them (=) so that each backward pass starts fresh",
-                  lambda x, grad_out, calls, **_: calls * np.einsum("ni,no->io", x, grad_out)),
+    accumulated("dL/dW"),
 )
 
 TASK_3 = (

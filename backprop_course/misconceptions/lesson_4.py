@@ -45,6 +45,17 @@ def picked(logp, y):
     return logp[np.arange(len(logp)), np.asarray(y, dtype=np.intp)]
 
 
+def misread_mean(task, prefix, loss, what):
+    """A log loss summed instead of averaged, or with its sign flipped: known multiples of the
+    expected value, so no stable formula is needed to recognise them at any scores."""
+    return (Misconception(task, "loss", f"{prefix}-summed",
+                          f"the loss is summed over the samples: {loss} returns the mean",
+                          lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
+            Misconception(task, "loss", f"{prefix}-sign",
+                          f"the loss is negative: {what} is -log(probability of the label), which is >= 0",
+                          lambda expected, **_: -floats(expected)))
+
+
 TASK_1 = (
     Misconception(T1, "loss", "mse-summed",
                   "the loss is the sum of squared errors: MSE is their mean",
@@ -80,12 +91,7 @@ TASK_2 = (
                   lambda scores, y, **_: -np.mean(
                       floats(y).reshape(np.shape(scores)) * np.log(1 / (1 + np.exp(-floats(scores))))
                       + (1 - floats(y).reshape(np.shape(scores))) * np.log(1 - 1 / (1 + np.exp(-floats(scores)))))),
-    Misconception(T2, "loss", "bce-summed",
-                  "the loss is summed over the samples: BCEWithLogitsLoss returns the mean",
-                  lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
-    Misconception(T2, "loss", "bce-sign",
-                  "the loss is negative: log loss is -log(probability of the label), which is >= 0",
-                  lambda expected, **_: -floats(expected)),
+    *misread_mean(T2, "bce", "BCEWithLogitsLoss", "log loss"),
     Misconception(T2, "dL/dscores", "bce-grad-not-divided",
                   "dL/dscores is not divided by N: the loss is the mean over N samples",
                   lambda probs, y, **_: floats(probs) - floats(y).reshape(np.shape(probs))),
@@ -119,12 +125,7 @@ TASK_3 = (
                   "the cross-entropy overflows at large scores: compute it from the stable "
                   "log_softmax, not from log(softmax)",
                   lambda scores, y, **_: -np.mean(picked(naive_log_softmax(scores), y))),
-    Misconception(T3, "loss", "ce-summed",
-                  "the loss is summed over the samples: SoftmaxCrossEntropyLoss returns the mean",
-                  lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
-    Misconception(T3, "loss", "ce-sign",
-                  "the loss is negative: cross-entropy is -log(probability of the label), which is >= 0",
-                  lambda expected, **_: -floats(expected)),
+    *misread_mean(T3, "ce", "SoftmaxCrossEntropyLoss", "cross-entropy"),
     Misconception(T3, "dL/dscores", "softmax-grad-without-onehot",
                   "dL/dscores is softmax / N without subtracting the one-hot label: subtract 1 at "
                   "each sample's true class",

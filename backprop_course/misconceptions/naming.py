@@ -59,5 +59,5 @@ def evaluate(entry, inputs):
     try:
         with np.errstate(all="ignore"):
             return as_numbers(entry.wrong(**inputs))
-    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError):
+    except Exception:  # whatever it raised, the entry does not apply: grading must go on
         return None
