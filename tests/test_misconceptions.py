@@ -834,3 +834,12 @@ def test_a_result_that_is_not_numbers_or_breaks_an_entry_is_survived():
     inputs = {"grad_out": D5, "backwards": [explode] * 5, "is_activation": [False, True] * 2 + [False]}
     finding = name_misconception("Lesson 5, task 2", "dL/dx", -D5, D5, inputs, 1e-12)
     assert finding.kind == "structure" and finding.key == "sign"
+
+
+@pytest.mark.parametrize("case", PLANTED, ids=lambda c: f"{c.task}|{c.quantity}|{c.key}")
+def test_an_unrelated_wrong_result_is_never_named_a_misconception(case):
+    expected = np.asarray(case.expected, dtype=float)
+    rng = np.random.default_rng(len(case.key))
+    noisy = expected * rng.uniform(1.2, 1.9, expected.shape) + rng.uniform(0.3, 0.9, expected.shape)
+    finding = name_misconception(case.task, case.quantity, noisy, expected, case.inputs, case.bar)
+    assert finding is None or finding.kind == "structure"

@@ -5,6 +5,9 @@ sentence saying what is wrong and how to fix it, and ``wrong``, a function compu
 result from the same inputs the check used. ``wrong`` takes the check's inputs as keyword
 arguments and ignores the ones it does not need (``**_``); the inputs it does need are the
 parameters it names, so a check that cannot supply them simply does not consult that entry.
+Besides the check's inputs, ``wrong`` may name ``expected``, the right value: some mistakes are
+a known function of it (twice the gradient after two accumulating calls, a loss summed instead
+of averaged), which spares this package any stable formula of its own.
 """
 
 import inspect

@@ -14,7 +14,11 @@ Quantities and the inputs each needs:
   "exp(a)", "log(a)", "tanh(a)", "sigmoid(a)", "relu(a)".
 - Task 4, "node gradients": every node's grad, in the order of ``nodes``. Inputs ``nodes``
   (labels in topological order, the output last) and ``edges`` ({label: [(parent label,
-  local derivative), ...]}, parents in the node's order; leaves may be left out).
+  local derivative), ...]}, parents in the node's order; leaves may be left out). Gradients
+  accumulated across backward() calls cannot happen here: the given code zeroes them first.
+
+dL/dw3 has no "weight-instead-of-input" entry: on this network w3 = h1 = 1, so the mistake
+gives the right number.
 """
 
 import numpy as np

@@ -9,6 +9,11 @@ Quantities and the inputs each needs:
 The naive sigmoid and tanh give NaN only for |x| of several hundred: pass such x (the checks'
 x = -1000, 1000) to have them named. Formulas here are plain on purpose; where one would
 overflow it runs with NumPy's warnings silenced, as a student's naive code does.
+
+Not catalogued, because a value cannot show them: the naive sigmoid 1 / (1 + e^-x) gives the
+right values (e^1000 overflows to inf, 1 / inf = 0), so only a check that raises on overflow
+(``run_strict``) catches it; relu's derivative from the input equals the one from the output
+(x > 0 exactly when out > 0).
 """
 
 import numpy as np
