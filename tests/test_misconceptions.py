@@ -830,3 +830,11 @@ def test_an_unrelated_wrong_result_is_never_named_a_misconception(case):
     noisy = expected * rng.uniform(1.2, 1.9, expected.shape) + rng.uniform(0.3, 0.9, expected.shape)
     finding = name_misconception(case.task, case.quantity, noisy, expected, case.inputs, case.bar)
     assert finding is None or finding.kind == "structure"
+
+
+def test_the_batch_size_named_in_a_factor_comes_from_the_inputs():
+    expected = G.sum(axis=0)
+    assert "1/N = 1/5" in structure("dL/db", expected / 5, expected, 1e-12, {"N": 5}).message
+    assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"grad_out": G}).message
+    # An activation's 1-D x is no batch: a factor 5 is just 5x.
+    assert structure("relu(x)", 5 * XS, XS, 1e-9, {"x": XS}).message == "relu(x) is exactly 5x the expected"

@@ -14,8 +14,9 @@ from .entry import Finding
 
 # Diagnosis compares computed floats, so a bar of 0 (an exact check) still needs some room.
 FLOOR = 1e-9
-# Keys whose first dimension is the batch size N, in the order they are looked for.
-BATCH_KEYS = ("N", "x", "grad_out", "scores")
+# Inputs whose first dimension is the batch size N, with the least number of dimensions that
+# makes it one (an activation's x is elementwise: a 1-D x has no batch).
+BATCH_KEYS = (("x", 2), ("grad_out", 2), ("scores", 1))
 # A factor is named as a fraction when numerator and denominator are at most this (or it is N).
 SIMPLE = 16
 # At most this many wrong entries are named one by one.
@@ -54,12 +55,11 @@ def agree(got, expected, tolerance):
 
 def batch_size(inputs):
     """N from the check's inputs: inputs["N"], else the first dimension of x, grad_out or scores."""
-    for key in BATCH_KEYS:
-        value = inputs.get(key)
-        if key == "N" and value is not None:
-            return int(value)
-        if value is not None and np.ndim(value) >= 1:
-            return int(np.shape(value)[0])
+    if inputs.get("N") is not None:
+        return int(inputs["N"])
+    for key, least in BATCH_KEYS:
+        if inputs.get(key) is not None and np.ndim(inputs[key]) >= least:
+            return int(np.shape(inputs[key])[0])
     return None
 
 
