@@ -2,8 +2,8 @@
 
 When no catalogued misconception matches, the shape of the error still teaches: a result that
 is exactly 1/N of the expected, the expected with its sign flipped, its transpose, right except
-on some rows, or NaN/inf. ``structure`` looks for these patterns, in that spirit, and returns
-a ``Finding`` or None.
+on some rows, or NaN/inf. ``structure`` tries these patterns in order and returns a ``Finding``
+for the first that fits, or None.
 """
 
 from fractions import Fraction
@@ -29,8 +29,13 @@ def rel_error(x, y):
     The same definition as ``backprop_lib.gradcheck.rel_error``; repeated here (one line) because
     this package must not import the library a student is still writing.
     """
+    return float(np.max(relative_errors(x, y), initial=0.0))
+
+
+def relative_errors(x, y):
+    """|x - y| / max(1e-8, |x| + |y|) for each entry of two arrays of one shape."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+    return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
 
 
 def as_numbers(value):
@@ -99,7 +104,7 @@ def structure(quantity, got, expected, bar, inputs=None, task=""):
     if factor is not None:
         key, text = describe_factor(factor, batch_size(inputs or {}))
         return found(key, text)
-    wrong = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected)) > tolerance
+    wrong = relative_errors(got, expected) > tolerance
     if got.ndim == 0 or wrong.all() or not wrong.any():
         return None
     if got.ndim == 2:
