@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from backprop_course.misconceptions import (CATALOG, TASKS, Finding, entries_for, name_misconception,
+from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_misconception,
                                             rel_error, structure)
 from conftest import reference_module
 
@@ -805,7 +805,7 @@ def test_the_package_holds_no_solution_line_and_imports_numpy_only():
     assert [line for line in lines if line in source] == []
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from ")) and not line.startswith("from .")}
-    assert imports <= {"numpy", "inspect", "dataclasses", "typing", "fractions"}
+    assert imports <= {"numpy", "inspect", "dataclasses", "typing", "fractions", "itertools"}
 
 
 def test_a_result_that_is_not_numbers_or_breaks_an_entry_is_survived():
@@ -838,3 +838,22 @@ def test_the_batch_size_named_in_a_factor_comes_from_the_inputs():
     assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"grad_out": G}).message
     # An activation's 1-D x is no batch: a factor 5 is just 5x.
     assert structure("relu(x)", 5 * XS, XS, 1e-9, {"x": XS}).message == "relu(x) is exactly 5x the expected"
+
+
+def test_audit_says_which_entries_a_check_can_name():
+    # Lesson 2's visible example: its bias sums to 0, so "bias summed" looks like "no bias".
+    W2, b2 = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), np.array([0.5, -0.5])
+    x2 = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    status = audit("Lesson 2, task 1", "out", x2 @ W2 + b2, {"x": x2, "W": W2, "b": b2}, 1e-12)
+    assert status == {"forward-without-bias": "coincides with forward-bias-summed",
+                      "forward-bias-subtracted": "named", "forward-with-activation": "named",
+                      "forward-bias-summed": "coincides with forward-without-bias"}
+    # This test's inputs tell every entry apart; a non-square W cannot run "dx without transpose".
+    assert set(audit("Lesson 2, task 1", "out", X @ W + B, {"x": X, "W": W, "b": B}).values()) == {"named"}
+    status = audit("Lesson 2, task 3", "dL/dx", G @ W.T, {"W": W, "grad_out": G})
+    assert status["dx-without-transpose"] == "cannot run" and status["dx-transposed"] == "named"
+    status = audit("Lesson 2, task 2", "dL/db", G.sum(axis=0), {"grad_out": G})
+    assert status["grads-accumulated"] == "missing inputs: calls"
+    # A check on ordinary scores cannot show an overflow.
+    assert audit("Lesson 3, task 2", "sigmoid(x)", layers.sigmoid(XS), {"x": XS})["sigmoid-naive-overflow"] == (
+        "gives the expected value")

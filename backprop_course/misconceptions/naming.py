@@ -1,5 +1,7 @@
 """Name what a failed check's result shows: a catalogued misconception, else its structure."""
 
+from itertools import permutations
+
 import numpy as np
 
 from .catalog import entries_for, task_label
@@ -61,3 +63,33 @@ def evaluate(entry, inputs):
             return as_numbers(entry.wrong(**inputs))
     except Exception:  # whatever it raised, the entry does not apply: grading must go on
         return None
+
+
+def audit(task, quantity, expected, inputs=None, bar=1e-7):
+    """For the author of a check: can each entry of (task, quantity) be named on these inputs?
+
+    Returns {key: status} with status "named" (its wrong result is told apart from the expected
+    value and from every other key's), "missing inputs: a, b", "cannot run", "gives the expected
+    value" or "coincides with <other key>". Choose a check's inputs so that every entry says
+    "named" on at least one of them.
+    """
+    inputs = {**(inputs or {}), "expected": expected}
+    expected = as_numbers(expected)
+    tolerance = max(bar, FLOOR)
+    status, results = {}, {}
+    for entry in entries_for(task, quantity):
+        missing = [name for name in entry.needs() if name not in inputs]
+        wrong = None if missing else evaluate(entry, inputs)
+        if missing:
+            status.setdefault(entry.key, f"missing inputs: {', '.join(missing)}")
+        elif wrong is None:
+            status.setdefault(entry.key, "cannot run")
+        elif agree(wrong, expected, tolerance):
+            status.setdefault(entry.key, "gives the expected value")
+        else:
+            status[entry.key] = "named"
+            results.setdefault(entry.key, []).append(wrong)
+    for key, other in permutations(results, 2):
+        if any(agree(mine, theirs, tolerance) for mine in results[key] for theirs in results[other]):
+            status[key] = f"coincides with {other}"
+    return status
