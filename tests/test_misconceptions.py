@@ -251,7 +251,8 @@ def lesson_2():
     layer.param_backward(G)
     layer.param_backward(G)
     for quantity, expected in [("dL/dW", dW), ("dL/db", db)]:
-        cases.append(Planted("Lesson 2, task 2", quantity, "grads-accumulated", layer.grads[quantity[-1]], expected, {**io, "calls": 2}))
+        cases.append(Planted("Lesson 2, task 2", quantity, "grads-accumulated", layer.grads[quantity[-1]],
+                             expected, {**io, "calls": 2}))
 
     # dx without the transpose needs a square W to run at all.
     square = RNG.normal(size=(2, 2))
@@ -287,7 +288,9 @@ def lesson_3():
              [np.exp(v) / (np.exp(v) + 1) for v in HUGE], layers.sigmoid(HUGE)),
             ("Lesson 3, task 2", "sigmoid(x)", "sigmoid-double-argument", XS, (np.tanh(XS) + 1) / 2, sig_out),
             ("Lesson 3, task 3", "tanh(x)", "tanh-naive-overflow", HUGE,
-             (np.exp(2 * HUGE) - 1) / (np.exp(2 * HUGE) + 1) * np.where(np.abs(HUGE) > 700, np.nan, 1), layers.tanh(HUGE)),
+             (np.exp(HUGE) - np.exp(-HUGE)) / (np.exp(HUGE) + np.exp(-HUGE)), layers.tanh(HUGE)),
+            ("Lesson 3, task 3", "tanh(x)", "tanh-naive-overflow", HUGE,
+             np.expm1(2 * HUGE) / (np.exp(2 * HUGE) + 1), layers.tanh(HUGE)),
             ("Lesson 3, task 3", "tanh(x)", "tanh-is-sigmoid", XS, 0.5 * np.tanh(XS / 2) + 0.5, tanh_out),
             ("Lesson 3, task 3", "tanh(x)", "tanh-half-argument", XS, np.tanh(XS / 2), tanh_out),
         ]
@@ -346,8 +349,10 @@ def lesson_4():
             return forward(self.cache)
         return loss_case(losses.MSELoss, S2, Y2, forward=fwd, backward=lambda self: backward(self.cache))
 
-    for key, f in [("mse-summed", lambda d: float((d ** 2).sum())), ("mse-half", lambda d: float(np.mean(d * d) / 2)),
-                   ("mse-root", lambda d: float(np.sqrt(np.mean(d * d)))), ("mse-per-row", lambda d: float((d * d).sum() / len(d)))]:
+    for key, f in [("mse-summed", lambda d: float((d ** 2).sum())),
+                   ("mse-half", lambda d: float(np.mean(d * d) / 2)),
+                   ("mse-root", lambda d: float(np.sqrt(np.mean(d * d)))),
+                   ("mse-per-row", lambda d: float((d * d).sum() / len(d)))]:
         (got, expected), _ = mse(forward=f)
         cases.append(Planted("Lesson 4, task 1", "loss", key, got, expected, io, 1e-10))
     for key, f in [("mse-grad-without-2", lambda d: d / d.size), ("mse-grad-summed", lambda d: 2 * d),
@@ -366,7 +371,8 @@ def lesson_4():
             return float(formula(s, y))
         return forward
 
-    naive = lambda s, y: np.mean(-(y * np.log(1 / (1 + np.exp(-s))) + (1 - y) * np.log(np.exp(-s) / (1 + np.exp(-s)))))
+    def naive(s, y):  # another naive form than the catalogue's: log(e^-s / (1 + e^-s)) for log(1 - p)
+        return np.mean(-(y * np.log(1 / (1 + np.exp(-s))) + (1 - y) * np.log(np.exp(-s) / (1 + np.exp(-s)))))
     for key, s, y, formula in [("bce-naive-overflow", huge, yh, naive),
                                ("bce-summed", s1, y1, lambda s, y: np.sum(np.log1p(np.exp(s)) - y * s)),
                                ("bce-sign", s1, y1, lambda s, y: np.mean(y * s - np.log(1 + np.exp(s))))]:
@@ -392,7 +398,8 @@ def lesson_4():
             ("log-softmax-without-normaliser", S3, S3 - S3.max(axis=1)[:, None]),
         ]
     for key, s, got in log_softmax_bugs:
-        cases.append(Planted("Lesson 4, task 3", "log_softmax", key, got, losses.log_softmax(s), {"scores": s}, 1e-10))
+        cases.append(Planted("Lesson 4, task 3", "log_softmax", key, got, losses.log_softmax(s), {"scores": s},
+                             1e-10))
 
     def ce_forward(formula):
         def forward(self, s, y):

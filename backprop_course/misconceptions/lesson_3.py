@@ -86,6 +86,10 @@ TASK_3 = (
                   "np.tanh or a form with e^-2|x| only",
                   lambda x, **_: ((np.exp(floats(x)) - np.exp(-floats(x)))
                                   / (np.exp(floats(x)) + np.exp(-floats(x))))),
+    Misconception(T3, "tanh(x)", "tanh-naive-overflow",
+                  "tanh overflows at large x ((e^2x - 1) / (e^2x + 1) is inf / inf): use np.tanh or "
+                  "a form with e^-2|x| only",
+                  lambda x, **_: (np.exp(2 * floats(x)) - 1) / (np.exp(2 * floats(x)) + 1)),
     Misconception(T3, "tanh(x)", "tanh-is-sigmoid",
                   "tanh returns sigmoid(x), between 0 and 1: tanh lies between -1 and 1",
                   lambda x, **_: logistic(x)),

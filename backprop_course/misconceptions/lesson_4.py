@@ -41,6 +41,13 @@ def naive_log_softmax(scores, axis=1):
     return np.log(e / e.sum(axis=axis, keepdims=True))
 
 
+def naive_log_loss(scores, y, **_):
+    """-mean(y log p + (1 - y) log(1 - p)) with p = 1 / (1 + e^-s): log 0 at large |scores|."""
+    p = 1 / (1 + np.exp(-floats(scores)))
+    y = floats(y).reshape(np.shape(scores))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
 def picked(logp, y):
     return logp[np.arange(len(logp)), np.asarray(y, dtype=np.intp)]
 
@@ -88,9 +95,7 @@ TASK_2 = (
     Misconception(T2, "loss", "bce-naive-overflow",
                   "the log loss overflows at large |scores| (log of sigmoid reaches log 0): write it "
                   "from the logits in the stable softplus form, where e^-|s| never overflows",
-                  lambda scores, y, **_: -np.mean(
-                      floats(y).reshape(np.shape(scores)) * np.log(1 / (1 + np.exp(-floats(scores))))
-                      + (1 - floats(y).reshape(np.shape(scores))) * np.log(1 - 1 / (1 + np.exp(-floats(scores)))))),
+                  naive_log_loss),
     *misread_mean(T2, "bce", "BCEWithLogitsLoss", "log loss"),
     Misconception(T2, "dL/dscores", "bce-grad-not-divided",
                   "dL/dscores is not divided by N: the loss is the mean over N samples",
@@ -98,7 +103,8 @@ TASK_2 = (
     Misconception(T2, "dL/dscores", "bce-grad-sign",
                   "dL/dscores has its sign flipped: it is sigmoid(s) - y (over N), positive where "
                   "the predicted probability is too high",
-                  lambda probs, y, **_: (floats(y).reshape(np.shape(probs)) - floats(probs)) / len(floats(probs))),
+                  lambda probs, y, **_: (floats(y).reshape(np.shape(probs)) - floats(probs))
+                                        / len(floats(probs))),
     Misconception(T2, "dL/dscores", "bce-grad-without-sigmoid",
                   "dL/dscores uses the raw scores, (s - y) / N: the gradient compares the "
                   "probability sigmoid(s) with y",

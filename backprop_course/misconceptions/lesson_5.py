@@ -47,7 +47,8 @@ TASK_1 = (
     Misconception(T1, "scores", "forward-skips-activations",
                   "forward skips the activation layers: every layer in self.layers, activations "
                   "included, transforms the value in turn",
-                  lambda x, forwards, is_activation, **_: through(with_parameters(forwards, is_activation), x)),
+                  lambda x, forwards, is_activation, **_:
+                      through(with_parameters(forwards, is_activation), x)),
     Misconception(T1, "scores", "forward-not-chained",
                   "forward gives every layer the original x: feed each layer the previous "
                   "layer's output (reassign the value in the loop)",

@@ -57,7 +57,8 @@ TASK_1 = (
     Misconception(T1, "param", "momentum-ignored",
                   "the update ignores momentum: the velocity must be kept between steps "
                   "(v <- momentum v - lr grad, stored in self.velocity) and added to the parameter",
-                  lambda start, grads, lr, **_: floats(start) - lr * np.sum([floats(g) for g in grads], axis=0)),
+                  lambda start, grads, lr, **_:
+                      floats(start) - lr * np.sum([floats(g) for g in grads], axis=0)),
     Misconception(T1, "param", "param-before-velocity",
                   "the parameter moves by the previous step's velocity: update the velocity "
                   "first, then add the new velocity to the parameter",

@@ -142,7 +142,8 @@ def describe_factor(c, n):
     sign = "-" if c < 0 else ""
     magnitude = abs(simple)
     if n and n > 1 and abs(abs(c) * n - 1) <= 1e-9:
-        return "factor", f"is exactly {sign}1/N = {sign}1/{n} of the expected (N = {n} samples): divided by N once too often?"
+        return "factor", (f"is exactly {sign}1/N = {sign}1/{n} of the expected (N = {n} samples): "
+                          "divided by N once too often?")
     if n and n > 1 and abs(abs(c) / n - 1) <= 1e-9:
         return "factor", f"is exactly {sign}N = {sign}{n} times the expected (N = {n} samples): divide by N"
     if exact and magnitude.denominator == 1:
