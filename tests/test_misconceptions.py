@@ -608,17 +608,17 @@ def test_every_entry_has_a_planted_bug_and_every_task_three_entries():
     assert {e.task for e in CATALOG} == set(TASKS)
 
 
-def test_table_of_planted_bugs(capsys):
+def test_table_of_planted_bugs():
+    """Prints the table of planted bugs and whether each was named (shown with pytest -s)."""
     rows = []
     for case in PLANTED:
         finding = name_misconception(case.task, case.quantity, case.got, case.expected, case.inputs, case.bar)
         rows.append((case.task.split(" (")[0], case.quantity, case.key,
                      finding is not None and finding.kind == "misconception" and finding.key == case.key))
-    with capsys.disabled():
-        print(f"\n{'task':<18} {'quantity':<26} {'misconception':<34} named")
-        for task, quantity, key, named in rows:
-            print(f"{task:<18} {quantity:<26} {key:<34} {'yes' if named else 'NO'}")
-        print(f"{sum(r[3] for r in rows)} of {len(rows)} planted bugs named correctly")
+    print(f"\n{'task':<18} {'quantity':<26} {'misconception':<34} named")
+    for task, quantity, key, named in rows:
+        print(f"{task:<18} {quantity:<26} {key:<34} {'yes' if named else 'NO'}")
+    print(f"{sum(r[3] for r in rows)} of {len(rows)} planted bugs named correctly")
     assert all(row[3] for row in rows)
 
 
