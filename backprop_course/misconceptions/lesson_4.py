@@ -1,0 +1,148 @@
+"""Lesson 4 catalogue: the losses, each computed from raw scores.
+
+Quantities and the inputs each needs (scores (N, K) or (N,), y the targets as the check passes them):
+
+- Task 1 (MSELoss), "loss" and "dL/dscores": ``scores``, ``y``.
+- Task 2 (BCEWithLogitsLoss), "loss": ``scores``, ``y`` (and ``expected``, always passed: a
+  summed or negated loss is a known multiple of the right one); "dL/dscores": ``scores``, ``y`` and
+  ``probs`` = sigmoid(scores) from the reference (this module computes no stable sigmoid).
+- Task 3, "log_softmax": ``scores``; (SoftmaxCrossEntropyLoss) "loss": ``scores``, ``y``
+  (integer labels (N,)); "dL/dscores": ``y`` and ``probs`` = softmax(scores) from the reference.
+
+The naive formulas give NaN/inf only at huge scores (the checks' 1e4): pass those to have them
+named. Choose K >= 2 columns for MSE so that "divided by N" and "divided by N K" differ.
+"""
+
+import numpy as np
+
+from .entry import Misconception
+
+T1, T2, T3 = (f"Lesson 4, task {k}" for k in (1, 2, 3))
+
+
+def floats(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+def difference(scores, y):
+    """scores - y with y shaped like scores (a (N,) target against (N, 1) scores is reshaped)."""
+    return floats(scores) - floats(y).reshape(np.shape(scores))
+
+
+def onehot(y, probs):
+    labels = np.zeros(np.shape(probs))
+    labels[np.arange(len(labels)), np.asarray(y, dtype=np.intp)] = 1.0
+    return labels
+
+
+def naive_log_softmax(scores, axis=1):
+    """log(e^s / sum e^s): overflows for scores of several hundred."""
+    e = np.exp(floats(scores))
+    return np.log(e / e.sum(axis=axis, keepdims=True))
+
+
+def naive_log_loss(scores, y, **_):
+    """-mean(y log p + (1 - y) log(1 - p)) with p = 1 / (1 + e^-s): log 0 at large |scores|."""
+    p = 1 / (1 + np.exp(-floats(scores)))
+    y = floats(y).reshape(np.shape(scores))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def picked(logp, y):
+    return logp[np.arange(len(logp)), np.asarray(y, dtype=np.intp)]
+
+
+def misread_mean(task, prefix, loss, what):
+    """A log loss summed instead of averaged, or with its sign flipped: known multiples of the
+    expected value, so no stable formula is needed to recognise them at any scores."""
+    return (Misconception(task, "loss", f"{prefix}-summed",
+                          f"the loss is summed over the samples: {loss} returns the mean",
+                          lambda scores, expected, **_: len(floats(scores)) * floats(expected)),
+            Misconception(task, "loss", f"{prefix}-sign",
+                          f"the loss is negative: {what} is -log(probability of the label), which is >= 0",
+                          lambda expected, **_: -floats(expected)))
+
+
+TASK_1 = (
+    Misconception(T1, "loss", "mse-summed",
+                  "the loss is the sum of squared errors: MSE is their mean",
+                  lambda scores, y, **_: np.sum(difference(scores, y) ** 2)),
+    Misconception(T1, "loss", "mse-half",
+                  "the loss is half the mean squared error: MSELoss has no factor 1/2",
+                  lambda scores, y, **_: np.mean(difference(scores, y) ** 2) / 2),
+    Misconception(T1, "loss", "mse-root",
+                  "the loss is the root of the mean squared error: MSE takes no square root",
+                  lambda scores, y, **_: np.sqrt(np.mean(difference(scores, y) ** 2))),
+    Misconception(T1, "loss", "mse-per-row",
+                  "the loss divides by the number of rows N: the mean runs over all N K entries",
+                  lambda scores, y, **_: np.sum(difference(scores, y) ** 2) / len(floats(scores))),
+    Misconception(T1, "dL/dscores", "mse-grad-without-2",
+                  "dL/dscores lacks the factor 2: the derivative of (s - y)^2 is 2 (s - y)",
+                  lambda scores, y, **_: difference(scores, y) / np.size(scores)),
+    Misconception(T1, "dL/dscores", "mse-grad-summed",
+                  "dL/dscores is not divided by the number of entries: the loss is a mean, so "
+                  "each entry's share is 1/size",
+                  lambda scores, y, **_: 2 * difference(scores, y)),
+    Misconception(T1, "dL/dscores", "mse-grad-sign",
+                  "dL/dscores has its sign flipped: it is positive where the score is above its target",
+                  lambda scores, y, **_: -2 * difference(scores, y) / np.size(scores)),
+    Misconception(T1, "dL/dscores", "mse-per-row",
+                  "dL/dscores divides by the number of rows N: the mean runs over all N K entries",
+                  lambda scores, y, **_: 2 * difference(scores, y) / len(floats(scores))),
+)
+
+TASK_2 = (
+    Misconception(T2, "loss", "bce-naive-overflow",
+                  "the log loss overflows at large |scores| (log of sigmoid reaches log 0): write it "
+                  "from the logits in the stable softplus form, where e^-|s| never overflows",
+                  naive_log_loss),
+    *misread_mean(T2, "bce", "BCEWithLogitsLoss", "log loss"),
+    Misconception(T2, "dL/dscores", "bce-grad-not-divided",
+                  "dL/dscores is not divided by N: the loss is the mean over N samples",
+                  lambda probs, y, **_: floats(probs) - floats(y).reshape(np.shape(probs))),
+    Misconception(T2, "dL/dscores", "bce-grad-sign",
+                  "dL/dscores has its sign flipped: it is sigmoid(s) - y (over N), positive where "
+                  "the predicted probability is too high",
+                  lambda probs, y, **_: (floats(y).reshape(np.shape(probs)) - floats(probs))
+                                        / len(floats(probs))),
+    Misconception(T2, "dL/dscores", "bce-grad-without-sigmoid",
+                  "dL/dscores uses the raw scores, (s - y) / N: the gradient compares the "
+                  "probability sigmoid(s) with y",
+                  lambda scores, y, **_: difference(scores, y) / len(floats(scores))),
+)
+
+TASK_3 = (
+    Misconception(T3, "log_softmax", "log-softmax-naive-overflow",
+                  "log_softmax overflows at large scores (e^1000 is inf): subtract each row's "
+                  "maximum before exponentiating",
+                  lambda scores, **_: naive_log_softmax(scores)),
+    Misconception(T3, "log_softmax", "log-softmax-wrong-axis",
+                  "log_softmax normalises over the samples (axis 0): each row (axis 1) is one "
+                  "sample's distribution over the classes",
+                  lambda scores, **_: naive_log_softmax(scores, axis=0)),
+    Misconception(T3, "log_softmax", "log-softmax-returns-softmax",
+                  "log_softmax returns the probabilities themselves: take their log",
+                  lambda scores, **_: np.exp(naive_log_softmax(scores))),
+    Misconception(T3, "log_softmax", "log-softmax-without-normaliser",
+                  "log_softmax only subtracts the row maximum: also subtract the log of the sum "
+                  "of the shifted exponentials",
+                  lambda scores, **_: floats(scores) - floats(scores).max(axis=1, keepdims=True)),
+    Misconception(T3, "loss", "ce-naive-overflow",
+                  "the cross-entropy overflows at large scores: compute it from the stable "
+                  "log_softmax, not from log(softmax)",
+                  lambda scores, y, **_: -np.mean(picked(naive_log_softmax(scores), y))),
+    *misread_mean(T3, "ce", "SoftmaxCrossEntropyLoss", "cross-entropy"),
+    Misconception(T3, "dL/dscores", "softmax-grad-without-onehot",
+                  "dL/dscores is softmax / N without subtracting the one-hot label: subtract 1 at "
+                  "each sample's true class",
+                  lambda probs, **_: floats(probs) / len(floats(probs))),
+    Misconception(T3, "dL/dscores", "softmax-grad-not-divided",
+                  "dL/dscores is not divided by N: the loss is the mean over N samples",
+                  lambda probs, y, **_: floats(probs) - onehot(y, probs)),
+    Misconception(T3, "dL/dscores", "softmax-grad-sign",
+                  "dL/dscores has its sign flipped: it is (softmax - one-hot) / N, negative only at "
+                  "the true class",
+                  lambda probs, y, **_: (onehot(y, probs) - floats(probs)) / len(floats(probs))),
+)
+
+ENTRIES = TASK_1 + TASK_2 + TASK_3

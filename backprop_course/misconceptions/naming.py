@@ -1,0 +1,95 @@
+"""Name what a failed check's result shows: a catalogued misconception, else its structure."""
+
+from itertools import permutations
+
+import numpy as np
+
+from .catalog import entries_for, task_label
+from .entry import Finding
+from .structural import FLOOR, agree, as_numbers, rel_error, structure
+
+
+def name_misconception(task, quantity, got, expected, inputs=None, bar=1e-7):
+    """A Finding for a failed check, or None.
+
+    task: the check's label ("Lesson 2, task 2", a " (graded)" suffix is ignored); quantity: what
+    it compared (each lesson module lists its quantities and the inputs they need); got, expected:
+    the two values; inputs: the check's inputs by name; bar: the check's relative-error bar.
+
+    None when got is within bar of expected: a correct result never gets a message. Otherwise
+    each catalogued wrong formula for (task, quantity) whose inputs are all given is evaluated
+    (with ``expected`` among its inputs); entries that fail on these inputs, or that give the
+    expected value here and so cannot be told from a correct result, are left out. When the
+    result matches entries of exactly one key (within max(bar, 1e-9), NaN/inf at the same
+    places), that misconception is named. When it matches entries of two different keys, the
+    inputs cannot tell them apart and neither is named: rather no name than a wrong one. Then,
+    or when nothing matches, the structural diagnosis (``structural.structure``) speaks.
+    """
+    label = task_label(task)
+    got_array, expected_array = as_numbers(got), as_numbers(expected)
+    if got_array is None or expected_array is None:
+        return None
+    if (got_array.shape == expected_array.shape and np.all(np.isfinite(got_array))
+            and rel_error(got_array, expected_array) <= bar):
+        return None
+    inputs = dict(inputs or {})
+    matches = matching(label, quantity, got_array, expected_array, {**inputs, "expected": expected},
+                       max(bar, FLOOR))
+    if len({entry.key for entry in matches}) == 1:
+        entry = matches[0]
+        return Finding("misconception", entry.key, entry.explain, label, quantity)
+    return structure(quantity, got_array, expected_array, bar, inputs, label)
+
+
+def matching(task, quantity, got, expected, inputs, tolerance):
+    """The entries of (task, quantity) whose wrong result got matches and expected does not."""
+    found = []
+    for entry in entries_for(task, quantity):
+        if any(name not in inputs for name in entry.needs()):
+            continue
+        wrong = evaluate(entry, inputs)
+        if wrong is None or agree(wrong, expected, tolerance):
+            continue
+        if agree(got, wrong, tolerance):
+            found.append(entry)
+    return found
+
+
+def evaluate(entry, inputs):
+    """entry.wrong on the inputs as a float array, or None when it cannot run on them
+    (e.g. W @ grad_out for a non-square W): such an entry does not apply to this check."""
+    try:
+        with np.errstate(all="ignore"):
+            return as_numbers(entry.wrong(**inputs))
+    except Exception:  # whatever it raised, the entry does not apply: grading must go on
+        return None
+
+
+def audit(task, quantity, expected, inputs=None, bar=1e-7):
+    """For the author of a check: can each entry of (task, quantity) be named on these inputs?
+
+    Returns {key: status} with status "named" (its wrong result is told apart from the expected
+    value and from every other key's), "missing inputs: a, b", "cannot run", "gives the expected
+    value" or "coincides with <other key>". Choose a check's inputs so that every entry says
+    "named" on at least one of them.
+    """
+    inputs = {**(inputs or {}), "expected": expected}
+    expected = as_numbers(expected)
+    tolerance = max(bar, FLOOR)
+    status, results = {}, {}
+    for entry in entries_for(task, quantity):
+        missing = [name for name in entry.needs() if name not in inputs]
+        wrong = None if missing else evaluate(entry, inputs)
+        if missing:
+            status.setdefault(entry.key, f"missing inputs: {', '.join(missing)}")
+        elif wrong is None:
+            status.setdefault(entry.key, "cannot run")
+        elif agree(wrong, expected, tolerance):
+            status.setdefault(entry.key, "gives the expected value")
+        else:
+            status[entry.key] = "named"
+            results.setdefault(entry.key, []).append(wrong)
+    for key, other in permutations(results, 2):
+        if any(agree(mine, theirs, tolerance) for mine in results[key] for theirs in results[other]):
+            status[key] = f"coincides with {other}"
+    return status
