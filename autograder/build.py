@@ -128,7 +128,9 @@ def targets(root=ROOT):
     plan = {}
     for source in sorted((root / "solutions" / "backprop_lib").glob("*.py")):
         text = source.read_text()
-        student = f"# Student library, {generated_note(source, root)}\n" + strip_solutions(text, source)
+        # Students do edit this file: the note is for course authors.
+        header = f"# Course authors: this skeleton is {generated_note(source, root)}.\n"
+        student = header + strip_solutions(text, source)
         plan[root / "backprop_lib" / source.name] = (source, student, solution_lines(text))
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
     for name, source in texts.items():
