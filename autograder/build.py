@@ -9,17 +9,23 @@
 becomes ``raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")`` at the
 region's indentation; every other line is copied as it is.
 
+``solutions/lessons/<lesson>.py`` (the lesson's text, see ``lesson_source``) ->
+``solutions/<lesson>.ipynb``, the nbgrader source notebook that a course releases.
+
 ``solutions/<lesson>.ipynb`` -> ``lessons/<lesson>.ipynb`` through the preprocessors nbgrader's
 ``generate_assignment`` uses (solutions and hidden tests cleared, outputs cleared, cells locked,
 checksums computed), minus the database step, which only a course has.
 
-The output is deterministic, so ``--check`` can compare byte for byte.
+Every generated file says so in its first line (a notebook in its metadata), with the command
+that regenerates it. The output is deterministic, so ``--check`` can compare byte for byte.
 """
 
 import re
 from pathlib import Path
 
 import nbformat
+
+from . import lesson_source
 
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
@@ -29,6 +35,7 @@ MARKER = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<tag>Lesson \d+, tas
 DISTINCTIVE_LENGTH = 24
 
 ROOT = Path(__file__).resolve().parent.parent
+REGENERATE = "backprop-course build"
 
 
 class BuildError(Exception):
@@ -104,18 +111,41 @@ def notebook_solution_lines(nb):
     return secret - shown
 
 
+def generated_note(source, root):
+    """The header every generated file carries: where it comes from and how to regenerate it."""
+    return f"generated from {source.relative_to(root)} by `{REGENERATE}`: edit there, not here"
+
+
+def _notebook_text(nb, source, root):
+    nb.metadata["backprop_course"] = {"generated": generated_note(source, root)}
+    return nbformat.writes(nb) + "\n"
+
+
 def targets(root=ROOT):
-    """{student path: (source path, its student text, the solution lines it must not contain)}."""
+    """{generated path: (source path, its text, the solution lines it must not contain)}; the
+    instructor's source notebooks, which keep their solutions, have None for the lines."""
     root = Path(root)
     plan = {}
     for source in sorted((root / "solutions" / "backprop_lib").glob("*.py")):
         text = source.read_text()
-        plan[root / "backprop_lib" / source.name] = (source, strip_solutions(text, source), solution_lines(text))
-    for source in sorted((root / "solutions").glob("*.ipynb")):
-        nb = nbformat.read(source, as_version=4)
+        # Students do edit this file: the note is for course authors.
+        header = f"# Course authors: this skeleton is {generated_note(source, root)}.\n"
+        student = header + strip_solutions(text, source)
+        plan[root / "backprop_lib" / source.name] = (source, student, solution_lines(text))
+    texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
+    for name, source in texts.items():
+        # The source notebook keeps its solutions: it is for instructors, never handed out.
+        plan[root / "solutions" / f"{name}.ipynb"] = (
+            source, _notebook_text(lesson_source.read_lesson(source, root / "solutions"), source, root), None)
+    notebooks = {root / "solutions" / f"{name}.ipynb" for name in texts}
+    for notebook in sorted(notebooks | set((root / "solutions").glob("*.ipynb"))):
+        source = texts.get(notebook.stem, notebook)
+        if notebook.stem in texts:
+            nb = nbformat.reads(plan[notebook][1], as_version=4)
+        else:
+            nb = nbformat.read(notebook, as_version=4)
         secret = notebook_solution_lines(nb)
-        text = nbformat.writes(student_notebook(nb)) + "\n"
-        plan[root / "lessons" / source.name] = (source, text, secret)
+        plan[root / "lessons" / notebook.name] = (source, _notebook_text(student_notebook(nb), source, root), secret)
     return plan
 
 
@@ -147,7 +177,7 @@ def build(root=ROOT, check=False):
     root = Path(root)
     plan = targets(root)
     for path, (source, text, secret) in plan.items():
-        found = leaks(text, secret)
+        found = leaks(text, secret) if secret is not None else []
         if found:
             raise BuildError(f"{path.relative_to(root)} would leak solution text from "
                              f"{source.relative_to(root)}: {found[0]!r}")

@@ -9,6 +9,7 @@ import sys
 
 from . import build as build_module
 from . import course as course_module
+from . import lesson_source
 from .course import add_course, add_release
 from .demo import add_demo
 from .grading import add_autograde
@@ -52,6 +53,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (build_module.BuildError, course_module.CourseError, FileNotFoundError, ValueError) as err:
+    except (build_module.BuildError, course_module.CourseError, lesson_source.LessonSourceError,
+            FileNotFoundError, ValueError) as err:
         print(f"backprop-course {args.command}: {err}", file=sys.stderr)
         return 2
