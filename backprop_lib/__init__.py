@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/__init__.py by `backprop-course build`: edit there, not here.
 """backprop_lib: a small NumPy library for learning how a multi-layer perceptron is trained.
 
 Modules, in the order the lessons build them:

@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/checks.py by `backprop-course build`: edit there, not here.
 """The lessons' visible checks: short, honest reports instead of walls of traceback.
 
     with task("Lesson 2, task 1") as check:

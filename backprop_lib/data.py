@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/data.py by `backprop-course build`: edit there, not here.
 """Seeded toy data sets, made on the spot (no downloads).
 
 Binary sets return X (n, 2) float64 and y (n,) int of 0 (blue) / 1 (red); ``regression_1d``

@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/gradcheck.py by `backprop-course build`: edit there, not here.
 """Gradient checks: compare a backward pass with central differences of the forward pass.
 
 Defaults follow measurements on float64 (see the README): h = 1e-6 and a relative-error bar of

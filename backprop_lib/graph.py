@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/graph.py by `backprop-course build`: edit there, not here.
 """A scalar computation graph: every node holds one number, every edge one local derivative.
 
 Each operation below computes its forward value and, right beside it, the local derivatives of

@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/layers.py by `backprop-course build`: edit there, not here.
 """Vectorised layers: each has a forward pass and a backward pass over a batch of N samples.
 
 A layer's ``forward(x)`` caches what its backward pass will need; ``backward(grad_out)`` takes

@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/losses.py by `backprop-course build`: edit there, not here.
 """Losses: each pairs with an output activation, and each is computed from the raw scores.
 
 | output activation | loss                     | predict_proba      | dL/dscores (per sample)  |

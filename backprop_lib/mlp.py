@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/mlp.py by `backprop-course build`: edit there, not here.
 """A multi-layer perceptron: Linear and activation layers in a list, run forward then backward."""
 
 import numpy as np

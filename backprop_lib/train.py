@@ -1,3 +1,4 @@
+# Course authors: this skeleton is generated from solutions/backprop_lib/train.py by `backprop-course build`: edit there, not here.
 """The training loop: forward, loss, backward, update, over full batches or shuffled minibatches."""
 
 import warnings
