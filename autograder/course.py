@@ -100,6 +100,9 @@ c.OverwriteCells.add_missing_cells = True
 # has a wall-clock limit in `backprop-course autograde --timeout`.
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
+# After a cell finishes, its remaining output must arrive within this many seconds, and nbgrader
+# makes running out an error; draining a flood of output under load took longer than the default 4.
+c.Execute.iopub_timeout = 30
 # Each submission's kernel runs in a sandbox (`python -m autograder.sandbox` shows what this machine
 # enforces); its limits can be changed here, e.g.:
 # c.SandboxedKernelManager.memory_mb = 2048
