@@ -186,7 +186,7 @@ def test_seeded_models_are_reproducible_with_a_gradient_per_parameter_and_step(r
 def plain_truth(ref, case):
     """The parameters after each step of plain SGD, computed here by hand: theta - lr * sum of grads."""
     fan_in, hidden, fan_out, dtype, lr, _, steps, seed = case
-    model, grads = lesson_6.seeded_model(ref.mlp.MLP, fan_in, hidden, fan_out, "float64", seed)
+    model, _ = lesson_6.seeded_model(ref.mlp.MLP, fan_in, hidden, fan_out, "float64", seed)
     _, grads = lesson_6.seeded_model(ref.mlp.MLP, fan_in, hidden, fan_out, dtype, seed)
     start = lesson_6.parameters_vector(model)
     flat = [np.concatenate([step[name].astype(np.float64).ravel() for name, _, _ in model.named_parameters()])
