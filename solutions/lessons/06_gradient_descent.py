@@ -1,0 +1,324 @@
+# %% [markdown] id="l6-intro"
+# # Lesson 6: Gradient descent
+#
+# Backpropagation gives $\nabla_\theta L$, the direction in which the loss grows fastest. Training
+# walks the other way, a small step at a time. This lesson builds the optimizer, runs the training
+# loop over full batches and minibatches, and shows what the learning rate does: too small and
+# nothing happens, too large and the loss explodes.
+#
+# **Objectives.** After this lesson you can
+# - implement the SGD update, with and without momentum, in place;
+# - write the training loop: forward, loss, backward, step; over full batches and minibatches;
+# - pick a learning rate by looking at the loss curve, and recognise divergence;
+# - watch a decision boundary and a regression curve form during training.
+#
+# The one library task is in `backprop_lib/optim.py`. The demos train with your whole library
+# (lessons 2-6); until it is complete they print one line saying which task they wait for.
+
+# %% [markdown] id="l6-points"
+# **Points.** Each check cell is graded on its own. The checks set gradients by hand, so they test `SGD.step` alone.
+#
+# | part | points |
+# |---|---:|
+# | Task 1: `SGD.step` (plain and momentum) | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
+# | Written answers (graded by hand) | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
+# | **total** | **{{ total_points }}** |
+
+# %% id="l6-setup"
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
+import numpy as np
+
+from backprop_lib import data
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.tasks.lesson_6 import check_sgd, set_gradients
+from backprop_lib.mlp import MLP
+from backprop_lib.optim import SGD
+from backprop_lib.train import fit
+
+# %% [markdown] id="l6-sgd"
+# ## Task 1: the update
+#
+# For every parameter $\theta$ (each layer's `W` and `b`) with gradient $g = \partial L / \partial \theta$
+# from the last backward pass, plain gradient descent with learning rate $\eta$ is
+# $$\theta \leftarrow \theta - \eta\, g .$$
+# **Momentum** $\mu \in [0, 1)$ keeps a velocity per parameter, a running sum of past steps, which
+# smooths the zig-zag of noisy gradients and speeds up travel along shallow valleys:
+# $$v \leftarrow \mu\, v - \eta\, g, \qquad \theta \leftarrow \theta + v .$$
+# With $\mu = 0$ this is plain SGD; a constant gradient makes the step grow towards $\eta g/(1-\mu)$.
+#
+# **In place.** The model, the optimizer and (later) the training widget all hold references to the
+# same parameter arrays. `param -= lr * grad` changes that array; `param = param - lr * grad` only
+# rebinds a local name to a new array and the model never sees the update.
+#
+# **Lesson 6, task 1.** Implement the body of the loop in `SGD.step` (`backprop_lib/optim.py`):
+# update `param` in place from `grad`, using `velocity[key]` (an array of zeros to start with)
+# when `self.momentum` is not 0. The checks set gradients by hand, so they need nothing from
+# earlier lessons. Bar: $10^{-12}$ in float64, $10^{-6}$ in float32.
+
+# %% role="build"
+from backprop_lib.mlp import MLP
+from backprop_lib.optim import SGD
+from backprop_course.tasks.lesson_6 import F32_BAR, run_sgd, seeded_model, update_error
+
+# The hidden cases, (fan_in, hidden, fan_out, dtype, lr, momentum, steps, seed): models built by
+# the MLP constructor alone, gradients set by hand, so no earlier lesson's code is involved.
+PLAIN = [(3, (4,), 2, "float64", 0.05, 0.0, 1, 6101), (1, (), 1, "float64", 0.5, 0.0, 3, 6102),
+         (2, (3, 3), 1, "float32", 0.1, 0.0, 2, 6103)]
+MOMENTUM = [(3, (4,), 2, "float64", 0.05, 0.9, 3, 6104), (2, (5,), 3, "float32", 0.2, 0.5, 2, 6105),
+            (2, (2,), 1, "float64", 0.3, 0.99, 4, 6106)]
+
+
+def truth(case):
+    """The reference SGD's parameters after each step of ``case``, (steps, P): in float64, from
+    the case's own gradients. The reference in the case's dtype must meet the bar with room."""
+    fan_in, hidden, fan_out, dtype, lr, momentum, steps, seed = case
+    model, _ = seeded_model(MLP, fan_in, hidden, fan_out, "float64", seed)
+    model_in_dtype, grads = seeded_model(MLP, fan_in, hidden, fan_out, dtype, seed)
+    grads64 = [{name: grad.astype(np.float64) for name, grad in step.items()} for step in grads[:steps]]
+    after, kept = run_sgd(model, SGD(model, lr, momentum), grads64)
+    after_in_dtype, _ = run_sgd(model_in_dtype, SGD(model_in_dtype, lr, momentum), grads[:steps])
+    assert kept and update_error(after_in_dtype, after, "float32") < F32_BAR / 10
+    return after
+
+# %% id="l6-t1-sgd" role="tests" points=3
+with task("Lesson 6, task 1") as check:
+    model = MLP(2, (3,), 1, rng=0)          # only the constructor: given code
+    set_gradients(model, 2.0)               # every dL/dparameter = 2
+    W = model.layers[0].params["W"]
+    W_before = W.copy()
+    SGD(model, lr=0.1).step()
+    check.close("W after one step", model.layers[0].params["W"], W_before - 0.2, bar=1e-12)
+    check.true("W updated in place", model.layers[0].params["W"] is W and not np.array_equal(W, W_before),
+               "the array the model holds did not change: update it in place (param -= ...)")
+    check.close("b after one step", model.layers[2].params["b"], np.array([-0.2]), bar=1e-12)
+    check.close("gradient left alone", model.layers[0].grads["W"], np.full((2, 3), 2.0), bar=0)
+### BEGIN HIDDEN TESTS
+with task("Lesson 6, task 1") as check:
+    check_sgd(check, MLP, SGD, {{ repr(PLAIN[0]) }},
+              {{ truth(PLAIN[0]) }})
+    check_sgd(check, MLP, SGD, {{ repr(PLAIN[1]) }},
+              {{ truth(PLAIN[1]) }})
+    check_sgd(check, MLP, SGD, {{ repr(PLAIN[2]) }},
+              {{ truth(PLAIN[2]) }})
+### END HIDDEN TESTS
+
+# %% id="l6-t1-momentum" role="tests" points=2
+with task("Lesson 6, task 1") as check:
+    model = MLP(1, (), 1, rng=0)           # a single Linear(1, 1)
+    layer = model.layers[0]
+    layer.params["W"][...] = 1.0
+    optimizer = SGD(model, lr=0.1, momentum=0.9)
+    for step in range(2):
+        layer.grads["W"] = np.array([[1.0]])
+        layer.grads["b"] = np.array([0.0])
+        optimizer.step()
+    # v1 = -0.1, W1 = 0.9; v2 = 0.9 * v1 - 0.1 = -0.19, W2 = 0.71
+    check.close("W after two momentum steps", layer.params["W"], np.array([[0.71]]), bar=1e-12)
+    check.close("velocity of W", optimizer.velocity[0]["W"], np.array([[-0.19]]), bar=1e-12)
+### BEGIN HIDDEN TESTS
+with task("Lesson 6, task 1") as check:
+    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[0]) }},
+              {{ truth(MOMENTUM[0]) }})
+    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[1]) }},
+              {{ truth(MOMENTUM[1]) }})
+    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[2]) }},
+              {{ truth(MOMENTUM[2]) }})
+### END HIDDEN TESTS
+
+# %% [markdown] id="l6-loop"
+# ## The training loop
+#
+# `backprop_lib.train` is given; it is short enough to read (`train_steps`). Each step is
+# ```python
+# scores = model.forward(xb)                       # lesson 5
+# value = loss.forward(scores, yb)                 # lesson 4
+# model.backward(loss.backward(), input_grad=False)
+# optimizer.step()                                 # task 1
+# ```
+# over batches `(xb, yb)`. **Full-batch** gradient descent uses all $N$ samples in every step: exact
+# gradients, one step per epoch. **Minibatch** SGD shuffles the data each epoch and steps once per
+# batch of $B$ samples: each gradient is a noisy estimate of the full one, but there are $N/B$
+# steps per epoch for the same work, and the noise does little harm (it even helps escape flat
+# regions). `fit(model, X, y, lr, epochs, batch_size)` runs the loop and returns a `History`
+# (`step_loss`, `epoch_loss`, and `diverged`: the step at which the loss stopped being finite, when
+# it did; training stops there).
+
+# %% [markdown] id="l6-lr-md"
+# ### Learning rate: too small, right, too large
+#
+# The same network, `MLP(1, (32, 32), 1, activation="tanh")`, on the regression problem
+# $y = \sin(3x) + \text{noise}$, 400 full-batch epochs at three learning rates. Gradient descent
+# on a quadratic bowl of curvature $\lambda$ converges only when $\eta < 2/\lambda$; beyond that
+# every step overshoots the minimum by more than it started, and the loss grows geometrically
+# until it overflows. `fit` notices the first non-finite loss, stops, warns, and records the step
+# in `History.diverged`.
+
+# %% id="l6-lr" tags=["raises-exception", "demo"]
+import warnings
+
+import matplotlib.pyplot as plt
+
+X_reg, y_reg = data.regression_1d(100, rng=0)
+with demo("learning rates"):
+    runs = {}
+    for lr in [0.003, 0.1, 0.6]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # reported below instead
+            runs[lr] = fit(MLP(1, (32, 32), 1, activation="tanh", rng=0), X_reg, y_reg, lr=lr, epochs=400)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for lr, history in runs.items():
+        # Losses on the way to inf are clipped at the top of the plot (1e4).
+        finite = np.minimum([value for value in history.step_loss if np.isfinite(value)], 1e4)
+        label = f"lr={lr}" + (f": diverged at step {history.diverged}" if history.diverged else
+                              f": final loss {finite[-1]:.3f}")
+        line, = ax.semilogy(range(1, len(finite) + 1), finite, label=label)
+        if history.diverged:
+            ax.plot(len(finite), finite[-1], "x", color=line.get_color(), markersize=10)
+        print(label)
+    ax.set(xlabel="step (= epoch, full batch)", ylabel="training loss (MSE)", ylim=(1e-3, 1e4))
+    ax.legend()
+    plt.show()
+
+# %% [markdown] id="l6-written-lr" role="answer" points=2
+# **Written answer (graded by hand).** Describe the three curves. Why does the largest learning
+# rate make the loss *grow* rather than merely converge slowly, and how would you choose a
+# learning rate for a new problem?
+#
+# ### BEGIN SOLUTION
+# lr = 0.003 decreases the loss steadily but so slowly that it is still far from the minimum after
+# 400 steps; lr = 0.1 reaches the noise level (MSE about 0.01-0.02); lr = 0.6 goes up and overflows
+# (diverged). Near a minimum the loss is roughly quadratic; a step of size $\eta$ along a direction
+# of curvature $\lambda$ multiplies the distance to the minimum by $|1 - \eta\lambda|$, which is larger
+# than 1 when $\eta > 2/\lambda$: each step overshoots by more than the last, so the error grows
+# geometrically. Choose by trying a range on a log scale (e.g. 0.001, 0.01, 0.1, 1), keeping the largest
+# rate whose loss curve falls smoothly, and lowering it (or using a schedule) if the loss oscillates.
+# ### END SOLUTION
+
+# %% [markdown] id="l6-batch-md"
+# ### Full batch against minibatches
+#
+# The red/blue moons, `MLP(2, (16, 16), 1, activation="relu", output_activation="sigmoid")`,
+# 100 epochs at the same learning rate, once full-batch and once with batches of 20: the same
+# amount of computation per epoch, ten times as many steps for the minibatches. Thin lines are
+# the loss of each step, thick lines each epoch's mean.
+
+# %% id="l6-batch" tags=["raises-exception", "demo"]
+X, y = data.moons(200, rng=0)
+with demo("full batch against minibatches"):
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for batch_size, color in [(None, "C0"), (20, "C1")]:
+        history = fit(MLP(2, (16, 16), 1, output_activation="sigmoid", rng=0), X, y, lr=0.5,
+                      epochs=100, batch_size=batch_size)
+        steps_per_epoch = len(history.step_loss) // len(history.epoch_loss)
+        epochs_axis = np.arange(1, len(history.step_loss) + 1) / steps_per_epoch
+        name = "full batch" if batch_size is None else f"batches of {batch_size}"
+        ax.plot(epochs_axis, history.step_loss, color=color, alpha=0.3, linewidth=0.8)
+        ax.plot(np.arange(1, len(history.epoch_loss) + 1), history.epoch_loss, color=color,
+                linewidth=2, label=f"{name}: {len(history.step_loss)} steps")
+    ax.set(xlabel="epoch", ylabel="log loss", yscale="log")
+    ax.legend()
+    plt.show()
+
+# %% [markdown] id="l6-written-batch" role="answer" points=1
+# **Written answer (graded by hand).** In two sentences: why do the minibatch step losses jump
+# around, and why does minibatch SGD still reach a low loss in fewer epochs?
+#
+# ### BEGIN SOLUTION
+# Each minibatch loss and gradient is computed on a different random 20-sample subset, so they
+# are noisy estimates of the full-batch values (the noise shrinks like $1/\sqrt{B}$). Their average
+# still points downhill, and with ten updates per epoch instead of one the parameters move much
+# further for the same computation, so the loss per epoch falls faster.
+# ### END SOLUTION
+
+# %% [markdown] id="l6-boundary-md"
+# ### The decision boundary forms
+#
+# The same moons with minibatches of 20: the background shows the predicted probability of red
+# ($\sigma(\text{score})$), the black line the decision boundary $\sigma = 0.5$, after 0, 2, 10, 40 and 150
+# epochs. Early on the boundary is nearly straight (the network is close to linear at small
+# weights); then it bends around each moon.
+
+# %% id="l6-boundary" tags=["raises-exception", "demo"]
+X, y = data.moons(200, rng=0)
+grid_x1, grid_x2 = np.meshgrid(np.linspace(-1.5, 2.5, 100), np.linspace(-1.0, 1.5, 70))
+grid = np.c_[grid_x1.ravel(), grid_x2.ravel()]
+snapshot_epochs = [0, 2, 10, 40, 150]
+with demo("decision boundary"):
+    model = MLP(2, (16, 16), 1, output_activation="sigmoid", rng=0)
+    snapshots = {0: model.predict_proba(grid)[:, 0]}
+    steps_per_epoch = int(np.ceil(len(X) / 20))
+
+    def snapshot(step):
+        """fit's callback: keep the predicted probabilities at the end of chosen epochs."""
+        if step.step % steps_per_epoch == 0 and step.epoch in snapshot_epochs:
+            snapshots[step.epoch] = step.model.predict_proba(grid)[:, 0]
+
+    fit(model, X, y, lr=0.5, epochs=snapshot_epochs[-1], batch_size=20, callback=snapshot)
+    fig, axes = plt.subplots(1, len(snapshot_epochs), figsize=(18, 3.2))
+    for ax, epoch in zip(axes, snapshot_epochs):
+        proba = snapshots[epoch].reshape(grid_x1.shape)
+        ax.contourf(grid_x1, grid_x2, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.8)
+        ax.contour(grid_x1, grid_x2, proba, [0.5], colors="k")
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="bwr", s=8, edgecolors="k", linewidths=0.3)
+        ax.set(title=f"epoch {epoch}", xticks=[], yticks=[])
+    print(f"training accuracy after {snapshot_epochs[-1]} epochs: {np.mean(model.predict(X) == y):.0%}")
+    plt.tight_layout()
+    plt.show()
+
+# %% [markdown] id="widget-training"
+# ### Live training (widget)
+#
+# Press **Play** to watch the same moons problem train live: the red/blue boundary and the loss curve
+# update after every few minibatch steps. Change the data set, hidden sizes, activation, learning
+# rate or batch size and play again; try lr = 3 to watch training diverge. The widget trains with
+# *your* `SGD.step`: until task 1 is done it says so instead.
+
+# %% id="widget" tags=["demo"]
+from backprop_course.viz import TrainingAnimator
+
+TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")
+
+# %% [markdown] id="l6-regression-md"
+# ### A regression problem
+#
+# `MLP(1, (32, 32), 1, activation="tanh")` with the identity output and squared error, fitted to
+# $y = \sin(3x) + \text{noise}$ at lr = 0.1 in minibatches of 20. Each curve is the network's function
+# after the given number of epochs.
+
+# %% id="l6-regression" tags=["raises-exception", "demo"]
+X_reg, y_reg = data.regression_1d(100, rng=0)
+x_plot = np.linspace(-1.1, 1.1, 200)[:, None]
+curve_epochs = [0, 5, 20, 100, 400]
+with demo("regression"):
+    model = MLP(1, (32, 32), 1, activation="tanh", rng=0)
+    curves = {0: model.predict(x_plot)[:, 0]}
+    steps_per_epoch = int(np.ceil(len(X_reg) / 20))
+
+    def keep_curve(step):
+        if step.step % steps_per_epoch == 0 and step.epoch in curve_epochs:
+            curves[step.epoch] = step.model.predict(x_plot)[:, 0]
+
+    history = fit(model, X_reg, y_reg, lr=0.1, epochs=curve_epochs[-1], batch_size=20, callback=keep_curve)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+    ax1.scatter(X_reg[:, 0], y_reg[:, 0], s=10, color="k", label="data")
+    for i, epoch in enumerate(curve_epochs):
+        ax1.plot(x_plot[:, 0], curves[epoch], color=plt.cm.viridis(i / (len(curve_epochs) - 1)),
+                 label=f"epoch {epoch}")
+    ax1.set(xlabel="x", ylabel="y", title="the fitted function")
+    ax1.legend(fontsize=8)
+    ax2.semilogy(np.arange(1, len(history.epoch_loss) + 1), history.epoch_loss)
+    ax2.set(xlabel="epoch", ylabel="MSE", title=f"final training MSE {history.epoch_loss[-1]:.4f}")
+    plt.tight_layout()
+    plt.show()
+
+# %% [markdown] id="l6-summary"
+# ## Summary
+#
+# - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$.
+# - One training step is forward, loss, backward, update; an epoch is one pass over the data, in one full batch or many shuffled minibatches.
+# - The learning rate decides everything: too small crawls, too large overshoots and diverges (the loss grows geometrically); try values on a log scale.
+# - Minibatches give noisy but cheap gradients and many more steps per epoch.
+#
+# You have now built and trained a multi-layer perceptron from single numbers up.
