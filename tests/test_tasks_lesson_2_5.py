@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from backprop_course.checks import CheckFailed, task
-from backprop_course.tasks import lesson_2
+from backprop_course.network import probe_layers
+from backprop_course.tasks import lesson_2, lesson_5
 
 
 # ---- lesson 2 --------------------------------------------------------------------------------
@@ -104,3 +105,52 @@ def test_graded_cases_pairs_each_seeded_case_with_its_expected_values():
     assert [case[5:] for case in cases] == [("out1", "dx1"), ("out2", "dx2")]
     x, W, b, grad_out = lesson_2.linear_case(22, 4, 5, 3)
     assert all(np.array_equal(a, b) for a, b in zip(cases[1][1:5], (x, W, b, grad_out)))
+
+
+# ---- lesson 5 --------------------------------------------------------------------------------
+
+def test_param_grads_names_and_copies_every_gradient(ref):
+    model = ref.mlp.MLP(3, (3, 3), 3)
+    model.layers = probe_layers(features=3, depth=3, rng=5)
+    x = np.random.default_rng(6).normal(size=(2, 3))
+    model.forward(x)
+    model.backward(np.ones((2, 3)))
+    grads = lesson_5.param_grads(model)
+    assert list(grads) == [name for name, _, _ in model.named_parameters()]
+    assert list(grads) == ["layer1.scale", "layer1.shift", "layer2.scale", "layer2.shift",
+                           "layer3.scale", "layer3.shift"]
+    np.testing.assert_array_equal(grads["layer3.shift"], [2.0, 2.0, 2.0])   # sum of dL/dscores over the batch
+    model.layers[-1].grads["shift"][...] = 0        # a later pass writing in place
+    np.testing.assert_array_equal(grads["layer3.shift"], [2.0, 2.0, 2.0])
+
+
+def test_hidden_nets_builds_each_model_with_its_label_and_bar():
+    built = []
+    nets = [((3, 4, 2), 7, np.float64, np.zeros((4, 3)), "g64", "exp64"),
+            ((2, 1), 8, np.float32, np.zeros((1, 2), np.float32), "g32", "exp32")]
+    rows = list(lesson_5.hidden_nets(nets, lambda *args: built.append(args) or len(built)))
+    assert built == [((3, 4, 2), 7, np.float64), ((2, 1), 8, np.float32)]
+    assert [row[0] for row in rows] == ["hidden: MLP(3, 4, 2) batch 4 float64", "hidden: MLP(2, 1) batch 1 float32"]
+    assert [row[1] for row in rows] == [lesson_5.FLOAT64_BAR, lesson_5.FLOAT32_BAR]
+    assert [row[2:] for row in rows] == [(1, nets[0][3], "g64", "exp64"), (2, nets[1][3], "g32", "exp32")]
+
+
+def test_one_case_turns_a_crash_into_one_failed_row_and_goes_on(capsys):
+    with pytest.raises(CheckFailed, match="1 check.s. failed: net A"):
+        with task("T") as check:
+            with lesson_5.one_case(check, "net A"):
+                raise ValueError("shapes (2,3) and (4,) not aligned")
+            with lesson_5.one_case(check, "net B"):
+                check.true("net B: forward", True, "")
+    out = capsys.readouterr().out
+    assert "WRONG  net A" in out and "raised ValueError: shapes (2,3) and (4,) not aligned" in out
+    assert "ok     net B: forward" in out
+
+
+def test_one_case_lets_an_unfinished_task_through():
+    from backprop_course.checks import NotImplementedYet
+
+    with pytest.raises(NotImplementedYet, match="Lesson 5, task 1: implement MLP.forward"):
+        with task("Lesson 5, task 1") as check:
+            with lesson_5.one_case(check, "net A"):
+                raise NotImplementedError("Lesson 5, task 1: implement MLP.forward")

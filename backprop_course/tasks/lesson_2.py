@@ -50,9 +50,8 @@ def _ignore(grad_out):
 def linear_case(seed, n, fan_in, fan_out):
     """Seeded float64 inputs for one graded case: x (n, in), W (in, out), b (out,) and
     grad_out (n, out), all standard normal from ``np.random.default_rng(seed)``."""
-    rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, fan_in)), rng.standard_normal((fan_in, fan_out)),
-            rng.standard_normal(fan_out), rng.standard_normal((n, fan_out)))
+    normal = np.random.default_rng(seed).standard_normal
+    return normal((n, fan_in)), normal((fan_in, fan_out)), normal(fan_out), normal((n, fan_out))
 
 
 def graded_cases(shapes, *expected):
