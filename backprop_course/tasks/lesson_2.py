@@ -1,0 +1,88 @@
+"""Lesson 2 (the linear layer): the hand-checkable example, seeded graded cases and the h plot.
+
+The checks build layers with the class they are given (the student's ``Linear``), so nothing
+here is a linear layer: every value a layer computes comes from the student's code, and every
+expected value is passed in by the notebook cell.
+"""
+
+import numpy as np
+
+# The visible example, small enough to verify by hand: Linear(3, 2) on a batch of N = 2.
+W_SMALL = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # (in=3, out=2)
+B_SMALL = np.array([0.5, -0.5])                             # (out=2,)
+X_SMALL = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])     # (N=2, in=3)
+GRAD_SMALL = np.array([[1.0, -1.0], [0.5, 2.0]])            # dL/dout, (N=2, out=2)
+
+
+def layer_with(linear, W, b, dtype=np.float64):
+    """``linear(in, out, dtype=dtype)`` with its params set to copies of W (in, out) and b (out,)
+    in ``dtype``; ``linear`` is a layer class such as the student's ``Linear``."""
+    fan_in, fan_out = np.shape(W)
+    layer = linear(fan_in, fan_out, dtype=dtype)
+    layer.params["W"] = np.array(W, dtype=dtype)
+    layer.params["b"] = np.array(b, dtype=dtype)
+    return layer
+
+
+def small_layer(linear, dtype=np.float64, cache=None):
+    """The example layer: ``linear(3, 2)`` with W = W_SMALL and b = B_SMALL in ``dtype``.
+
+    With ``cache`` (N, 3), ``layer.cache`` is set to a copy of it, as forward (task 1) would store
+    its input, so that a check of a backward pass does not need task 1.
+    """
+    layer = layer_with(linear, W_SMALL, B_SMALL, dtype)
+    if cache is not None:
+        layer.cache = np.array(cache, dtype=dtype)
+    return layer
+
+
+def only_backward(layer):
+    """``layer`` with ``param_backward`` switched off (a no-op), so that a check of ``backward``'s
+    dL/dx does not depend on the parameter gradients (task 2). Returns the layer."""
+    layer.param_backward = _ignore
+    return layer
+
+
+def _ignore(grad_out):
+    return None
+
+
+def linear_case(seed, n, fan_in, fan_out):
+    """Seeded float64 inputs for one graded case: x (n, in), W (in, out), b (out,) and
+    grad_out (n, out), all standard normal from ``np.random.default_rng(seed)``."""
+    normal = np.random.default_rng(seed).standard_normal
+    return normal((n, fan_in)), normal((fan_in, fan_out)), normal(fan_out), normal((n, fan_out))
+
+
+def graded_cases(shapes, *expected):
+    """For each seeded case (seed, N, in, out) of ``shapes``: its label "N x in -> N x out", the
+    case's x, W, b, grad_out (``linear_case``) and its entry of each list in ``expected``."""
+    for case, *values in zip(shapes, *expected):
+        seed, n, fan_in, fan_out = case
+        yield (f"{n}x{fan_in} -> {n}x{fan_out}", *linear_case(*case), *values)
+
+
+def near(got, expected, bar):
+    """Same shape and max |got - expected| <= bar * max |expected|: how float32 results are held
+    to float64 values (an elementwise relative error would punish entries near zero)."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return (got.shape == expected.shape
+            and bool(np.max(np.abs(got - expected)) <= bar * np.max(np.abs(expected))))
+
+
+def slope_error(linear, dtype, h, seed=3):
+    """Relative error of the central difference (f(w + h) - f(w - h)) / 2h for dL/dW[0, 0] of a
+    seeded ``linear(3, 2, rng=seed, dtype=dtype)`` on a (4, 3) batch, L = sum(sin(out)), against
+    the layer's own backward pass (CS231n's relative error)."""
+    layer = linear(3, 2, rng=seed, dtype=dtype)
+    x = np.random.default_rng(seed).standard_normal((4, 3)).astype(dtype)
+    layer.backward(np.cos(layer.forward(x)))
+    analytic = float(layer.grads["W"][0, 0])
+    W, old = layer.params["W"], layer.params["W"][0, 0]
+    W[0, 0] = old + dtype(h)
+    plus = float(np.sin(layer.forward(x)).sum())
+    W[0, 0] = old - dtype(h)
+    minus = float(np.sin(layer.forward(x)).sum())
+    W[0, 0] = old
+    numeric = (plus - minus) / (2 * h)
+    return abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))

@@ -1,0 +1,279 @@
+# %% [markdown] id="title"
+# # Lesson 2: the linear layer
+#
+# In lesson 1 every weight was its own node. A real layer has thousands of weights and processes a
+# whole **batch** of samples at once, so we write its forward and backward passes with matrices. The
+# chain rule is the same; only the bookkeeping changes.
+#
+# **Objectives.** After this lesson you can
+# - write the forward pass of an affine layer for a batch of $N$ samples and state every shape;
+# - derive $\partial L/\partial W = x^\top G$, $\partial L/\partial b = \sum_n G_n$ and
+#   $\partial L/\partial x = G W^\top$ from the scalar chain rule;
+# - check a backward pass against central differences and read the result.
+#
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 2, task 1 | `Linear.forward` | `backprop_lib/layers.py` | {{ points["task1-check"] }} |
+# | Lesson 2, task 2 | `Linear.param_backward`: $\partial L/\partial W$, $\partial L/\partial b$ | `backprop_lib/layers.py` | {{ points["task2-check"] }} |
+# | Lesson 2, task 3 | `Linear.backward`: $\partial L/\partial x$ | `backprop_lib/layers.py` | {{ points["task3-check"] }} |
+# | written answers | summing over the batch; reading a gradient check | this notebook | {{ points["why-sum-answer"] + points["h-answer"] }} |
+# | | | **total** | **{{ total_points }}** |
+
+# %% id="setup"
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
+import numpy as np
+
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.gradcheck import check_layer
+from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, only_backward, slope_error, small_layer
+from backprop_lib.layers import Linear
+
+# %% [markdown] id="forward-md"
+# ## The forward pass
+#
+# A batch is a matrix $x$ with one sample per row. The layer maps each row through the same weights:
+#
+# $$\text{out} = x W + b, \qquad \text{out}_{nj} = \sum_i x_{ni} W_{ij} + b_j .$$
+#
+# | array | shape | meaning |
+# |---|---|---|
+# | `x` | $(N, \text{in})$ | $N$ samples, one per row |
+# | `W` = `params["W"]` | $(\text{in}, \text{out})$ | one column of weights per output unit |
+# | `b` = `params["b"]` | $(\text{out},)$ | one bias per output unit, broadcast over the rows |
+# | `out` | $(N, \text{out})$ | |
+#
+# ### Lesson 2, task 1: `Linear.forward` ({{ points["task1-check"] }} points)
+#
+# In `backprop_lib/layers.py`, implement `Linear.forward`: return `out` and store the input in
+# `self.cache` (the backward pass needs it). Do not modify `x`; keep its dtype (a float32 layer
+# returns float32). The checks use $W = \begin{pmatrix}1&2\\3&4\\5&6\end{pmatrix}$,
+# $b = (0.5, -0.5)$ and two samples you can verify by hand,
+# $x = \begin{pmatrix}1&0&-1\\2&1&0\end{pmatrix}$ (`X_SMALL`; `small_layer(Linear)` is your layer
+# with this $W$ and $b$); bars are relative errors.
+
+# %% role="build"
+from autograder.lesson_source import literal
+from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, layer_with, linear_case, small_layer
+from backprop_lib.layers import Linear
+
+
+def listed(arrays):
+    """A list literal of arrays of different shapes (one array literal would need equal shapes)."""
+    return "[" + ", ".join(literal(array) for array in arrays) + "]"
+
+
+# The visible example's values, from the reference layer.
+layer = small_layer(Linear)
+small = {"out": layer.forward(X_SMALL), "dx": layer.backward(GRAD_SMALL)}
+small.update(dW=layer.grads["W"], db=layer.grads["b"])
+
+# The hidden tests' seeded cases and their values, from the reference layer in float64.
+graded_shapes = [(21, 1, 3, 2), (22, 4, 5, 3), (23, 6, 2, 7)]   # (seed, N, in, out); batch 1 first
+graded_out, graded_dW, graded_db, graded_dx = [], [], [], []
+for case in graded_shapes:
+    x, W, b, grad_out = linear_case(*case)
+    layer = layer_with(Linear, W, b)
+    graded_out.append(layer.forward(x))
+    graded_dx.append(layer.backward(grad_out))
+    graded_dW.append(layer.grads["W"])
+    graded_db.append(layer.grads["b"])
+
+# %% id="task1-check" role="tests" points=2
+with task("Lesson 2, task 1") as check:
+    layer = small_layer(Linear)
+    x = X_SMALL.copy()                         # every check works on its own copies
+    out = layer.forward(x)
+    check.close("out (2 samples)", out, {{ small["out"] }}, bar=1e-12)
+    check.true("x unchanged", np.array_equal(x, X_SMALL), "forward must not modify its input")
+    check.true("cache holds x", np.array_equal(np.asarray(layer.cache), X_SMALL),
+               "store the input in self.cache: the backward pass needs it")
+    check.close("out (batch of 1)", layer.forward(X_SMALL[:1].copy()), {{ small["out"][:1] }}, bar=1e-12)
+    out32 = small_layer(Linear, np.float32).forward(X_SMALL.astype(np.float32))
+    check.true("float32 in, float32 out", np.asarray(out32).dtype == np.float32,
+               f"got {np.asarray(out32).dtype}: use only the layer's own arrays and x")
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
+from backprop_lib.layers import Linear as GradedLinear
+graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
+graded_out = {{ listed(graded_out) }}
+with graded_task("Lesson 2, task 1 (graded)") as graded:
+    for shape, x, W, b, _, expected in graded_cases(graded_shapes, graded_out):
+        layer = layer_with(GradedLinear, W, b)
+        x_before = x.copy()
+        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-10)
+        graded.true(f"x unchanged {shape}", np.array_equal(x, x_before), "forward modified its input")
+        graded.true(f"cache holds x {shape}", np.array_equal(np.asarray(layer.cache), x), "store x in self.cache")
+        out32 = layer_with(GradedLinear, W, b, np.float32).forward(x.astype(np.float32))
+        graded.true(f"float32 out {shape}", np.asarray(out32).dtype == np.float32 and near(out32, expected, 1e-5),
+                    "a float32 layer must return float32 values within 1e-5 of the float64 result")
+### END HIDDEN TESTS
+
+# %% [markdown] id="backward-md"
+# ## The backward pass
+#
+# The layer receives $G = \partial L/\partial\,\text{out}$, shape $(N, \text{out})$, from the layer
+# above. Each weight $W_{ij}$ touches the output $\text{out}_{nj}$ of **every** sample $n$, with
+# local derivative $\partial\,\text{out}_{nj}/\partial W_{ij} = x_{ni}$. Summing over those paths:
+#
+# $$\frac{\partial L}{\partial W_{ij}} = \sum_n x_{ni}\, G_{nj} = (x^\top G)_{ij},\qquad
+# \frac{\partial L}{\partial b_j} = \sum_n G_{nj},\qquad
+# \frac{\partial L}{\partial x_{ni}} = \sum_j G_{nj}\, W_{ij} = (G W^\top)_{ni}.$$
+#
+# A shape check tells you where each transpose goes: $x^\top G$ is $(\text{in}, N)(N, \text{out}) =
+# (\text{in}, \text{out})$, the shape of $W$, whatever $N$ is. The sum over $n$ is the batch:
+# the same parameters serve every sample, so their gradients add up the samples' contributions.
+#
+# ### Lesson 2, task 2: `Linear.param_backward` ({{ points["task2-check"] }} points)
+#
+# Fill `self.grads["W"]` and `self.grads["b"]` from `grad_out` and the cached `x`. **Overwrite**
+# them (calling it twice gives the same gradients, not twice the gradients), do not modify
+# `grad_out`, and keep the dtype. The check sets `self.cache` itself, so it tests task 2 alone.
+
+# %% id="task2-check" role="tests" points=3
+with task("Lesson 2, task 2") as check:
+    layer = small_layer(Linear, cache=X_SMALL)  # the cache forward (task 1) stores: task 1 is not needed
+    grad = GRAD_SMALL.copy()
+    layer.param_backward(grad)
+    check.close("dL/dW", layer.grads["W"], {{ small["dW"] }}, bar=1e-12)
+    check.close("dL/db", layer.grads["b"], {{ small["db"] }}, bar=1e-12)
+    check.true("grad_out unchanged", np.array_equal(grad, GRAD_SMALL), "do not modify grad_out")
+    layer.param_backward(grad)
+    check.close("dL/dW after a second call", layer.grads["W"], {{ small["dW"] }}, bar=1e-12)
+    layer.cache = X_SMALL[:1].copy()
+    layer.param_backward(GRAD_SMALL[:1].copy())
+    check.close("dL/db (batch of 1)", layer.grads["b"], GRAD_SMALL[0], bar=1e-12)
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
+from backprop_lib.layers import Linear as GradedLinear
+graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
+graded_dW, graded_db = {{ listed(graded_dW) }}, {{ listed(graded_db) }}
+with graded_task("Lesson 2, task 2 (graded)") as graded:
+    for shape, x, W, b, grad_out, dW, db in graded_cases(graded_shapes, graded_dW, graded_db):
+        layer = layer_with(GradedLinear, W, b)
+        layer.cache = x.copy()
+        grad_before = grad_out.copy()
+        layer.param_backward(grad_out)
+        graded.chain([("dL/dout (given)", grad_out, grad_before),
+                      ("dL/dW", layer.grads["W"], dW, "dL/dout and the cached x"),
+                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-10, name=f"gradients {shape}")
+        layer.param_backward(grad_out)
+        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-10)
+        layer32 = layer_with(GradedLinear, W, b, np.float32)
+        layer32.cache = x.astype(np.float32)
+        layer32.param_backward(grad_out.astype(np.float32))
+        graded.true(f"float32 dL/dW, dL/db {shape}",
+                    all(np.asarray(layer32.grads[k]).dtype == np.float32 for k in "Wb")
+                    and near(layer32.grads["W"], dW, 1e-5) and near(layer32.grads["b"], db, 1e-5),
+                    "float32 gradients must be float32 and within 1e-5 of the float64 ones")
+### END HIDDEN TESTS
+
+# %% [markdown] id="dx-md"
+# ### Lesson 2, task 3: `Linear.backward` ({{ points["task3-check"] }} points)
+#
+# `backward(grad_out)` calls `param_backward` (given) and returns $\partial L/\partial x = G W^\top$,
+# shape $(N, \text{in})$: the gradient the layer passes down to the layer below it. The check sets
+# `self.cache` and switches `param_backward` off, so it tests task 3 alone.
+
+# %% id="task3-check" role="tests" points=2
+with task("Lesson 2, task 3") as check:
+    layer = only_backward(small_layer(Linear, cache=X_SMALL))   # tasks 1 and 2 switched off: task 3 alone
+    grad = GRAD_SMALL.copy()
+    dx = layer.backward(grad)
+    check.close("dL/dx", dx, {{ small["dx"] }}, bar=1e-12)
+    check.true("grad_out unchanged", np.array_equal(grad, GRAD_SMALL), "do not modify grad_out")
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
+from backprop_lib.layers import Linear as GradedLinear
+graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
+graded_dx = {{ listed(graded_dx) }}
+with graded_task("Lesson 2, task 3 (graded)") as graded:
+    for shape, x, W, b, grad_out, dx in graded_cases(graded_shapes, graded_dx):
+        for dtype, bar in ((np.float64, 1e-10), (np.float32, 1e-5)):
+            layer = only_backward(layer_with(GradedLinear, W, b, dtype))   # task 2 is graded on its own
+            layer.cache = x.astype(dtype)
+            grad_in = grad_out.astype(dtype)
+            got = layer.backward(grad_in)
+            if dtype is np.float64:
+                graded.chain([("dL/dout (given)", grad_in, grad_out),
+                              ("dL/dx", got, dx, "dL/dout and W")], bar=bar, name=f"dL/dx {shape}")
+            else:
+                graded.true(f"float32 dL/dx {shape}", np.asarray(got).dtype == np.float32 and near(got, dx, bar),
+                            "float32 dL/dx must be float32 and within 1e-5 of the float64 one")
+### END HIDDEN TESTS
+
+# %% [markdown] id="gradcheck-md"
+# ### Your whole layer against central differences (not graded)
+#
+# With tasks 1 to 3 done, a **gradient check** (`backprop_course.gradcheck.check_layer`) tests them
+# together: it nudges every entry of $x$, $W$ and $b$ by $\pm h$ ($h = 10^{-6}$), measures the change
+# of $\sum \text{out} \odot G$ with your `forward`, and compares the slope
+# $\frac{f(\theta + h) - f(\theta - h)}{2h}$ with your backward pass. In float64 a correct backward
+# pass gives relative errors around $10^{-10}$; the bar is $10^{-5}$. A gradient check alone would
+# pass a backward pass that returns zeros if forward also returned zeros: that is why each task is
+# graded above against known values, and on its own.
+
+# %% id="gradcheck" tags=["raises-exception"]
+with task("Lesson 2, your whole layer (not graded)") as check:
+    check.gradients(check_layer(Linear(5, 3, rng=1), np.random.default_rng(2).standard_normal((4, 5))))
+
+
+# %% [markdown] id="why-sum-md"
+# ### Written answer ({{ points["why-sum-answer"] }} point)
+#
+# Why does $\partial L/\partial b$ sum `grad_out` over the batch axis, and why does
+# $\partial L/\partial W$ have the shape of $W$ for every batch size $N$?
+
+# %% [markdown] id="why-sum-answer" role="answer" points=1
+# ### BEGIN SOLUTION
+# Every sample's output uses the same $b_j$ (broadcast over the rows) with local derivative 1, so
+# $b_j$ reaches the loss along $N$ paths, one per sample, and the chain rule adds them:
+# $\sum_n G_{nj}$. Likewise $W_{ij}$ is shared by all samples; $x^\top G$ has shape
+# $(\text{in}, N)(N, \text{out}) = (\text{in}, \text{out})$: the product sums over $n$, so $N$
+# disappears and the gradient has one entry per parameter, as it must to update $W$.
+# ### END SOLUTION
+
+# %% [markdown] id="h-md"
+# ## How small should $h$ be?
+#
+# Central differences have two errors. **Truncation**: the slope of a secant differs from the
+# derivative by $O(h^2)$. **Rounding**: $f(\theta + h) - f(\theta - h)$ subtracts two nearly equal
+# numbers, each rounded to about $\varepsilon\,|f|$ ($\varepsilon \approx 10^{-16}$ in float64,
+# $10^{-7}$ in float32), and dividing by $2h$ magnifies that to $\varepsilon |f| / h$. The plot uses
+# $L = \sum \sin(\text{out})$ (curved, so that truncation shows) and your layer's backward pass.
+
+# %% id="h-plot" tags=["demo"]
+import matplotlib.pyplot as plt
+
+with demo("the finite-difference plot"):
+    steps = np.logspace(-12, -1, 34)
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for dtype in (np.float64, np.float32):
+        errors = [max(slope_error(Linear, dtype, h), 1e-17) for h in steps]   # L = sum(sin(out))
+        ax.loglog(steps, errors, "o-", ms=3, label=np.dtype(dtype).name)
+    ax.axhline(1e-5, color="k", ls="--", lw=1, label="bar 1e-5")
+    ax.axvline(1e-6, color="0.5", ls=":", lw=1, label="h = 1e-6")
+    ax.set_xlabel("step h")
+    ax.set_ylabel("relative error of the central difference")
+    ax.legend()
+    plt.show()
+
+# %% [markdown] id="h-answer-md"
+# ### Written answer ({{ points["h-answer"] }} point)
+#
+# Read the plot: why does the float64 error *grow* again when $h$ gets very small, and why can a
+# float32 layer not be gradient-checked against the bar $10^{-5}$?
+
+# %% [markdown] id="h-answer" role="answer" points=1
+# ### BEGIN SOLUTION
+# Below $h \approx 10^{-5}$ rounding dominates: the two forward values agree in most of their digits,
+# their difference keeps only the rounding noise $\approx \varepsilon|f|$, and dividing by $2h$ blows
+# it up as $\varepsilon|f|/h$. Above, truncation ($\propto h^2$) dominates. In float32,
+# $\varepsilon \approx 6\cdot 10^{-8}$: the rounding term stays above $10^{-5}$ until $h$ is so large
+# ($\approx 10^{-2}$) that truncation is as large, so no step size gets safely below the bar. float32
+# code is checked against a float64 computation instead.
+# ### END SOLUTION
