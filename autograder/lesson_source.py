@@ -51,18 +51,19 @@ def significant(x):
 
 def literal(value):
     """Python source for a number or array, rounded to SIGNIFICANT_DIGITS, e.g.
-    ``np.array([[0.5, 2.16475572947]], dtype=np.float64)``; text and booleans as they are."""
+    ``np.array([[0.5, 2.16475572947]], dtype=np.float64)``; an array keeps its dtype (a float32
+    value is written through float64, so it reads back as the same float32); text as it is."""
     import numpy as np
 
     if isinstance(value, str):
         return value
     array = np.asarray(value)
+    items = array.tolist()
     if array.dtype.kind == "f":
-        rounded = np.vectorize(lambda x: significant(x), otypes=[float])(array)
-        array = rounded.astype(array.dtype) if array.ndim else rounded
+        items = np.vectorize(significant, otypes=[float])(array.astype(np.float64)).tolist()
     if array.ndim == 0:
-        return repr(array.item())
-    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+        return repr(items)
+    return f"np.array({items!r}, dtype=np.{array.dtype})"
 
 
 def _header_lines(text):

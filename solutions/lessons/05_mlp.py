@@ -80,19 +80,12 @@ from backprop_course import network
 from backprop_lib.mlp import MLP
 
 
-def exact(array):
-    """``literal`` of an array in its own dtype, its values rounded as float64 (``literal`` would
-    print a float32 value's full float64 repr)."""
-    array = np.asarray(array)
-    return literal(array.astype(np.float64)).replace("dtype=np.float64", f"dtype=np.{array.dtype}")
-
-
 def short(array):
     """``literal`` for people: a float64 array without its dtype (np.array's default)."""
     return literal(array).replace(", dtype=np.float64)", ")")
 
 
-def nested(value, write=exact, separator=", "):
+def nested(value, write=literal, separator=", "):
     """Python source for nested lists and dicts of arrays (and None), each array as ``write``
     writes it; ``separator`` goes between list items."""
     if value is None:
@@ -197,8 +190,8 @@ for sizes, batch, dtype, seed in [((3, 4, 5, 2), 4, np.float64, 5101), ((2, 3, 1
         for key, value in layer.params.items():
             layer64.params[key][...] = value
     expected = reference_recording(model64, x.astype(np.float64), grad.astype(np.float64))
-    hidden_rows.append(f"({sizes!r}, {seed}, np.{np.dtype(dtype).name}, {exact(x)},\n"
-                       f"     {exact(grad)},\n     {nested(expected)})")
+    hidden_rows.append(f"({sizes!r}, {seed}, np.{np.dtype(dtype).name}, {literal(x)},\n"
+                       f"     {literal(grad)},\n     {nested(expected)})")
 hidden_nets_source = "[\n    " + ",\n    ".join(hidden_rows) + "]"
 
 # What every hidden region of tasks 1 and 2 starts with: imports, the correct layers, the nets.
