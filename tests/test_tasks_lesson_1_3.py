@@ -97,3 +97,21 @@ def test_graded_activation_fails_an_overflowing_sigmoid_without_raising():
     found = failures(lesson_3.graded_activation, "sigmoid", naive_sigmoid, layers.sigmoid_derivative,
                      *graded_case("sigmoid"), bar=1e-7)
     assert found == ["sigmoid at x = -1000, 40"]
+
+
+
+def test_gradient_norms_shows_sigmoid_gradients_vanish():
+    norms = {name: lesson_3.gradient_norms(layers.ACTIVATIONS[name], layers.DERIVATIVES[name])
+             for name in ("identity", "tanh", "sigmoid")}
+    for found in norms.values():   # the last layer gets dL/dh = 1 / h.size on a 32 x 64 batch
+        assert len(found) == 30 and found[-1] == pytest.approx(1 / np.sqrt(32 * 64), rel=1e-12)
+    assert norms["sigmoid"][0] / norms["sigmoid"][-1] < 1e-15 < 1e-2 < norms["tanh"][0] / norms["tanh"][-1]
+
+
+def test_gradient_norms_of_two_linear_layers_by_hand():
+    rng = np.random.default_rng(0)
+    bound = np.sqrt(6.0 / 6)
+    _, W2 = rng.uniform(-bound, bound, (3, 3)), rng.uniform(-bound, bound, (3, 3))
+    grad = np.ones((2, 3)) / 6   # dL/dh_2 = 1 / h.size; dL/dh_1 = dL/dh_2 W2^T (identity: derivative 1)
+    found = lesson_3.gradient_norms(layers.identity, layers.identity_derivative, depth=2, width=3, batch=2)
+    assert found == pytest.approx([np.linalg.norm(grad @ W2.T), np.linalg.norm(grad)], rel=1e-12)

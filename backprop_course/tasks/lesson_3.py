@@ -83,3 +83,24 @@ def graded_activation(graded, name, f, derivative, inputs, extreme, outs, slopes
     got = run_strict(graded, label, lambda: f(extreme))
     if got is not None:
         graded.close(label, got, expected_extreme, bar=bar)
+
+
+def gradient_norms(f, derivative, depth=30, width=64, batch=32, rng=0):
+    """The vanishing-gradient experiment: ||dL/dh_k|| for k = 1 .. depth (a list, layer 1 next to
+    the input) when a (batch, width) standard-normal input passes through ``depth`` layers h = f(h W)
+    with Glorot-uniform (width, width) weights W and no biases, and dL/dh_depth = 1 / h.size is sent
+    back down, each layer multiplying it by derivative(out) and then by W^T."""
+    rng = np.random.default_rng(rng)
+    bound = np.sqrt(6.0 / (2 * width))
+    weights = [rng.uniform(-bound, bound, (width, width)) for _ in range(depth)]
+    h = rng.standard_normal((batch, width))
+    outs = []
+    for W in weights:
+        h = f(h @ W)
+        outs.append(h)
+    grad = np.ones_like(h) / h.size
+    norms = []
+    for W, out in zip(weights[::-1], outs[::-1]):
+        norms.append(np.linalg.norm(grad))
+        grad = (grad * derivative(out)) @ W.T
+    return norms[::-1]

@@ -29,7 +29,8 @@ import numpy as np
 from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
-from backprop_course.tasks.lesson_3 import central_difference, check_elementwise, check_extremes
+from backprop_course.tasks.lesson_3 import (central_difference, check_elementwise, check_extremes,
+                                            gradient_norms)
 from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
                                  sigmoid_derivative, tanh, tanh_derivative)
 
@@ -196,27 +197,11 @@ plt.show()
 # is left, and those layers barely learn.
 
 # %% id="vanishing" tags=["demo"]
-def gradient_norms(name, depth=30, width=64, rng=0):
-    """||dL/dh_k|| for k = depth .. 1 through a random stack of Glorot-uniform layers."""
-    rng = np.random.default_rng(rng)
-    bound = np.sqrt(6.0 / (2 * width))
-    weights = [rng.uniform(-bound, bound, (width, width)) for _ in range(depth)]
-    h = rng.standard_normal((32, width))
-    outs = []
-    for W in weights:
-        h = ACTIVATIONS[name](h @ W)
-        outs.append(h)
-    grad = np.ones_like(h) / h.size
-    norms = []
-    for W, out in zip(weights[::-1], outs[::-1]):
-        norms.append(np.linalg.norm(grad))
-        grad = (grad * DERIVATIVES[name](out)) @ W.T
-    return norms[::-1]
-
+# gradient_norms (in backprop_course/tasks/lesson_3.py) runs the experiment described above.
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for name in ["relu", "tanh", "sigmoid"]:
     with demo(f"the {name} gradients"):
-        norms = gradient_norms(name)
+        norms = gradient_norms(ACTIVATIONS[name], DERIVATIVES[name])
         ax.semilogy(range(1, len(norms) + 1), norms, "o-", ms=3, label=name)
         print(f"{name:>8}: the gradient shrinks by a factor {norms[-1] / norms[0]:.1e} from layer 30 to layer 1")
 ax.set_xlabel("layer k (1 = next to the input)")
