@@ -4,11 +4,12 @@ reference library and fail, with the row a student reads, the bugs they exist to
 import numpy as np
 import pytest
 
-from backprop_course.checks import Checks
-from backprop_course.tasks import lesson_3
+from backprop_course.checks import Checks, diagnose
+from backprop_course.tasks import lesson_1, lesson_3
 from conftest import reference_module
 
 layers = reference_module("layers")
+Scalar = reference_module("graph").Scalar
 
 
 def failures(run, *args, **kwargs):
@@ -115,3 +116,106 @@ def test_gradient_norms_of_two_linear_layers_by_hand():
     grad = np.ones((2, 3)) / 6   # dL/dh_2 = 1 / h.size; dL/dh_1 = dL/dh_2 W2^T (identity: derivative 1)
     found = lesson_3.gradient_norms(layers.identity, layers.identity_derivative, depth=2, width=3, batch=2)
     assert found == pytest.approx([np.linalg.norm(grad @ W2.T), np.linalg.norm(grad)], rel=1e-12)
+
+
+# ---- lesson 1: the computation graph ------------------------------------------------------------
+
+GIVEN_X, GIVEN_T = 2.0, 1.0
+GIVEN_WEIGHTS = {"w1": 0.5, "w2": 1.5, "w3": 1.0, "w4": -0.25, "w5": -1.0, "w6": 1.0, "w7": 2.0, "w8": -0.5}
+
+
+def test_network_computes_the_lessons_hand_values():
+    nodes = lesson_1.network(Scalar, GIVEN_X, GIVEN_T, GIVEN_WEIGHTS)
+    nodes["L"].backward()
+    values = {name: nodes[name].value for name in ["a1", "h1", "a2", "h2", "a3", "h3", "a4", "h4", "y", "L"]}
+    assert values == pytest.approx({"a1": 1.0, "h1": 1.0, "a2": 3.0, "h2": 3.0, "a3": 0.25, "h3": 0.25,
+                                    "a4": 2.0, "h4": 2.0, "y": -0.5, "L": 1.125}, rel=1e-12)
+    grads = {name: nodes[name].grad for name in GIVEN_WEIGHTS}
+    assert grads == pytest.approx({"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25,
+                                   "w7": -0.375, "w8": -3.0}, rel=1e-12)
+
+
+def test_draw_network_draws_every_edge_and_node(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    lesson_1.draw_network(GIVEN_WEIGHTS, {"x": 2.0, "h1": 1.0, "h2": 3.0, "h3": 0.25, "h4": 2.0, "y": -0.5,
+                                          "L": 1.125}, {name: 1.0 for name in GIVEN_WEIGHTS})
+    texts = [text.get_text() for text in plt.gcf().axes[0].texts]
+    plt.close("all")
+    assert "w4=-0.25\n∂L/∂w4=1" in texts and "L\n1.125" in texts and len(texts) == 8 + 7
+
+
+def test_compare_with_engine_marks_each_hand_value(capsys):
+    nodes = lesson_1.network(Scalar, GIVEN_X, GIVEN_T, GIVEN_WEIGHTS)
+    nodes["L"].backward()
+    lesson_1.compare_with_engine({"a1": 1.0, "y": 0.5, "dL_dw1": -7.5, "dL_dw2": None}, nodes)
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows == {"a1": ["1", "1", "ok"], "y": ["0.5", "-0.5", "differs"], "dL_dw1": ["-7.5", "-7.5", "ok"],
+                    "dL_dw2": ["-", "3"]}
+
+
+def test_check_numbers_names_what_is_missing_and_what_is_not_a_number():
+    check = Checks("Lesson 1, task 1")
+    with pytest.raises(NotImplementedError, match=r"^Lesson 1, task 1: fill in h1, y$"):
+        lesson_1.check_numbers(check, a1=1.0, h1=None, y=None)
+    assert lesson_1.check_numbers(check, a1=1.0, h1="1.0") == {"a1": 1.0, "h1": "1.0"}
+    assert check.failures == ["h1 is a number"]
+
+
+@pytest.mark.parametrize("expression, values, slopes", [
+    ("a * b", (1.5, -2.0), [-2.0, 1.5]),
+    ("a / b", (1.5, -2.0), [-0.5, -0.375]),
+    ("a.exp()", (0.5,), [np.exp(0.5)]),
+])
+def test_local_slopes_are_central_differences_of_the_engine(expression, values, slopes):
+    assert lesson_1.local_slopes(Scalar, expression, values) == pytest.approx(slopes, rel=1e-8)
+
+
+class SwappedScalar(Scalar):
+    """The reference engine with a * b's local derivatives swapped (a typical bug)."""
+
+    def __mul__(self, other):
+        node = super().__mul__(other)
+        right = node.local_grads()
+        node.local_grads = lambda: right[::-1]
+        return node
+
+
+def test_check_local_grads_passes_the_reference_and_names_a_swapped_product():
+    assert failures(lesson_1.check_local_grads, Scalar, "a * b", (1.5, -2.0)) == []
+    assert failures(lesson_1.check_local_grads, Scalar, "a.sigmoid()", (0.5,)) == []
+    assert failures(lesson_1.check_local_grads, SwappedScalar, "a * b", (1.5, -2.0)) == ["d(a * b) at a = 1.5, b = -2"]
+
+
+def test_local_grads_table_lists_each_points_local_grads():
+    assert lesson_1.local_grads_table(Scalar, "a * b", [(0.7, -1.3), (2.5, 0.4)]) == [[-1.3, 0.7], [0.4, 2.5]]
+    assert lesson_1.local_grads_table(Scalar, "3.0 * a", [(1.1, 3.0)]) == [[1.1, 3.0]]
+
+
+def test_given_graph_fixes_local_derivatives_and_counts_a_repeated_parent_twice():
+    nodes = lesson_1.given_graph(Scalar, {"a": [], "u": [("a", 2.0)], "s": [("u", 2.0), ("u", -0.5)]})
+    assert [parent.label for parent in nodes["s"].parents] == ["u", "u"]
+    assert nodes["s"].local_grads() == (2.0, -0.5) and nodes["u"].local_grads() == (2.0,)
+    nodes["s"].backward()
+    assert (nodes["u"].grad, nodes["a"].grad) == (1.5, 3.0)
+
+
+def test_graph_stages_go_from_the_output_down_naming_what_flowed_in():
+    nodes = lesson_1.given_graph(Scalar, {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)],
+                                          "v": [("a", 0.5), ("u", 3.0)], "L": [("u", 1.0), ("v", -2.0)]})
+    nodes["L"].backward()
+    expected = {"L": 1.0, "v": -2.0, "u": -5.0, "a": -11.0, "b": 5.0}
+    stages = lesson_1.graph_stages(nodes["L"], expected)
+    inflows = {name: inflow for name, _, _, inflow in stages}
+    assert inflows == {"dL/dL": "", "dL/dv": "dL/dL", "dL/du": "dL/dL and dL/dv",
+                       "dL/da": "dL/dv and dL/du", "dL/db": "dL/du"}
+    order = [name for name, *_ in stages]
+    assert all(order.index(source) < order.index(name)
+               for name, inflow in inflows.items() for source in inflow.split(" and ") if source)
+    assert all(got == expected[name[4:]] for name, got, *_ in stages)
+    wrong = lesson_1.graph_stages(nodes["L"], {**expected, "u": -6.0})
+    assert diagnose(wrong).startswith("dL/du is wrong (rel error")
+    assert diagnose(wrong).endswith("; dL/dL and dL/dv, which flowed into it, are right")
