@@ -1,9 +1,10 @@
-"""Lesson 3 (activations): the properties every activation's check shares.
+"""Lesson 3 (activations): the properties every activation's check shares, and the lesson's experiment.
 
 An activation ``f`` maps an array x of any shape to f(x) of the same shape and dtype, elementwise;
 its derivative maps the output ``out = f(x)`` (same shape) to f'(x). The visible checks compare
 values on five points in the cell itself and call ``check_elementwise`` and ``check_extremes`` for
 the rest; the hidden tests call ``graded_activation`` with their own inputs and expected values.
+``central_difference`` also serves the kink demo, ``gradient_norms`` the vanishing-gradient plot.
 """
 
 import numpy as np
