@@ -1,0 +1,135 @@
+"""Lesson 1 (the computation graph): the lesson's network, its drawing, and the helpers of its checks.
+
+Everything that builds nodes takes the ``Scalar`` class to build them with (the student's in the
+notebook, the reference at build time), so the same helper serves the visible check, the hidden
+test and the build that computes the expected values. Expressions over the engine are Python text
+in the names ``a`` and ``b``, e.g. ``"a * b"`` or ``"a.exp()"``.
+"""
+
+import numbers
+
+# Where each node of the 1-2-2-1 network is drawn, and its edges: (start, end, weight, where along
+# the edge its label goes; the crossing edges w4, w5 get theirs near their start so they do not overlap).
+_POSITIONS = {"x": (0, 0), "h1": (1, 0.8), "h2": (1, -0.8), "h3": (2, 0.8), "h4": (2, -0.8),
+              "y": (3, 0), "L": (4, 0)}
+_EDGES = [("x", "h1", "w1", 0.5), ("x", "h2", "w2", 0.5), ("h1", "h3", "w3", 0.5),
+          ("h2", "h3", "w4", 0.22), ("h1", "h4", "w5", 0.22), ("h2", "h4", "w6", 0.5),
+          ("h3", "y", "w7", 0.5), ("h4", "y", "w8", 0.5)]
+
+
+def network(Scalar, x, t, weights):
+    """The lesson's network built from ``Scalar`` leaves: x, t (floats), weights {"w1": float, ...,
+    "w8": float}. Returns {name: node} for x, w1..w8, a1..a4, h1..h4, y and L = (y - t)^2 / 2."""
+    nodes = {"x": Scalar(x, label="x")}
+    nodes.update((name, Scalar(value, label=name)) for name, value in weights.items())
+    nodes["a1"], nodes["a2"] = nodes["w1"] * nodes["x"], nodes["w2"] * nodes["x"]
+    nodes["h1"], nodes["h2"] = nodes["a1"].relu(), nodes["a2"].relu()
+    nodes["a3"] = nodes["w3"] * nodes["h1"] + nodes["w4"] * nodes["h2"]
+    nodes["a4"] = nodes["w5"] * nodes["h1"] + nodes["w6"] * nodes["h2"]
+    nodes["h3"], nodes["h4"] = nodes["a3"].relu(), nodes["a4"].relu()
+    nodes["y"] = nodes["w7"] * nodes["h3"] + nodes["w8"] * nodes["h4"]
+    nodes["L"] = 0.5 * (nodes["y"] - t) ** 2
+    return nodes
+
+
+def draw_network(weights, values=None, grads=None):
+    """Draw the 1-2-2-1 network, one weight per edge (weights {"w1": float, ...}); values
+    {node name: float} go into the nodes x, h1..h4, y, L and grads {"w1": float, ...} onto the edges."""
+    import matplotlib.pyplot as plt  # here, not at the top: grading never draws
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for start, end, w, where in _EDGES:
+        (x0, y0), (x1, y1) = _POSITIONS[start], _POSITIONS[end]
+        ax.plot([x0, x1], [y0, y1], color="0.6", zorder=1)
+        text = f"{w}={weights[w]:g}"
+        if grads:
+            text += f"\n∂L/∂{w}={grads[w]:.4g}"
+        ax.text(x0 + where * (x1 - x0), y0 + where * (y1 - y0) + 0.1, text, fontsize=8,
+                ha="center", color="tab:red" if grads else "black")
+    ax.plot([3, 4], [0, 0], color="0.6", zorder=1)
+    for name, (px, py) in _POSITIONS.items():
+        ax.scatter(px, py, s=900, color="white", edgecolors="black", zorder=2)
+        label = name if values is None else f"{name}\n{values[name]:.4g}"
+        ax.text(px, py, label, ha="center", va="center", fontsize=8, zorder=3)
+    ax.set_xlim(-0.4, 4.4)
+    ax.set_ylim(-1.3, 1.3)
+    ax.axis("off")
+    ax.set_title("x → ReLU layer (h1, h2) → ReLU layer (h3, h4) → y → L = ½(y − t)²")
+    plt.show()
+
+
+def compare_with_engine(yours, nodes):
+    """Print a table of hand values {"a1": float or None, ..., "dL_dw8": ...} against the engine's
+    nodes (after backward): a value is "ok" within 1e-3 relative (of max(1, |engine|))."""
+    print(f"{'value':<8}{'yours':>10}{'engine':>10}")
+    for name, mine in yours.items():
+        engine = nodes[name[4:]].grad if name.startswith("dL_d") else nodes[name].value
+        agrees = mine is not None and abs(mine - engine) <= 1e-3 * max(1, abs(engine))
+        verdict = "" if mine is None else ("  ok" if agrees else "  differs")
+        print(f"{name:<8}{'-' if mine is None else format(mine, '.4g'):>10}{engine:>10.4g}{verdict}")
+
+
+def check_numbers(check, **answers):
+    """Hand answers {name: value}: a task not started (any value still None) raises
+    NotImplementedError naming what to fill in; otherwise a row "<name> is a number" each.
+    Returns ``answers``."""
+    missing = [name for name, value in answers.items() if value is None]
+    if missing:
+        raise NotImplementedError(f"{check.label}: fill in {', '.join(missing)}")
+    for name, value in answers.items():
+        check.true(f"{name} is a number", isinstance(value, numbers.Real), f"{name} is {value!r}")
+    return answers
+
+
+def _evaluate(Scalar, expression, values):
+    """The node ``expression`` makes from Scalar leaves a, b holding ``values`` (one or two floats)."""
+    return eval(expression, {}, dict(zip("ab", map(Scalar, values))))
+
+
+def local_slopes(Scalar, expression, values, h=1e-6):
+    """d expression / d each input at ``values``, by central differences of the engine's forward
+    values: a list of one slope per input."""
+    slopes = []
+    for i in range(len(values)):
+        up, down = list(values), list(values)
+        up[i] += h
+        down[i] -= h
+        slopes.append((_evaluate(Scalar, expression, up).value - _evaluate(Scalar, expression, down).value) / (2 * h))
+    return slopes
+
+
+def check_local_grads(check, Scalar, expression, values, bar=1e-6):
+    """A row "d(<expression>) at a = ..." comparing the node's local_grads() with central differences."""
+    where = ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
+    check.close(f"d({expression}) at {where}", _evaluate(Scalar, expression, values).local_grads(),
+                local_slopes(Scalar, expression, values), bar=bar)
+
+
+def local_grads_table(Scalar, expression, points):
+    """[list(local_grads()) at each (a, b) in points]: the table a hidden test compares."""
+    return [list(_evaluate(Scalar, expression, point).local_grads()) for point in points]
+
+
+def given_graph(Scalar, edges):
+    """A graph whose local derivatives are fixed numbers, so a check of backward() tests backward()
+    alone. edges: {label: [(parent label, d label / d parent), ...]} listing every parent before
+    its children (a parent may repeat: each edge counts). Returns {label: node}."""
+    nodes = {}
+    for label, parents in edges.items():
+        local = tuple(float(d) for _, d in parents)
+        nodes[label] = Scalar(0.0, tuple(nodes[parent] for parent, _ in parents), op="f", label=label,
+                              local_grads=lambda local=local: local)
+    return nodes
+
+
+def graph_stages(output, expected):
+    """[(dL/d<label>, got, expected, what flowed into it)] for every node of output's graph, from
+    the output down (reverse topological order), for ``Checks.chain``; expected {label: float}."""
+    order = output.topological_order()[::-1]
+    children = {id(node): [] for node in order}
+    for node in order:
+        for parent in node.parents:
+            if node.label not in children[id(parent)]:
+                children[id(parent)].append(node.label)
+    return [(f"dL/d{node.label}", node.grad, expected[node.label],
+             " and ".join(f"dL/d{child}" for child in children[id(node)])) for node in order]

@@ -1,0 +1,260 @@
+# %% [markdown] id="title"
+# # Lesson 3: activations
+#
+# Stacked linear layers are still one linear map: $x W_1 W_2 = x (W_1 W_2)$. A nonlinearity between
+# them, applied to every entry, is what lets a network bend its decision boundary. Its derivative
+# is also a factor on every backward path through the network, so it decides whether gradients
+# arrive intact or fade away.
+#
+# **Objectives.** After this lesson you can
+# - implement ReLU, sigmoid and tanh and their derivatives, written from the activation's *output*;
+# - compute sigmoid without overflow for any input;
+# - explain saturation and vanishing gradients from a plot;
+# - state the convention at ReLU's kink and why gradient checks must stay away from it.
+#
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 3, task 1 | `relu`, `relu_derivative` | `backprop_lib/layers.py` | {{ points["task1-check"] }} |
+# | Lesson 3, task 2 | `sigmoid`, `sigmoid_derivative` | `backprop_lib/layers.py` | {{ points["task2-check"] }} |
+# | Lesson 3, task 3 | `tanh`, `tanh_derivative` | `backprop_lib/layers.py` | {{ points["task3-check"] }} |
+# | written answers | vanishing gradients; the kink | this notebook | {{ points["vanishing-answer"] + points["kink-answer"] }} |
+# | | | **total** | **{{ total_points }}** |
+
+
+# %% id="setup"
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
+import numpy as np
+
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.gradcheck import check_layer
+from backprop_course.tasks.lesson_3 import (central_difference, check_elementwise, check_extremes,
+                                            gradient_norms)
+from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
+                                 sigmoid_derivative, tanh, tanh_derivative)
+
+# %% role="build"
+# The expected values of the visible checks: the reference at the five points the checks use.
+from autograder.lesson_source import literal
+from backprop_lib.layers import ACTIVATIONS, DERIVATIVES
+
+x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+outs = {name: ACTIVATIONS[name](x) for name in ("relu", "sigmoid", "tanh")}
+slopes = {name: DERIVATIVES[name](out) for name, out in outs.items()}
+
+# The hidden tests' inputs, written once: run here for their expected values and pasted into
+# each hidden test. The last array holds the kink 0 (and -0.0) and points within 1e-12 of it.
+GRADED_INPUTS = """\
+graded_inputs = [np.random.default_rng(31).standard_normal((1, 4)) * 3,
+                 np.random.default_rng(32).standard_normal((3, 5)) * 3,
+                 np.concatenate([np.random.default_rng(33).standard_normal(8) * 3,
+                                 [0.0, -0.0, 1e-12, -1e-12]]).reshape(2, 3, 2)]
+graded_extreme = np.array([-1000.0, -40.0, 40.0, 1000.0])"""
+exec(GRADED_INPUTS)
+
+
+def graded_expected(name):
+    """The hidden test's expected values of one activation, as Python source: its outputs and
+    derivatives on graded_inputs and its values at graded_extreme."""
+    f, derivative = ACTIVATIONS[name], DERIVATIVES[name]
+    outs = [f(x) for x in graded_inputs]
+    return (f"[{', '.join(literal(out) for out in outs)}], "
+            f"[{', '.join(literal(derivative(out)) for out in outs)}], "
+            f"{literal(f(graded_extreme))}")
+
+# %% [markdown] id="derivatives-md"
+# ## Derivatives from the output
+#
+# An activation layer caches its **output** $o = f(x)$, and each derivative below is written in
+# terms of $o$ alone (as scikit-learn's MLP does), which saves recomputing $f$ in the backward pass:
+#
+# | $f(x)$ | formula | $f'(x)$ in terms of $o = f(x)$ |
+# |---|---|---|
+# | ReLU | $\max(x, 0)$ | $1$ if $o > 0$, else $0$ |
+# | sigmoid | $\sigma(x) = \dfrac{1}{1 + e^{-x}}$ | $o\,(1 - o)$ |
+# | tanh | $\dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}}$ | $1 - o^2$ |
+#
+# The backward pass of an activation layer is then `grad_out * derivative(out)` (given code in
+# `Activation.backward`). All functions take arrays of any shape, work elementwise, must not modify
+# their input and must return the input's dtype (float32 in, float32 out).
+#
+# ### Lesson 3, task 1: ReLU ({{ points["task1-check"] }} points)
+#
+# Implement `relu` and `relu_derivative` in `backprop_lib/layers.py`. At the kink $x = 0$ ReLU has
+# no derivative; use the convention $\mathrm{relu}'(0) = 0$ (as PyTorch does). A derivative built
+# from a comparison is boolean: convert it with `.astype(out.dtype)`. Bars: $10^{-9}$ for values,
+# $10^{-6}$ against central differences.
+
+# %% id="task1-check" role="tests" points=2
+with task("Lesson 3, task 1") as check:
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    out = relu(x)
+    check.close("relu(x)", out, {{ outs["relu"] }}, bar=1e-9)
+    check.close("relu_derivative(out)", relu_derivative(out), {{ slopes["relu"] }}, bar=1e-9)
+    # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
+    check_elementwise(check, relu, relu_derivative)
+
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_3 import graded_activation
+from backprop_lib.layers import relu as graded_f, relu_derivative as graded_derivative
+{{ GRADED_INPUTS }}
+with graded_task("Lesson 3, task 1 (graded)") as graded:
+    graded_activation(graded, "relu", graded_f, graded_derivative, graded_inputs, graded_extreme,
+                      {{ graded_expected("relu") }}, bar=1e-10)
+### END HIDDEN TESTS
+
+# %% [markdown] id="sigmoid-md"
+# ### Lesson 3, task 2: sigmoid ({{ points["task2-check"] }} points)
+#
+# Implement `sigmoid` and `sigmoid_derivative`. The textbook formula overflows: for $x < -709$,
+# `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
+# $\sigma(x) = \tfrac12 \tanh(x/2) + \tfrac12$ cannot overflow; so can evaluating $e^{-|x|}$ and
+# choosing the formula by the sign of $x$. The check includes $x = \pm 1000$.
+
+# %% id="task2-check" role="tests" points=2
+with task("Lesson 3, task 2") as check:
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    out = sigmoid(x)
+    check.close("sigmoid(x)", out, {{ outs["sigmoid"] }}, bar=1e-9)
+    check.close("sigmoid_derivative(out)", sigmoid_derivative(out), {{ slopes["sigmoid"] }}, bar=1e-9)
+    # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
+    check_elementwise(check, sigmoid, sigmoid_derivative)
+    check_extremes(check, sigmoid, x=[-1000.0, 1000.0], expected=[0.0, 1.0])
+
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_3 import graded_activation
+from backprop_lib.layers import sigmoid as graded_f, sigmoid_derivative as graded_derivative
+{{ GRADED_INPUTS }}
+with graded_task("Lesson 3, task 2 (graded)") as graded:
+    graded_activation(graded, "sigmoid", graded_f, graded_derivative, graded_inputs, graded_extreme,
+                      {{ graded_expected("sigmoid") }}, bar=1e-7)
+### END HIDDEN TESTS
+
+# %% [markdown] id="tanh-md"
+# ### Lesson 3, task 3: tanh ({{ points["task3-check"] }} points)
+#
+# Implement `tanh` and `tanh_derivative` (`np.tanh` is allowed and does not overflow; the
+# $e^{x}$ formula does). The check includes $x = \pm 1000$.
+
+# %% id="task3-check" role="tests" points=2
+with task("Lesson 3, task 3") as check:
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    out = tanh(x)
+    check.close("tanh(x)", out, {{ outs["tanh"] }}, bar=1e-9)
+    check.close("tanh_derivative(out)", tanh_derivative(out), {{ slopes["tanh"] }}, bar=1e-9)
+    # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
+    check_elementwise(check, tanh, tanh_derivative)
+    check_extremes(check, tanh, x=[-1000.0, 1000.0], expected=[-1.0, 1.0])
+
+### BEGIN HIDDEN TESTS
+from backprop_course.checks import task as graded_task
+from backprop_course.tasks.lesson_3 import graded_activation
+from backprop_lib.layers import tanh as graded_f, tanh_derivative as graded_derivative
+{{ GRADED_INPUTS }}
+with graded_task("Lesson 3, task 3 (graded)") as graded:
+    graded_activation(graded, "tanh", graded_f, graded_derivative, graded_inputs, graded_extreme,
+                      {{ graded_expected("tanh") }}, bar=1e-7)
+### END HIDDEN TESTS
+
+# %% [markdown] id="saturation-md"
+# ## Saturation
+#
+# For large $|x|$ sigmoid and tanh flatten out: they **saturate**, and their derivative is nearly 0.
+# Sigmoid's derivative is at most $\sigma'(0) = 1/4$; tanh's at most $1$; ReLU's is exactly 1 for every
+# positive input and 0 for every negative one.
+
+# %% id="curves" tags=["demo"]
+import matplotlib.pyplot as plt
+
+z = np.linspace(-6, 6, 601)
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+for name in ["relu", "sigmoid", "tanh"]:
+    with demo(f"the {name} curves"):
+        out = ACTIVATIONS[name](z)
+        left.plot(z, out, label=name)
+        right.plot(z, DERIVATIVES[name](out), label=name)
+for ax, title in ((left, "f(x)"), (right, "f'(x), from the output")):
+    ax.axvspan(-6, -3, color="0.92")
+    ax.axvspan(3, 6, color="0.92")
+    ax.set_title(title)
+    ax.set_xlabel("x")
+    ax.legend(loc="upper left")
+left.set_ylim(-1.2, 3)
+right.text(4.5, 0.55, "sigmoid and tanh\nsaturate here", ha="center", fontsize=8)
+plt.show()
+
+
+# %% [markdown] id="vanishing-md"
+# ## Vanishing gradients
+#
+# Backpropagating through $k$ layers multiplies $k$ local derivatives. The experiment below pushes a
+# batch through 30 layers of width 64 (Glorot-initialised weights, no training) and then sends a
+# gradient back down, recording $\lVert \partial L/\partial h_k \rVert$ at every layer $k$. Each sigmoid
+# layer multiplies the gradient by at most $1/4$ (times the weights): by the first layer almost nothing
+# is left, and those layers barely learn.
+
+# %% id="vanishing" tags=["demo"]
+# gradient_norms (in backprop_course/tasks/lesson_3.py) runs the experiment described above.
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for name in ["relu", "tanh", "sigmoid"]:
+    with demo(f"the {name} gradients"):
+        norms = gradient_norms(ACTIVATIONS[name], DERIVATIVES[name])
+        ax.semilogy(range(1, len(norms) + 1), norms, "o-", ms=3, label=name)
+        print(f"{name:>8}: the gradient shrinks by a factor {norms[-1] / norms[0]:.1e} from layer 30 to layer 1")
+ax.set_xlabel("layer k (1 = next to the input)")
+ax.set_ylabel("||dL/dh_k||")
+ax.legend()
+plt.show()
+
+# %% [markdown] id="vanishing-answer-md"
+# ### Written answer (1 point)
+#
+# Using the plot, explain why the first layers of a deep sigmoid network learn much more slowly than
+# the last ones, and why ReLU and tanh suffer less.
+
+# %% [markdown] id="vanishing-answer" role="answer" points=1
+# ### BEGIN SOLUTION
+# The gradient reaching layer $k$ is a product of one local derivative per layer above it. Sigmoid's
+# derivative is at most $1/4$ (and much smaller where units saturate), so each layer shrinks the
+# gradient by a factor $\lesssim 1/4 \cdot \lVert W\rVert$: over 30 layers it falls by many orders of
+# magnitude and the first layers' updates are tiny. tanh's derivative is up to 1 near 0, and ReLU's
+# is exactly 1 for active units, so their products shrink far less (ReLU loses a factor of about
+# $\sqrt 2$ per layer here only because half its units are off; He initialisation compensates).
+# ### END SOLUTION
+
+# %% [markdown] id="kink-md"
+# ## The kink
+#
+# ReLU has no derivative at $x = 0$; any value in $[0, 1]$ is a valid *subgradient*, and libraries
+# pick one (here 0). Training is not affected: an input exactly at 0 is rare, and either choice
+# moves downhill. **Gradient checks** are affected: a central difference at $x$ with $|x| < h$
+# straddles the kink and measures an average of the two slopes. `check_layer` therefore watches the
+# ReLU on/off pattern and leaves such entries out, reporting them as kinks.
+
+# %% id="kink" tags=["demo"]
+with demo("the kink demo"):
+    h = 1e-6
+    for x0 in (0.5, 1e-7, -1e-7):
+        x_point = np.array([x0])
+        print(f"x = {x0:>6g}: relu'(x) = {relu_derivative(relu(x_point))[0]:g}, "
+              f"central difference with h = 1e-6: {central_difference(relu, x_point, h)[0]:.3g}")
+    near_kink = np.array([[0.8, -1.1, 3e-7], [-4e-7, 0.6, -2.0]])
+    print(check_layer(ReLU(), near_kink))
+
+# %% [markdown] id="kink-answer-md"
+# ### Written answer (1 point)
+#
+# Why does the central difference at $x = 10^{-7}$ give about $0.55$, and why would a gradient
+# check that kept this entry wrongly fail a correct ReLU?
+
+# %% [markdown] id="kink-answer" role="answer" points=1
+# ### BEGIN SOLUTION
+# With $h = 10^{-6}$ the two evaluation points $x \pm h$ lie on both sides of 0:
+# $\mathrm{relu}(x + h) = 1.1\cdot 10^{-6}$ and $\mathrm{relu}(x - h) = 0$, so the slope is
+# $1.1\cdot 10^{-6} / (2\cdot 10^{-6}) = 0.55$, a mix of the slopes 1 and 0. The correct analytic
+# derivative is 1 (or 0 at exactly 0), so the relative error is large although the code is right;
+# only entries farther than $h$ from the kink can be checked.
+# ### END SOLUTION

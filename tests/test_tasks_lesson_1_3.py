@@ -1,0 +1,221 @@
+"""The lesson helpers of backprop_course.tasks (lessons 1 and 3), run directly: they pass the
+reference library and fail, with the row a student reads, the bugs they exist to catch."""
+
+import numpy as np
+import pytest
+
+from backprop_course.checks import Checks, diagnose
+from backprop_course.tasks import lesson_1, lesson_3
+from conftest import reference_module
+
+layers = reference_module("layers")
+Scalar = reference_module("graph").Scalar
+
+
+def failures(run, *args, **kwargs):
+    """The names of the rows that failed when ``run(check, *args)`` filled a fresh Checks."""
+    check = Checks("test")
+    run(check, *args, **kwargs)
+    return check.failures
+
+
+# ---- lesson 3: activations ----------------------------------------------------------------------
+
+def test_central_difference_is_the_slope_at_every_entry():
+    x = np.array([[-1.5, 0.2], [0.9, 3.0]])
+    assert np.allclose(lesson_3.central_difference(np.tanh, x), 1 - np.tanh(x) ** 2, rtol=1e-8, atol=0)
+    assert lesson_3.central_difference(np.tanh, x).shape == (2, 2)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_check_elementwise_passes_the_reference(name, capsys):
+    f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
+    assert failures(lesson_3.check_elementwise, f, derivative) == []
+    assert "ok     float32 stays float32" in capsys.readouterr().out
+
+
+def in_place_relu(x):
+    return np.maximum(x, 0, out=x)
+
+
+def float64_relu_derivative(out):
+    return (out > 0).astype(np.float64)
+
+
+def tanh_derivative_from_input_formula(out):
+    return 1 - out
+
+
+@pytest.mark.parametrize("f, derivative, failed", [
+    (in_place_relu, layers.relu_derivative, ["x unchanged"]),
+    (layers.relu, float64_relu_derivative, ["float32 stays float32"]),
+    (layers.tanh, tanh_derivative_from_input_formula, ["slope vs central differences"]),
+])
+def test_check_elementwise_fails_each_bug_in_its_own_row(f, derivative, failed):
+    assert failures(lesson_3.check_elementwise, f, derivative) == failed
+
+
+def naive_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_check_extremes_passes_a_stable_sigmoid_and_names_an_overflow(capsys):
+    args = dict(x=[-1000.0, 1000.0], expected=[0.0, 1.0])
+    assert failures(lesson_3.check_extremes, layers.sigmoid, **args) == []
+    assert failures(lesson_3.check_extremes, naive_sigmoid, **args) == ["naive_sigmoid at x = -1000, 1000"]
+    assert "overflow encountered in exp" in capsys.readouterr().out
+    assert failures(lesson_3.check_extremes, layers.sigmoid, x=[-1000.0, 1000.0], expected=[0.0, 0.5]) \
+        == ["sigmoid at x = -1000, 1000"]
+
+
+def graded_case(name):
+    """(inputs, extreme, outs, slopes, expected extreme) of one activation, from the reference."""
+    f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
+    inputs = [np.random.default_rng(5).standard_normal((2, 3)) * 3,
+              np.array([0.0, -0.0, 1e-12, -1e-12, 0.5])]
+    extreme = np.array([-1000.0, 40.0])
+    outs = [f(x) for x in inputs]
+    return inputs, extreme, outs, [derivative(out) for out in outs], f(extreme)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_graded_activation_passes_the_reference(name):
+    f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
+    assert failures(lesson_3.graded_activation, name, f, derivative, *graded_case(name), bar=1e-10) == []
+
+
+def test_graded_activation_tells_a_wrong_derivative_from_a_wrong_function(capsys):
+    found = failures(lesson_3.graded_activation, "tanh", layers.tanh, tanh_derivative_from_input_formula,
+                     *graded_case("tanh"), bar=1e-7)
+    assert found == ["tanh and its derivative 2x3", "tanh: float32 values 2x3",
+                     "tanh: your derivative vs central differences 2x3",
+                     "tanh and its derivative 5", "tanh: float32 values 5",
+                     "tanh: your derivative vs central differences 5"]
+    assert "tanh_derivative(out) is wrong" in capsys.readouterr().out
+
+
+def test_graded_activation_fails_an_overflowing_sigmoid_without_raising():
+    found = failures(lesson_3.graded_activation, "sigmoid", naive_sigmoid, layers.sigmoid_derivative,
+                     *graded_case("sigmoid"), bar=1e-7)
+    assert found == ["sigmoid at x = -1000, 40"]
+
+
+
+def test_gradient_norms_shows_sigmoid_gradients_vanish():
+    norms = {name: lesson_3.gradient_norms(layers.ACTIVATIONS[name], layers.DERIVATIVES[name])
+             for name in ("identity", "tanh", "sigmoid")}
+    for found in norms.values():   # the last layer gets dL/dh = 1 / h.size on a 32 x 64 batch
+        assert len(found) == 30 and found[-1] == pytest.approx(1 / np.sqrt(32 * 64), rel=1e-12)
+    assert norms["sigmoid"][0] / norms["sigmoid"][-1] < 1e-15 < 1e-2 < norms["tanh"][0] / norms["tanh"][-1]
+
+
+def test_gradient_norms_of_two_linear_layers_by_hand():
+    rng = np.random.default_rng(0)
+    bound = np.sqrt(6.0 / 6)
+    _, W2 = rng.uniform(-bound, bound, (3, 3)), rng.uniform(-bound, bound, (3, 3))
+    grad = np.ones((2, 3)) / 6   # dL/dh_2 = 1 / h.size; dL/dh_1 = dL/dh_2 W2^T (identity: derivative 1)
+    found = lesson_3.gradient_norms(layers.identity, layers.identity_derivative, depth=2, width=3, batch=2)
+    assert found == pytest.approx([np.linalg.norm(grad @ W2.T), np.linalg.norm(grad)], rel=1e-12)
+
+
+# ---- lesson 1: the computation graph ------------------------------------------------------------
+
+GIVEN_X, GIVEN_T = 2.0, 1.0
+GIVEN_WEIGHTS = {"w1": 0.5, "w2": 1.5, "w3": 1.0, "w4": -0.25, "w5": -1.0, "w6": 1.0, "w7": 2.0, "w8": -0.5}
+
+
+def test_network_computes_the_lessons_hand_values():
+    nodes = lesson_1.network(Scalar, GIVEN_X, GIVEN_T, GIVEN_WEIGHTS)
+    nodes["L"].backward()
+    values = {name: nodes[name].value for name in ["a1", "h1", "a2", "h2", "a3", "h3", "a4", "h4", "y", "L"]}
+    assert values == pytest.approx({"a1": 1.0, "h1": 1.0, "a2": 3.0, "h2": 3.0, "a3": 0.25, "h3": 0.25,
+                                    "a4": 2.0, "h4": 2.0, "y": -0.5, "L": 1.125}, rel=1e-12)
+    grads = {name: nodes[name].grad for name in GIVEN_WEIGHTS}
+    assert grads == pytest.approx({"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25,
+                                   "w7": -0.375, "w8": -3.0}, rel=1e-12)
+
+
+def test_draw_network_draws_every_edge_and_node(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    lesson_1.draw_network(GIVEN_WEIGHTS, {"x": 2.0, "h1": 1.0, "h2": 3.0, "h3": 0.25, "h4": 2.0, "y": -0.5,
+                                          "L": 1.125}, {name: 1.0 for name in GIVEN_WEIGHTS})
+    texts = [text.get_text() for text in plt.gcf().axes[0].texts]
+    plt.close("all")
+    assert "w4=-0.25\n∂L/∂w4=1" in texts and "L\n1.125" in texts and len(texts) == 8 + 7
+
+
+def test_compare_with_engine_marks_each_hand_value(capsys):
+    nodes = lesson_1.network(Scalar, GIVEN_X, GIVEN_T, GIVEN_WEIGHTS)
+    nodes["L"].backward()
+    lesson_1.compare_with_engine({"a1": 1.0, "y": 0.5, "dL_dw1": -7.5, "dL_dw2": None}, nodes)
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows == {"a1": ["1", "1", "ok"], "y": ["0.5", "-0.5", "differs"], "dL_dw1": ["-7.5", "-7.5", "ok"],
+                    "dL_dw2": ["-", "3"]}
+
+
+def test_check_numbers_names_what_is_missing_and_what_is_not_a_number():
+    check = Checks("Lesson 1, task 1")
+    with pytest.raises(NotImplementedError, match=r"^Lesson 1, task 1: fill in h1, y$"):
+        lesson_1.check_numbers(check, a1=1.0, h1=None, y=None)
+    assert lesson_1.check_numbers(check, a1=1.0, h1="1.0") == {"a1": 1.0, "h1": "1.0"}
+    assert check.failures == ["h1 is a number"]
+
+
+@pytest.mark.parametrize("expression, values, slopes", [
+    ("a * b", (1.5, -2.0), [-2.0, 1.5]),
+    ("a / b", (1.5, -2.0), [-0.5, -0.375]),
+    ("a.exp()", (0.5,), [np.exp(0.5)]),
+])
+def test_local_slopes_are_central_differences_of_the_engine(expression, values, slopes):
+    assert lesson_1.local_slopes(Scalar, expression, values) == pytest.approx(slopes, rel=1e-8)
+
+
+class SwappedScalar(Scalar):
+    """The reference engine with a * b's local derivatives swapped (a typical bug)."""
+
+    def __mul__(self, other):
+        node = super().__mul__(other)
+        right = node.local_grads()
+        node.local_grads = lambda: right[::-1]
+        return node
+
+
+def test_check_local_grads_passes_the_reference_and_names_a_swapped_product():
+    assert failures(lesson_1.check_local_grads, Scalar, "a * b", (1.5, -2.0)) == []
+    assert failures(lesson_1.check_local_grads, Scalar, "a.sigmoid()", (0.5,)) == []
+    assert failures(lesson_1.check_local_grads, SwappedScalar, "a * b", (1.5, -2.0)) == ["d(a * b) at a = 1.5, b = -2"]
+
+
+def test_local_grads_table_lists_each_points_local_grads():
+    assert lesson_1.local_grads_table(Scalar, "a * b", [(0.7, -1.3), (2.5, 0.4)]) == [[-1.3, 0.7], [0.4, 2.5]]
+    assert lesson_1.local_grads_table(Scalar, "3.0 * a", [(1.1, 3.0)]) == [[1.1, 3.0]]
+
+
+def test_given_graph_fixes_local_derivatives_and_counts_a_repeated_parent_twice():
+    nodes = lesson_1.given_graph(Scalar, {"a": [], "u": [("a", 2.0)], "s": [("u", 2.0), ("u", -0.5)]})
+    assert [parent.label for parent in nodes["s"].parents] == ["u", "u"]
+    assert nodes["s"].local_grads() == (2.0, -0.5) and nodes["u"].local_grads() == (2.0,)
+    nodes["s"].backward()
+    assert (nodes["u"].grad, nodes["a"].grad) == (1.5, 3.0)
+
+
+def test_graph_stages_go_from_the_output_down_naming_what_flowed_in():
+    nodes = lesson_1.given_graph(Scalar, {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)],
+                                          "v": [("a", 0.5), ("u", 3.0)], "L": [("u", 1.0), ("v", -2.0)]})
+    nodes["L"].backward()
+    expected = {"L": 1.0, "v": -2.0, "u": -5.0, "a": -11.0, "b": 5.0}
+    stages = lesson_1.graph_stages(nodes["L"], expected)
+    inflows = {name: inflow for name, _, _, inflow in stages}
+    assert inflows == {"dL/dL": "", "dL/dv": "dL/dL", "dL/du": "dL/dL and dL/dv",
+                       "dL/da": "dL/dv and dL/du", "dL/db": "dL/du"}
+    order = [name for name, *_ in stages]
+    assert all(order.index(source) < order.index(name)
+               for name, inflow in inflows.items() for source in inflow.split(" and ") if source)
+    assert all(got == expected[name[4:]] for name, got, *_ in stages)
+    wrong = lesson_1.graph_stages(nodes["L"], {**expected, "u": -6.0})
+    assert diagnose(wrong).startswith("dL/du is wrong (rel error")
+    assert diagnose(wrong).endswith("; dL/dL and dL/dv, which flowed into it, are right")
