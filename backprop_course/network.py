@@ -159,7 +159,7 @@ def network_stages(record, expected, scores=_UNSET, dx=_UNSET):
 
 
 def recording_dict(record):
-    """A Recording as plain lists and dicts, the form authoring scripts embed as literals."""
+    """A Recording as plain lists and dicts, the form a lesson's build cell embeds as literals."""
     return {"inputs": record.inputs, "outputs": record.outputs, "grads_in": record.grads_in,
             "grads_out": record.grads_out, "param_grads": record.param_grads}
 
