@@ -278,7 +278,7 @@ def test_every_float_in_the_source_notebooks_has_at_most_12_significant_digits()
     """A float embedded without the build's rounding (e.g. a repr) shows its full 16-17 digits."""
     for path in SOURCES:
         for cell in source(path.stem).cells:
-            for number in NUMBER.findall(cell.source):
+            for number in build_module.NUMBER.findall(cell.source):
                 digits = number.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
                 assert len(digits) <= 12, f"{path.name}, cell {cell.id}: {number} is not rounded"
 
@@ -364,3 +364,16 @@ def test_a_crash_is_blamed_on_the_file_that_raised_it():
     assert "your code raised" not in message, message
     assert re.fullmatch(r"T: the check itself stopped with ValueError: the gradient for W has shape \(2, 3\), "
                         r"but W has shape \(3, 2\) \(in the course's gradcheck.py, line \d+\)", message), message
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_check_cells_are_a_few_lines_that_say_what_is_checked(name):
+    """A graded cell's visible part: at most 12 non-blank lines and no helper defined in front of the
+    student (fixtures and comparisons live in backprop_course/tasks/)."""
+    for cell in student(name).cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        assert len(lines) <= 12, f"{name}, cell {cell.id}: {len(lines)} visible lines"
+        defined = [line for line in lines if re.match(r"\s*(def|class|async def)\s", line) or "lambda" in line]
+        assert not defined, f"{name}, cell {cell.id} defines a helper: {defined[0].strip()}"
