@@ -335,5 +335,7 @@ def add_feedback(subparsers):
 
 def add_report(subparsers):
     course_module.add_lesson_command(
-        subparsers, "report", cmd_report, help="grades CSV, item analysis, score histogram, review list",
-        description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv.")
+        subparsers, "report", cmd_report,
+        help="grades CSV, item analysis, score histogram, review list, the class's misconceptions",
+        description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv, "
+                    "misconceptions.csv, misconceptions.png.")
