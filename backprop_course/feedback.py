@@ -4,12 +4,13 @@ A WRONG row of ``checks.Checks`` ends with the finding of ``misconceptions.name_
 after a fixed separator, so that the report can count it in autograded notebooks:
 
       WRONG  dL/db                         rel error 3.3e-01  (bar 1e-12) — misconception db-mean: dL/db equals ...
-      WRONG  dL/dW                         rel error 7.5e-01  (bar 1e-12) — diagnosis factor: dL/dW is exactly ...
+      WRONG  dL/dW                         rel error 3.3e-01  (bar 1e-12) — diagnosis factor: dL/dW is exactly 1/2 ...
              got [1.5, -2], expected [3, -4]
 
 "misconception KEY" names a catalogued wrong implementation, "diagnosis KEY" a structural
 pattern (``misconceptions.structural``). The second line, got and expected, appears only when
-both are at most ``SMALL`` numbers and the row is not hidden: a hidden row never prints an
+both are at most ``SMALL`` numbers and the row is not hidden (``checks.task``: a "(graded)"
+task, ``hidden=True``, or a name starting "hidden:"): a hidden row never prints an
 input, an expected value or a result, while the finding (a catalogue sentence or a pattern such
 as a factor or wrong rows) reveals none of them. ``parse_row`` reads a WRONG row back.
 """
