@@ -121,7 +121,7 @@ def chart(table, lesson, submissions):
     ax.set_xlabel(f"students (of {submissions} submissions)")
     ax.set_title(f"{lesson}: what the class got wrong")
     if top:
-        ax.legend(handles=[Patch(color=color, label=kind) for kind, color in colors.items()], loc="lower right")
+        ax.legend(handles=[Patch(color=color, label=kind) for kind, color in colors.items()], loc="best")
     else:
         ax.set_yticks([])
         ax.text(0.5, 0.5, "no failed check named a misconception", transform=ax.transAxes, ha="center")
