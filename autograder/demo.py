@@ -2,7 +2,8 @@
 
 Builds a course in a new temporary folder (or ``--dir``), releases lessons 2 to 5 (those that exist),
 submits the synthetic students of ``autograder.sample_class``, autogrades each lesson with two
-workers, writes feedback and reports, and prints the gradebook and where everything went.
+workers, writes feedback and reports, and prints the gradebook, the class's most common
+misconceptions and where everything went.
 """
 
 import sys
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import course as course_module
-from . import grading, report, sample_class
+from . import grading, misconception_report, report, sample_class
 
 
 def demo(course_dir, workers=2, lessons=None, out=sys.stdout):
@@ -38,9 +39,13 @@ def demo(course_dir, workers=2, lessons=None, out=sys.stdout):
         hardest = min((item for item in items if item["graded"] == "auto"), key=lambda item: item["pass_rate"])
         print(f"hardest test: {hardest['test']} ({hardest['pass_rate']:.0%} full marks); "
               f"{len(review)} for review", file=out)
+        print(misconception_report.summary(misconception_report.count(report_rows)), file=out)
+        print(f"misconceptions: {paths[lesson]['misconceptions.csv']}, {paths[lesson]['misconceptions.png']}",
+              file=out)
     course_dir = Path(course_dir)
     print(f"\nfeedback HTML: {course_dir / 'feedback'}/<student>/<lesson>/", file=out)
-    print(f"reports (grades.csv, items.csv, histogram.png, review.csv): {course_dir / 'reports'}/<lesson>/", file=out)
+    print(f"reports (grades.csv, items.csv, histogram.png, review.csv, misconceptions.csv, misconceptions.png): "
+          f"{course_dir / 'reports'}/<lesson>/", file=out)
     print(f"gradebook: {course_dir / 'gradebook.db'}   ({time.monotonic() - start:.0f} s)", file=out)
     return paths
 

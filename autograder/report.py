@@ -13,6 +13,10 @@ report, in DIR/reports/<lesson>/:
     items.csv      item analysis: per test cell its pass rate, and which checks fail most
     histogram.png  the distribution of total scores
     review.csv     submissions to look at by hand: integrity flags, timeouts, crashes
+    misconceptions.csv, misconceptions.png
+                   what the failed checks' rows named, per task: each misconception (or error
+                   pattern), how many students and which share showed it; the chart shows the
+                   class's most common ones (``misconception_report``)
 """
 
 import csv
@@ -28,10 +32,11 @@ import nbformat
 
 from . import build as build_module
 from . import course as course_module
+from . import misconception_report
 from .grading import RESULTS
 
-# The row format of backprop_lib.checks: "  WRONG  <name padded to 28> <detail>".
-WRONG = "  WRONG  "
+# Check names in items.csv are shortened to this many characters, at a word boundary.
+NAME_WIDTH = 60
 
 
 def feedback(course_dir, lesson, problems=None):
@@ -157,34 +162,30 @@ def _results(course_dir, lesson):
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
-def _check_name(rest):
-    """The check's name from the rest of a WRONG row (names longer than the padding run on)."""
-    match = re.match(r"(.+?)\s+(rel error|has shape|is a |contains inf)", rest)
-    return (match[1] if match else rest.split("  ")[0]).strip()[:60]
-
-
 def _cell_failures(nb):
-    """{grade_id: [failed check names or error names]} from an autograded notebook's outputs."""
-    failures = {}
+    """({grade_id: [failed check names or error names]}, {grade_id: [misconception_report.Finding]})
+    from an autograded notebook's outputs (the rows ``backprop_course.feedback`` prints)."""
+    failures, findings = {}, {}
     for cell in nb.cells:
         grading = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not grading.get("grade"):
             continue
-        names = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream":
-                names += [_check_name(line[len(WRONG):])
-                          for line in output.text.splitlines() if line.startswith(WRONG)]
-            elif output.output_type == "error" and output.ename != "CheckFailed":
-                names.append(output.ename)
-        failures[grading["grade_id"]] = names
-    return failures
+        outputs = cell.get("outputs", [])
+        printed = "".join(output.text for output in outputs
+                          if output.output_type == "stream" and output.get("name") == "stdout")
+        failed = misconception_report.read_cell(grading["grade_id"], printed)
+        errors = [output.ename for output in outputs if output.output_type == "error" and output.ename != "CheckFailed"]
+        failures[grading["grade_id"]] = [textwrap.shorten(name, NAME_WIDTH, placeholder="…")
+                                         for name, _ in failed] + errors
+        findings[grading["grade_id"]] = [finding for _, finding in failed if finding]
+    return failures, findings
 
 
 def collect(course_dir, lesson):
     """(cells [(grade_id, max points)], rows [per student dict with "cells": {grade_id: score}
-    (0 for an answer not graded yet) and "pending": [grade_ids waiting for hand grading]],
-    the grade_ids of written answers, which a person grades)."""
+    (0 for an answer not graded yet), "pending": [grade_ids waiting for hand grading],
+    "failures" and "findings" (see ``_cell_failures``)], the grade_ids of written answers, which a
+    person grades)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     course_dir = course_module.require_course(course_dir)
@@ -206,27 +207,27 @@ def collect(course_dir, lesson):
                 continue
             scores = {grade.name: float(grade.score) for grade in submitted.grades}
             path = course_dir / "autograded" / student / lesson / f"{lesson}.ipynb"
-            failures = _cell_failures(nbformat.read(path, as_version=4)) if path.exists() else {}
+            failures, findings = _cell_failures(nbformat.read(path, as_version=4)) if path.exists() else ({}, {})
             rows.append({**result, "score": float(submitted.score), "max_score": float(submitted.max_score),
-                         "cells": scores, "failures": failures, "pending": _pending(submitted)})
+                         "cells": scores, "failures": failures, "findings": findings,
+                         "pending": _pending(submitted)})
     return cells, rows, by_hand
 
 
-def _histogram(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def histogram_figure(rows, lesson):
+    """The distribution of total scores, in percent of the points, as a matplotlib figure."""
+    plt = misconception_report.pyplot()
+    from matplotlib.ticker import MaxNLocator
 
     percent = [100 * row["score"] / row["max_score"] if row["max_score"] else 0 for row in rows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(percent, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], edgecolor="white")
     ax.set_xlabel("score (% of the points)")
     ax.set_ylabel("submissions")
-    ax.set_title(f"{len(rows)} submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: no 0.2 submissions
+    ax.set_title(f"{lesson}: {len(rows)} submissions")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def report(course_dir, lesson):
@@ -237,7 +238,8 @@ def report(course_dir, lesson):
         raise course_module.CourseError(f"no graded submissions of {lesson!r}: run autograde first")
     out = course_dir / "reports" / lesson
     out.mkdir(parents=True, exist_ok=True)
-    paths = {name: out / name for name in ("grades.csv", "items.csv", "histogram.png", "review.csv")}
+    paths = {name: out / name for name in ("grades.csv", "items.csv", "histogram.png", "review.csv",
+                                           "misconceptions.csv", "misconceptions.png")}
 
     with open(paths["grades.csv"], "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -264,7 +266,10 @@ def report(course_dir, lesson):
         for item in items:
             writer.writerow({**item, "pass_rate": f"{item['pass_rate']:.2f}", "mean_score": f"{item['mean_score']:.2f}"})
 
-    _histogram(rows, paths["histogram.png"])
+    misconception_report.save(histogram_figure(rows, lesson), paths["histogram.png"])
+    table = misconception_report.count(rows)
+    misconception_report.write_csv(table, paths["misconceptions.csv"])
+    misconception_report.save(misconception_report.chart(table, lesson, len(rows)), paths["misconceptions.png"])
 
     review = [row for row in rows if row["flags"] or row["outcome"] not in ("graded", "skipped")]
     with open(paths["review.csv"], "w", newline="") as handle:
@@ -314,6 +319,7 @@ def cmd_report(args):
         rate = "by hand" if item["graded"] == "by hand" else f"{item['pass_rate']:.0%}"
         print(f"{item['test']:<40} {rate:>10}  {item['most_failed']}")
     print()
+    print(misconception_report.summary(misconception_report.count(rows)))
     print(f"{len(review)} submission(s) for review" + (": " + ", ".join(row["student"] for row in review) if review else ""))
     for name, path in paths.items():
         print(f"{name:<14} {path}")
@@ -329,5 +335,7 @@ def add_feedback(subparsers):
 
 def add_report(subparsers):
     course_module.add_lesson_command(
-        subparsers, "report", cmd_report, help="grades CSV, item analysis, score histogram, review list",
-        description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv.")
+        subparsers, "report", cmd_report,
+        help="grades CSV, item analysis, score histogram, review list, the class's misconceptions",
+        description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv, "
+                    "misconceptions.csv, misconceptions.png.")

@@ -6,18 +6,31 @@ folder as the working directory, so ``import backprop_lib`` finds the same libra
 does. Every code cell runs; each test cell only up to ``### BEGIN HIDDEN TESTS`` (the released
 notebooks have nothing after it anyway). The notebook file is never written.
 
-The last line always says "hidden tests: not run": a green local check is not a grade.
+A failed test's reason is shortened in its middle, never at the location of a crash ("(at
+layers.py, line 72)"), and the misconceptions its checks named follow it, one line each. The
+last line always says "hidden tests: not run": a green local check is not a grade.
 """
 
 import os
+import re
 import sys
+import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
 
+from backprop_course import feedback
+
 from . import build as build_module
 from . import course as course_module
 
+# A failure's reason is shortened to this many characters, its location kept whole.
+WIDTH = 100
+# Characters of the message kept at least, however long the location.
+MESSAGE = 50
+# Where a crash happened, as ``backprop_course.checks.crash_report`` ends its line.
+LOCATION = re.compile(r"\((?:at|in the course's) [^()]*, line \d+[^()]*\)$")
 PROBE = "import backprop_lib as _probe_lib\nprint(_probe_lib.__file__)\ndel _probe_lib"
 
 
@@ -53,9 +66,34 @@ def _reason(cell):
     return ""
 
 
+def _findings(cell):
+    """The sentences the cell's failed checks printed after their rows (``backprop_course.feedback``)."""
+    printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
+                      if output.output_type == "stream" and output.get("name") == "stdout")
+    rows = [feedback.parse_row(line) for line in printed.splitlines()]
+    return [f"{row.name}: {row.message}" for row in rows if row and row.kind]
+
+
+def shorten(reason, width=WIDTH):
+    """reason in at most width characters, cut in the middle of the message: the location at its
+    end ("(at layers.py, line 72)") is what the student needs most, and is never cut."""
+    if len(reason) <= width:
+        return reason
+    location = LOCATION.search(reason)
+    tail = location[0] if location else ""
+    head = reason[:len(reason) - len(tail)].rstrip()
+    room = max(width - len(tail) - 2, MESSAGE)
+    cut = head[:room]
+    # at a word boundary when there is one in the second half
+    cut = cut[:cut.rindex(" ")] if " " in cut[room // 2:] else cut
+    return f"{cut.rstrip(' ,;:')}… {tail}".rstrip()
+
+
 def run_checks(path, timeout=120):
-    """Execute the notebook's visible part; returns (library file, [(grade_id, points, reason)])."""
+    """Execute the notebook's visible part; returns (library file, [(grade_id, points, reason,
+    findings)]), findings being "check: sentence" for each failed check that names its mistake."""
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)
     tests = []
@@ -67,25 +105,32 @@ def run_checks(path, timeout=120):
     if not tests:
         raise course_module.CourseError(f"{path} has no test cells: is it a lesson notebook?")
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}},
-                            extra_arguments=["--InteractiveShell.xmode=Minimal"])
     # A PYTHONPATH entry comes before the notebook's folder in the kernel's sys.path and would
     # check another backprop_lib than the one beside the notebook (JupyterLab has no PYTHONPATH).
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    client.execute(env=env)
+    # The kernel talks to us over local sockets in a private folder rather than TCP: nothing to
+    # eavesdrop on, and ipykernel's "running over TCP without encryption" warning stays away.
+    with tempfile.TemporaryDirectory(prefix="backprop-check-") as sockets:
+        local = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+        client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", config=local,
+                                resources={"metadata": {"path": str(path.parent)}},
+                                extra_arguments=["--InteractiveShell.xmode=Minimal"])
+        client.execute(env=env)
     probe = "".join(output.get("text", "") for output in nb.cells[-1].outputs).strip()
     results = [(cell.metadata["nbgrader"]["grade_id"], cell.metadata["nbgrader"].get("points", 0),
-                _reason(cell)) for cell in tests]
+                _reason(cell), _findings(cell)) for cell in tests]
     return probe or "backprop_lib could not be imported", results
 
 
 def table(path, library, results):
-    passed = sum(not reason for _, _, reason in results)
+    passed = sum(not reason for _, _, reason, _ in results)
     lines = [f"visible checks of {path.name} against {library}", "",
              f"{'test':<24} {'points':>6}  result"]
-    for grade_id, points, reason in results:
-        lines.append(f"{grade_id:<24} {points:>6g}  {'passed' if not reason else reason[:100]}")
+    for grade_id, points, reason, findings in results:
+        lines.append(f"{grade_id:<24} {points:>6g}  {'passed' if not reason else shorten(reason)}")
+        # the misconceptions in full, one sentence each, under the failed test
+        lines += [textwrap.fill(finding, WIDTH + 33, initial_indent=" " * 33 + "- ", subsequent_indent=" " * 35)
+                  for finding in findings]
     lines += ["", f"public {passed}/{len(results)} passed - hidden tests: not run"]
     return "\n".join(lines)
 
@@ -95,7 +140,7 @@ def cmd_check(args):
     library, results = run_checks(path)
     print(table(path, library, results))
     sys.stdout.flush()
-    return 0 if all(not reason for _, _, reason in results) else 1
+    return 0 if all(not reason for _, _, reason, _ in results) else 1
 
 
 def add_check(subparsers):

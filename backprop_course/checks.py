@@ -4,10 +4,11 @@
         check.close("out", layer.forward(x), expected_out, bar=1e-9)
         check.gradients(check_layer(layer, x))
 
-prints one row per check (the relative error next to the bar it must meet) and, when a check
-fails, raises ``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose
-stub still raises NotImplementedError ends with the one line "not implemented yet: Lesson 2,
-task 1: implement Linear.forward". In Jupyter both errors show as that one line (IPython's
+prints one row per check (the relative error next to the bar it must meet; a failed one also
+names the misconception it shows, see ``feedback``) and, when a check fails, raises
+``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose stub still
+raises NotImplementedError ends with the one line "not implemented yet: Lesson 2, task 1:
+implement Linear.forward". In Jupyter both errors show as that one line (IPython's
 ``_render_traceback_`` hook), and the notebooks tag their check cells "raises-exception" so that
 Run All goes on past them.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import feedback
 from .gradcheck import rel_error
 
 
@@ -37,32 +39,47 @@ class NotImplementedYet(AssertionError):
 
 
 class Checks:
-    """Collects the rows of one task's checks; see ``task``."""
+    """Collects the rows of one task's checks; see ``task``.
 
-    def __init__(self, label):
+    A failed ``close`` or ``chain`` also names the misconception its result shows, or the
+    structure of the error (``feedback``), and shows got and expected when they are small. A
+    hidden Checks, or a hidden row, never prints the values it compares.
+    """
+
+    def __init__(self, label, hidden=False):
         self.label = label
+        self.hidden = hidden
         self.failures = []
 
-    def _row(self, name, ok, detail):
-        print(f"  {'ok   ' if ok else 'WRONG'}  {name:<28} {detail}")
+    def _row(self, name, ok, detail, finding=None, values=""):
+        print(feedback.format_row(ok, name, detail, finding))
         if not ok:
+            if values:
+                print(values)
             self.failures.append(name)
         return ok
 
-    def close(self, name, got, expected, bar=1e-7):
-        """got and expected agree: same shape and rel_error(got, expected) <= bar."""
-        try:
-            # float64 coercion first: an object that claims equality with everything fails here.
-            got = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            return self._row(name, False, f"is a {type(got).__name__}, not an array of numbers")
-        expected = np.asarray(expected, dtype=np.float64)
-        if got.shape != expected.shape:
-            return self._row(name, False, f"has shape {got.shape}, expected {expected.shape}")
-        if not np.all(np.isfinite(got)):
-            return self._row(name, False, "contains inf or nan")
-        err = rel_error(got, expected)
-        return self._row(name, err <= bar, f"rel error {err:.1e}  (bar {bar:.0e})")
+    def _explain(self, name, quantity, got, expected, bar, inputs, hidden):
+        """(finding, the got/expected line or "") for a failed comparison."""
+        finding = feedback.find(self.label, quantity or feedback.quantity_of(self.label, name),
+                                got, expected, bar, inputs)
+        hides = self.hidden or hidden or feedback.is_hidden(name)
+        return finding, "" if hides else feedback.values_line(got, expected)
+
+    def close(self, name, got, expected, bar=1e-7, *, inputs=None, quantity=None, hidden=False):
+        """got and expected agree: same shape and rel_error(got, expected) <= bar.
+
+        A failure is explained from ``inputs``, what the checked code was given, by the names the
+        misconception catalogue uses (e.g. {"x": x, "grad_out": grad_out}); ``quantity`` is the
+        catalogued quantity (default: the one ``name`` starts with). hidden: print no values (so
+        too in a hidden task and for names starting "hidden:").
+        """
+        err, problem = compare(got, expected)
+        ok = problem is None and err <= bar
+        detail = problem or f"rel error {err:.1e}  (bar {bar:.0e})"
+        if ok:
+            return self._row(name, True, detail)
+        return self._row(name, False, detail, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
     def gradients(self, result, name="gradient check"):
         """A GradCheckResult passed; each checked tensor gets its own row."""
@@ -78,14 +95,55 @@ class Checks:
         """A yes/no property, e.g. "x unchanged"; ``why`` explains a failure."""
         return self._row(name, bool(condition), "" if condition else why)
 
-    def chain(self, stages, bar=1e-7, name=None):
+    def chain(self, stages, bar=1e-7, name=None, *, inputs=None, hidden=False):
         """Values that flow through stages in order [(name, got, expected)]: name the first wrong one.
 
         For a backward pass list the stages from the loss down; the diagnosis then reads
-        "dL/dW of layer 2 is wrong; the gradient arriving from layer 3 is right".
+        "dL/dW of layer 2 is wrong; the gradient arriving from layer 3 is right", and goes on with
+        the misconception the first wrong stage shows (its name is its quantity). ``inputs`` and
+        ``hidden`` as for ``close``.
         """
-        message = diagnose(stages, bar)
-        return self._row(name or f"{len(stages)} stages", message is None, message or "")
+        name = name or f"{len(stages)} stages"
+        wrong = first_wrong(stages, bar)
+        if wrong is None:
+            return self._row(name, True, "")
+        index, message = wrong
+        stage, got, expected = stages[index][:3]
+        quantity = feedback.quantity_of(self.label, stage)
+        return self._row(name, False, message, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
+
+
+def compare(got, expected):
+    """(relative error, None) for two arrays of numbers of one shape with got finite, else
+    (None, what is wrong with got)."""
+    if got is None:
+        return None, "is missing (still None)"
+    try:
+        # float64 coercion first: an object that claims equality with everything fails here.
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, f"is a {type(got).__name__}, not a number or an array of numbers"
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return None, f"has shape {got.shape}, expected {expected.shape}"
+    if not np.all(np.isfinite(got)):
+        return None, "contains inf or nan"
+    return rel_error(got, expected), None
+
+
+def first_wrong(stages, bar=1e-7):
+    """(index, one-line message) of the first stage that disagrees (see ``diagnose``), or None."""
+    for i, (name, got, expected, *inflow) in enumerate(stages):
+        err, what = compare(got, expected)
+        if what is None and err <= bar:
+            continue
+        what = what or f"is wrong (rel error {err:.1e})"
+        source = inflow[0] if inflow else (stages[i - 1][0] if i else None)
+        if not source:
+            return i, f"{name} {what}"
+        verb = "are" if " and " in source else "is"
+        return i, f"{name} {what}; {source}, which flowed into it, {verb} right"
+    return None
 
 
 def diagnose(stages, bar=1e-7):
@@ -96,29 +154,8 @@ def diagnose(stages, bar=1e-7):
     List stages in the order values are computed, so that every inflow comes earlier.
     Returns None when every stage agrees, else a one-line message.
     """
-    for i, (name, got, expected, *inflow) in enumerate(stages):
-        if got is None:
-            return f"{name} is missing (still None)"
-        try:
-            got = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            what = f"is a {type(got).__name__}, not a number or an array of numbers"
-        else:
-            expected = np.asarray(expected, dtype=np.float64)
-            if got.shape != expected.shape:
-                what = f"has shape {got.shape}, expected {expected.shape}"
-            elif not np.all(np.isfinite(got)):
-                what = "contains inf or nan"
-            elif rel_error(got, expected) <= bar:
-                continue
-            else:
-                what = f"is wrong (rel error {rel_error(got, expected):.1e})"
-        source = inflow[0] if inflow else (stages[i - 1][0] if i else None)
-        if not source:
-            return f"{name} {what}"
-        verb = "are" if " and " in source else "is"
-        return f"{name} {what}; {source}, which flowed into it, {verb} right"
-    return None
+    wrong = first_wrong(stages, bar)
+    return wrong and wrong[1]
 
 
 MACHINERY = Path(__file__).resolve().parent
@@ -152,9 +189,13 @@ def crash_report(err):
 
 
 @contextmanager
-def task(label):
-    """Run one task's checks: report each, then fail once with a one-line reason."""
-    check = Checks(label)
+def task(label, hidden=None):
+    """Run one task's checks: report each, then fail once with a one-line reason.
+
+    hidden: the task is a hidden test's, whose rows never print the values they compare;
+    by default so for a label ending "(graded)".
+    """
+    check = Checks(label, label.rstrip().endswith("(graded)") if hidden is None else hidden)
     print(f"{label}:")
     try:
         yield check

@@ -167,6 +167,13 @@ def test_report_writes_grades_items_histogram_and_review(graded, capsys):
     assert first["pass_rate"] == full / len(results)
     assert (folder / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert review == [row for row in results if row["flags"]]  # the honest sample class is clean
+    # bias_grad_mean's dL/db (the mean over the batch) is explained on its rows and counted
+    assert (folder / "misconceptions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(folder / "misconceptions.csv") as handle:
+        found = list(report.csv.DictReader(handle))
+    bias = [item for item in found if item["task"] == "Lesson 2, task 2" and item["message"].startswith("dL/db")]
+    assert bias and all(item["students"] == "1" for item in bias), found
+    assert "misconceptions.csv" in out
 
 
 def test_a_rerun_skips_graded_submissions_and_regrades_a_new_timestamp(graded):
@@ -270,6 +277,7 @@ def test_demo_prints_the_gradebook_and_where_everything_went(tmp_path):
     text = out.getvalue()
     assert "correct" in text and "syntax_error" in text and "T1=" in text
     assert f"feedback HTML: {tmp_path / 'course' / 'feedback'}" in text
+    assert f"misconceptions: {tmp_path / 'course' / 'reports' / LESSONS[0] / 'misconceptions.csv'}" in text
     assert (tmp_path / "course" / "reports" / LESSONS[0] / "grades.csv").exists()
 
 

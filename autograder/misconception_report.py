@@ -1,0 +1,135 @@
+"""What the class got wrong in one lesson: misconceptions.csv and misconceptions.png of the report.
+
+A failed check's row ends with "— misconception KEY: sentence" (a catalogued wrong
+implementation) or "— diagnosis KEY: sentence" (an error pattern such as a constant factor or
+wrong rows); see ``backprop_course.feedback``. ``read_cell`` reads them back from a test cell's
+printed output, ``count`` counts each student once per task and finding however many checks
+showed it, and ``write_csv`` and ``chart`` make what a lecturer reviews in the next class.
+"""
+
+import csv
+import textwrap
+from dataclasses import dataclass
+
+from backprop_course.feedback import parse_row
+from backprop_course.misconceptions import task_label
+
+# Bars on the chart: the class's most common findings of the lesson.
+TOP = 10
+COLUMNS = ("task", "tests", "kind", "key", "message", "students", "share")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding on one failed check's row.
+
+    task: the task label printed above the rows ("Lesson 2, task 2", a " (graded)" suffix
+    dropped), else the test cell's grade id; test: the grade id; kind: "misconception" or
+    "diagnosis"; key and message as printed.
+    """
+
+    task: str
+    test: str
+    kind: str
+    key: str
+    message: str
+
+
+def read_cell(grade_id, text):
+    """[(failed check name, Finding or None)] for the WRONG rows in a test cell's printed text."""
+    task, failed = grade_id, []
+    for line in text.splitlines():
+        row = parse_row(line)
+        if row is None:
+            # checks.task prints "<label>:" before its rows
+            if line.endswith(":") and not line.startswith(" "):
+                task = task_label(line[:-1])
+        elif not row.ok:
+            failed.append((row.name, Finding(task, grade_id, row.kind, row.key, row.message) if row.kind else None))
+    return failed
+
+
+def count(rows):
+    """[{COLUMNS}] from report rows (each with "student" and "findings": {grade_id: [Finding]}):
+    per task its findings, most students first; share is of all submissions."""
+    students, tests = {}, {}
+    for row in rows:
+        for findings in row.get("findings", {}).values():
+            for finding in findings:
+                group = (finding.task, finding.kind, finding.key, finding.message)
+                students.setdefault(group, set()).add(row["student"])
+                tests.setdefault(group, set()).add(finding.test)
+    table = [{"task": task, "tests": " ".join(sorted(tests[group])), "kind": kind, "key": key,
+              "message": message, "students": len(names), "share": len(names) / len(rows)}
+             for group, names in students.items() for task, kind, key, message in [group]]
+    return sorted(table, key=lambda item: (item["task"], -item["students"], item["kind"] != "misconception",
+                                           item["key"], item["message"]))
+
+
+def summary(table, most=3):
+    """One line: the most common findings, e.g. "most common: db-mean (Lesson 2, task 2): 2 students"."""
+    top = sorted(table, key=lambda item: -item["students"])[:most]
+    if not top:
+        return "most common misconceptions: none named"
+    return "most common misconceptions: " + "; ".join(
+        f"{textwrap.shorten(what(item), 50, placeholder='…')} ({item['task']}): "
+        f"{item['students']} student{'s' if item['students'] > 1 else ''}"
+        for item in top)
+
+
+def write_csv(table, path):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for item in table:
+            writer.writerow({**item, "share": f"{item['share']:.2f}"})
+
+
+def pyplot():
+    """matplotlib.pyplot drawing to files only (Agg): reports are made without a display."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def what(item):
+    """A finding in short: a misconception's key, or a pattern's sentence (a key like "factor" says too little)."""
+    return item["key"] if item["kind"] == "misconception" else item["message"]
+
+
+def label(item, width=60):
+    """A bar's label: the task's number and what was found."""
+    return textwrap.shorten(f"{item['task'].split(', ')[-1]}: {what(item)}", width, placeholder="…")
+
+
+def chart(table, lesson, submissions):
+    """A figure with a horizontal bar per finding (the TOP most common), students on the x axis."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    plt = pyplot()
+    top = sorted(table, key=lambda item: -item["students"])[:TOP][::-1]
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.4 * max(len(top), 2)))
+    colors = {"misconception": "tab:red", "diagnosis": "tab:gray"}
+    ax.barh([label(item) for item in top], [item["students"] for item in top],
+            color=[colors[item["kind"]] for item in top])
+    ax.set_xlim(0, max(submissions, 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"students (of {submissions} submissions)")
+    ax.set_title(f"{lesson}: what the class got wrong")
+    if top:
+        ax.legend(handles=[Patch(color=color, label=kind) for kind, color in colors.items()], loc="best")
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no failed check named a misconception", transform=ax.transAxes, ha="center")
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, path):
+    """Write a report figure as PNG and free it."""
+    fig.savefig(path, dpi=100)
+    pyplot().close(fig)
