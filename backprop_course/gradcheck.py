@@ -21,15 +21,17 @@ BAR = 1e-5
 FULL_LIMIT = 1000  # parameters; above this check_model uses directions
 
 
-def rel_error(x, y):
-    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise then the max."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+def relative_errors(x, y):
+    """|x - y| / max(1e-8, |x| + |y|) for each entry of two arrays of one shape."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"rel_error needs equal shapes, got {x.shape} and {y.shape}")
-    if x.size == 0:
-        return 0.0
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+    return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+
+
+def rel_error(x, y):
+    """CS231n's relative error: the largest of ``relative_errors`` (0 for empty arrays)."""
+    return float(np.max(relative_errors(x, y), initial=0.0))
 
 
 def numerical_gradient(f, x, grad_out=None, h=H):

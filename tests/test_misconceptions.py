@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from backprop_course.gradcheck import rel_error
 from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_misconception,
-                                            rel_error, structure)
+                                            structure)
 from conftest import reference_module
 
 layers = reference_module("layers")

@@ -16,7 +16,7 @@ the check's inputs can tell apart. Numpy only; nothing here imports the student'
 from .catalog import CATALOG, TASKS, entries_for, task_label
 from .entry import Finding, Misconception
 from .naming import audit, name_misconception
-from .structural import rel_error, structure
+from .structural import structure
 
 __all__ = ["CATALOG", "TASKS", "Finding", "Misconception", "audit", "entries_for", "name_misconception",
-           "rel_error", "structure", "task_label"]
+           "structure", "task_label"]

@@ -6,7 +6,8 @@ import numpy as np
 
 from .catalog import entries_for, task_label
 from .entry import Finding
-from .structural import FLOOR, agree, as_numbers, rel_error, structure
+from ..gradcheck import rel_error
+from .structural import FLOOR, agree, as_numbers, structure
 
 
 def name_misconception(task, quantity, got, expected, inputs=None, bar=1e-7):

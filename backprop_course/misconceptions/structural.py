@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..gradcheck import rel_error, relative_errors
 from .entry import Finding
 
 # Diagnosis compares computed floats, so a bar of 0 (an exact check) still needs some room.
@@ -21,21 +22,6 @@ BATCH_KEYS = (("x", 2), ("grad_out", 2), ("scores", 1))
 SIMPLE = 16
 # At most this many wrong entries are named one by one.
 FEW = 3
-
-
-def rel_error(x, y):
-    """CS231n's relative error: max of |x - y| / max(1e-8, |x| + |y|), elementwise.
-
-    The same definition as ``backprop_lib.gradcheck.rel_error``; repeated here (one line) because
-    this package must not import the library a student is still writing.
-    """
-    return float(np.max(relative_errors(x, y), initial=0.0))
-
-
-def relative_errors(x, y):
-    """|x - y| / max(1e-8, |x| + |y|) for each entry of two arrays of one shape."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
 
 
 def as_numbers(value):
