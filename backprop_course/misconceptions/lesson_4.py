@@ -41,6 +41,12 @@ def naive_log_softmax(scores, axis=1):
     return np.log(e / e.sum(axis=axis, keepdims=True))
 
 
+def unshifted_log_softmax(scores):
+    """s - log(sum e^s), the stable formula without its max shift: overflows like the naive one,
+    but a tiny e^s (at s = -1000) is not rounded to log 0."""
+    return floats(scores) - np.log(np.exp(floats(scores)).sum(axis=1, keepdims=True))
+
+
 def naive_log_loss(scores, y, **_):
     """-mean(y log p + (1 - y) log(1 - p)) with p = 1 / (1 + e^-s): log 0 at large |scores|."""
     p = 1 / (1 + np.exp(-floats(scores)))
@@ -116,6 +122,10 @@ TASK_3 = (
                   "log_softmax overflows at large scores (e^1000 is inf): subtract each row's "
                   "maximum before exponentiating",
                   lambda scores, **_: naive_log_softmax(scores)),
+    Misconception(T3, "log_softmax", "log-softmax-naive-overflow",
+                  "log_softmax overflows at large scores (e^1000 is inf): subtract each row's "
+                  "maximum before exponentiating",
+                  lambda scores, **_: unshifted_log_softmax(scores)),
     Misconception(T3, "log_softmax", "log-softmax-wrong-axis",
                   "log_softmax normalises over the samples (axis 0): each row (axis 1) is one "
                   "sample's distribution over the classes",

@@ -33,8 +33,8 @@ import numpy as np
 from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.tasks.lesson_4 import (  # the checks below and their hidden twins
-    check_against_differences, check_gradients, check_huge_float32, check_hygiene, check_log_softmax,
-    check_values, seeded_cases, strict_call, strict_forward_backward)
+    check_against_differences, check_gradients, check_huge, check_huge_float32, check_hygiene,
+    check_log_softmax, check_log_softmax_at, check_values, loss_inputs, seeded_cases)
 from backprop_lib.layers import sigmoid
 from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss,
                                  log_softmax, softmax)
@@ -111,7 +111,7 @@ with task("Lesson 4, task 1") as check:
     scores = np.array([[1.0], [2.0], [3.0]])
     y = np.array([0.0, 2.0, 5.0])
     value = MSELoss().forward(scores, y)
-    check.close("loss of the example", value, {{ mse_example[0] }}, bar=1e-10)
+    check.close("loss of the example", value, {{ mse_example[0] }}, bar=1e-10, inputs=loss_inputs(scores, y))
     check.true("returns one number", np.ndim(value) == 0, "return the mean loss as a float")
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 1") as check:
@@ -125,7 +125,8 @@ with task("Lesson 4, task 1") as check:
     scores = np.array([[1.0], [2.0], [3.0]])
     y = np.array([0.0, 2.0, 5.0])
     loss.forward(scores, y)
-    check.close("dL/dscores of the example", loss.backward(), {{ mse_example[1] }}, bar=1e-10)
+    want = {{ mse_example[1] }}
+    check.close("dL/dscores of the example", loss.backward(), want, bar=1e-10, inputs=loss_inputs(scores, y, want))
     # Your backward against central differences of your own forward, at random scores:
     random_scores = np.random.default_rng(0).normal(size=scores.shape)
     check_against_differences(check, loss, random_scores, y)
@@ -145,10 +146,7 @@ with task("Lesson 4, task 1") as check:
     scores = np.array([[1e4], [-1e4]])
     y = np.array([0.0, 0.0])
     # Any overflow, division by zero or invalid operation on the way is an error here:
-    result = strict_forward_backward(check, MSELoss(), scores, y)
-    if result is not None:
-        check.close("loss at huge scores", result[0], {{ mse_huge[0] }}, bar=1e-10)
-        check.close("gradient at huge scores", result[1], {{ mse_huge[1] }}, bar=1e-10)
+    check_huge(check, MSELoss(), scores, y, {{ mse_huge[0] }}, {{ mse_huge[1] }})
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 1") as check:
     check_hygiene(check, MSELoss, {{ mse_cases }})
@@ -215,7 +213,7 @@ with task("Lesson 4, task 2") as check:
     scores = np.array([0.0, 2.0, -1.0])
     y = np.array([1, 0, 0])
     value = BCEWithLogitsLoss().forward(scores, y)
-    check.close("loss of the example", value, {{ bce_example[0] }}, bar=1e-10)
+    check.close("loss of the example", value, {{ bce_example[0] }}, bar=1e-10, inputs=loss_inputs(scores, y))
     check.true("returns one number", np.ndim(value) == 0, "return the mean loss as a float")
 
 # %% id="l4-t2-bcewithlogitsloss-gradients" role="tests" points=2
@@ -240,7 +238,8 @@ with task("Lesson 4, task 2") as check:
     scores = np.array([0.0, 2.0, -1.0])
     y = np.array([1, 0, 0])
     loss.forward(scores, y)
-    check.close("dL/dscores of the example", loss.backward(), {{ bce_example[1] }}, bar=1e-10)
+    want = {{ bce_example[1] }}
+    check.close("dL/dscores of the example", loss.backward(), want, bar=1e-10, inputs=loss_inputs(scores, y, want))
     # Your backward against central differences of your own forward, at random scores:
     random_scores = np.random.default_rng(0).normal(size=scores.shape)
     check_against_differences(check, loss, random_scores, y)
@@ -263,10 +262,7 @@ with task("Lesson 4, task 2") as check:
     scores = np.array([1e4, -1e4, 1e4, -1e4, 0.0])
     y = np.array([1, 1, 0, 0, 1])
     # Any overflow, division by zero or invalid operation on the way is an error here:
-    result = strict_forward_backward(check, BCEWithLogitsLoss(), scores, y)
-    if result is not None:
-        check.close("loss at huge scores", result[0], {{ bce_huge[0] }}, bar=1e-10)
-        check.close("gradient at huge scores", result[1], {{ bce_huge[1] }}, bar=1e-10)
+    check_huge(check, BCEWithLogitsLoss(), scores, y, {{ bce_huge[0] }}, {{ bce_huge[1] }})
 
 # %% [markdown] id="l4-pair-plot-md"
 # ### Why the pair matters: a picture
@@ -355,7 +351,8 @@ log_softmax_huge = log_softmax(np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e
 # %% id="l4-t3-log-softmax-values" role="tests" points=1
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    check.close("log_softmax of the example", log_softmax(scores), {{ log_softmax_example }}, bar=1e-10)
+    check.close("log_softmax of the example", log_softmax(scores), {{ log_softmax_example }}, bar=1e-10,
+                inputs={"scores": scores})
     check.close("exp(log_softmax) rows sum to 1", np.exp(log_softmax(scores)).sum(axis=1), np.ones(2), bar=1e-12)
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 3") as check:
@@ -370,19 +367,17 @@ with task("Lesson 4, task 3") as check:
 # %% id="l4-t3-log-softmax-huge" role="tests" points=1
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
-    out = strict_call(check, "no overflow at scores of 1000", log_softmax, scores)
-    if out is not None:
-        check.close("log_softmax at scores of 1000", out, np.array([[0.0, -1000.0], [-1000.0, 0.0]]), bar=1e-12)
+    check_log_softmax_at(check, log_softmax, scores, np.array([[0.0, -1000.0], [-1000.0, 0.0]]), bar=1e-12,
+                         names=("no overflow at scores of 1000", "log_softmax at scores of 1000"))
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 3") as check:
     _s = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]])
-    _out = strict_call(check, "hidden: no overflow at 1e4", log_softmax, _s)
-    _out32 = strict_call(check, "hidden: no overflow at 1e4, float32", log_softmax, _s.astype(np.float32))
-    if _out is not None and _out32 is not None:
-        check.close("hidden: log_softmax at 1e4", _out, {{ log_softmax_huge }}, bar=1e-10)
-        check.close("hidden: log_softmax at 1e4, float32", _out32, {{ log_softmax_huge }}, bar=1e-4)
-        check.close("hidden: shift invariance", log_softmax(np.array([[5e3, 5e3 + 1.0]])),
-                    log_softmax(np.array([[0.0, 1.0]])), bar=1e-9)
+    check_log_softmax_at(check, log_softmax, _s, {{ log_softmax_huge }}, bar=1e-10,
+                         names=("hidden: no overflow at 1e4", "hidden: log_softmax at 1e4"))
+    check_log_softmax_at(check, log_softmax, _s.astype(np.float32), {{ log_softmax_huge }}, bar=1e-4,
+                         names=("hidden: no overflow at 1e4, float32", "hidden: log_softmax at 1e4, float32"))
+    check.close("hidden: shift invariance", log_softmax(np.array([[5e3, 5e3 + 1.0]])),
+                log_softmax(np.array([[0.0, 1.0]])), bar=1e-9)
 ### END HIDDEN TESTS
 
 # %% role="build"
@@ -400,7 +395,7 @@ with task("Lesson 4, task 3") as check:
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     y = np.array([2, 0])
     value = SoftmaxCrossEntropyLoss().forward(scores, y)
-    check.close("loss of the example", value, {{ sce_example[0] }}, bar=1e-10)
+    check.close("loss of the example", value, {{ sce_example[0] }}, bar=1e-10, inputs=loss_inputs(scores, y))
     check.true("returns one number", np.ndim(value) == 0, "return the mean loss as a float")
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 3") as check:
@@ -414,7 +409,8 @@ with task("Lesson 4, task 3") as check:
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     y = np.array([2, 0])
     loss.forward(scores, y)
-    check.close("dL/dscores of the example", loss.backward(), {{ sce_example[1] }}, bar=1e-10)
+    want = {{ sce_example[1] }}
+    check.close("dL/dscores of the example", loss.backward(), want, bar=1e-10, inputs=loss_inputs(scores, y, want))
     # Your backward against central differences of your own forward, at random scores:
     random_scores = np.random.default_rng(0).normal(size=scores.shape)
     check_against_differences(check, loss, random_scores, y)
@@ -433,10 +429,7 @@ with task("Lesson 4, task 3") as check:
     scores = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]])
     y = np.array([0, 0, 2])
     # Any overflow, division by zero or invalid operation on the way is an error here:
-    result = strict_forward_backward(check, SoftmaxCrossEntropyLoss(), scores, y)
-    if result is not None:
-        check.close("loss at huge scores", result[0], {{ sce_huge[0] }}, bar=1e-10)
-        check.close("gradient at huge scores", result[1], {{ sce_huge[1] }}, bar=1e-10)
+    check_huge(check, SoftmaxCrossEntropyLoss(), scores, y, {{ sce_huge[0] }}, {{ sce_huge[1] }})
 ### BEGIN HIDDEN TESTS
 with task("Lesson 4, task 3") as check:
     check_hygiene(check, SoftmaxCrossEntropyLoss, {{ sce_cases }})
