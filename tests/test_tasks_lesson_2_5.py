@@ -7,7 +7,7 @@ deliberately wrong layers, so that a helper that hid a student's bug would fail 
 import numpy as np
 import pytest
 
-from backprop_course.checks import CheckFailed, task
+from backprop_course.checks import CheckFailed, Checks, task
 from backprop_course.network import probe_layers
 from backprop_course.tasks import lesson_2, lesson_5
 
@@ -154,3 +154,25 @@ def test_one_case_lets_an_unfinished_task_through():
         with task("Lesson 5, task 1") as check:
             with lesson_5.one_case(check, "net A"):
                 raise NotImplementedError("Lesson 5, task 1: implement MLP.forward")
+
+
+def test_stand_ins_let_a_reversed_forward_and_a_forward_order_backward_be_named(ref, capsys):
+    model = ref.mlp.MLP(3, (3, 3), 3)
+    model.layers = probe_layers(features=3, depth=3, rng=1)
+    x = np.random.default_rng(0).normal(size=(2, 3))
+    grad = np.random.default_rng(1).normal(size=(2, 3))
+    scores = model.forward(x)
+    dx = model.backward(grad)
+    given = lesson_5.stand_ins(model.layers, x, grad_out=grad)
+    assert given["is_activation"] == [False, True, False, True, False]
+    reversed_scores = x
+    for layer in reversed(model.layers):
+        reversed_scores = layer.forward(reversed_scores)
+    check = Checks("Lesson 5, task 1")
+    check.close("scores", reversed_scores, scores, inputs=lesson_5.stand_ins(model.layers, x))
+    assert "misconception forward-reversed:" in capsys.readouterr().out
+    check = Checks("Lesson 5, task 2")
+    check.close("dL/dx", dx, dx, inputs=given)
+    check.close("backward order", [0, 1, 2, 3, 4], [4, 3, 2, 1, 0], bar=0, inputs=given)
+    assert check.failures == ["backward order"]
+    assert "misconception backward-forward-order:" in capsys.readouterr().out

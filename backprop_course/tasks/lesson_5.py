@@ -2,9 +2,12 @@
 
 The checks swap a model's layers for stand-ins (``backprop_course.network.probe_layers``
 visibly; correct layers that the hidden tests bring themselves), record each layer's traffic and
-compare it with the reference's recording, which the notebook passes in.
+compare it with the reference's recording, which the notebook passes in. ``stand_ins`` gives
+the misconception catalogue the layers as plain functions, so a failed check names the wiring
+mistake (layers in the wrong order, skipped, or not chained).
 """
 
+import copy
 from contextlib import contextmanager
 
 import numpy as np
@@ -19,6 +22,23 @@ def param_grads(model):
     """{name: a copy of its gradient} for every parameter of ``model``, named as
     ``model.named_parameters()`` names them (e.g. "layer1.W"); a later pass cannot change it."""
     return {name: np.array(layer.grads[key], copy=True) for name, layer, key in model.named_parameters()}
+
+
+def stand_ins(layers, x, grad_out=None):
+    """The catalogue's inputs for a check of MLP.forward or MLP.backward on ``layers`` at the input
+    ``x``: "x"; "forwards", each layer's forward (of a copy, so the model is left alone);
+    "backwards", each layer's backward (of a copy that ran the correct forward pass on ``x``);
+    "is_activation", True for a layer without parameters; and "grad_out" (dL/dscores) if given."""
+    copies = copy.deepcopy(list(layers))
+    value = x
+    for layer in copies:
+        value = layer.forward(value)
+    inputs = {"x": x, "forwards": [layer.forward for layer in copy.deepcopy(list(layers))],
+              "backwards": [layer.backward for layer in copies],
+              "is_activation": [not getattr(layer, "params", None) for layer in layers]}
+    if grad_out is not None:
+        inputs["grad_out"] = grad_out
+    return inputs
 
 
 def hidden_nets(nets, make_model):

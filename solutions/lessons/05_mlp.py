@@ -37,7 +37,7 @@ from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.network import check_network, probe_layers, ProbeLoss, record_layers
 from backprop_course.gradcheck import check_model
-from backprop_course.tasks.lesson_5 import param_grads
+from backprop_course.tasks.lesson_5 import param_grads, stand_ins
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
 
@@ -197,7 +197,7 @@ hidden_nets_source = "[\n    " + ",\n    ".join(hidden_rows) + "]"
 # What every hidden region of tasks 1 and 2 starts with: imports, the correct layers, the nets.
 hidden_setup = "\n".join(["from backprop_course.checks import diagnose",
                           "from backprop_course.network import network_stages",
-                          "from backprop_course.tasks.lesson_5 import hidden_nets, one_case",
+                          "from backprop_course.tasks.lesson_5 import hidden_nets, one_case, stand_ins",
                           grading_layers, f"_nets = {hidden_nets_source}"])
 
 # %% id="l5-t1-forward" role="tests" points=3
@@ -210,6 +210,8 @@ with task("Lesson 5, task 1") as check:
     with record_layers(model) as record:
         scores = model.forward(x)
     check_network(check, record, PROBE_EXPECTED, scores=scores, directions=["forward"])
+    check.close("scores MLP.forward returned", scores, PROBE_EXPECTED["outputs"][-1],
+                inputs=stand_ins(model.layers, x), quantity="scores")
     check.true("x unchanged", np.array_equal(x, x_before), "forward must not modify its input")
 ### BEGIN HIDDEN TESTS
 {{ hidden_setup }}
@@ -221,6 +223,8 @@ with task('Lesson 5, task 1') as check:
                 _scores = _model.forward(_x)
             _msg = diagnose(network_stages(_rec, _exp, _scores)[0], _bar)
             check.true(f"{_label}: forward", _msg is None, str(_msg))
+            check.close(f"{_label}: scores", _scores, _exp["outputs"][-1], bar=_bar,
+                        inputs=stand_ins(_model.layers, _x), quantity="scores")
             check.true(f"{_label}: dtype kept", np.asarray(_scores).dtype == _x.dtype, "keep the input's dtype")
             check.true(f"{_label}: x unchanged", np.array_equal(_x, _x0), "forward must not modify x")
             check.true(f"{_label}: layers in order", _rec.forward_order == list(range(len(_model.layers))),
@@ -270,9 +274,9 @@ with task("Lesson 5, task 2") as check:
         run_layers(model.layers, x)
         dx = model.backward(dscores)
     check_network(check, record, PROBE_EXPECTED, dx=dx, directions=["backward"])
-    last_to_first = list(range(len(model.layers)))[::-1]
-    check.true("layers visited last to first", record.backward_order == last_to_first,
-               f"backward visited layers {record.backward_order}, expected {last_to_first}")
+    given = stand_ins(model.layers, x, grad_out=dscores)
+    check.close("dL/dx MLP.backward returned", dx, PROBE_EXPECTED["grads_out"][0], inputs=given)
+    check.close("backward order", record.backward_order, [4, 3, 2, 1, 0], bar=0, inputs=given)
 ### BEGIN HIDDEN TESTS
 {{ hidden_setup }}
 with task('Lesson 5, task 2') as check:
@@ -283,8 +287,10 @@ with task('Lesson 5, task 2') as check:
                 _dx = _model.backward(_g)
             _msg = diagnose(network_stages(_rec, _exp, dx=_dx)[1], _bar)
             check.true(f"{_label}: backward", _msg is None, str(_msg))
-            check.true(f"{_label}: reverse order", _rec.backward_order == list(range(len(_model.layers)))[::-1],
-                       f"backward visited layers {_rec.backward_order}")
+            _given = stand_ins(_model.layers, _x, grad_out=_g)
+            check.close(f"{_label}: dL/dx", _dx, _exp["grads_out"][0], bar=_bar, inputs=_given, quantity="dL/dx")
+            check.close(f"{_label}: reverse order", _rec.backward_order, list(range(len(_model.layers)))[::-1],
+                        bar=0, inputs=_given, quantity="backward order")
 ### END HIDDEN TESTS
 
 # %% id="l5-t2-gradcheck" role="tests" points=1
@@ -396,11 +402,13 @@ hidden_counts = [(sizes, MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters())
 with task("Lesson 5, task 3") as check:
     for sizes in [(2, 16, 16, 1), (3, 1), (784, 64, 10)]:
         built = MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters()
-        check.close(f"count_parameters({sizes})", count_parameters(list(sizes)), built, bar=0)
+        check.close(f"count_parameters({sizes})", count_parameters(list(sizes)), built, bar=0,
+                    inputs={"sizes": list(sizes)})
 ### BEGIN HIDDEN TESTS
 with task('Lesson 5, task 3') as check:
     for _sizes, _n in {{ repr(hidden_counts) }}:
-        check.close(f"hidden: count_parameters({_sizes})", count_parameters(list(_sizes)), _n, bar=0)
+        check.close(f"hidden: count_parameters({_sizes})", count_parameters(list(_sizes)), _n, bar=0,
+                    inputs={"sizes": list(_sizes)})
 ### END HIDDEN TESTS
 
 # %% [markdown] id="l5-features"
