@@ -113,17 +113,19 @@ def test_strict_forward_backward_turns_an_overflow_into_a_failed_row(ref, capsys
     assert check.failures[1:] == ["log"]
 
 
-def test_huge_float32_scores(ref):
+def test_huge_float32_scores(ref, capsys):
     scores, y = np.array([1e4, -1e4, 0.0]), np.array([1, 1, 0])
     loss = ref.losses.BCEWithLogitsLoss()
     value, grad = loss.forward(scores, y), loss.backward()
-    check = Checks("T")
+    check = Checks("Lesson 4, task 2 (graded)")
     lesson_4.check_huge_float32(check, ref.losses.BCEWithLogitsLoss, scores, y, value, grad)
     assert check.failures == []
     lesson_4.check_huge_float32(check, naive_bce(ref), scores, y, value, grad)
-    assert check.failures == ["hidden: no overflow at huge float32 scores"]
+    # After the overflow the loss is computed again with warnings silenced: its inf is named.
+    assert check.failures == ["hidden: no overflow at huge float32 scores", "hidden: huge float32 loss"]
+    assert "misconception bce-naive-overflow:" in rows(capsys)
     lesson_4.check_huge_float32(check, ref.losses.BCEWithLogitsLoss, scores, y, value + 1.0, grad)
-    assert check.failures[1:] == ["hidden: huge float32 loss"]
+    assert check.failures[2:] == ["hidden: huge float32 loss"]
 
 
 def test_hygiene_catches_modified_inputs_a_cache_changed_in_place_and_the_wrong_dtype(ref):
@@ -162,6 +164,36 @@ def test_log_softmax_rows(ref):
     assert check.failures == ["hidden: scores unchanged, (3, 7)", "hidden: scores unchanged, (5, 4)"]
 
 
+def test_loss_inputs_recover_the_probabilities_from_the_expected_gradient(ref):
+    scores, y = np.array([[0.5], [-2.0], [3.0]]), np.array([1, 0, 0])
+    loss = ref.losses.BCEWithLogitsLoss()
+    loss.forward(scores, y)
+    inputs = lesson_4.loss_inputs(scores, y, loss.backward())
+    assert np.allclose(inputs["probs"], 1 / (1 + np.exp(-scores)), rtol=1e-12)
+    scores, labels = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), np.array([2, 0])
+    loss = ref.losses.SoftmaxCrossEntropyLoss()
+    loss.forward(scores, labels)
+    inputs = lesson_4.loss_inputs(scores, labels, loss.backward())
+    assert np.allclose(inputs["probs"], ref.losses.softmax(scores), rtol=1e-12)
+    assert set(lesson_4.loss_inputs(scores, labels)) == {"scores", "y"}
+
+
+def test_an_overflowing_log_softmax_fails_its_row_and_is_named(ref, capsys):
+    scores = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
+    want = ref.losses.log_softmax(scores)
+    check = Checks("Lesson 4, task 3")
+    names = ("no overflow", "log_softmax at 1000")
+    lesson_4.check_log_softmax_at(check, ref.losses.log_softmax, scores, want, 1e-12, names)
+    assert check.failures == []
+
+    def unshifted(s):
+        return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+    lesson_4.check_log_softmax_at(check, unshifted, scores, want, 1e-12, names)
+    assert check.failures == list(names)
+    assert "misconception log-softmax-naive-overflow:" in rows(capsys)
+
+
 # ---- lesson 6: SGD -------------------------------------------------------------------------------
 
 def test_set_gradients_fills_every_gradient(ref):
@@ -198,7 +230,7 @@ def plain_truth(ref, case):
                                   (2, (3, 3), 1, "float32", 0.1, 0.0, 2, 6103)])
 def test_check_sgd_passes_the_reference_and_fails_a_wrong_sign(ref, case, capsys):
     expected = plain_truth(ref, case)
-    check = Checks("T")
+    check = Checks("Lesson 6, task 1")
     lesson_6.check_sgd(check, ref.mlp.MLP, ref.optim.SGD, case, expected)
     assert check.failures == [], rows(capsys)
 
@@ -209,8 +241,10 @@ def test_check_sgd_passes_the_reference_and_fails_a_wrong_sign(ref, case, capsys
 
     lesson_6.check_sgd(check, ref.mlp.MLP, Ascent, case, expected)
     label = f"hidden: MLP({case[0]}, {case[1]}, {case[2]}) {case[3]}, lr={case[4]}, momentum=0.0, 2 steps"
-    assert check.failures == [f"{label}: values"]
-    assert re.search(r"2 steps: values +step \d, layer\d\.[Wb] is off by \d", rows(capsys))
+    assert check.failures == [f"{label}: values", f"{label}: after the last step"]
+    printed = rows(capsys)
+    assert re.search(r"2 steps: values +step \d, layer\d\.[Wb] is off by \d", printed)
+    assert "misconception sgd-wrong-sign:" in printed
 
 
 def test_check_sgd_fails_an_update_that_rebinds_or_touches_the_gradient(ref):

@@ -4,7 +4,9 @@ A *model* is an MLP: ``named_parameters()`` gives [(name, layer, key)], e.g. ("l
 "W"), input side first, with the arrays ``layer.params[key]`` and ``layer.grads[key]``. The checks
 set every gradient themselves, so only the optimizer's ``step()`` is under test, and they use the
 MLP constructor alone (given code). Expected parameters are passed in by the cells (the build runs
-the reference SGD on the same cases); nothing here updates a parameter.
+the reference SGD on the same cases); nothing here updates a parameter. A failed check is
+explained by the misconception catalogue from ``steps_taken``: where the parameters started, the
+gradient of every step, lr and momentum.
 """
 
 import numpy as np
@@ -20,6 +22,17 @@ def set_gradients(model, value):
     """Set every gradient of ``model`` to an array filled with ``value``, shaped like its parameter."""
     for _, layer, key in model.named_parameters():
         layer.grads[key] = np.full_like(layer.params[key], value)
+
+
+def steps_taken(start, grads, lr, momentum=None):
+    """The catalogue's inputs for a parameter after ``len(grads)`` steps of SGD from ``start``:
+    {"start", "grads" (the gradient of each step), "lr"} and "momentum" when given: leave it out
+    for plain SGD, where a momentum entry would only coincide with another one."""
+    inputs = {"start": np.array(start, dtype=np.float64), "lr": lr,
+              "grads": [np.asarray(grad, dtype=np.float64) for grad in grads]}
+    if momentum is not None:
+        inputs["momentum"] = momentum
+    return inputs
 
 
 def seeded_model(mlp_class, fan_in, hidden, fan_out, dtype, seed):
@@ -70,9 +83,11 @@ def check_sgd(check, mlp_class, sgd_class, case, expected):
     """Two rows for ``case`` = (fan_in, hidden, fan_out, dtype name, lr, momentum, steps, seed):
     "in place" (see ``run_sgd``) and "values": each parameter after each step against
     ``expected`` (steps, P), the float64 truth, bar F32_BAR or F64_BAR by dtype; a failure
-    names the first worst step and parameter."""
+    names the first worst step and parameter, and a third row compares all parameters after
+    the last step, so that the misconception their values show is named."""
     fan_in, hidden, fan_out, dtype, lr, momentum, steps, seed = case
     model, grads = seeded_model(mlp_class, fan_in, hidden, fan_out, dtype, seed)
+    start = parameters_vector(model)
     after, kept = run_sgd(model, sgd_class(model, lr=lr, momentum=momentum), grads[:steps])
     bar = F32_BAR if dtype == "float32" else F64_BAR
     sizes = [layer.params[key].size for _, layer, key in model.named_parameters()]
@@ -86,4 +101,9 @@ def check_sgd(check, mlp_class, sgd_class, case, expected):
                 worst, where = err, f"step {step + 1}, {name}"
     label = f"hidden: MLP({fan_in}, {hidden}, {fan_out}) {dtype}, lr={lr}, momentum={momentum}, {steps} steps"
     check.true(f"{label}: in place", kept, "update each parameter array in place, keep its dtype, leave grads alone")
-    check.true(f"{label}: values", worst <= bar, f"{where} is off by {worst:.1e} (bar {bar:.0e})")
+    if check.true(f"{label}: values", worst <= bar, f"{where} is off by {worst:.1e} (bar {bar:.0e})"):
+        return
+    step_grads = [np.concatenate([np.asarray(step[name], dtype=np.float64).ravel() for name, _ in parts])
+                  for step in grads[:steps]]
+    check.close(f"{label}: after the last step", after[-1], expected[steps - 1], bar=bar,
+                inputs=steps_taken(start, step_grads, lr, momentum or None), quantity="param")

@@ -32,7 +32,7 @@ import numpy as np
 from backprop_lib import data
 from backprop_course.cells import demo
 from backprop_course.checks import task
-from backprop_course.tasks.lesson_6 import check_sgd, set_gradients
+from backprop_course.tasks.lesson_6 import check_sgd, set_gradients, steps_taken
 from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
 from backprop_lib.train import fit
@@ -89,7 +89,8 @@ with task("Lesson 6, task 1") as check:
     W = model.layers[0].params["W"]
     W_before = W.copy()
     SGD(model, lr=0.1).step()
-    check.close("W after one step", model.layers[0].params["W"], W_before - 0.2, bar=1e-12)
+    check.close("W after one step", model.layers[0].params["W"], W_before - 0.2, bar=1e-12,
+                inputs=steps_taken(W_before, [2.0], lr=0.1), quantity="param")
     check.true("W updated in place", model.layers[0].params["W"] is W and not np.array_equal(W, W_before),
                "the array the model holds did not change: update it in place (param -= ...)")
     check.close("b after one step", model.layers[2].params["b"], np.array([-0.2]), bar=1e-12)
@@ -111,12 +112,12 @@ with task("Lesson 6, task 1") as check:
     layer.params["W"][...] = 1.0
     optimizer = SGD(model, lr=0.1, momentum=0.9)
     for step in range(2):
-        layer.grads["W"] = np.array([[1.0]])
-        layer.grads["b"] = np.array([0.0])
+        layer.grads["W"], layer.grads["b"] = np.array([[1.0]]), np.array([0.0])
         optimizer.step()
     # v1 = -0.1, W1 = 0.9; v2 = 0.9 * v1 - 0.1 = -0.19, W2 = 0.71
-    check.close("W after two momentum steps", layer.params["W"], np.array([[0.71]]), bar=1e-12)
-    check.close("velocity of W", optimizer.velocity[0]["W"], np.array([[-0.19]]), bar=1e-12)
+    steps = steps_taken(np.array([[1.0]]), [1.0, 1.0], lr=0.1, momentum=0.9)
+    check.close("W after two momentum steps", layer.params["W"], np.array([[0.71]]), bar=1e-12, inputs=steps, quantity="param")
+    check.close("velocity of W", optimizer.velocity[0]["W"], np.array([[-0.19]]), bar=1e-12, inputs=steps)
 ### BEGIN HIDDEN TESTS
 with task("Lesson 6, task 1") as check:
     check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[0]) }},
