@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 
 # JupyterLab serves the whole checkout (students edit backprop_lib/*.py beside the lessons) and
 # opens on the lessons; as root (containers, CI machines) it needs --allow-root to start at all.
+# lab-config/ is the students' view: nbgrader's instructor menus, sidebar and server parts off
+# (instructors running `jupyter lab` in a course folder keep them), widget state saved with the
+# notebook so a saved widget reopens without its kernel.
 # LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--no-browser --port 8890".
-JUPYTER_LAB = $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+STUDENT_CONFIG := $(CURDIR)/lab-config
+JUPYTER_LAB = JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	$(BIN)/jupyter lab --ServerApp.root_dir=. "--LabApp.app_settings_dir=$(STUDENT_CONFIG)/settings" \
+	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lab: $(STAMP)
 	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lessons
