@@ -1,9 +1,9 @@
 """The lecture widgets in a real browser: JupyterLab + Debian's Chromium driven by playwright.
 
 One JupyterLab server (127.0.0.1, a free port, a temporary workspace) serves every test of this
-module. The workspace holds copies of lesson 1, lesson 6 and the lecture notebook, and a link to
-solutions/ and backprop_lib/ (the lecture imports the reference from ../solutions; the lessons
-find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
+module, started as `make lab` starts it. The workspace holds copies of lesson 1, lesson 6, the
+lecture notebook and the reference library (the lecture imports it from ../solutions), and a link
+to backprop_lib/ (the lessons find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
 cells below are the ones the lessons are meant to carry); a lesson notebook that does not exist yet
 is stood in for by its widget cell alone. Screenshots go to artifacts/browser/.
 
@@ -103,7 +103,9 @@ def lab(tmp_path_factory):
     work = tmp / "work"
     (work / "lessons").mkdir(parents=True)
     (work / "lecture").mkdir()
-    (work / "solutions").symlink_to(ROOT / "solutions")
+    # A copy, not a link: the lecture prints where its library is relative to the workspace.
+    shutil.copytree(ROOT / "solutions" / "backprop_lib", work / "solutions" / "backprop_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (work / "backprop_lib").symlink_to(ROOT / "backprop_lib")
     for name in LESSON_CELLS:
         workspace_notebook(name, work / "lessons" / f"{name}.ipynb")
