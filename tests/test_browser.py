@@ -183,14 +183,25 @@ def run_all(lab, path):
     Returns (page, console errors that are not offline fetches).
     """
     page, errors = open_notebook(lab, path)
+    click_run_all(page, path)
+    return page, errors
+
+
+def click_run_all(page, path):
+    """Run All on the open notebook; wait until every code cell has a new execution count."""
+    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
+
+    def counts():
+        texts = [text.strip() for text in prompts.all_text_contents()]
+        return [int(text[1:-2]) if re.fullmatch(r"\[\d+\]:", text) else None for text in texts]
+
+    before = max((count for count in counts() if count is not None), default=0)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
     deadline = time.monotonic() + 60
-    while not all(re.fullmatch(r"\[\d+\]:", text.strip()) for text in prompts.all_text_contents()):
+    while not all(count is not None and count > before for count in counts()):
         assert time.monotonic() < deadline, f"Run All did not finish in {path}: {prompts.all_text_contents()}"
         time.sleep(0.3)
-    return page, errors
 
 
 def finish(lab, page, name, errors):
@@ -339,6 +350,8 @@ def test_a_lesson_opens_unmodified_and_its_saved_widget_reopens_as_its_picture(l
     close_all(lab, page)
 
     page, errors = run_all(lab, path)
+    click_run_all(page, path)
+    assert page.locator(PANEL).get_by_text("already loaded").count() == 0, "a second Run All printed a warning"
     walk = widget_output(page, "svg.bp-graph", index=-1)
     walk.get_by_role("button", name="step forward").click()
     page.keyboard.press("Control+s")
