@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 
 # JupyterLab serves the whole checkout (students edit backprop_lib/*.py beside the lessons) and
 # opens on the lessons; as root (containers, CI machines) it needs --allow-root to start at all.
-# LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--no-browser --port 8890".
-JUPYTER_LAB = $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# lab-config/ is the students' view: nbgrader's instructor menus, sidebar and server parts off
+# (instructors running `jupyter lab` in a course folder keep them); lessons open unmodified and
+# saved widgets reopen as their pictures (backprop_course/lab_contents.py).
+# LAB_ARGS passes more options, e.g. make lab LAB_ARGS="--no-browser --port 8890"; LAB_ROOT serves
+# another folder the same way (the browser tests' workspace).
+LAB_ROOT ?= .
+STUDENT_CONFIG := $(CURDIR)/lab-config
+JUPYTER_LAB = JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	$(BIN)/jupyter lab "--ServerApp.root_dir=$(LAB_ROOT)" \
+	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lab: $(STAMP)
 	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lessons

@@ -1,9 +1,9 @@
 """The lecture widgets in a real browser: JupyterLab + Debian's Chromium driven by playwright.
 
 One JupyterLab server (127.0.0.1, a free port, a temporary workspace) serves every test of this
-module. The workspace holds copies of lesson 1, lesson 6 and the lecture notebook, and a link to
-solutions/ and backprop_lib/ (the lecture imports the reference from ../solutions; the lessons
-find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
+module, started as `make lab` starts it. The workspace holds copies of lesson 1, lesson 6, the
+lecture notebook and the reference library (the lecture imports it from ../solutions), and a link
+to backprop_lib/ (the lessons find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
 cells below are the ones the lessons are meant to carry); a lesson notebook that does not exist yet
 is stood in for by its widget cell alone. Screenshots go to artifacts/browser/.
 
@@ -18,7 +18,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -53,6 +52,8 @@ def require_browser():
     reason = None
     if not CHROMIUM.exists():
         reason = "no /usr/bin/chromium (install Debian's chromium: apt-get install -y chromium)"
+    elif shutil.which("make") is None:
+        reason = "make is not installed (the server is started as `make lab` starts it)"
     elif importlib.util.find_spec("playwright") is None:
         reason = "Python playwright is not installed (pip install -e '.[dev]')"
     if reason and IN_CI:
@@ -67,8 +68,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def api(base, path, method="GET"):
-    request = urllib.request.Request(f"{base}{path}{'&' if '?' in path else '?'}token={TOKEN}", method=method)
+def api(base, path, method="GET", body=None):
+    request = urllib.request.Request(f"{base}{path}{'&' if '?' in path else '?'}token={TOKEN}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read()
     return json.loads(body) if body else None
@@ -99,7 +102,9 @@ def lab(tmp_path_factory):
     work = tmp / "work"
     (work / "lessons").mkdir(parents=True)
     (work / "lecture").mkdir()
-    (work / "solutions").symlink_to(ROOT / "solutions")
+    # A copy, not a link: the lecture prints where its library is relative to the workspace.
+    shutil.copytree(ROOT / "solutions" / "backprop_lib", work / "solutions" / "backprop_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (work / "backprop_lib").symlink_to(ROOT / "backprop_lib")
     for name in LESSON_CELLS:
         workspace_notebook(name, work / "lessons" / f"{name}.ipynb")
@@ -115,12 +120,14 @@ def lab(tmp_path_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(tmp / "jupyterlab.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
-         f"--IdentityProvider.token={TOKEN}", "--ip", "127.0.0.1", "--port", str(port),
-         "--ServerApp.port_retries=0", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Served as `make lab` serves the checkout (lab-config/: no nbgrader instructor parts, widget
+    # state saved, lessons open unmodified), on the workspace instead of the checkout.
+    options = (f"--no-browser --IdentityProvider.token={TOKEN} --ip 127.0.0.1 --port {port} "
+               "--ServerApp.port_retries=0 --LabApp.news_url=None "
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    server = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ROOT={work}", f"LAB_ARGS={options}"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -144,13 +151,13 @@ def lab(tmp_path_factory):
             api(base, "/api/shutdown", method="POST")
             server.wait(timeout=20)
         except (OSError, subprocess.TimeoutExpired):
-            server.kill()
+            os.killpg(server.pid, 9)
             server.wait()
         log.close()
 
 
-def run_all(lab, path):
-    """Open ``path``, wait for its kernel, Run All, wait until every code cell has run.
+def open_notebook(lab, path):
+    """Open ``path`` and wait until its kernel is idle and connected.
 
     Returns (page, console errors that are not offline fetches).
     """
@@ -166,14 +173,34 @@ def run_all(lab, path):
                   and session["kernel"]["connections"] >= 1 for session in api(base, "/api/sessions")):
         assert time.monotonic() < deadline, f"the kernel of {path} never became idle"
         time.sleep(0.3)
+    return page, errors
+
+
+def run_all(lab, path):
+    """Open ``path``, wait for its kernel, Run All, wait until every code cell has run.
+
+    Returns (page, console errors that are not offline fetches).
+    """
+    page, errors = open_notebook(lab, path)
+    click_run_all(page, path)
+    return page, errors
+
+
+def click_run_all(page, path):
+    """Run All on the open notebook; wait until every code cell has a new execution count."""
+    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
+
+    def counts():
+        texts = [text.strip() for text in prompts.all_text_contents()]
+        return [int(text[1:-2]) if re.fullmatch(r"\[\d+\]:", text) else None for text in texts]
+
+    before = max((count for count in counts() if count is not None), default=0)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
     deadline = time.monotonic() + 60
-    while not all(re.fullmatch(r"\[\d+\]:", text.strip()) for text in prompts.all_text_contents()):
+    while not all(count is not None and count > before for count in counts()):
         assert time.monotonic() < deadline, f"Run All did not finish in {path}: {prompts.all_text_contents()}"
         time.sleep(0.3)
-    return page, errors
 
 
 def finish(lab, page, name, errors):
@@ -283,3 +310,81 @@ def test_lesson6_animator_on_the_skeleton_names_the_task(lab):
     time.sleep(0.5)
     assert message(anim).startswith("finish Lesson") and anim.locator("image.boundary").count() == 0
     finish(lab, page, "lesson6", errors)
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+NO_MODEL = "model not found"
+
+
+def modified(page):
+    """JupyterLab's "modified" mark on the open notebook's tab, after anything the kernel's start
+    changes in the notebook has arrived."""
+    time.sleep(2)
+    return "jp-mod-dirty" in page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").get_attribute("class")
+
+
+def put_notebook(lab, path, nb):
+    base, _ = lab
+    api(base, f"/api/contents/{path}", method="PUT", body={"type": "notebook", "format": "json", "content": nb})
+
+
+def get_notebook(lab, path):
+    base, _ = lab
+    return nbformat.from_dict(api(base, f"/api/contents/{path}")["content"])
+
+
+def close_all(lab, page):
+    base, _ = lab
+    page.close()
+    for session in api(base, "/api/sessions"):
+        api(base, f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def test_a_lesson_opens_unmodified_and_its_saved_widget_reopens_as_its_picture(lab):
+    path = "lessons/reopen_01.ipynb"
+    put_notebook(lab, path, get_notebook(lab, "lessons/01_computation_graph.ipynb"))
+    page, errors = open_notebook(lab, path)
+    assert not modified(page), "the lesson is marked modified as soon as it opens"
+    close_all(lab, page)
+
+    page, errors = run_all(lab, path)
+    click_run_all(page, path)
+    assert page.locator(PANEL).get_by_text("already loaded").count() == 0, "a second Run All printed a warning"
+    walk = widget_output(page, "svg.bp-graph", index=-1)
+    walk.get_by_role("button", name="step forward").click()
+    page.keyboard.press("Control+s")
+    wait_until(lambda: not modified(page), "Ctrl+S did not save the notebook")
+    close_all(lab, page)
+    assert [text for text in errors if not OFFLINE.search(text)] == []
+    base, _ = lab
+    saved = api(base, f"/api/contents/{path}?type=file&format=text")["content"]  # the file, as saved
+    assert WIDGET_VIEW in saved and WIDGET_STATE not in saved
+
+    page, errors = open_notebook(lab, path)  # a new kernel: the widget's model is gone
+    assert not modified(page), "the reopened lesson is marked modified"
+    assert page.locator(PANEL).get_by_text(NO_MODEL).count() == 0, "the saved widget shows an error"
+    picture = widget_output(page, "svg.bp-graph", index=-1)
+    assert "2" in picture.locator("svg.bp-graph text.value").all_text_contents()
+    assert picture.locator(".jupyter-widgets").count() == 0, "a widget view, not the picture"
+    finish(lab, page, "lesson1-reopened", errors)
+
+
+def test_a_notebook_executed_without_a_browser_opens_without_widget_errors(lab):
+    """nbclient (nbgrader's autograde, `jupyter execute`) saves widget state, and the notebook is not
+    trusted: JupyterLab shows the widget's static picture (sanitized), never a missing model."""
+    from nbclient import NotebookClient
+
+    nb = get_notebook(lab, "lessons/01_computation_graph.ipynb")
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT / "lessons")}}).execute()
+    assert WIDGET_STATE in nb.metadata.get("widgets", {})
+    path = "lessons/executed_01.ipynb"
+    put_notebook(lab, path, nb)
+    page, errors = open_notebook(lab, path)
+    picture = page.locator(f"{PANEL} .jp-OutputArea-output .bp-message").last
+    picture.scroll_into_view_if_needed()
+    assert picture.text_content() == "step forward to compute the values node by node"
+    assert page.locator(PANEL).get_by_text(NO_MODEL).count() == 0
+    assert not modified(page)
+    finish(lab, page, "lesson1-executed", errors)

@@ -122,60 +122,124 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_make_lab_really_serves_the_lessons_and_the_library(tmp_path):
-    """`make lab` starts a JupyterLab that opens on lessons/ and lets students reach backprop_lib/."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    token = "make-lab-test"
-    env = dict(os.environ, **{name: str(tmp_path / name.lower()) for name in
-                              ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")})
-    args = (f"--no-browser --ip 127.0.0.1 --port {port} --ServerApp.port_retries=0 "
-            f"--IdentityProvider.token={token} --LabApp.news_url=None "
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
-    server = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+# nbgrader's instructor parts, hidden from students by `make lab` (lab-config/): lab plugin ids
+# (checked below against nbgrader's installed bundle) and server extensions.
+NBGRADER_INSTRUCTOR_PLUGINS = {f"@jupyter/nbgrader:{name}" for name in
+                               ("assignment-list", "course-list", "create-assignment", "formgrader", "menu")}
+NBGRADER_INSTRUCTOR_PAGES = ("/formgrader", "/courses")
+NO_COURSE_CONFIG = "No nbgrader_config.py"
 
-    def get(path):
-        with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=10) as response:
-            return response.read().decode()
 
-    try:
+class LabServer:
+    """A JupyterLab started by ``command`` on 127.0.0.1 with a token and temporary Jupyter dirs;
+    ``get`` fetches a path, ``log`` is what the server printed (complete after the block)."""
+
+    def __init__(self, tmp_path, command, cwd):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.token = "make-lab-test"
+        self.options = (f"--no-browser --ip 127.0.0.1 --port {self.port} --ServerApp.port_retries=0 "
+                        f"--IdentityProvider.token={self.token} --LabApp.news_url=None "
+                        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+        self.env = dict(os.environ, **{name: str(tmp_path / name.lower()) for name in
+                                       ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")})
+        self.env.pop("JUPYTER_CONFIG_PATH", None)
+        self.command, self.cwd = command(self.options), cwd
+        self.log_path = tmp_path / "server.log"
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.log_file = open(self.log_path, "w")
+        self.server = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=self.log_file,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90
         while True:
             try:
-                page = get("/lab")
-                break
+                self.page = self.get("/lab")
+                return self
             except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert self.server.poll() is None, self.log()[-2000:]
                 assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
                 time.sleep(0.5)
-        assert "JupyterLab" in page
-        # The browser `make lab` opens goes to "/", which must land on the lessons folder.
-        opener = urllib.request.build_opener(NoRedirect)
-        try:
-            opener.open(f"{base}/?token={token}", timeout=10)
-            raise AssertionError("/ did not redirect")
-        except urllib.error.HTTPError as redirect:
-            assert redirect.headers["Location"].startswith("/lab/tree/lessons"), redirect.headers
-        lessons = {item["name"] for item in json.loads(get("/api/contents/lessons"))["content"]}
-        assert "01_computation_graph.ipynb" in lessons
-        library = {item["name"] for item in json.loads(get("/api/contents/backprop_lib"))["content"]}
-        assert "layers.py" in library
-    finally:
-        request = urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST")
+
+    def __exit__(self, *exc):
+        request = urllib.request.Request(f"{self.base}/api/shutdown?token={self.token}", method="POST")
         try:
             urllib.request.urlopen(request, timeout=10)
         except OSError:
             pass
         try:
-            server.wait(timeout=30)
+            self.server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait()
+            os.killpg(self.server.pid, 9)
+            self.server.wait()
+        self.log_file.close()
+
+    def get(self, path):
+        with urllib.request.urlopen(f"{self.base}{path}?token={self.token}", timeout=10) as response:
+            return response.read().decode()
+
+    def status(self, path):
+        try:
+            self.get(path)
+            return 200
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def page_config(self):
+        """The page config JupyterLab hands to the browser (disabled extensions among others)."""
+        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', self.page, re.S)
+        return json.loads(found[1])
+
+
+def test_make_lab_really_serves_the_lessons_and_the_library(tmp_path):
+    """`make lab` starts a JupyterLab that opens on lessons/ and lets students reach backprop_lib/,
+    without nbgrader's instructor parts."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    make_lab = lambda options: ["make", "--no-print-directory", "lab", f"LAB_ARGS={options}"]  # noqa: E731
+    with LabServer(tmp_path, make_lab, ROOT) as lab:
+        assert "JupyterLab" in lab.page
+        # The browser `make lab` opens goes to "/", which must land on the lessons folder.
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(f"{lab.base}/?token={lab.token}", timeout=10)
+            raise AssertionError("/ did not redirect")
+        except urllib.error.HTTPError as redirect:
+            assert redirect.headers["Location"].startswith("/lab/tree/lessons"), redirect.headers
+        lessons = {item["name"] for item in json.loads(lab.get("/api/contents/lessons"))["content"]}
+        assert "01_computation_graph.ipynb" in lessons
+        library = {item["name"] for item in json.loads(lab.get("/api/contents/backprop_lib"))["content"]}
+        assert "layers.py" in library
+        assert NBGRADER_INSTRUCTOR_PLUGINS <= set(lab.page_config()["disabledExtensions"])
+        assert {path: lab.status(path) for path in NBGRADER_INSTRUCTOR_PAGES} == dict.fromkeys(NBGRADER_INSTRUCTOR_PAGES, 404)
+    assert NO_COURSE_CONFIG not in lab.log()
+
+
+def test_instructors_jupyter_in_a_course_keeps_nbgrader(tmp_path):
+    """Plain `jupyter lab` (what instructors run in a course folder) still has formgrader and
+    nbgrader's menus: lab-config/ is only `make lab`'s."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'backprop'\n")
+    jupyter = str(Path(sys.executable).parent / "jupyter")
+    plain = lambda options: [jupyter, "lab", "--allow-root", *options.split()]  # noqa: E731
+    with LabServer(tmp_path, plain, course) as lab:
+        assert not NBGRADER_INSTRUCTOR_PLUGINS & set(lab.page_config()["disabledExtensions"])
+        assert {path: lab.status(path) for path in NBGRADER_INSTRUCTOR_PAGES} == dict.fromkeys(NBGRADER_INSTRUCTOR_PAGES, 200)
+
+
+def test_the_hidden_plugins_are_nbgraders_own_ids():
+    """A plugin id nbgrader renamed would silently come back: each hidden id is in its bundle."""
+    bundle = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter" / "nbgrader" / "static"
+    code = "".join(path.read_text(errors="replace") for path in bundle.glob("*.js"))
+    hidden = json.loads((ROOT / "lab-config" / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    assert set(hidden) == NBGRADER_INSTRUCTOR_PLUGINS
+    assert {plugin for plugin in hidden if f'"{plugin}"' not in code} == set()
 
 
 def test_make_test_sets_up_the_same_way_and_runs_pytest():
