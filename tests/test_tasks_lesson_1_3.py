@@ -265,17 +265,6 @@ def test_catalogued_names_the_operation_and_its_inputs_as_the_catalogue_does(exp
         assert np.shape(found["inputs"][name]) == np.shape(value)
 
 
-class OverwritingScalar(Scalar):
-    def backward(self):
-        order = self.topological_order()
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
-        for node in reversed(order):
-            for parent, local in zip(node.parents, node.local_grads()):
-                parent.grad = local * node.grad
-
-
 def test_check_backward_names_the_first_wrong_node_and_the_misconception():
     edges = {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)], "v": [("a", 0.5), ("u", 3.0)],
              "L": [("u", 1.0), ("v", -2.0)]}
@@ -283,7 +272,9 @@ def test_check_backward_names_the_first_wrong_node_and_the_misconception():
     right = lesson_1.given_graph(Scalar, edges)
     right["L"].backward()
     assert failures(lesson_1.check_backward, right["L"], expected, 1e-12) == []
-    wrong = lesson_1.given_graph(OverwritingScalar, edges)
+    from test_misconceptions import Overwrites  # backward assigning parent.grad instead of adding
+
+    wrong = lesson_1.given_graph(Overwrites, edges)
     wrong["L"].backward()
     keys, text = named("Lesson 1, task 4", lesson_1.check_backward, wrong["L"], expected, 1e-12)
     assert keys == ["backward-overwrites"] and "which flowed into it" in text
