@@ -849,7 +849,7 @@ def test_the_batch_size_named_in_a_factor_comes_from_the_inputs():
 
 
 def test_audit_says_which_entries_a_check_can_name():
-    # Lesson 2's visible example: its bias sums to 0, so "bias summed" looks like "no bias".
+    # A bias that sums to 0 (lesson 2's example before it became (0.5, -1)): "bias summed" looks like "no bias".
     W2, b2 = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), np.array([0.5, -0.5])
     x2 = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     status = audit("Lesson 2, task 1", "out", x2 @ W2 + b2, {"x": x2, "W": W2, "b": b2}, 1e-12)

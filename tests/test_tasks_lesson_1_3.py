@@ -219,3 +219,70 @@ def test_graph_stages_go_from_the_output_down_naming_what_flowed_in():
     wrong = lesson_1.graph_stages(nodes["L"], {**expected, "u": -6.0})
     assert diagnose(wrong).startswith("dL/du is wrong (rel error")
     assert diagnose(wrong).endswith("; dL/dL and dL/dv, which flowed into it, are right")
+
+
+# ---- the catalogue's inputs: a failed row names the misconception --------------------------------
+
+def named(label, run, *args, **kwargs):
+    """(the misconception keys the rows name, the text printed) when ``run(check, *args)`` fills a
+    Checks labelled ``label``."""
+    import io
+    import re
+    from contextlib import redirect_stdout
+
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        run(Checks(label, hidden=label.endswith("(graded)")), *args, **kwargs)  # as checks.task makes it
+    return re.findall(r"misconception ([\w-]+):", printed.getvalue()), printed.getvalue()
+
+
+def test_check_extremes_names_a_sigmoid_that_gives_nan_at_large_x():
+    def inf_over_inf(x):
+        return np.exp(x) / (1 + np.exp(x))
+
+    assert named("Lesson 3, task 2", lesson_3.check_extremes, inf_over_inf, x=[-1000.0, 1000.0],
+                 expected=[0.0, 1.0], name="sigmoid")[0] == ["sigmoid-naive-overflow"]
+
+
+def test_graded_activation_names_a_wrong_derivative_without_showing_values():
+    keys, text = named("Lesson 3, task 3 (graded)", lesson_3.graded_activation, "tanh", layers.tanh,
+                       tanh_derivative_from_input_formula, *graded_case("tanh"), bar=1e-7)
+    assert keys and set(keys) == {"tanh-one-minus-out"}  # that helper computes 1 - out
+    assert "got" not in text and "expected" not in text
+
+
+@pytest.mark.parametrize("expression, points, quantity, inputs", [
+    ("a.exp()", (0.5,), "exp(a)", {"a": 0.5, "b": 0.5, "out": np.exp(0.5)}),
+    ("a ** 3", (1.5,), "a ** n", {"a": 1.5, "b": 1.5, "out": 3.375, "n": 3.0}),
+    ("a * b", [(0.7, -1.3), (2.5, 0.4)], "a * b", {"a": [0.7, 2.5], "b": [-1.3, 0.4], "out": [-0.91, 1.0]}),
+    ("2.0 - a", [(0.7, -1.3)], "a - b", {"a": [2.0], "b": [0.7], "out": [1.3]}),
+])
+def test_catalogued_names_the_operation_and_its_inputs_as_the_catalogue_does(expression, points, quantity, inputs):
+    found = lesson_1.catalogued(Scalar, expression, points)
+    assert found["quantity"] == quantity and set(found["inputs"]) == set(inputs)
+    for name, value in inputs.items():
+        np.testing.assert_allclose(found["inputs"][name], value, rtol=1e-12)
+        assert np.shape(found["inputs"][name]) == np.shape(value)
+
+
+def test_check_backward_names_the_first_wrong_node_and_the_misconception():
+    edges = {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)], "v": [("a", 0.5), ("u", 3.0)],
+             "L": [("u", 1.0), ("v", -2.0)]}
+    expected = {"L": 1.0, "v": -2.0, "u": -5.0, "a": -11.0, "b": 5.0}
+    right = lesson_1.given_graph(Scalar, edges)
+    right["L"].backward()
+    assert failures(lesson_1.check_backward, right["L"], expected, 1e-12) == []
+    from test_misconceptions import Overwrites  # backward assigning parent.grad instead of adding
+
+    wrong = lesson_1.given_graph(Overwrites, edges)
+    wrong["L"].backward()
+    keys, text = named("Lesson 1, task 4", lesson_1.check_backward, wrong["L"], expected, 1e-12)
+    assert keys == ["backward-overwrites"] and "which flowed into it" in text
+
+
+def test_hand_inputs_key_the_gradients_by_the_checks_names():
+    nodes = lesson_1.network(Scalar, 2.0, 1.0, {f"w{k}": 1.0 for k in range(1, 9)})
+    nodes["L"].backward()
+    inputs = lesson_1.hand_inputs(2.0, 1.0, {"w1": 1.0}, {"y": nodes["y"].value}, {"y": nodes["y"].grad})
+    assert inputs == {"x": 2.0, "t": 1.0, "weights": {"w1": 1.0}, "values": {"y": nodes["y"].value},
+                      "grads": {"dL/dy": nodes["y"].grad}}

@@ -17,10 +17,10 @@ from backprop_course.tasks import lesson_2, lesson_5
 def test_small_layer_is_the_hand_example_in_the_asked_dtype(ref):
     layer = lesson_2.small_layer(ref.layers.Linear)
     np.testing.assert_array_equal(layer.params["W"], [[1, 2], [3, 4], [5, 6]])
-    np.testing.assert_array_equal(layer.params["b"], [0.5, -0.5])
+    np.testing.assert_array_equal(layer.params["b"], [0.5, -1.0])
     assert layer.cache is None
     # The notebook's markdown states the example; the reference gives x W + b row by row.
-    np.testing.assert_allclose(layer.forward(lesson_2.X_SMALL), [[-3.5, -4.5], [5.5, 7.5]], rtol=1e-12)
+    np.testing.assert_allclose(layer.forward(lesson_2.X_SMALL), [[-3.5, -5.0], [5.5, 7.0]], rtol=1e-12)
 
     layer32 = lesson_2.small_layer(ref.layers.Linear, np.float32, cache=lesson_2.X_SMALL)
     assert layer32.params["W"].dtype == layer32.params["b"].dtype == layer32.cache.dtype == np.float32
@@ -96,6 +96,26 @@ def test_the_task_3_check_fails_a_zero_dx(ref):
         with task("Lesson 2, task 3") as check:
             layer = lesson_2.only_backward(lesson_2.small_layer(Zeros, cache=lesson_2.X_SMALL))
             check.close("dL/dx", layer.backward(lesson_2.GRAD_SMALL.copy()), [[-1.0, -1.0, -1.0], [4.5, 9.5, 14.5]])
+
+
+def test_the_visible_inputs_let_the_catalogue_name_every_lesson_2_entry(ref):
+    from backprop_course.misconceptions import audit
+
+    layer = lesson_2.small_layer(ref.layers.Linear, cache=lesson_2.X_SMALL)
+    out = layer.forward(lesson_2.X_SMALL)
+    dx = layer.backward(lesson_2.GRAD_SMALL)
+    square = lesson_2.square_layer(ref.layers.Linear)
+    assert square.params["W"].shape == (2, 2) and square.param_backward(lesson_2.GRAD_SMALL) is None
+    square_dx = square.backward(lesson_2.GRAD_SMALL)
+    np.testing.assert_allclose(square_dx, lesson_2.GRAD_SMALL @ lesson_2.W_SQUARE.T, rtol=1e-12)
+    statuses = [audit("Lesson 2, task 1", "out", out, lesson_2.small_inputs(), 1e-12),
+                audit("Lesson 2, task 2", "dL/dW", layer.grads["W"], lesson_2.small_inputs(calls=2), 1e-12),
+                audit("Lesson 2, task 2", "dL/db", layer.grads["b"], lesson_2.small_inputs(calls=2), 1e-12),
+                audit("Lesson 2, task 3", "dL/dx", dx, lesson_2.small_inputs(), 1e-12),
+                audit("Lesson 2, task 3", "dL/dx", square_dx, lesson_2.small_inputs(W=lesson_2.W_SQUARE), 1e-12)]
+    named = {key for status in statuses for key, said in status.items() if said == "named"}
+    assert named == {key for status in statuses for key in status}, statuses
+    assert lesson_2.small_inputs(1)["x"].shape == (1, 3) and lesson_2.small_inputs(W=lesson_2.W_SQUARE)["x"].shape == (2, 2)
 
 
 def test_graded_cases_pairs_each_seeded_case_with_its_expected_values():

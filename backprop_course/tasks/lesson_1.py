@@ -3,10 +3,14 @@
 Everything that builds nodes takes the ``Scalar`` class to build them with (the student's in the
 notebook, the reference at build time), so the same helper serves the visible check, the hidden
 test and the build that computes the expected values. Expressions over the engine are Python text
-in the names ``a`` and ``b``, e.g. ``"a * b"`` or ``"a.exp()"``.
+in the names ``a`` and ``b``, e.g. ``"a * b"`` or ``"a.exp()"``. The checks hand the misconception
+catalogue (``backprop_course.misconceptions.lesson_1``) its inputs by the names it uses.
 """
 
 import numbers
+import re
+
+import numpy as np
 
 # Where each node of the 1-2-2-1 network is drawn, and its edges: (start, end, weight, where along
 # the edge its label goes; the crossing edges w4, w5 get theirs near their start so they do not overlap).
@@ -98,11 +102,44 @@ def local_slopes(Scalar, expression, values, h=1e-6):
     return slopes
 
 
+def hand_inputs(x, t, weights, values, grads):
+    """The inputs the catalogue's entries of tasks 1 and 2 need: x, t, weights {"w1": float, ...},
+    the true forward values {"a1": float, ..., "L": float} and the true gradients by the checks'
+    names {"dL/dy": float, ...} (``grads`` is keyed by node name, {"y": float, "w1": float, ...})."""
+    return {"x": x, "t": t, "weights": dict(weights), "values": dict(values),
+            "grads": {f"dL/d{name}": grad for name, grad in grads.items()}}
+
+
+def catalogued(Scalar, expression, points):
+    """{"quantity": ..., "inputs": ...} for ``Checks.close`` on the local derivatives of
+    ``expression``: the catalogue's name of the operation ("a.exp()" -> "exp(a)", "a ** 3" -> "a ** n")
+    and its inputs a, b (n, and the node's forward value out). points: one point (a,) or (a, b),
+    or a list of P points (got then has shape (P, k)). A number on the left ("2.0 - a") is the
+    operation's a, and the leaf a its b."""
+    grid = np.array(points, dtype=np.float64)
+    one = grid.ndim == 1
+    rows = grid[None] if one else grid
+    a, b = rows[:, 0], rows[:, -1]
+    out = np.array([_evaluate(Scalar, expression, row).value for row in rows])
+    inputs = {"a": a, "b": b, "out": out}
+    if match := re.fullmatch(r"a\.(\w+)\(\)", expression):
+        quantity = f"{match[1]}(a)"
+    elif match := re.fullmatch(r"a \*\* (\S+)", expression):
+        quantity, inputs["n"] = "a ** n", float(match[1])
+    elif match := re.fullmatch(r"([\d.]+) (\S) a", expression):
+        quantity, inputs["a"], inputs["b"] = f"a {match[2]} b", np.full_like(a, float(match[1])), a
+    else:
+        quantity = expression
+    if one:
+        inputs = {name: value[0] if isinstance(value, np.ndarray) else value for name, value in inputs.items()}
+    return {"quantity": quantity, "inputs": inputs}
+
+
 def check_local_grads(check, Scalar, expression, values, bar=1e-6):
     """A row "d(<expression>) at a = ..." comparing the node's local_grads() with central differences."""
     where = ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
     check.close(f"d({expression}) at {where}", _evaluate(Scalar, expression, values).local_grads(),
-                local_slopes(Scalar, expression, values), bar=bar)
+                local_slopes(Scalar, expression, values), bar=bar, **catalogued(Scalar, expression, values))
 
 
 def local_grads_table(Scalar, expression, points):
@@ -120,6 +157,19 @@ def given_graph(Scalar, edges):
         nodes[label] = Scalar(0.0, tuple(nodes[parent] for parent, _ in parents), op="f", label=label,
                               local_grads=lambda local=local: local)
     return nodes
+
+
+def check_backward(check, output, expected, bar, name="gradients, from L down"):
+    """The chain of ``graph_stages`` (naming the first wrong node); when it fails, also a row "node
+    gradients" comparing every node's grad, which the catalogue reads as a whole (a sweep in
+    forward order, overwriting instead of adding, ...). expected {label: float}."""
+    if check.chain(graph_stages(output, expected), bar=bar, name=name):
+        return
+    order = output.topological_order()
+    edges = {node.label: list(zip([parent.label for parent in node.parents], node.local_grads()))
+             for node in order}
+    check.close("node gradients", [node.grad for node in order], [expected[node.label] for node in order],
+                bar=bar, inputs={"nodes": [node.label for node in order], "edges": edges})
 
 
 def graph_stages(output, expected):

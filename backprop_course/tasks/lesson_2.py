@@ -2,16 +2,27 @@
 
 The checks build layers with the class they are given (the student's ``Linear``), so nothing
 here is a linear layer: every value a layer computes comes from the student's code, and every
-expected value is passed in by the notebook cell.
+expected value is passed in by the notebook cell. ``small_inputs`` gives the visible checks'
+inputs by the names the misconception catalogue uses (x, W, b, grad_out, calls).
 """
 
 import numpy as np
 
 # The visible example, small enough to verify by hand: Linear(3, 2) on a batch of N = 2.
 W_SMALL = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # (in=3, out=2)
-B_SMALL = np.array([0.5, -0.5])                             # (out=2,)
+B_SMALL = np.array([0.5, -1.0])                             # (out=2,); its sum is not 0, so a
+                                                            # bias summed over is not a missing bias
 X_SMALL = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])     # (N=2, in=3)
 GRAD_SMALL = np.array([[1.0, -1.0], [0.5, 2.0]])            # dL/dout, (N=2, out=2)
+# A square layer for dL/dx: only with in == out does grad_out @ W (no transpose) run and show.
+W_SQUARE = W_SMALL[:2]                                      # (in=2, out=2)
+
+
+def small_inputs(n=2, calls=1, W=W_SMALL):
+    """The visible example's inputs for the catalogue: the first n samples of X_SMALL and
+    GRAD_SMALL, W (W_SMALL, or W_SQUARE for the square layer), B_SMALL, and the number of
+    param_backward calls made before the grads were read."""
+    return {"x": X_SMALL[:n, :len(W)], "W": W, "b": B_SMALL, "grad_out": GRAD_SMALL[:n], "calls": calls}
 
 
 def layer_with(linear, W, b, dtype=np.float64):
@@ -34,6 +45,15 @@ def small_layer(linear, dtype=np.float64, cache=None):
     if cache is not None:
         layer.cache = np.array(cache, dtype=dtype)
     return layer
+
+
+def square_layer(linear):
+    """The example's first two inputs: ``linear(2, 2)`` with W = W_SQUARE, b = B_SMALL and the cache
+    X_SMALL[:, :2], ``param_backward`` switched off (``only_backward``): a check of dL/dx alone
+    on which grad_out @ W, missing its transpose, runs and can be named."""
+    layer = layer_with(linear, W_SQUARE, B_SMALL)
+    layer.cache = X_SMALL[:, :2].copy()
+    return only_backward(layer)
 
 
 def only_backward(layer):

@@ -5,6 +5,8 @@ its derivative maps the output ``out = f(x)`` (same shape) to f'(x). The visible
 values on five points in the cell itself and call ``check_elementwise`` and ``check_extremes`` for
 the rest; the hidden tests call ``graded_activation`` with their own inputs and expected values.
 ``central_difference`` also serves the kink demo, ``gradient_norms`` the vanishing-gradient plot.
+Every comparison hands the misconception catalogue its inputs: ``x`` for "<name>(x)", ``out`` for
+"<name>_derivative(out)".
 """
 
 import numpy as np
@@ -30,20 +32,27 @@ def check_elementwise(check, f, derivative):
     x = np.array(POINTS)
     f(x)
     check.true("x unchanged", np.array_equal(x, POINTS), "do not modify the input")
-    check.close("slope vs central differences", derivative(f(np.array(AWAY_FROM_ZERO))),
-                central_difference(f, np.array(AWAY_FROM_ZERO)), bar=1e-6)
+    out = f(np.array(AWAY_FROM_ZERO))
+    given = np.array(out)  # what the derivative receives, kept for the catalogue
+    check.close("slope vs central differences", derivative(out), central_difference(f, np.array(AWAY_FROM_ZERO)),
+                bar=1e-6, quantity=f"{derivative.__name__}(out)", inputs={"out": given})
     x32 = np.array(POINTS, dtype=np.float32)
     dtypes = (np.asarray(f(x32)).dtype, np.asarray(derivative(f(x32))).dtype)
     check.true("float32 stays float32", dtypes == (np.float32, np.float32),
                f"got {dtypes[0]} and {dtypes[1]}: build results from x and out, e.g. with astype(out.dtype)")
 
 
-def check_extremes(check, f, x, expected, bar=1e-7):
-    """A row "<f> at x = ..." for f at huge |x|: it must match ``expected`` without any overflow."""
-    name = f"{getattr(f, '__name__', 'f')} at x = {', '.join(f'{value:g}' for value in x)}"
-    got = run_strict(check, name, lambda: f(np.array(x, dtype=np.float64)))
-    if got is not None:
-        check.close(name, got, expected, bar=bar)
+def check_extremes(check, f, x, expected, bar=1e-7, name=None):
+    """A row "<name> at x = ..." for the activation f at huge |x|: it must match ``expected``
+    (a wrong value, e.g. NaN from inf / inf, is named from x), and then without any overflow on
+    the way (a row only when one happened). name: the activation's (default f's own name)."""
+    name = name or getattr(f, "__name__", "f")
+    label = f"{name} at x = {', '.join(f'{value:g}' for value in x)}"
+    x = np.array(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        got = f(x.copy())
+    if check.close(label, got, expected, bar=bar, quantity=f"{name}(x)", inputs={"x": x}):
+        run_strict(check, label, lambda: f(x.copy()))
 
 
 def _near(got, expected, bar):
@@ -67,7 +76,7 @@ def graded_activation(graded, name, f, derivative, inputs, extreme, outs, slopes
         out_given = out.copy()
         graded.chain([(f"{name}(x)", got, out),
                       (f"{name}_derivative(out)", derivative(out_given), slope, f"out = {name}(x)")],
-                     bar=bar, name=f"{name} and its derivative {shape}")
+                     bar=bar, name=f"{name} and its derivative {shape}", inputs={"x": x_before, "out": out})
         graded.true(f"{name}_derivative: out unchanged {shape}", np.array_equal(out, out_given),
                     "do not modify the output you are given")
         got32, slope32 = f(x.astype(np.float32)), derivative(out.astype(np.float32))
@@ -78,12 +87,11 @@ def graded_activation(graded, name, f, derivative, inputs, extreme, outs, slopes
         graded.true(f"{name}: float32 values {shape}", _near(got32, out, 1e-6) and _near(slope32, slope, 1e-6),
                     "float32 results must be within 1e-6 of the float64 ones")
         away = np.abs(x) > KINK_DISTANCE
-        graded.close(f"{name}: your derivative vs central differences {shape}",
-                     np.asarray(derivative(f(x)))[away], central_difference(f, x)[away], bar=1e-5)
-    label = f"{name} at x = {', '.join(f'{value:g}' for value in extreme)}"
-    got = run_strict(graded, label, lambda: f(extreme))
-    if got is not None:
-        graded.close(label, got, expected_extreme, bar=bar)
+        out_away = np.asarray(f(x))[away]
+        graded.close(f"{name}: your derivative vs central differences {shape}", np.asarray(derivative(f(x)))[away],
+                     central_difference(f, x)[away], bar=1e-5, quantity=f"{name}_derivative(out)",
+                     inputs={"out": out_away})
+    check_extremes(graded, f, extreme, expected_extreme, bar=bar, name=name)
 
 
 def gradient_norms(f, derivative, depth=30, width=64, batch=32, rng=0):

@@ -29,8 +29,8 @@ from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 from backprop_course.cells import answers, demo
 from backprop_course.checks import task
-from backprop_course.tasks.lesson_1 import (check_local_grads, check_numbers, compare_with_engine,
-                                            draw_network, given_graph, graph_stages, network)
+from backprop_course.tasks.lesson_1 import (catalogued, check_backward, check_local_grads, check_numbers,
+                                            compare_with_engine, draw_network, given_graph, network)
 from backprop_lib.graph import Scalar
 
 # %% [markdown] id="network-md"
@@ -51,7 +51,7 @@ from backprop_lib.graph import Scalar
 # The network's given numbers, written once: pasted into the next cell and run here, so that the
 # reference engine computes every expected value of tasks 1 and 2 from them.
 from autograder.lesson_source import literal
-from backprop_course.tasks.lesson_1 import given_graph, local_grads_table, network
+from backprop_course.tasks.lesson_1 import given_graph, hand_inputs, local_grads_table, network
 from backprop_lib.graph import Scalar
 
 GIVEN = """\
@@ -62,6 +62,7 @@ truth = network(Scalar, x, t, weights)
 truth["L"].backward()
 value = {name: node.value for name, node in truth.items()}
 grad = {name: node.grad for name, node in truth.items()}
+hand = hand_inputs(x, t, weights, value, grad)  # what the misconception catalogue reads
 
 # %% id="given-values"
 {{ GIVEN }}
@@ -95,7 +96,7 @@ with task("Lesson 1, task 1") as check:
     forward = check_numbers(check, a1=a1, h1=h1, a2=a2, h2=h2, a3=a3, h3=h3, a4=a4, h4=h4, y=y, L=L)
     for h, a in [("h1", "a1"), ("h2", "a2"), ("h3", "a3"), ("h4", "a4")]:
         check.close(f"{h} = relu({a})", forward[h], max(forward[a], 0.0), bar=1e-3)
-    check.close("L = (y - t)^2 / 2", L, 0.5 * (y - t) ** 2, bar=1e-3)
+    check.close("L = (y - t)^2 / 2", L, 0.5 * (y - t) ** 2, bar=1e-3, inputs={"values": {"y": y}, "t": t})
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
 
@@ -111,7 +112,7 @@ with graded_task("Lesson 1, task 1 (graded)") as graded:
         ("h4", h4, {{ value["h4"] }}, "a4"),
         ("y", y, {{ value["y"] }}, "h3 and h4"),
         ("L", L, {{ value["L"] }}, "y"),
-    ], bar=1e-3, name="forward values")
+    ], bar=1e-3, name="forward values", inputs={{ hand }})
 ### END HIDDEN TESTS
 
 # %% [markdown] id="chain-md"
@@ -177,7 +178,7 @@ with graded_task("Lesson 1, task 2 (graded)") as graded:
         ("dL/dh2", dL_dh2, {{ grad["h2"] }}, "dL/dh3 and dL/dh4"),
         ("dL/dw1", dL_dw1, {{ grad["w1"] }}, "dL/dh1"),
         ("dL/dw2", dL_dw2, {{ grad["w2"] }}, "dL/dh2"),
-    ], bar=1e-3, name="gradients, from the loss down")
+    ], bar=1e-3, name="gradients, from the loss down", inputs={{ hand }})
 ### END HIDDEN TESTS
 
 # %% [markdown] id="dead-relu-md"
@@ -233,24 +234,26 @@ with task("Lesson 1, task 3") as check:
                                ("a.sigmoid()", (0.5,)), ("a.relu()", (1.5,)), ("a.relu()", (-1.5,))]:
         # local_grads() against central differences of the node's value, relative error <= 1e-6
         check_local_grads(check, Scalar, expression, values, bar=1e-6)
-    check.close("d(relu(a)) at the kink a = 0", Scalar(0.0).relu().local_grads(), [0.0], bar=0.0)
+    check.close("d(relu(a)) at the kink a = 0", Scalar(0.0).relu().local_grads(), [0.0], bar=0.0,
+                **catalogued(Scalar, "a.relu()", (0.0,)))
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
 from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_1 import local_grads_table
+from backprop_course.tasks.lesson_1 import catalogued, local_grads_table
 from backprop_lib.graph import Scalar as GradedScalar
 
 graded_points = {{ GRADED_POINTS }}
 graded_cases = {{ graded_local_grads }}
 with graded_task("Lesson 1, task 3 (graded)") as graded:
     for expression, expected in graded_cases:
-        graded.close(f"local derivatives of {expression}",
-                     local_grads_table(GradedScalar, expression, graded_points), expected, bar=1e-10)
+        graded.close(f"local derivatives of {expression}", local_grads_table(GradedScalar, expression, graded_points),
+                     expected, bar=1e-10, **catalogued(GradedScalar, expression, graded_points))
     for a_value in (-2.0, 0.0, 3.0):
         graded.close(f"relu'({a_value:g})", GradedScalar(a_value).relu().local_grads(),
-                     [1.0 if a_value > 0 else 0.0], bar=0.0)
-    graded.close("sigmoid' at -800", GradedScalar(-800.0).sigmoid().local_grads(), [0.0], bar=1e-7)
+                     [1.0 if a_value > 0 else 0.0], bar=0.0, **catalogued(GradedScalar, "a.relu()", (a_value,)))
+    graded.close("sigmoid' at -800", GradedScalar(-800.0).sigmoid().local_grads(), [0.0], bar=1e-7,
+                 **catalogued(GradedScalar, "a.sigmoid()", (-800.0,)))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="backward-md"
@@ -295,18 +298,18 @@ with task("Lesson 1, task 4") as check:
     # By paths: dL/dv = -2; dL/du = 1 + (-2)(3) = -5; dL/da = (-5)(2) + (-2)(0.5) = -11; dL/db = 5.
     expected = {"L": 1.0, "v": -2.0, "u": -5.0, "a": -11.0, "b": 5.0}
     nodes["L"].backward()
-    check.chain(graph_stages(nodes["L"], expected), bar=1e-12, name="gradients, from L down")
+    check_backward(check, nodes["L"], expected, bar=1e-12)  # names the first wrong node
     nodes["L"].backward()
     check.close("a second backward() gives the same dL/da", nodes["a"].grad, -11.0, bar=1e-12)
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_1 import given_graph, graph_stages
+from backprop_course.tasks.lesson_1 import check_backward, given_graph
 from backprop_lib.graph import Scalar as GradedScalar
 
 {{ GRADED_GRAPHS }}
 with graded_task("Lesson 1, task 4 (graded)") as graded:
     graded_nodes["L"].backward()
-    graded.chain(graph_stages(graded_nodes["L"], {{ small_grads }}), bar=1e-10, name="gradients, from L down")
+    check_backward(graded, graded_nodes["L"], {{ small_grads }}, bar=1e-10)
     deep["d2999"].backward()
     graded.close("3000-node chain: dL/d(first node)", deep["d0"].grad, {{ deep_grad }}, bar=1e-10)
 ### END HIDDEN TESTS

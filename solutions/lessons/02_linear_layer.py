@@ -27,7 +27,8 @@ import numpy as np
 from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
-from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, only_backward, slope_error, small_layer
+from backprop_course.tasks.lesson_2 import (GRAD_SMALL, W_SQUARE, X_SMALL, only_backward, slope_error,
+                                            small_inputs, small_layer, square_layer)
 from backprop_lib.layers import Linear
 
 # %% [markdown] id="forward-md"
@@ -49,13 +50,13 @@ from backprop_lib.layers import Linear
 # In `backprop_lib/layers.py`, implement `Linear.forward`: return `out` and store the input in
 # `self.cache` (the backward pass needs it). Do not modify `x`; keep its dtype (a float32 layer
 # returns float32). The checks use $W = \begin{pmatrix}1&2\\3&4\\5&6\end{pmatrix}$,
-# $b = (0.5, -0.5)$ and two samples you can verify by hand,
+# $b = (0.5, -1)$ and two samples you can verify by hand,
 # $x = \begin{pmatrix}1&0&-1\\2&1&0\end{pmatrix}$ (`X_SMALL`; `small_layer(Linear)` is your layer
 # with this $W$ and $b$); bars are relative errors.
 
 # %% role="build"
 from autograder.lesson_source import literal
-from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, layer_with, linear_case, small_layer
+from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, layer_with, linear_case, small_layer, square_layer
 from backprop_lib.layers import Linear
 
 
@@ -67,7 +68,7 @@ def listed(arrays):
 # The visible example's values, from the reference layer.
 layer = small_layer(Linear)
 small = {"out": layer.forward(X_SMALL), "dx": layer.backward(GRAD_SMALL)}
-small.update(dW=layer.grads["W"], db=layer.grads["b"])
+small.update(dW=layer.grads["W"], db=layer.grads["b"], dx_square=square_layer(Linear).backward(GRAD_SMALL))
 
 # The hidden tests' seeded cases and their values, from the reference layer in float64.
 graded_shapes = [(21, 1, 3, 2), (22, 4, 5, 3), (23, 6, 2, 7)]   # (seed, N, in, out); batch 1 first
@@ -85,11 +86,11 @@ with task("Lesson 2, task 1") as check:
     layer = small_layer(Linear)
     x = X_SMALL.copy()                         # every check works on its own copies
     out = layer.forward(x)
-    check.close("out (2 samples)", out, {{ small["out"] }}, bar=1e-12)
+    check.close("out (2 samples)", out, {{ small["out"] }}, bar=1e-12, inputs=small_inputs())
     check.true("x unchanged", np.array_equal(x, X_SMALL), "forward must not modify its input")
     check.true("cache holds x", np.array_equal(np.asarray(layer.cache), X_SMALL),
                "store the input in self.cache: the backward pass needs it")
-    check.close("out (batch of 1)", layer.forward(X_SMALL[:1].copy()), {{ small["out"][:1] }}, bar=1e-12)
+    check.close("out (batch of 1)", layer.forward(X_SMALL[:1].copy()), {{ small["out"][:1] }}, bar=1e-12, inputs=small_inputs(1))
     out32 = small_layer(Linear, np.float32).forward(X_SMALL.astype(np.float32))
     check.true("float32 in, float32 out", np.asarray(out32).dtype == np.float32,
                f"got {np.asarray(out32).dtype}: use only the layer's own arrays and x")
@@ -103,7 +104,7 @@ with graded_task("Lesson 2, task 1 (graded)") as graded:
     for shape, x, W, b, _, expected in graded_cases(graded_shapes, graded_out):
         layer = layer_with(GradedLinear, W, b)
         x_before = x.copy()
-        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-10)
+        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-10, inputs={"x": x_before, "W": W, "b": b})
         graded.true(f"x unchanged {shape}", np.array_equal(x, x_before), "forward modified its input")
         graded.true(f"cache holds x {shape}", np.array_equal(np.asarray(layer.cache), x), "store x in self.cache")
         out32 = layer_with(GradedLinear, W, b, np.float32).forward(x.astype(np.float32))
@@ -137,14 +138,14 @@ with task("Lesson 2, task 2") as check:
     layer = small_layer(Linear, cache=X_SMALL)  # the cache forward (task 1) stores: task 1 is not needed
     grad = GRAD_SMALL.copy()
     layer.param_backward(grad)
-    check.close("dL/dW", layer.grads["W"], {{ small["dW"] }}, bar=1e-12)
-    check.close("dL/db", layer.grads["b"], {{ small["db"] }}, bar=1e-12)
+    check.close("dL/dW", layer.grads["W"], {{ small["dW"] }}, bar=1e-12, inputs=small_inputs())
+    check.close("dL/db", layer.grads["b"], {{ small["db"] }}, bar=1e-12, inputs=small_inputs())
     check.true("grad_out unchanged", np.array_equal(grad, GRAD_SMALL), "do not modify grad_out")
     layer.param_backward(grad)
-    check.close("dL/dW after a second call", layer.grads["W"], {{ small["dW"] }}, bar=1e-12)
+    check.close("dL/dW after a second call", layer.grads["W"], {{ small["dW"] }}, bar=1e-12, inputs=small_inputs(calls=2))
     layer.cache = X_SMALL[:1].copy()
     layer.param_backward(GRAD_SMALL[:1].copy())
-    check.close("dL/db (batch of 1)", layer.grads["b"], GRAD_SMALL[0], bar=1e-12)
+    check.close("dL/db (batch of 1)", layer.grads["b"], GRAD_SMALL[0], bar=1e-12, inputs=small_inputs(1))
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
 from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
@@ -159,9 +160,11 @@ with graded_task("Lesson 2, task 2 (graded)") as graded:
         layer.param_backward(grad_out)
         graded.chain([("dL/dout (given)", grad_out, grad_before),
                       ("dL/dW", layer.grads["W"], dW, "dL/dout and the cached x"),
-                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-10, name=f"gradients {shape}")
+                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-10, name=f"gradients {shape}",
+                     inputs={"x": x, "grad_out": grad_before})
         layer.param_backward(grad_out)
-        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-10)
+        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-10,
+                     inputs={"x": x, "grad_out": grad_before, "calls": 2})
         layer32 = layer_with(GradedLinear, W, b, np.float32)
         layer32.cache = x.astype(np.float32)
         layer32.param_backward(grad_out.astype(np.float32))
@@ -180,10 +183,12 @@ with graded_task("Lesson 2, task 2 (graded)") as graded:
 
 # %% id="task3-check" role="tests" points=2
 with task("Lesson 2, task 3") as check:
+    square = square_layer(Linear).backward(GRAD_SMALL.copy())   # a 2x2 W first: it shows a missing .T
+    check.close("dL/dx (2x2 layer)", square, {{ small["dx_square"] }}, bar=1e-12, inputs=small_inputs(W=W_SQUARE))
     layer = only_backward(small_layer(Linear, cache=X_SMALL))   # tasks 1 and 2 switched off: task 3 alone
     grad = GRAD_SMALL.copy()
     dx = layer.backward(grad)
-    check.close("dL/dx", dx, {{ small["dx"] }}, bar=1e-12)
+    check.close("dL/dx", dx, {{ small["dx"] }}, bar=1e-12, inputs=small_inputs())
     check.true("grad_out unchanged", np.array_equal(grad, GRAD_SMALL), "do not modify grad_out")
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
@@ -200,7 +205,8 @@ with graded_task("Lesson 2, task 3 (graded)") as graded:
             got = layer.backward(grad_in)
             if dtype is np.float64:
                 graded.chain([("dL/dout (given)", grad_in, grad_out),
-                              ("dL/dx", got, dx, "dL/dout and W")], bar=bar, name=f"dL/dx {shape}")
+                              ("dL/dx", got, dx, "dL/dout and W")], bar=bar, name=f"dL/dx {shape}",
+                             inputs={"W": W, "grad_out": grad_out})
             else:
                 graded.true(f"float32 dL/dx {shape}", np.asarray(got).dtype == np.float32 and near(got, dx, bar),
                             "float32 dL/dx must be float32 and within 1e-5 of the float64 one")

@@ -90,8 +90,8 @@ def graded_expected(name):
 with task("Lesson 3, task 1") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = relu(x)
-    check.close("relu(x)", out, {{ outs["relu"] }}, bar=1e-9)
-    check.close("relu_derivative(out)", relu_derivative(out), {{ slopes["relu"] }}, bar=1e-9)
+    check.close("relu(x)", out, {{ outs["relu"] }}, bar=1e-9, inputs={"x": x})
+    check.close("relu_derivative(out)", relu_derivative(out), {{ slopes["relu"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, relu, relu_derivative)
 
@@ -117,8 +117,8 @@ with graded_task("Lesson 3, task 1 (graded)") as graded:
 with task("Lesson 3, task 2") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = sigmoid(x)
-    check.close("sigmoid(x)", out, {{ outs["sigmoid"] }}, bar=1e-9)
-    check.close("sigmoid_derivative(out)", sigmoid_derivative(out), {{ slopes["sigmoid"] }}, bar=1e-9)
+    check.close("sigmoid(x)", out, {{ outs["sigmoid"] }}, bar=1e-9, inputs={"x": x})
+    check.close("sigmoid_derivative(out)", sigmoid_derivative(out), {{ slopes["sigmoid"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, sigmoid, sigmoid_derivative)
     check_extremes(check, sigmoid, x=[-1000.0, 1000.0], expected=[0.0, 1.0])
@@ -143,8 +143,8 @@ with graded_task("Lesson 3, task 2 (graded)") as graded:
 with task("Lesson 3, task 3") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = tanh(x)
-    check.close("tanh(x)", out, {{ outs["tanh"] }}, bar=1e-9)
-    check.close("tanh_derivative(out)", tanh_derivative(out), {{ slopes["tanh"] }}, bar=1e-9)
+    check.close("tanh(x)", out, {{ outs["tanh"] }}, bar=1e-9, inputs={"x": x})
+    check.close("tanh_derivative(out)", tanh_derivative(out), {{ slopes["tanh"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, tanh, tanh_derivative)
     check_extremes(check, tanh, x=[-1000.0, 1000.0], expected=[-1.0, 1.0])
