@@ -100,6 +100,9 @@ c.OverwriteCells.add_missing_cells = True
 # has a wall-clock limit in `backprop-course autograde --timeout`.
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
+# Cells that only demonstrate (plots, widgets) are tagged "demo" and not run when grading: a
+# grading kernel then imports neither matplotlib nor ipywidgets.
+c.Execute.skip_cells_with_tag = "demo"
 # Each submission's kernel runs in a sandbox (`python -m autograder.sandbox` shows what this machine
 # enforces); its limits can be changed here, e.g.:
 # c.SandboxedKernelManager.memory_mb = 2048

@@ -61,7 +61,7 @@ def test_a_missing_library_file_is_not_gradable_and_listed_for_review(course_dir
     shutil.rmtree(course_dir / "reports", ignore_errors=True)
     (submit(course_dir, "miss_losses", "correct") / "backprop_lib" / "losses.py").unlink()
     shutil.rmtree(submit(course_dir, "miss_library", "correct") / "backprop_lib")
-    # __init__.py is the instructor's file (no solution region): autograde puts it back, as nbgrader does.
+    # Nothing is put in place of a missing file, not even one without a solution region.
     (submit(course_dir, "miss_init", "correct") / "backprop_lib" / "__init__.py").unlink()
     submit(course_dir, "miss_none", "correct")
     rows = grade(course_dir, "miss_*")
@@ -70,13 +70,14 @@ def test_a_missing_library_file_is_not_gradable_and_listed_for_review(course_dir
     assert rows["miss_library"]["outcome"] == "not gradable"
     for name in ("graph", "layers", "losses", "mlp", "optim"):
         assert f"backprop_lib/{name}.py" in rows["miss_library"]["reason"]
-    assert rows["miss_init"]["outcome"] == "graded"
-    assert rows["miss_init"]["score"] == rows["miss_none"]["score"] > 0
+    assert rows["miss_init"]["outcome"] == "not gradable"
+    assert rows["miss_init"]["reason"] == "backprop_lib/__init__.py missing"
+    assert rows["miss_none"]["outcome"] == "graded" and rows["miss_none"]["score"] > 0
     _, _, _, review = report.report(course_dir, LESSON)
     listed = {row["student"]: row for row in review}
     assert listed["miss_losses"]["outcome"] == "not gradable"
     assert "backprop_lib/losses.py missing" in listed["miss_losses"]["reason"]
-    assert "miss_library" in listed and "miss_init" not in listed and "miss_none" not in listed
+    assert "miss_library" in listed and "miss_init" in listed and "miss_none" not in listed
     with open(course_dir / "reports" / LESSON / "review.csv") as handle:
         lines = {row["student"]: row for row in csv.DictReader(handle)}
     assert lines["miss_losses"]["outcome"] == "not gradable"
@@ -92,7 +93,7 @@ def test_a_grading_kernel_imports_backprop_lib_only_from_the_working_copy():
         new_code_cell("print(sorted(name for name in globals() if 'guard' in name or name == 'install'))"),
     ])
     job = grading.Job("lesson", "student", "", {"backprop_lib/__init__.py": b"VERSION = 'student'\n"},
-                      nbformat.writes(notebook), {}, {}, 120)
+                      nbformat.writes(notebook), {}, 120)
     result = grading.grade_submission(job)
     assert result.outcome == "graded", result.reason
     cells = nbformat.reads(result.notebook, 4).cells
