@@ -106,6 +106,34 @@ def test_a_grading_kernel_imports_backprop_lib_only_from_the_working_copy():
     assert cells[2].outputs[0].text.strip() == "[]"  # the guard leaves no names to the student
 
 
+def test_demo_cells_are_not_run_when_grading_and_plotting_is_never_imported(course_dir):
+    # A cell tagged "demo" that would import matplotlib and fail is skipped; graded cells still run
+    # (the config is the one the course's own autograde builds from its nbgrader_config.py).
+    config = grading.Course(course_dir, LESSON).job_config
+    assert config["Execute"]["skip_cells_with_tag"] == grading.DEMO_TAG
+    assert 'c.Execute.skip_cells_with_tag = "demo"' in (course_dir / "nbgrader_config.py").read_text()
+    test = {"grade": True, "grade_id": "graded", "locked": True, "points": 1, "schema_version": 3,
+            "solution": False, "task": False}
+    notebook = new_notebook(cells=[
+        new_code_cell("import numpy as np"),
+        new_code_cell("import matplotlib.pyplot as plt\nimport ipywidgets\nraise RuntimeError('demo ran')",
+                      metadata={"tags": [grading.DEMO_TAG]}),
+        new_code_cell("import sys\nprint('graded ran', np.ones(2).sum())", metadata={"nbgrader": test}),
+        new_code_cell("print(sorted(name for name in sys.modules if name.split('.')[0] in "
+                      "('matplotlib', 'ipywidgets')))"),
+    ])
+    job = grading.Job(LESSON, "demo", "", {}, nbformat.writes(notebook), config, 120)
+    result = grading.grade_submission(job)
+    assert result.outcome == "graded", result.reason
+    cells = nbformat.reads(result.notebook, 4).cells
+    assert cells[1].get("outputs", []) == [] and cells[1].get("execution_count") is None
+    assert cells[2].outputs[0].text.strip() == "graded ran 2.0"
+    assert cells[3].outputs[0].text.strip() == "[]"
+    # The kernel's seconds per phase are measured (CPU seconds where /proc exists).
+    assert set(result.cpu) == {"kernel start", "imports", "tests", "clock"}
+    assert result.cpu["kernel start"] > 0 and result.cpu["imports"] >= 0 and result.cpu["tests"] >= 0
+
+
 def test_the_import_guard_lets_the_working_copy_library_import(tmp_path, monkeypatch):
     library = tmp_path / "backprop_lib"
     library.mkdir()
