@@ -149,6 +149,29 @@ def targets(root=ROOT):
     return plan
 
 
+# Generated numbers agree up to rounding noise: values a few ulps apart on two CPUs can still round
+# to neighbours in the 12th significant digit (lesson_source.SIGNIFICANT_DIGITS). Two numbers agree
+# when they differ by at most 2e-11 of their size (two units of the 12th digit) or by at most 1e-15
+# (cancellation noise around zero); all other text must be identical.
+NUMBER = re.compile(r"([-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)")
+DRIFT_RELATIVE, DRIFT_ABSOLUTE = 2e-11, 1e-15
+
+
+def drift(generated, committed):
+    """None when two texts agree up to rounding noise, else where they first differ."""
+    ours, theirs = NUMBER.split(generated), NUMBER.split(committed)
+    if len(ours) != len(theirs):
+        return "the texts differ beyond their numbers"
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a == b:
+            continue
+        if i % 2 == 0:  # text between numbers
+            return f"text differs: {a[:80]!r} vs {b[:80]!r}"
+        if abs(float(a) - float(b)) > max(DRIFT_RELATIVE * max(abs(float(a)), abs(float(b))), DRIFT_ABSOLUTE):
+            return f"number differs: {a} vs {b}"
+    return None
+
+
 def leaks(text, secret):
     """The solution lines or markers found in a student-facing text (a notebook: its cells' sources)."""
     found = [marker for marker in (BEGIN, END, HIDDEN, "END HIDDEN TESTS") if marker in text]
@@ -170,7 +193,8 @@ def visible_source(text):
 
 
 def build(root=ROOT, check=False):
-    """Write (or with check=True, only compare) every student file. Returns the stale paths.
+    """Write (or with check=True, only compare) every generated file. Returns the stale paths: those
+    missing or differing beyond rounding noise (``drift``).
 
     Raises BuildError when a student text would contain solution or hidden-test text.
     """
@@ -181,8 +205,9 @@ def build(root=ROOT, check=False):
         if found:
             raise BuildError(f"{path.relative_to(root)} would leak solution text from "
                              f"{source.relative_to(root)}: {found[0]!r}")
+    # Up to rounding noise, so that another CPU neither reports nor rewrites a current file.
     stale = [path for path, (_, text, _) in plan.items()
-             if not path.exists() or path.read_text() != text]
+             if not path.exists() or drift(text, path.read_text()) is not None]
     extra = [path for pattern in ("backprop_lib/*.py", "lessons/*.ipynb")
              for path in root.glob(pattern) if path not in plan]
     stale += sorted(extra)

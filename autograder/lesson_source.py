@@ -44,6 +44,11 @@ class LessonSourceError(Exception):
     """A lesson source that cannot become a notebook; the message starts with file:line."""
 
 
+def significant(x):
+    """A float rounded to SIGNIFICANT_DIGITS."""
+    return float(f"{x:.{SIGNIFICANT_DIGITS}g}")
+
+
 def literal(value):
     """Python source for a number or array, rounded to SIGNIFICANT_DIGITS, e.g.
     ``np.array([[0.5, 2.16475572947]], dtype=np.float64)``; text and booleans as they are."""
@@ -53,7 +58,7 @@ def literal(value):
         return value
     array = np.asarray(value)
     if array.dtype.kind == "f":
-        rounded = np.vectorize(lambda x: float(f"{x:.{SIGNIFICANT_DIGITS}g}"), otypes=[float])(array)
+        rounded = np.vectorize(lambda x: significant(x), otypes=[float])(array)
         array = rounded.astype(array.dtype) if array.ndim else rounded
     if array.ndim == 0:
         return repr(array.item())

@@ -7,9 +7,10 @@ Modules, in the order the lessons build them:
     losses     MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss (lesson 4)
     mlp        MLP: layers stacked from hidden_layer_sizes (lesson 5)
     optim      SGD (lesson 6); train: fit and train_steps (lesson 6)
-    gradcheck  rel_error, numerical_gradient, check_layer, check_model
     data       seeded toy data sets
-    checks     the notebooks' visible checks
+
+The course's checks, gradient checks and widgets are not part of it: they live in the
+``backprop_course`` package, which students never edit.
 """
 
 __version__ = "0.1.0"

@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 # The reference library, not the installed student skeleton (which raises NotImplementedError).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "solutions"))
 from backprop_lib import data  # noqa: E402
-from backprop_lib.gradcheck import check_model  # noqa: E402
+from backprop_course.gradcheck import check_model  # noqa: E402
 from backprop_lib.losses import BCEWithLogitsLoss, SoftmaxCrossEntropyLoss  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
 from backprop_lib.optim import SGD  # noqa: E402

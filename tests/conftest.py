@@ -68,8 +68,12 @@ def on_reference(folder, name):
 
 @pytest.fixture
 def ref():
-    """The reference library's modules by attribute: ref.layers.Linear, ref.losses.MSELoss, ..."""
+    """The reference library's modules by attribute (ref.layers.Linear, ref.losses.MSELoss, ...)
+    beside the course machinery that checks them (ref.gradcheck, ref.checks)."""
     import types
 
-    names = ["graph", "layers", "losses", "mlp", "optim", "train", "gradcheck", "data", "checks"]
-    return types.SimpleNamespace(**{name: reference_module(name) for name in names})
+    from backprop_course import checks, gradcheck
+
+    names = ["graph", "layers", "losses", "mlp", "optim", "train", "data"]
+    return types.SimpleNamespace(**{name: reference_module(name) for name in names},
+                                 gradcheck=gradcheck, checks=checks)

@@ -2,8 +2,8 @@
 
 One JupyterLab server (127.0.0.1, a free port, a temporary workspace) serves every test of this
 module. The workspace holds copies of lesson 1, lesson 6 and the lecture notebook, and a link to
-solutions/ (the lecture imports the reference from there; the lessons import the installed
-skeleton, as students do). A lesson that does not contain its widget cell yet gets it appended (the
+solutions/ and backprop_lib/ (the lecture imports the reference from ../solutions; the lessons
+find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
 cells below are the ones the lessons are meant to carry); a lesson notebook that does not exist yet
 is stood in for by its widget cell alone. Screenshots go to artifacts/browser/.
 
@@ -100,6 +100,7 @@ def lab(tmp_path_factory):
     (work / "lessons").mkdir(parents=True)
     (work / "lecture").mkdir()
     (work / "solutions").symlink_to(ROOT / "solutions")
+    (work / "backprop_lib").symlink_to(ROOT / "backprop_lib")
     for name in LESSON_CELLS:
         workspace_notebook(name, work / "lessons" / f"{name}.ipynb")
     shutil.copy(ROOT / "lecture" / "backprop_live.ipynb", work / "lecture")

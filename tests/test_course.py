@@ -19,7 +19,6 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import build, course, grading, sample_class

@@ -14,7 +14,7 @@ from conftest import reference_module
 layers = reference_module("layers")
 losses = reference_module("losses")
 mlp = reference_module("mlp")
-gradcheck = reference_module("gradcheck")
+from backprop_course import gradcheck  # noqa: E402
 data = reference_module("data")
 
 H = gradcheck.H

@@ -280,14 +280,14 @@ def test_canaries_fail_test_cells_that_an_input_transformer_skipped(tmp_path):
 
 
 def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
-    helpers = tmp_path / "backprop_lib"
+    helpers = tmp_path / "backprop_course"  # a stand-in for the installed machinery
     helpers.mkdir()
     (helpers / "__init__.py").write_text("")
     (helpers / "gradcheck.py").write_text("def rel_error(a, b):\n    return abs(a - b)\n")
     (helpers / "checks.py").write_text("from .gradcheck import rel_error\n")
     setup, _, tests = _graded_notebook()
     patch = nbformat.v4.new_code_cell(
-        "import numpy as np\nfrom backprop_lib import checks\n"
+        "import numpy as np\nfrom backprop_course import checks\n"
         "np.allclose = lambda *a, **k: True\nchecks.rel_error = lambda a, b: 0.0")
     nb = _notebook([setup, patch] + tests)
     token = integrity.add_canaries(nb)
@@ -295,7 +295,7 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
     flags = integrity.verify_canaries(nb, token, "lesson.ipynb")
     assert [f.kind for f in flags] == ["monkeypatch"]  # t_fail failed on its own already
     assert flags[0].evidence == ("grade_id t_pass ran with numpy.allclose, "
-                                 "backprop_lib.checks.rel_error replaced (at run time)")
+                                 "backprop_course.checks.rel_error replaced (at run time)")
     assert [o.ename for o in tests[0].outputs] == ["GradingIntegrityError"]
 
 
@@ -309,8 +309,10 @@ def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
 
     assert canaries.GUARD_PROGRAM.samefile(guard.__file__)
     assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    assert guard.__name__.rpartition(".")[0] in packages
+    from setuptools import find_packages
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert guard.__name__.rpartition(".")[0] in find_packages(str(ROOT), include=include)
     check = guard.make_guard()
     assert check() == []
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)

@@ -7,8 +7,8 @@ Generic over ALL solutions/*.ipynb (a new lesson is picked up without editing th
   task as "not implemented yet: Lesson k, task j";
 - every hidden test fails on the untouched skeleton (with a real failure, not a NameError);
 - no student-facing file contains solution or hidden-test text; the build is byte-reproducible;
-  each authoring script regenerates its notebook (numbers up to rounding noise), and a last-bit
-  change of any value it computes leaves the notebook's bytes unchanged.
+  every source notebook is generated from its lesson text, and a last-bit change of any value a
+  build cell computes leaves the notebook unchanged.
 Then, for lessons 1-3, planted bugs run against the hidden tests alone: each fails exactly its own
 task's graded cell, with a diagnosis naming what is wrong (test_lessons_456.py plants bugs in all
 six lessons and runs the whole notebook, visible checks included).
@@ -19,8 +19,6 @@ solutions/ itself, read only), so these tests can run in parallel.
 
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -238,50 +236,8 @@ def test_rebuilding_twice_gives_byte_identical_files(tmp_path):
     assert {path.name for path in tmp_path.glob("lessons/*.ipynb")} == {f"{name}.ipynb" for name in NAMES}
 
 
-# Drift is judged up to rounding noise: the scripts embed floats rounded to 12 significant digits
-# (nbauthor.SIGNIFICANT_DIGITS), and values a few ulps apart on two CPUs can still round to
-# neighbours in the 12th digit. So two numbers agree when they differ by at most 2e-11 of their
-# size (two units of the 12th digit), or by at most 1e-15 (cancellation noise around zero); all
-# other text must be identical.
-NUMBER = re.compile(r"([-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)")
-DRIFT_RELATIVE, DRIFT_ABSOLUTE = 2e-11, 1e-15
-
-
-def drift(generated, committed):
-    """None when two notebook texts agree up to rounding noise, else where they first differ."""
-    ours, theirs = NUMBER.split(generated), NUMBER.split(committed)
-    if len(ours) != len(theirs):
-        return "the texts differ beyond their numbers"
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        if a == b:
-            continue
-        if i % 2 == 0:  # text between numbers
-            return f"text differs: {a[:80]!r} vs {b[:80]!r}"
-        if abs(float(a) - float(b)) > max(DRIFT_RELATIVE * max(abs(float(a)), abs(float(b))), DRIFT_ABSOLUTE):
-            return f"number differs: {a} vs {b}"
-    return None
-
-
-def regenerate(folder, perturb_ulps=0):
-    """Run every authoring script in ``folder`` (a copy of solutions/ without notebooks); with
-    perturb_ulps, every float is moved that many ulps before the scripts round it."""
-    for script in sorted((folder / "authoring").glob("lesson_*.py")):
-        runner = (f"import sys, runpy, numpy as np; sys.path.insert(0, {str(script.parent)!r}); "
-                  "import nbauthor; rounding = nbauthor.significant; "
-                  f"nbauthor.significant = lambda v, *a: rounding(float(np.nextafter(v, np.copysign(np.inf, {perturb_ulps}) * v) if {perturb_ulps} and v else v), *a); "
-                  f"runpy.run_path({str(script)!r}, run_name='__main__')")
-        done = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True,
-                              timeout=120, cwd=folder.parent)
-        assert done.returncode == 0, f"{script.name} failed: {done.stderr[-2000:]}"
-
-
-def copy_without_notebooks(tmp_path):
-    copy = tmp_path / "solutions"
-    shutil.copytree(SOLUTIONS, copy, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-    return copy
-
-
 def test_drift_tolerates_rounding_noise_and_nothing_else():
+    drift = build_module.drift
     assert drift('x = [2.16475572947, 0.0]', 'x = [2.16475572946, 1e-17]') is None
     assert drift('x = [2.16475572947]', 'x = [2.16475572917]') == "number differs: 2.16475572947 vs 2.16475572917"
     assert drift('bar=1e-10', 'bar=1e-12') == "number differs: 1e-10 vs 1e-12"
@@ -289,31 +245,35 @@ def test_drift_tolerates_rounding_noise_and_nothing_else():
     assert drift('check.close(a)', 'check.true(a)').startswith("text differs")
 
 
-def test_authoring_scripts_regenerate_their_notebooks(tmp_path):
-    """Each script writes next to its own folder, so running them in a copy of solutions/ (without
-    the notebooks) regenerates every notebook there without touching the real ones."""
-    copy = copy_without_notebooks(tmp_path)
-    regenerate(copy)
-    written = sorted(path.name for path in copy.glob("*.ipynb"))
-    assert written == sorted(path.name for path in SOURCES), \
-        "every solutions/*.ipynb must come from an authoring script, and every script must write one"
-    for name in written:
-        found = drift((copy / name).read_text(), (SOLUTIONS / name).read_text())
-        assert found is None, f"solutions/{name} differs from what its authoring script writes ({found}): rerun the script"
+def test_every_source_notebook_is_generated_from_a_lesson_text():
+    texts = sorted(path.stem for path in (SOLUTIONS / "lessons").glob("*.py"))
+    assert texts == sorted(path.stem for path in SOURCES), \
+        "every solutions/NN_name.ipynb comes from solutions/lessons/NN_name.py (run `backprop-course build`)"
+    assert not (SOLUTIONS / "authoring").exists(), "lessons are authored as text only"
+
+
+def render_all(monkeypatch=None, ulps=0):
+    """{lesson: notebook text} from every lesson text; with ulps, every float moves that many ulps
+    before it is rounded (another CPU's last bit)."""
+    from autograder import lesson_source
+
+    if ulps:
+        rounding = lesson_source.significant
+        monkeypatch.setattr(lesson_source, "significant",
+                            lambda x: rounding(float(np.nextafter(x, np.copysign(np.inf, ulps) * x)) if x else x))
+    return {path.stem: nbformat.writes(lesson_source.read_lesson(path, SOLUTIONS))
+            for path in sorted((SOLUTIONS / "lessons").glob("*.py"))}
 
 
 @pytest.mark.parametrize("ulps", [1, -1])
-def test_a_last_bit_change_in_any_computed_value_leaves_the_notebooks_unchanged(tmp_path, ulps):
-    """Another CPU's last bit: every float the scripts embed, one ulp away, gives the same bytes."""
-    copy = copy_without_notebooks(tmp_path)
-    regenerate(copy, perturb_ulps=ulps)
-    for path in SOURCES:
-        assert (copy / path.name).read_bytes() == path.read_bytes(), \
-            f"solutions/{path.name} changes with the last bit of a computed value"
+def test_a_last_bit_change_in_any_computed_value_leaves_the_notebooks_unchanged(monkeypatch, ulps):
+    """Another CPU's last bit: every float a build cell computes, one ulp away, gives the same text."""
+    plain = render_all()
+    assert render_all(monkeypatch, ulps) == plain
 
 
 def test_every_float_in_the_source_notebooks_has_at_most_12_significant_digits():
-    """A float embedded without nbauthor's rounding (e.g. a repr) shows its full 16-17 digits."""
+    """A float embedded without the build's rounding (e.g. a repr) shows its full 16-17 digits."""
     for path in SOURCES:
         for cell in source(path.stem).cells:
             for number in NUMBER.findall(cell.source):
@@ -360,9 +320,7 @@ def test_a_planted_bug_fails_only_its_task_with_a_diagnosis(lesson, module, line
 
 
 def test_diagnose_names_the_first_wrong_stage_and_what_flowed_into_it():
-    from conftest import reference_module
-
-    diagnose = reference_module("checks").diagnose
+    from backprop_course.checks import diagnose
     stages = [("a1", 1.0, 1.0, "x and w1 (given)"), ("h1", 1.0, 1.0, "a1"),
               ("a3", 0.5, 0.25, "h1 and h2"), ("h3", 0.5, 0.25, "a3")]
     assert diagnose(stages, bar=1e-3) == \
@@ -376,21 +334,13 @@ def test_diagnose_names_the_first_wrong_stage_and_what_flowed_into_it():
 
 # ---- who raised: the student's code or the course's ---------------------------------------------
 
-def test_the_library_files_students_edit_are_the_ones_with_solution_regions():
-    from conftest import reference_module
-
-    checks = reference_module("checks")
-    with_solutions = {path.name for path in (SOLUTIONS / "backprop_lib").glob("*.py")
-                      if build_module.BEGIN in path.read_text()}
-    assert checks.STUDENT_FILES == with_solutions
-
-
 def test_a_crash_is_blamed_on_the_file_that_raised_it():
     """An error raised in an editable file is the student's; one raised in course code (here the
     gradient check, fed a gradient of the wrong shape) is reported as the check's, with its cause."""
+    from backprop_course import checks, gradcheck
     from conftest import reference_module
 
-    checks, gradcheck, layers = (reference_module(name) for name in ("checks", "gradcheck", "layers"))
+    layers = reference_module("layers")
     with pytest.raises(checks.CheckFailed) as student:
         with checks.task("T"):
             layers.Linear(3, 2).forward(np.ones((2, 4)))

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -134,23 +135,36 @@ def test_demo_cells_are_not_run_when_grading_and_plotting_is_never_imported(cour
     assert result.cpu["kernel start"] > 0 and result.cpu["imports"] >= 0 and result.cpu["tests"] >= 0
 
 
-def test_the_import_guard_lets_the_working_copy_library_import(tmp_path, monkeypatch):
+def test_the_import_guard_pins_the_library_to_the_copy_and_the_machinery_to_the_install(tmp_path):
+    import backprop_course
+
     library = tmp_path / "backprop_lib"
     library.mkdir()
     (library / "__init__.py").write_text("")
     (library / "layers.py").write_text("WHERE = 'working copy'\n")
-    saved_path, saved_modules = list(sys.meta_path), dict(sys.modules)
+    fake = tmp_path / "backprop_course"  # a submission's stand-in for the checks
+    fake.mkdir()
+    (fake / "__init__.py").write_text("FAKE = True\n")
+    (fake / "checks.py").write_text("def task(label):\n    return None\n")
+    installed = Path(backprop_course.__file__).resolve().parent
+    saved_path, saved_sys_path, saved_modules = list(sys.meta_path), list(sys.path), dict(sys.modules)
     try:
-        for name in [name for name in sys.modules if name.split(".")[0] == "backprop_lib"]:
+        for name in [name for name in sys.modules if name.split(".")[0] in ("backprop_lib", "backprop_course")]:
             del sys.modules[name]
-        import_guard.install(tmp_path)
+        sys.path.insert(0, str(tmp_path))  # as in a kernel started in the working copy
+        import_guard.install(tmp_path, installed.parent)
         from backprop_lib import layers
 
         assert layers.WHERE == "working copy"
         with pytest.raises(ModuleNotFoundError, match="backprop_lib.optim"):
             import backprop_lib.optim  # noqa: F401 (installed in the grader's environment, not here)
+        from backprop_course import checks
+
+        assert Path(checks.__file__).resolve().parent == installed
+        assert not hasattr(sys.modules["backprop_course"], "FAKE")
     finally:
         sys.meta_path[:] = saved_path
+        sys.path[:] = saved_sys_path
         sys.modules.clear()
         sys.modules.update(saved_modules)
 

@@ -85,9 +85,18 @@ def test_console_script_is_declared_and_installed(project):
     assert result.returncode == 0 and "build" in result.stdout
 
 
-def test_packages_are_the_library_and_the_autograder():
+def test_installed_packages_are_the_grader_and_the_machinery_never_the_student_library():
+    """The student library is found by path only, so no grading kernel can import an installed copy."""
+    import importlib.util
+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert set(config["tool"]["setuptools"]["packages"]) >= {"backprop_lib", "autograder"}
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert {"autograder", "autograder.*", "backprop_course", "backprop_course.*"} <= set(include)
+    assert not any(pattern.startswith("backprop_lib") for pattern in include)
+    environment = subprocess.run([sys.executable, "-c", "import importlib.util as u; "
+                                  "print(u.find_spec('backprop_lib'), u.find_spec('backprop_course') is not None)"],
+                                 capture_output=True, text=True, cwd="/", timeout=60)
+    assert environment.stdout.split() == ["None", "True"], environment
 
 
 def make_dry_run(target):

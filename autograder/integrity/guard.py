@@ -5,9 +5,9 @@ calls ``install(name)``: the modules the test cells rely on (numpy, numpy.testin
 builtins, math) are snapshot now, and a checker is left in builtins under ``name`` (random per
 run), where every test cell finds it whatever the student did to the notebook's namespace. Each
 test cell's canary line calls it and prints what it returns: the dotted names of everything
-replaced since the snapshot, plus any function of the test helpers (backprop_lib.checks,
-backprop_lib.gradcheck) that was defined somewhere else. It imports only what it watches: the
-grading kernel can see neither this package nor the grader.
+replaced since the snapshot, plus any function of the test helpers (the backprop_course modules
+the checks use) that was defined somewhere else. It imports only what it watches: the grading
+kernel can see neither this package nor the grader.
 """
 
 import builtins
@@ -18,7 +18,8 @@ import numpy
 import numpy.linalg
 import numpy.testing
 
-HELPERS = ("backprop_lib.checks", "backprop_lib.gradcheck")
+HELPERS = ("backprop_course.checks", "backprop_course.gradcheck", "backprop_course.network",
+           "backprop_course.cells", "backprop_course.lesson")
 
 
 def make_guard():

@@ -5,7 +5,7 @@ The rules look for *changing* the grader's tools, not using them: ``np.allclose(
 flagged. Kinds (``KINDS`` describes each):
 
     monkeypatch      assigning / setattr / deleting attributes of numpy, builtins, IPython, math
-                     or the test helpers (backprop_lib.checks, backprop_lib.gradcheck), replacing
+                     or the test helpers (backprop_course.checks, .gradcheck, ...), replacing
                      modules in sys.modules, rebinding through globals()
     ipython hook     input transformers, AST transformers, set_custom_exc, showtraceback or
                      run_cell overrides, event callbacks, %config, loading a custom extension
@@ -54,7 +54,7 @@ KINDS = {
 
 # Modules (or attribute names on the way to them) whose attributes student code must not change.
 PROTECTED_ROOTS = {"numpy", "builtins", "__builtins__", "IPython", "math", "nbgrader", "unittest",
-                   "pytest", "operator"}
+                   "pytest", "operator", "backprop_course"}
 PROTECTED_PARTS = {"np", "numpy", "checks", "gradcheck", "builtins", "__builtins__"}
 IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "input_transformer_manager",
                  "ast_transformers", "set_custom_exc", "register_transformer", "custom_exceptions",

@@ -74,7 +74,9 @@ def _installed_modules():
     from importlib.metadata import packages_distributions
 
     names = set(sys.stdlib_module_names) | set(packages_distributions())
-    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__"}
+    # The course's own packages too: an editable install may not list them.
+    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__", "backprop_course",
+              "autograder"}
     return names - {"backprop_lib"}
 
 

@@ -210,14 +210,15 @@ Run the cells in order. A check that prints `not implemented yet: Lesson 1, task
 you; every other cell runs regardless.
 """),
         nb.code("setup", """
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import numbers
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_lib.checks import answers, demo, task
+from backprop_course.cells import answers, demo
+from backprop_course.checks import task
 from backprop_lib.graph import Scalar
 """),
         nb.markdown("network-md", r"""
@@ -277,7 +278,7 @@ with task("Lesson 1, task 1") as check:
         check.close(f"{h} = relu({a})", forward[h], max(forward[a], 0.0), bar=1e-3)
     check.close("L = (y - t)^2 / 2", L, 0.5 * (y - t) ** 2, bar=1e-3)
 ### BEGIN HIDDEN TESTS
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 
 with graded_task("Lesson 1, task 1 (graded)") as graded:
     graded.chain([<<truth>>], bar=1e-3, name="forward values")
@@ -335,7 +336,7 @@ with task("Lesson 1, task 2") as check:
         check.true(f"{name} is a number", isinstance(value, numbers.Real), f"{name} is {value!r}")
 print("Your numbers are compared with the engine's after task 4.")
 ### BEGIN HIDDEN TESTS
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 
 with graded_task("Lesson 1, task 2 (graded)") as graded:
     graded.chain([
@@ -401,7 +402,7 @@ with task("Lesson 1, task 3") as check:
         check.close(f"d({name})", node.local_grads(), central_difference(expression, values), bar=1e-6)
     check.close("d(relu(a)) at the kink a = 0", Scalar(0.0).relu().local_grads(), [0.0], bar=0.0)
 ### BEGIN HIDDEN TESTS
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 from backprop_lib.graph import Scalar as GradedScalar
 
 graded_cases = <<cases>>
@@ -453,7 +454,7 @@ with task("Lesson 1, task 4") as check:
     loss.backward()
     check.close("a second backward() gives the same dL/da", a.grad, -11.0, bar=1e-12)
 ### BEGIN HIDDEN TESTS
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 from backprop_lib.graph import Scalar as GradedScalar
 <<helpers>>
 <<hidden>>

@@ -63,7 +63,7 @@ def expected_list(index):
 
 
 HEADER = '''
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 from backprop_lib.layers import Linear as GradedLinear
 '''
 
@@ -119,13 +119,14 @@ chain rule is the same; only the bookkeeping changes.
 | | | **total** | **9** |
 """),
         nb.code("setup", """
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_lib.checks import demo, task
-from backprop_lib.gradcheck import check_layer
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.gradcheck import check_layer
 from backprop_lib.layers import Linear
 """),
         nb.markdown("forward-md", r"""
@@ -288,7 +289,7 @@ with graded_task("Lesson 2, task 3 (graded)") as graded:
         nb.markdown("gradcheck-md", r"""
 ### Your whole layer against central differences (not graded)
 
-With tasks 1 to 3 done, a **gradient check** (`backprop_lib.gradcheck.check_layer`) tests them
+With tasks 1 to 3 done, a **gradient check** (`backprop_course.gradcheck.check_layer`) tests them
 together: it nudges every entry of $x$, $W$ and $b$ by $\pm h$ ($h = 10^{-6}$), measures the change
 of $\sum \text{out} \odot G$ with your `forward`, and compares the slope
 $\frac{f(\theta + h) - f(\theta - h)}{2h}$ with your backward pass. In float64 a correct backward

@@ -78,7 +78,7 @@ def hidden(task_number, name, bar):
     outs, slopes, extreme = reference_values(name)
     return nb.fill('''
 ### BEGIN HIDDEN TESTS
-from backprop_lib.checks import task as graded_task
+from backprop_course.checks import task as graded_task
 from backprop_lib.layers import <<name>> as graded_f, <<name>>_derivative as graded_derivative
 <<cases>>
 with graded_task("Lesson 3, task <<task>> (graded)") as graded:
@@ -146,13 +146,14 @@ arrive intact or fade away.
 | | | **total** | **8** |
 """),
         nb.code("setup", """
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_lib.checks import demo, task
-from backprop_lib.gradcheck import check_layer
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.gradcheck import check_layer
 from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
                                  sigmoid_derivative, tanh, tanh_derivative)
 

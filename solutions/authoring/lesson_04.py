@@ -15,7 +15,7 @@ from nbauthor import (code, hidden_first, hidden_region, literal, markdown, poin
 
 reference_library()  # backprop_lib below is the reference from solutions/
 from backprop_lib import losses  # noqa: E402  (the reference, after reference_library())
-from backprop_lib.gradcheck import rel_error  # noqa: E402
+from backprop_course.gradcheck import rel_error  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "04_losses.ipynb"
 F32_BAR = 1e-4   # float32 results against float64 truth
@@ -309,13 +309,14 @@ def build(out=OUT):
         markdown("l4-intro", INTRO),
         None,  # the points table, filled in below from the graded cells
         code("l4-setup", '''
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
 import matplotlib.pyplot as plt
 
-from backprop_lib.checks import demo, run_strict, task
-from backprop_lib.gradcheck import numerical_gradient
+from backprop_course.cells import demo, run_strict
+from backprop_course.checks import task
+from backprop_course.gradcheck import numerical_gradient
 from backprop_lib.layers import sigmoid
 from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss,
                                  log_softmax, softmax)

@@ -1,7 +1,7 @@
 """Write solutions/05_mlp.ipynb: the MLP's forward and backward passes through a stack of layers.
 
 Run: ``.venv/bin/python solutions/authoring/lesson_05.py``. Isolation: every graded check swaps
-the model's layers for stand-ins (visible: ``checks.Probe``; hidden: correct layers written
+the model's layers for stand-ins (visible: ``backprop_course.network.Probe``; hidden: correct layers written
 inline below), so a bug from lessons 2-4 is never charged again here. Expected values come from
 the reference MLP run on the very same stand-ins.
 """
@@ -15,7 +15,8 @@ from nbauthor import (code, hidden_region, indent, literal, markdown, nested_lit
                       write, written_answer)
 
 reference_library()  # backprop_lib below is the reference from solutions/
-from backprop_lib import checks, data, train  # noqa: E402  (the reference)
+from backprop_course import network  # noqa: E402
+from backprop_lib import data, train  # noqa: E402  (the reference)
 from backprop_lib.losses import MSELoss  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
 
@@ -24,7 +25,8 @@ F32_BAR = 1e-4
 
 # Correct layers for grading MLP alone; pasted into the first graded cell's hidden region.
 GRADING_LAYERS = '''
-from backprop_lib.checks import diagnose, network_stages
+from backprop_course.checks import diagnose
+from backprop_course.network import network_stages
 class _Lin:
     """A correct affine layer, so MLP is graded apart from lesson 2's Linear."""
     def __init__(self, W, b):
@@ -81,10 +83,10 @@ dscores = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])   # dL/dscores of Probe
 
 def reference_run(model, x, grad, input_grad=True):
     """(scores, dx, recording dict) of the reference MLP on ``model``'s layers."""
-    with checks.record_layers(model) as record:
+    with network.record_layers(model) as record:
         scores = model.forward(x)
         dx = model.backward(grad, input_grad=input_grad)
-    return scores, dx, checks.recording_dict(record)
+    return scores, dx, network.recording_dict(record)
 
 
 def hidden_expectations():
@@ -144,7 +146,7 @@ def expected_cell(cell_id, name, record, comment):
 
 
 def probe_expectations():
-    namespace = run_snippet(PROBE_SETUP, {"np": np, "MLP": MLP, "probe_layers": checks.probe_layers})
+    namespace = run_snippet(PROBE_SETUP, {"np": np, "MLP": MLP, "probe_layers": network.probe_layers})
     return reference_run(namespace["model"], namespace["x"], namespace["dscores"])[2]
 
 
@@ -164,12 +166,12 @@ net = MLP(2, (3, 3), 1, activation="tanh", rng=3)
 x = np.array([[0.5, -1.0], [1.0, 2.0], [-1.5, 0.5], [0.0, 0.3]])
 y = np.array([[1.0], [-1.0], [0.5], [0.0]])
 """, {"np": np, "MLP": MLP})
-    with checks.record_layers(whole["net"]) as record:
+    with network.record_layers(whole["net"]) as record:
         loss = MSELoss()
         loss.forward(whole["net"].forward(whole["x"]), whole["y"])
         whole_dscores = loss.backward()
         whole["net"].backward(whole_dscores)
-    whole_record = checks.recording_dict(record)
+    whole_record = network.recording_dict(record)
 
     cells = [
         markdown("l5-intro", r"""
@@ -190,15 +192,16 @@ Tasks 1 and 2 are in `backprop_lib/mlp.py`; task 3 is in this notebook.
 """),
         None,
         code("l5-setup", '''
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
 import matplotlib.pyplot as plt
 
 from backprop_lib import data
-from backprop_lib.checks import (ProbeLoss, check_network, demo, probe_layers, record_layers,
-                                 task)
-from backprop_lib.gradcheck import check_model
+from backprop_course.cells import demo
+from backprop_course.checks import task
+from backprop_course.network import check_network, probe_layers, ProbeLoss, record_layers
+from backprop_course.gradcheck import check_model
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
 '''),
@@ -229,7 +232,7 @@ for name, layer, key in model.named_parameters():
 needs, so the MLP itself stores nothing.
 
 **How this is checked.** The graded checks swap the model's layers for stand-ins
-(`checks.Probe`, an elementwise scale-and-shift, and `checks.ProbeSine`), so they test your
+(`Probe`, an elementwise scale-and-shift, and `ProbeSine`, from `backprop_course.network`), so they test your
 `MLP.forward` alone: a bug in your lesson-2 `Linear` cannot fail them. Every layer's input and
 output is recorded, and a failure names the first one that is wrong, e.g. *"the input of layer 2 is
 wrong; the output of sine 1, which flowed into it, is right"* (so the wiring between them is the bug).

@@ -63,7 +63,7 @@ def sgd_expectations(momentum_cases):
 def sgd_hidden(momentum_cases):
     rows = ",\n    ".join(f"({case!r},\n     {nested_literal(after)})"
                           for case, after in sgd_expectations(momentum_cases))
-    setup = f"from backprop_lib.gradcheck import rel_error as _rel_error\n{CASE_SNIPPET.strip()}\n_cases = [\n    {rows}]"
+    setup = f"from backprop_course.gradcheck import rel_error as _rel_error\n{CASE_SNIPPET.strip()}\n_cases = [\n    {rows}]"
     return hidden_region("Lesson 6, task 1", f"""
 for (_in, _hidden, _out, _dtype, _lr, _mu, _steps, _seed), _after in _cases:
     _model, _grads = _sgd_case(_in, _hidden, _out, getattr(np, _dtype), _seed)
@@ -153,15 +153,16 @@ it did; training stops there).
 def build(out=OUT):
     """Write the notebook to ``out`` (default: its place in solutions/)."""
     demo_setup = '''
-%load_ext autoreload
-%autoreload 2
+from backprop_course.lesson import start
+start()  # finds your backprop_lib/ and reloads your edits
 import warnings
 
 import numpy as np
 import matplotlib.pyplot as plt
 
 from backprop_lib import data
-from backprop_lib.checks import demo, task
+from backprop_course.cells import demo
+from backprop_course.checks import task
 from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
 from backprop_lib.train import fit

@@ -150,6 +150,18 @@ def _extra_files(folder):
     shutil.copy(_notebook_path(folder), folder / f"{LESSON}-Copy1.ipynb")
 
 
+def _fake_machinery(folder):
+    """A backprop_course/ of the student's own whose checks pass everything (the working copy comes
+    first on the kernel's sys.path)."""
+    fake = folder / "backprop_course"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "checks.py").write_text(
+        "import contextlib\n\n\nclass _Pass:\n    def __getattr__(self, name):\n"
+        "        return lambda *a, **k: True\n\n\n@contextlib.contextmanager\n"
+        "def task(label, *a, **k):\n    yield _Pass()\n")
+
+
 # ---- the corpus -----------------------------------------------------------------------------------
 
 FORK_BOMB = """import os, time
@@ -274,9 +286,12 @@ CASES = [
          outcomes=("graded", "kernel died"), flags=("monkeypatch",)),
     Case("patch_test_helpers", "cheat", "monkeypatching the test helpers (checks, gradcheck)",
          "the run-time guard sees the replaced helpers and fails the checks; flagged", tasks=ZEROS,
-         cell="from backprop_lib import checks, gradcheck\n"
+         cell="from backprop_course import checks, gradcheck\n"
               "checks.rel_error = gradcheck.rel_error = lambda *a, **k: 0.0",
          flags=("monkeypatch",)),
+    Case("fake_machinery", "cheat", "shipping a backprop_course/ whose checks pass everything",
+         "the grading kernel imports the installed machinery only; flagged", tasks=ZEROS,
+         edit=_fake_machinery, flags=("shadowing",)),
     Case("input_transformer", "cheat", "an IPython input transformer that skips later cells",
          "the test cells' canaries never print, so they score 0; flagged", tasks=ZEROS,
          cell="get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])",

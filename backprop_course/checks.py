@@ -1,0 +1,169 @@
+"""The lessons' visible checks: short, honest reports instead of walls of traceback.
+
+    with task("Lesson 2, task 1") as check:
+        check.close("out", layer.forward(x), expected_out, bar=1e-9)
+        check.gradients(check_layer(layer, x))
+
+prints one row per check (the relative error next to the bar it must meet) and, when a check
+fails, raises ``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose
+stub still raises NotImplementedError ends with the one line "not implemented yet: Lesson 2,
+task 1: implement Linear.forward". In Jupyter both errors show as that one line (IPython's
+``_render_traceback_`` hook), and the notebooks tag their check cells "raises-exception" so that
+Run All goes on past them.
+"""
+
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .gradcheck import rel_error
+
+
+class CheckFailed(AssertionError):
+    """A visible check did not hold; shown in Jupyter as its message alone."""
+
+    def _render_traceback_(self):
+        return [f"check failed: {self}"]
+
+
+class NotImplementedYet(AssertionError):
+    """A task's stub still raises NotImplementedError; shown as "not implemented yet: <task>"."""
+
+    def _render_traceback_(self):
+        return [f"not implemented yet: {self}"]
+
+
+class Checks:
+    """Collects the rows of one task's checks; see ``task``."""
+
+    def __init__(self, label):
+        self.label = label
+        self.failures = []
+
+    def _row(self, name, ok, detail):
+        print(f"  {'ok   ' if ok else 'WRONG'}  {name:<28} {detail}")
+        if not ok:
+            self.failures.append(name)
+        return ok
+
+    def close(self, name, got, expected, bar=1e-7):
+        """got and expected agree: same shape and rel_error(got, expected) <= bar."""
+        try:
+            # float64 coercion first: an object that claims equality with everything fails here.
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            return self._row(name, False, f"is a {type(got).__name__}, not an array of numbers")
+        expected = np.asarray(expected, dtype=np.float64)
+        if got.shape != expected.shape:
+            return self._row(name, False, f"has shape {got.shape}, expected {expected.shape}")
+        if not np.all(np.isfinite(got)):
+            return self._row(name, False, "contains inf or nan")
+        err = rel_error(got, expected)
+        return self._row(name, err <= bar, f"rel error {err:.1e}  (bar {bar:.0e})")
+
+    def gradients(self, result, name="gradient check"):
+        """A GradCheckResult passed; each checked tensor gets its own row."""
+        ok = True
+        for tensor, err in result.errors.items():
+            kinks = result.kinks.get(tensor, 0)
+            note = f", {kinks} at a kink left out" if kinks else ""
+            ok &= self._row(f"{name}: d/d{tensor}", err <= result.bar,
+                            f"rel error {err:.1e}  (bar {result.bar:.0e}{note})")
+        return ok
+
+    def true(self, name, condition, why):
+        """A yes/no property, e.g. "x unchanged"; ``why`` explains a failure."""
+        return self._row(name, bool(condition), "" if condition else why)
+
+    def chain(self, stages, bar=1e-7, name=None):
+        """Values that flow through stages in order [(name, got, expected)]: name the first wrong one.
+
+        For a backward pass list the stages from the loss down; the diagnosis then reads
+        "dL/dW of layer 2 is wrong; the gradient arriving from layer 3 is right".
+        """
+        message = diagnose(stages, bar)
+        return self._row(name or f"{len(stages)} stages", message is None, message or "")
+
+
+def diagnose(stages, bar=1e-7):
+    """The first of [(name, got, expected)] that disagrees, and whether what flowed into it agreed.
+
+    What flowed into a stage is the stage before it, unless the stage names it as a fourth item,
+    (name, got, expected, inflow), e.g. for a graph node fed by several others ("dL/da3 and dL/da4").
+    List stages in the order values are computed, so that every inflow comes earlier.
+    Returns None when every stage agrees, else a one-line message.
+    """
+    for i, (name, got, expected, *inflow) in enumerate(stages):
+        if got is None:
+            return f"{name} is missing (still None)"
+        try:
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            what = f"is a {type(got).__name__}, not a number or an array of numbers"
+        else:
+            expected = np.asarray(expected, dtype=np.float64)
+            if got.shape != expected.shape:
+                what = f"has shape {got.shape}, expected {expected.shape}"
+            elif not np.all(np.isfinite(got)):
+                what = "contains inf or nan"
+            elif rel_error(got, expected) <= bar:
+                continue
+            else:
+                what = f"is wrong (rel error {rel_error(got, expected):.1e})"
+        source = inflow[0] if inflow else (stages[i - 1][0] if i else None)
+        if not source:
+            return f"{name} {what}"
+        verb = "are" if " and " in source else "is"
+        return f"{name} {what}; {source}, which flowed into it, {verb} right"
+    return None
+
+
+MACHINERY = Path(__file__).resolve().parent
+INSTALLED = tuple(str(Path(prefix).resolve()) for prefix in {sys.prefix, sys.base_prefix})
+
+
+def _owner(filename):
+    """Who wrote the code of a traceback frame: "course" (this package), None (numpy, Python and
+    other installed packages) or "student" (the student's library and the notebook's own cells)."""
+    path = Path(filename).resolve()
+    if MACHINERY in path.parents:
+        return "course"
+    return None if str(path).startswith(INSTALLED) else "student"
+
+
+def crash_report(err):
+    """One line on an exception raised inside a check: "your code raised ..." when the innermost
+    frame in our code (numpy's own frames skipped) is the student's, else a check problem naming
+    the course file and line that raised it, and the student's last line on the way there."""
+    frames = [(frame, _owner(frame.filename)) for frame in traceback.extract_tb(err.__traceback__)]
+    ours = [(frame, owner) for frame, owner in frames if owner]
+    frame, owner = ours[-1] if ours else (frames[-1][0], None)
+    what = f"{type(err).__name__}: {err}"
+    if owner == "student":
+        return f"your code raised {what} (at {Path(frame.filename).name}, line {frame.lineno})"
+    students = [seen for seen, who in ours if who == "student" and Path(seen.filename).parent.name == "backprop_lib"]
+    via = (f"; your code's last line on the way: {Path(students[-1].filename).name}, line {students[-1].lineno}"
+           if students else "")
+    return (f"the check itself stopped with {what} (in the course's {Path(frame.filename).name}, "
+            f"line {frame.lineno}{via})")
+
+
+@contextmanager
+def task(label):
+    """Run one task's checks: report each, then fail once with a one-line reason."""
+    check = Checks(label)
+    print(f"{label}:")
+    try:
+        yield check
+    except NotImplementedError as err:
+        raise NotImplementedYet(str(err) or label) from None
+    except (CheckFailed, NotImplementedYet):
+        raise
+    except Exception as err:
+        raise CheckFailed(f"{label}: {crash_report(err)}") from None
+    if check.failures:
+        raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
+    print(f"  all checks of {label} passed")
