@@ -7,6 +7,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .. import course as course_module
+from .. import integrity
 from . import worker
 
 
@@ -20,6 +21,7 @@ class LocalPool:
     (nbgrader, nbclient, the sandbox) and pays no import per submission."""
 
     def __init__(self, workers):
+        integrity.warm_up()
         self.executor = ProcessPoolExecutor(max_workers=workers,
                                             mp_context=multiprocessing.get_context("fork"))
 
