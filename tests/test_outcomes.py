@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config import Config
 
 from autograder import grading, import_guard, report, sample_class
 from autograder.cli import main
@@ -274,3 +275,25 @@ def test_an_unreachable_dask_scheduler_is_one_line(course_dir):
     lines = [line for line in done.stderr.splitlines() if "warning" not in line.lower()]
     assert len(lines) == 1, done.stderr
     assert address in lines[0] and "dask scheduler" in lines[0] and "--dask" in lines[0]
+
+
+def test_the_grading_steps_are_configured_from_the_course_config(course_dir, tmp_path):
+    """Each notebook transform is a preprocessor configured like nbgrader's, from nbgrader_config.py."""
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("submitted", "autograded", "grading"))
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write("\nc.CapOutputs.max_cell_output_bytes = 100\n")
+    job_config = grading.Course(copy, LESSON).job_config
+    assert job_config["CapOutputs"] == {"max_cell_output_bytes": 100}
+
+    def flooded():
+        output = new_output("stream", name="stdout", text="x" * 1000)
+        return new_notebook(cells=[new_code_cell("print('x' * 1000)", outputs=[output])])
+
+    nb, resources = grading.preprocessors.CapOutputs(config=Config(job_config))(flooded(), {})
+    assert nb.cells[0].outputs[0].text == "x" * 100
+    assert "900 more bytes of output not kept" in nb.cells[0].outputs[1].text
+    assert resources["grading"]["dropped_bytes"] == 900
+    job_config["CapOutputs"]["enabled"] = False
+    nb, _ = grading.preprocessors.CapOutputs(config=Config(job_config))(flooded(), {})
+    assert nb.cells[0].outputs[0].text == "x" * 1000 and len(nb.cells[0].outputs) == 1
