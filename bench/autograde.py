@@ -19,7 +19,6 @@ tests, as recorded in grading/<lesson>/<student>.json; the load average is print
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -51,26 +50,19 @@ def reset(folder):
         shutil.rmtree(folder / part, ignore_errors=True)
 
 
-def children_cpu():
-    """CPU seconds of every finished child process (and the children they waited for) so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run(command, folder, lesson):
-    """(wall seconds, CPU seconds of the command and all it started, submissions left without an
-    autograded notebook). Plain nbgrader exits 1 when it fails on some students (the
-    deleted-test-cell ones: its KeyError) and grades the rest."""
+    """(wall seconds, submissions left without an autograded notebook). Plain nbgrader exits 1
+    when it fails on some students (the deleted-test-cell ones: its KeyError) and grades the rest."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    cpu, start = children_cpu(), time.perf_counter()
+    start = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
-    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
+    seconds = time.perf_counter() - start
     submitted = list((folder / "submitted").glob(f"*/{lesson}"))
     missing = [path for path in submitted
                if not (folder / "autograded" / path.parent.name / lesson / f"{lesson}.ipynb").exists()]
     if done.returncode != 0 and len(missing) == len(submitted):
         raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-2000:]}")
-    return seconds, cpu, len(missing)
+    return seconds, len(missing)
 
 
 def kernel_phases(folder, lesson):
@@ -122,18 +114,16 @@ def main():
         }
         times = {name: [] for name in commands}
         phases = {name: [] for name in commands}
-        cpus = {name: [] for name in commands}
         ungraded = {}
         load_before = os.getloadavg()
         for repeat in range(args.repeats):
             for name, command in commands.items():  # interleaved: drifts in load hit all alike
                 reset(folder)
-                seconds, cpu, ungraded[name] = run(command, folder, args.lesson)
+                seconds, ungraded[name] = run(command, folder, args.lesson)
                 times[name].append(seconds)
-                cpus[name].append(cpu)
                 if name.startswith("backprop-course"):
                     phases[name] += kernel_phases(folder, args.lesson)
-                print(f"  run {repeat + 1}: {name}: {seconds:.1f} s, {cpu:.1f} CPU s", file=sys.stderr)
+                print(f"  run {repeat + 1}: {name}: {seconds:.1f} s", file=sys.stderr)
         kernel, execution = kernel_and_execution(folder, args.lesson)
 
     base = statistics.median(times["plain nbgrader autograde"])
@@ -143,14 +133,14 @@ def main():
     clock = next((cpu["clock"] for runs in phases.values() for cpu in runs), "cpu")
     heading = f"kernel {clock} s: start / imports / tests"
     print(f"| {'command':<28} | {'total s':>8} | {'s / submission':>14} | {'speed-up':>8} | {'not graded':>10} "
-          f"| {'CPU s / subm.':>13} | {heading:<34} |")
-    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|{'-' * 15}|{'-' * 36}|")
+          f"| {heading:<34} |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|{'-' * 36}|")
     for name, values in times.items():
         total = statistics.median(values)
         split = " / ".join(f"{statistics.median(cpu[phase] for cpu in phases[name]):.2f}"
                            for phase in ("kernel start", "imports", "tests")) if phases[name] else "-"
         print(f"| {name:<28} | {total:>8.1f} | {total / args.submissions:>14.2f} | {base / total:>7.2f}x "
-              f"| {ungraded[name]:>10} | {statistics.median(cpus[name]) / args.submissions:>13.2f} | {split:<34} |")
+              f"| {ungraded[name]:>10} | {split:<34} |")
     one = statistics.median(times["backprop-course, 1 worker"]) / args.submissions
     print(f"\nkernel start {kernel:.2f} s; the notebook itself {execution:.2f} s in a running kernel; "
           f"per-submission overhead with 1 worker {one - execution:.2f} s "
