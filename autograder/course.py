@@ -10,15 +10,16 @@
 nbgrader's generate_assignment (the command, formgrader's Generate button, ``--force``) copies
 every non-notebook file of source/ verbatim into release/, so source/ holds no library solution
 at all: plain nbgrader releases exactly what ``backprop-course release`` does. The reference
-library stays in the repository's solutions/; grading needs none of it (the student's own library
-files are graded, and autograde's overlay of the other library files is the same text in both).
+library stays in the repository's solutions/; grading needs none of it: ``backprop-course
+autograde`` grades the submitted library as it is and puts nothing over it.
 
 ``release`` runs generate_assignment and then fails loudly if any solution line, hidden-test line
 or marker reached the release (a source/ edited by hand, or made by an older version).
 
 Every lesson releases the whole skeleton: a student carries their own library forward from
 lesson to lesson (as CS231n's assignments ask students to copy earlier layers), and grading uses
-the library files the student submitted (they are excluded from overwriting).
+the library files the student submitted (plain ``nbgrader autograde`` is told the same with
+``exclude_overwriting``).
 
 The config paths are the config file's own folder, so a copied course (next term's) grades into
 its own gradebook, and ``nbgrader zip_collect`` reads the hand-in zips ``backprop-course submit``
@@ -100,6 +101,9 @@ c.OverwriteCells.add_missing_cells = True
 # has a wall-clock limit in `backprop-course autograde --timeout`.
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
+# Cells that only demonstrate (plots, widgets) are tagged "demo" and not run when grading: a
+# grading kernel then imports neither matplotlib nor ipywidgets.
+c.Execute.skip_cells_with_tag = "demo"
 # After a cell finishes, its remaining output must arrive within this many seconds, and nbgrader
 # makes running out an error; draining a flood of output under load took longer than the default 4.
 c.Execute.iopub_timeout = 30

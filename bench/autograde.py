@@ -10,10 +10,14 @@ This package's runs include what plain nbgrader does not do: the sandbox (autogr
 rlimits and bubblewrap where available) and the integrity scan and canaries.
 
 Per-submission overhead = one worker's time per submission minus the notebook's own execution
-in an already running kernel; the goal is at most one kernel start + 1 s.
+in an already running kernel; the goal is at most one kernel start + 1 s. For this package's runs
+the table also shows the grading kernel's own CPU seconds per submission (median over the
+submissions of all runs) split into kernel start, imports (the cells before the first test) and
+tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -61,6 +65,12 @@ def run(command, folder, lesson):
     return seconds, len(missing)
 
 
+def kernel_phases(folder, lesson):
+    """[{phase: seconds, "clock": ...}] of each submission the last run recorded."""
+    rows = [json.loads(path.read_text()) for path in (folder / "grading" / lesson).glob("*.json")]
+    return [row["cpu"] for row in rows if row.get("cpu")]
+
+
 def kernel_and_execution(folder, lesson):
     """(kernel start + shutdown seconds, notebook execution seconds in a running kernel), medians."""
     import nbformat
@@ -103,24 +113,34 @@ def main():
                                            "--course", folder, "--workers", "2", "--force"],
         }
         times = {name: [] for name in commands}
+        phases = {name: [] for name in commands}
         ungraded = {}
+        load_before = os.getloadavg()
         for repeat in range(args.repeats):
             for name, command in commands.items():  # interleaved: drifts in load hit all alike
                 reset(folder)
                 seconds, ungraded[name] = run(command, folder, args.lesson)
                 times[name].append(seconds)
+                if name.startswith("backprop-course"):
+                    phases[name] += kernel_phases(folder, args.lesson)
                 print(f"  run {repeat + 1}: {name}: {seconds:.1f} s", file=sys.stderr)
         kernel, execution = kernel_and_execution(folder, args.lesson)
 
     base = statistics.median(times["plain nbgrader autograde"])
+    load = ", ".join(f"{value:.1f}" for value in (*load_before, *os.getloadavg()[:1]))
     print(f"\nautograde {args.submissions} submissions of {args.lesson}, median of {args.repeats} "
-          f"(interleaved), {os.cpu_count()} cores\n")
-    print(f"| {'command':<28} | {'total s':>8} | {'s / submission':>14} | {'speed-up':>8} | {'not graded':>10} |")
-    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|")
+          f"(interleaved), {os.cpu_count()} cores, load average before (1, 5, 15 min) and after: {load}\n")
+    clock = next((cpu["clock"] for runs in phases.values() for cpu in runs), "cpu")
+    heading = f"kernel {clock} s: start / imports / tests"
+    print(f"| {'command':<28} | {'total s':>8} | {'s / submission':>14} | {'speed-up':>8} | {'not graded':>10} "
+          f"| {heading:<34} |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|{'-' * 36}|")
     for name, values in times.items():
         total = statistics.median(values)
+        split = " / ".join(f"{statistics.median(cpu[phase] for cpu in phases[name]):.2f}"
+                           for phase in ("kernel start", "imports", "tests")) if phases[name] else "-"
         print(f"| {name:<28} | {total:>8.1f} | {total / args.submissions:>14.2f} | {base / total:>7.2f}x "
-              f"| {ungraded[name]:>10} |")
+              f"| {ungraded[name]:>10} | {split:<34} |")
     one = statistics.median(times["backprop-course, 1 worker"]) / args.submissions
     print(f"\nkernel start {kernel:.2f} s; the notebook itself {execution:.2f} s in a running kernel; "
           f"per-submission overhead with 1 worker {one - execution:.2f} s "

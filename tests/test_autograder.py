@@ -240,7 +240,7 @@ def test_a_grader_failure_is_reported_with_a_nonzero_exit_and_retried(graded, tm
     def broken(job):
         raise RuntimeError("the grader broke")
 
-    monkeypatch.setattr(grading, "grade_submission", broken)  # forked workers inherit it
+    monkeypatch.setattr(grading.worker, "grade_submission", broken)  # forked workers inherit it
     assert run_cli("autograde", LESSONS[0], "--course", copy, "--workers", 1) == 1
     assert "grader error" in capsys.readouterr().out
     monkeypatch.undo()

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config import Config
 
 from autograder import grading, import_guard, report, sample_class
 from autograder.cli import main
@@ -62,7 +63,7 @@ def test_a_missing_library_file_is_not_gradable_and_listed_for_review(course_dir
     shutil.rmtree(course_dir / "reports", ignore_errors=True)
     (submit(course_dir, "miss_losses", "correct") / "backprop_lib" / "losses.py").unlink()
     shutil.rmtree(submit(course_dir, "miss_library", "correct") / "backprop_lib")
-    # __init__.py is the instructor's file (no solution region): autograde puts it back, as nbgrader does.
+    # Nothing is put in place of a missing file, not even one without a solution region.
     (submit(course_dir, "miss_init", "correct") / "backprop_lib" / "__init__.py").unlink()
     submit(course_dir, "miss_none", "correct")
     rows = grade(course_dir, "miss_*")
@@ -71,13 +72,14 @@ def test_a_missing_library_file_is_not_gradable_and_listed_for_review(course_dir
     assert rows["miss_library"]["outcome"] == "not gradable"
     for name in ("graph", "layers", "losses", "mlp", "optim"):
         assert f"backprop_lib/{name}.py" in rows["miss_library"]["reason"]
-    assert rows["miss_init"]["outcome"] == "graded"
-    assert rows["miss_init"]["score"] == rows["miss_none"]["score"] > 0
+    assert rows["miss_init"]["outcome"] == "not gradable"
+    assert rows["miss_init"]["reason"] == "backprop_lib/__init__.py missing"
+    assert rows["miss_none"]["outcome"] == "graded" and rows["miss_none"]["score"] > 0
     _, _, _, review = report.report(course_dir, LESSON)
     listed = {row["student"]: row for row in review}
     assert listed["miss_losses"]["outcome"] == "not gradable"
     assert "backprop_lib/losses.py missing" in listed["miss_losses"]["reason"]
-    assert "miss_library" in listed and "miss_init" not in listed and "miss_none" not in listed
+    assert "miss_library" in listed and "miss_init" in listed and "miss_none" not in listed
     with open(course_dir / "reports" / LESSON / "review.csv") as handle:
         lines = {row["student"]: row for row in csv.DictReader(handle)}
     assert lines["miss_losses"]["outcome"] == "not gradable"
@@ -93,7 +95,7 @@ def test_a_grading_kernel_imports_backprop_lib_only_from_the_working_copy():
         new_code_cell("print(sorted(name for name in globals() if 'guard' in name or name == 'install'))"),
     ])
     job = grading.Job("lesson", "student", "", {"backprop_lib/__init__.py": b"VERSION = 'student'\n"},
-                      nbformat.writes(notebook), {}, {}, 120)
+                      nbformat.writes(notebook), {}, 120)
     result = grading.grade_submission(job)
     assert result.outcome == "graded", result.reason
     cells = nbformat.reads(result.notebook, 4).cells
@@ -104,6 +106,34 @@ def test_a_grading_kernel_imports_backprop_lib_only_from_the_working_copy():
     assert error.output_type == "error" and error.ename == "ModuleNotFoundError"
     assert "backprop_lib.layers" in error.evalue
     assert cells[2].outputs[0].text.strip() == "[]"  # the guard leaves no names to the student
+
+
+def test_demo_cells_are_not_run_when_grading_and_plotting_is_never_imported(course_dir):
+    # A cell tagged "demo" that would import matplotlib and fail is skipped; graded cells still run
+    # (the config is the one the course's own autograde builds from its nbgrader_config.py).
+    config = grading.Course(course_dir, LESSON).job_config
+    assert config["Execute"]["skip_cells_with_tag"] == grading.DEMO_TAG
+    assert 'c.Execute.skip_cells_with_tag = "demo"' in (course_dir / "nbgrader_config.py").read_text()
+    test = {"grade": True, "grade_id": "graded", "locked": True, "points": 1, "schema_version": 3,
+            "solution": False, "task": False}
+    notebook = new_notebook(cells=[
+        new_code_cell("import numpy as np"),
+        new_code_cell("import matplotlib.pyplot as plt\nimport ipywidgets\nraise RuntimeError('demo ran')",
+                      metadata={"tags": [grading.DEMO_TAG]}),
+        new_code_cell("import sys\nprint('graded ran', np.ones(2).sum())", metadata={"nbgrader": test}),
+        new_code_cell("print(sorted(name for name in sys.modules if name.split('.')[0] in "
+                      "('matplotlib', 'ipywidgets')))"),
+    ])
+    job = grading.Job(LESSON, "demo", "", {}, nbformat.writes(notebook), config, 120)
+    result = grading.grade_submission(job)
+    assert result.outcome == "graded", result.reason
+    cells = nbformat.reads(result.notebook, 4).cells
+    assert cells[1].get("outputs", []) == [] and cells[1].get("execution_count") is None
+    assert cells[2].outputs[0].text.strip() == "graded ran 2.0"
+    assert cells[3].outputs[0].text.strip() == "[]"
+    # The kernel's seconds per phase are measured (CPU seconds where /proc exists).
+    assert set(result.cpu) == {"kernel start", "imports", "tests", "clock"}
+    assert result.cpu["kernel start"] > 0 and result.cpu["imports"] >= 0 and result.cpu["tests"] >= 0
 
 
 def test_the_import_guard_pins_the_library_to_the_copy_and_the_machinery_to_the_install(tmp_path):
@@ -245,3 +275,25 @@ def test_an_unreachable_dask_scheduler_is_one_line(course_dir):
     lines = [line for line in done.stderr.splitlines() if "warning" not in line.lower()]
     assert len(lines) == 1, done.stderr
     assert address in lines[0] and "dask scheduler" in lines[0] and "--dask" in lines[0]
+
+
+def test_the_grading_steps_are_configured_from_the_course_config(course_dir, tmp_path):
+    """Each notebook transform is a preprocessor configured like nbgrader's, from nbgrader_config.py."""
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("submitted", "autograded", "grading"))
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write("\nc.CapOutputs.max_cell_output_bytes = 100\n")
+    job_config = grading.Course(copy, LESSON).job_config
+    assert job_config["CapOutputs"] == {"max_cell_output_bytes": 100}
+
+    def flooded():
+        output = new_output("stream", name="stdout", text="x" * 1000)
+        return new_notebook(cells=[new_code_cell("print('x' * 1000)", outputs=[output])])
+
+    nb, resources = grading.preprocessors.CapOutputs(config=Config(job_config))(flooded(), {})
+    assert nb.cells[0].outputs[0].text == "x" * 100
+    assert "900 more bytes of output not kept" in nb.cells[0].outputs[1].text
+    assert resources["grading"]["dropped_bytes"] == 900
+    job_config["CapOutputs"]["enabled"] = False
+    nb, _ = grading.preprocessors.CapOutputs(config=Config(job_config))(flooded(), {})
+    assert nb.cells[0].outputs[0].text == "x" * 1000 and len(nb.cells[0].outputs) == 1

@@ -15,7 +15,7 @@ runs). Everything a caller needs is importable from ``autograder.integrity`` its
 from .canaries import add_canaries, verify_canaries
 from .findings import Flag, Report
 from .rules import EVIDENCE_CHARS, KINDS
-from .scan import inspect, scan, scan_source
+from .scan import inspect, scan, scan_source, warm_up
 
 __all__ = ["EVIDENCE_CHARS", "KINDS", "Flag", "Report", "add_canaries", "inspect", "scan",
-           "scan_source", "verify_canaries"]
+           "scan_source", "verify_canaries", "warm_up"]

@@ -69,6 +69,12 @@ def _shadows(path):
     return importable and _module_name(path) in _installed_modules()
 
 
+def warm_up():
+    """Compute what ``scan`` looks up once per process (the installed module names: ~0.8 s) now,
+    so worker processes forked afterwards share it instead of each computing it again."""
+    _installed_modules()
+
+
 @functools.lru_cache(maxsize=None)
 def _installed_modules():
     from importlib.metadata import packages_distributions

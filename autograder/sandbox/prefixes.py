@@ -3,18 +3,32 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 # System directories the sandboxed process needs to run Python (bound read-only in bwrap).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+# Installed packages a sandboxed kernel imports that may live outside the Python installation (an
+# editable install keeps them in the checkout): the course machinery, never the student library.
+MACHINERY = ("backprop_course",)
+
+
+def machinery_paths():
+    """The folders of the MACHINERY packages as installed (found without importing them)."""
+    found = []
+    for name in MACHINERY:
+        spec = importlib.util.find_spec(name)
+        found += list(spec.submodule_search_locations or []) if spec else []
+    return [os.path.realpath(path) for path in found]
 
 
 def python_paths():
-    """Directories holding the running Python (venv and base installation), real paths."""
+    """Directories holding the running Python (venv and base installation) and the MACHINERY
+    packages installed in it, real paths."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             str(Path(sys.executable).parent)}
+             str(Path(sys.executable).parent), *machinery_paths()}
     paths |= {os.path.realpath(p) for p in list(paths)}
     paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
     keep = sorted(p for p in paths if os.path.isdir(p))

@@ -1,0 +1,99 @@
+"""One notebook run in a sandboxed kernel: nbgrader's Execute, with a wall-clock backstop, the
+record of which cells finished, and the kernel's CPU seconds per phase."""
+
+import os
+import signal
+import threading
+
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+
+from .. import import_guard, sandbox
+from .kernel_cpu import KernelClock
+
+KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
+BACKSTOP_SECONDS = 5  # after the wall limit, should the sandbox's own kill not have ended the kernel
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute in the job's sandbox (``kernel_manager_for``), recording in
+    ``executed`` the index of every cell that finished and in ``clock`` the kernel's CPU at the
+    phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
+
+    def __init__(self, wall_limit, **kwargs):
+        # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
+        # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
+        super().__init__(kernel_manager_class=sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit)),
+                         shutdown_kernel="immediate", **kwargs)
+        self.executed, self.clock, self.made_km = set(), KernelClock(), None
+
+    def create_kernel_manager(self):
+        # nbclient drops self.km when the kernel dies; keep it for its killed_reason.
+        self.made_km = super().create_kernel_manager()
+        return self.made_km
+
+    def kernel_group(self):
+        """The kernel's process group id (it runs in its own session), or None before it starts."""
+        provisioner = getattr(self.made_km, "provisioner", None)
+        return getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+
+    def on_notebook_start(self, **kwargs):
+        self.clock.started(self.kernel_group())
+
+    def on_cell_execute(self, cell, cell_index, **kwargs):
+        if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
+            self.clock.mark("imports")
+
+    def on_cell_executed(self, **kwargs):
+        self.executed.add(kwargs["cell_index"])
+        self.clock.mark("tests")
+        super().on_cell_executed(**kwargs)
+
+    def kill_kernel(self, timed_out):
+        timed_out.set()
+        pgid = self.kernel_group()
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def run_notebook(nb, workdir, config, wall_limit):
+    """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit.
+
+    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}).
+    """
+    # backprop_lib from the working copy only, never anything else on the kernel's path.
+    config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
+                                      import_guard.kernel_argument(workdir)]
+    runner = GradingExecute(wall_limit, config=config)
+    timed_out = threading.Event()
+    # A backstop to the sandbox's own wall-clock kill.
+    timer = threading.Timer(wall_limit + BACKSTOP_SECONDS, runner.kill_kernel, args=(timed_out,))
+    timer.start()
+    outcome, reason = "graded", ""
+    saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, "PYTHONPATH")}
+    os.environ.update(KERNEL_ENV)
+    # A PYTHONPATH entry would come before the submission's folder in the kernel's sys.path.
+    os.environ.pop("PYTHONPATH", None)
+    try:
+        nb, _ = runner.preprocess(nb, {"metadata": {"path": str(workdir)}})
+    except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
+        nb = getattr(runner, "nb", nb)
+        killed = getattr(runner.made_km, "killed_reason", None)
+        if killed or timed_out.is_set():
+            outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
+        elif isinstance(err, DeadKernelError):
+            outcome, reason = "kernel died", "the kernel died (a crash, os._exit or a resource limit)"
+        else:
+            outcome = "kernel died"
+            reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
+    finally:
+        timer.cancel()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return nb, outcome, reason, runner.executed, runner.clock.phases()

@@ -1,0 +1,52 @@
+"""What the driver sends a worker (Job) and what comes back (Result): plain data, picklable, so the
+same worker runs in a local process or on a Dask cluster with no access to the course."""
+
+from dataclasses import dataclass, field
+
+DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
+
+
+class GraderError(Exception):
+    """The grader itself failed (not a student's submission); the command exits non-zero."""
+
+
+@dataclass
+class Job:
+    """Everything one submission's grading needs, so a worker needs no access to the course.
+
+    files: the submitted folder as submitted, {relative path: bytes}; used as it is (the course
+    machinery comes from the installed ``backprop_course`` package, nothing is put over it).
+    notebook: the sanitized notebook (JSON text), or None when it could not be sanitized.
+    config: {"Execute": {...}, "LimitOutput": {...}, ...} from the course's nbgrader_config.py.
+    fingerprint: submission.fingerprint(files), stored with the result to detect a changed resubmission.
+    """
+
+    lesson: str
+    student: str
+    timestamp: str
+    files: dict
+    notebook: str
+    config: dict
+    wall_limit: float = DEFAULT_WALL_LIMIT
+    reason: str = ""
+    fingerprint: str = ""
+
+
+@dataclass
+class Result:
+    """What a worker sends back. outcome: graded | timeout | kernel died | not gradable | grader error.
+
+    cpu: seconds per phase of this submission (see ``kernel_cpu.PHASES``), with "clock" saying
+    whether they are the kernel's CPU seconds ("cpu", Linux) or wall seconds ("wall").
+    """
+
+    lesson: str
+    student: str
+    timestamp: str
+    outcome: str
+    reason: str = ""
+    notebook: str = None
+    flags: list = field(default_factory=list)
+    seconds: float = 0.0
+    fingerprint: str = ""
+    cpu: dict = field(default_factory=dict)

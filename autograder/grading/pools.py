@@ -1,0 +1,83 @@
+"""Where the units run: ``LocalPool`` (forked processes) or ``DaskPool`` (a Dask cluster). Both
+take ``submit(job)`` and return futures of ``worker.grade_submission(job)``."""
+
+import multiprocessing
+import socket
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from .. import course as course_module
+from .. import integrity
+from . import worker
+
+
+def _grade(job):
+    # Looked up at call time, so a replaced worker.grade_submission (tests) reaches forked workers.
+    return worker.grade_submission(job)
+
+
+class LocalPool:
+    """A process pool of ``workers``, forked: each starts with everything the driver imported
+    (nbgrader, nbclient, the sandbox) and pays no import per submission."""
+
+    def __init__(self, workers):
+        integrity.warm_up()
+        self.executor = ProcessPoolExecutor(max_workers=workers,
+                                            mp_context=multiprocessing.get_context("fork"))
+
+    def submit(self, job):
+        return self.executor.submit(_grade, job)
+
+    @staticmethod
+    def wait_first(futures):
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self):
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskPool:
+    """The same units on a Dask distributed cluster; results come back to this process."""
+
+    CONNECT_SECONDS = 5  # to see whether anything listens; a scheduler then has 30 s to answer
+
+    def __init__(self, address):
+        from dask.distributed import Client  # dask is a dev extra: only --dask needs it
+
+        try:
+            self.client = Client(address, timeout=30)
+        except (OSError, TimeoutError, ValueError) as err:  # e.g. something else listens there
+            raise self.unreachable(address, err) from None
+
+    @classmethod
+    def check_address(cls, address):
+        """Raise CourseError at once when nothing listens at a tcp address (a refused connection
+        fails immediately, where a Client retries until its timeout and ends in a traceback)."""
+        from distributed.comm.addressing import parse_address, parse_host_port
+
+        try:
+            scheme, location = parse_address(address)
+            if scheme == "tcp":
+                socket.create_connection(parse_host_port(location), timeout=cls.CONNECT_SECONDS).close()
+        except (OSError, ValueError) as err:  # nothing listening, a malformed address
+            raise cls.unreachable(address, err) from None
+
+    @staticmethod
+    def unreachable(address, err):
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return course_module.CourseError(f"no Dask scheduler answers at {address} ({why}): start a "
+                                         "scheduler with `dask scheduler` or drop --dask")
+
+    def submit(self, job):
+        return self.client.submit(worker.grade_submission, job, pure=False,
+                                  key=f"grade-{job.lesson}-{job.student}-{time.time_ns()}")
+
+    @staticmethod
+    def wait_first(futures):
+        from dask.distributed import wait as dask_wait
+
+        return dask_wait(futures, return_when="FIRST_COMPLETED").done
+
+    def close(self):
+        self.client.close()

@@ -1,0 +1,19 @@
+"""The notebook transforms of grading, one configurable nbconvert preprocessor each (as nbgrader's).
+
+Before execution (driver, sanitize): ``RestoreCells`` (OverwriteCells that puts deleted test
+cells back in place). In the worker, before execution: ``AddCanaries``; after it, in this order:
+``FailUnrunCells``, ``VerifyCanaries``, ``MinimalTracebacks``, ``ScrubHiddenLines``,
+``CapOutputs`` (then nbgrader's IgnorePattern, ClearMetadataPreprocessor, LimitOutput). Each reads
+its traits from the course's nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``).
+"""
+
+from .base import GradingPreprocessor
+from .canaries import AddCanaries, VerifyCanaries
+from .cap_outputs import CapOutputs
+from .fail_unrun import FailUnrunCells
+from .minimal_tracebacks import MinimalTracebacks
+from .restore_cells import RestoreCells
+from .scrub_hidden import ScrubHiddenLines
+
+__all__ = ["AddCanaries", "CapOutputs", "FailUnrunCells", "GradingPreprocessor", "MinimalTracebacks",
+           "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]

@@ -1,0 +1,78 @@
+"""The worker side: ``grade_submission(Job) -> Result`` in a private temporary folder, with no
+access to the course (so it runs in a local process or on a Dask worker alike)."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import IgnorePattern, LimitOutput
+from traitlets.config import Config
+
+from .. import integrity
+from .execute import run_notebook
+from .job import Result
+from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, MinimalTracebacks,
+                            ScrubHiddenLines, VerifyCanaries)
+
+BEFORE_EXECUTION = (AddCanaries,)
+# VerifyCanaries after FailUnrunCells (a cell that never ran is not a skipped one) and before
+# CapOutputs (a canary line cut off with the excess would look like a skipped test).
+AFTER_EXECUTION = (FailUnrunCells, VerifyCanaries, MinimalTracebacks, ScrubHiddenLines, CapOutputs,
+                   IgnorePattern, ClearMetadataPreprocessor, LimitOutput)
+
+
+def write_files(folder, files):
+    """Write {relative path: bytes} under ``folder`` (a symlink in the way is replaced, not followed)."""
+    for relative, data in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        path.write_bytes(data)
+
+
+def apply(steps, nb, resources, config):
+    for step in steps:
+        nb, resources = step(config=config)(nb, resources)
+    return nb, resources
+
+
+def grade_submission(job):
+    """Grade one submission: Job in, Result out. Never raises for anything the submission does.
+
+    Runs autograder.integrity's static scan on the files as submitted, then BEFORE_EXECUTION,
+    executes the sanitized notebook in a sandboxed kernel (per-cell timeout, wall-clock limit for
+    the whole submission; cells tagged as ``c.Execute.skip_cells_with_tag`` are not run), then
+    AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps.
+    """
+    start = time.monotonic()
+    result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason,
+                    fingerprint=job.fingerprint)
+    with tempfile.TemporaryDirectory(prefix="backprop-grade-") as tmp:
+        workdir = Path(tmp) / job.lesson
+        workdir.mkdir()
+        write_files(workdir, job.files)
+        result.flags = list(integrity.scan(workdir))
+        if job.notebook is not None:
+            nb = nbformat.reads(job.notebook, as_version=4)
+            (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
+            config = Config(job.config)
+            resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
+            nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
+            nb, outcome, reason, executed, result.cpu = run_notebook(nb, workdir, Config(job.config),
+                                                                     job.wall_limit)
+            resources["grading"].update(outcome=outcome, reason=reason, executed=executed)
+            nb, resources = apply(AFTER_EXECUTION, nb, resources, config)
+            state = resources["grading"]
+            if state.get("dropped_bytes"):
+                note = f"{state['dropped_bytes'] / 1e6:.1f} MB of cell output not kept"
+                reason = f"{reason}; {note}" if reason else note
+            result.outcome = outcome
+            # Both: the driver's reason (a file over 5 MB not shipped) stays once the notebook grades.
+            result.reason = "; ".join(part for part in (job.reason, reason) if part)
+            result.flags += state.get("flags", [])
+            result.notebook = nbformat.writes(nb)
+    result.seconds = time.monotonic() - start
+    return result
