@@ -30,6 +30,7 @@ from . import lesson_source
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
 HIDDEN = "BEGIN HIDDEN TESTS"
+HIDDEN_END = "END HIDDEN TESTS"
 MARKER = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<tag>Lesson \d+, task \d+: .+?)\s*$")
 # Lines this short or this common ("return out", "else:") say nothing about a solution.
 DISTINCTIVE_LENGTH = 24
@@ -74,7 +75,7 @@ def _distinctive_lines(text, all_secret=False):
         stripped = line.strip()
         if BEGIN in line or HIDDEN in line:
             in_region = True
-        elif END in line or "END HIDDEN TESTS" in line:
+        elif END in line or HIDDEN_END in line:
             in_region = False
         elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
             (secret if all_secret or in_region else shown).add(stripped)
@@ -174,7 +175,7 @@ def drift(generated, committed):
 
 def leaks(text, secret):
     """The solution lines or markers found in a student-facing text (a notebook: its cells' sources)."""
-    found = [marker for marker in (BEGIN, END, HIDDEN, "END HIDDEN TESTS") if marker in text]
+    found = [marker for marker in (BEGIN, END, HIDDEN, HIDDEN_END) if marker in text]
     present = {line.strip() for line in visible_source(text).splitlines()}
     return found + sorted(secret & present)
 

@@ -138,7 +138,7 @@ def test_feedback_shows_no_hidden_tests_and_no_instructor_paths(graded):
         files = sorted((course_dir / "feedback").glob(f"*/{lesson}/{lesson}.html"))
         assert len(files) == len(sample_class.STUDENTS)
         source = nbformat.read(course_dir / "source" / lesson / f"{lesson}.ipynb", 4)
-        hidden = [cell.source.split(build.HIDDEN)[1].split("### END HIDDEN TESTS")[0]
+        hidden = [cell.source.split(build.HIDDEN)[1].split(build.HIDDEN_END)[0]
                   for cell in source.cells if build.HIDDEN in cell.source]
         probe = max((line.strip() for block in hidden for line in block.splitlines()), key=len)
         for path in files:

@@ -37,7 +37,7 @@ CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead
 SANITY_CEILING = 60      # seconds per notebook; the target is 20 s, printed, not asserted
 TASK_CALL = re.compile(r'task\("(Lesson \d+, task \d+)"\)')
 TOTAL_ROW = re.compile(r"\*\*total\*\*.*?\*\*(\d+(?:\.\d+)?)\*\*")
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+HIDDEN_BEGIN, HIDDEN_END = f"### {build_module.HIDDEN}", f"### {build_module.HIDDEN_END}"
 NOT_A_REAL_FAILURE = {"NameError", "SyntaxError", "ImportError", "ModuleNotFoundError",
                       "IndentationError"}
 

@@ -12,7 +12,7 @@ class ScrubHiddenLines(GradingPreprocessor):
     nbgrader's ClearHiddenTests names them."""
 
     begin_test_delimeter = Unicode(build.HIDDEN).tag(config=True)
-    end_test_delimeter = Unicode(build.HIDDEN.replace("BEGIN", "END", 1)).tag(config=True)
+    end_test_delimeter = Unicode(build.HIDDEN_END).tag(config=True)
     min_line_chars = Integer(12, help="shorter hidden lines (e.g. 'else:') are too common to hide").tag(config=True)
     placeholder = Unicode("    [a line of a hidden test]\n").tag(config=True)
 
