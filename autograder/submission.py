@@ -1,8 +1,8 @@
 """What a submitted folder must hold to be graded, and what identifies its content.
 
-A submission without one of the library files the student edits (the files nbgrader's
-``exclude_overwriting`` keeps from the student) cannot be graded: the instructor's copy is not
-put in its place, so there is nothing of the student's to run. And a submission is the same as
+A submission without one of the files the students were given besides the notebook (their
+library, listed from the release by the grading driver) cannot be graded: nothing is put in its
+place, so there is nothing of the student's to run. And a submission is the same as
 one graded before only when its files are: a fixed resubmission copied without timestamp.txt (or
 with an unchanged one) must still be regraded.
 """
