@@ -110,6 +110,10 @@ def test_an_edit_in_a_live_kernel_crashes_at_the_right_line(tmp_path):
         assert first.strip() == "2"
         again = _run(client, "start()\nprint('quiet')")
         assert again.strip() == "quiet"  # no "The autoreload extension is already loaded"
+        # Before each cell only the student's library is checked, not every module numpy loaded.
+        watched = _run(client, "reloader = get_ipython().magics_manager.registry['AutoreloadMagics']._reloader\n"
+                               "print(reloader.check_all, sorted(reloader.modules))")
+        assert watched.strip() == "False ['backprop_lib', 'backprop_lib.student']"
         module.write_text(LIBRARY_V2)
         # A new mtime even on a coarse clock: autoreload compares modification times.
         stat = module.stat()

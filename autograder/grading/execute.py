@@ -1,6 +1,9 @@
 """One notebook run in a sandboxed kernel: nbgrader's Execute, with a wall-clock backstop, the
-record of which cells finished, and the kernel's CPU seconds per phase."""
+record of which cells finished, and the kernel's CPU seconds per phase. The kernel is started
+by the run, or ahead of it by ``start_kernel`` (see ``spare``)."""
 
+import contextlib
+import copy
 import os
 import signal
 import threading
@@ -20,16 +23,23 @@ class GradingExecute(Execute):
     ``executed`` the index of every cell that finished and in ``clock`` the kernel's CPU at the
     phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
 
-    def __init__(self, wall_limit, **kwargs):
+    def __init__(self, wall_limit, started_km=None, **kwargs):
         # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
         # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
         super().__init__(kernel_manager_class=sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit)),
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
+        self.started_km = started_km
 
     def create_kernel_manager(self):
-        # nbclient drops self.km when the kernel dies; keep it for its killed_reason.
-        self.made_km = super().create_kernel_manager()
+        # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
+        # started ahead has a kernel, so nbclient only connects to it.
+        if self.started_km is not None:
+            self.km, self.started_km = self.started_km, None
+            self.km.restart_wall_clock()
+        else:
+            self.km = super().create_kernel_manager()
+        self.made_km = self.km
         return self.made_km
 
     def kernel_group(self):
@@ -59,26 +69,60 @@ class GradingExecute(Execute):
                 pass
 
 
-def run_notebook(nb, workdir, config, wall_limit):
-    """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit.
+def with_guard(config, workdir):
+    """A copy of ``config`` (a traitlets Config) whose kernel imports ``backprop_lib`` from the
+    working copy only, never anything else on the kernel's path."""
+    config = copy.deepcopy(config)
+    config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
+                                      import_guard.kernel_argument(workdir)]
+    return config
+
+
+@contextlib.contextmanager
+def kernel_environment():
+    """The grader's environment as a kernel starts: NBGRADER_EXECUTION set (as nbgrader's
+    autograde sets it), no PYTHONPATH (an entry would come before the working copy in the
+    kernel's sys.path)."""
+    saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, "PYTHONPATH")}
+    os.environ.update(KERNEL_ENV)
+    os.environ.pop("PYTHONPATH", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def start_kernel(config, workdir, wall_limit, kernel_name):
+    """A sandboxed kernel for a notebook run in ``workdir``, started now, exactly as
+    ``run_notebook`` would start it: hand it to ``run_notebook(..., started_km=)``."""
+    runner = GradingExecute(wall_limit, config=with_guard(config, workdir), kernel_name=kernel_name)
+    runner.resources = {"metadata": {"path": str(workdir)}}
+    km = runner.create_kernel_manager()
+    with kernel_environment():
+        runner.start_new_kernel()
+    return km
+
+
+def run_notebook(nb, workdir, config, wall_limit, started_km=None):
+    """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
+    ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
 
     Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}).
     """
-    # backprop_lib from the working copy only, never anything else on the kernel's path.
-    config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
-                                      import_guard.kernel_argument(workdir)]
-    runner = GradingExecute(wall_limit, config=config)
+    runner = GradingExecute(wall_limit, started_km=started_km,
+                            config=config if started_km else with_guard(config, workdir))
     timed_out = threading.Event()
     # A backstop to the sandbox's own wall-clock kill.
     timer = threading.Timer(wall_limit + BACKSTOP_SECONDS, runner.kill_kernel, args=(timed_out,))
     timer.start()
     outcome, reason = "graded", ""
-    saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, "PYTHONPATH")}
-    os.environ.update(KERNEL_ENV)
-    # A PYTHONPATH entry would come before the submission's folder in the kernel's sys.path.
-    os.environ.pop("PYTHONPATH", None)
     try:
-        nb, _ = runner.preprocess(nb, {"metadata": {"path": str(workdir)}})
+        with kernel_environment():
+            nb, _ = runner.preprocess(nb, {"metadata": {"path": str(workdir)}})
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
         killed = getattr(runner.made_km, "killed_reason", None)
@@ -91,9 +135,4 @@ def run_notebook(nb, workdir, config, wall_limit):
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
     finally:
         timer.cancel()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return nb, outcome, reason, runner.executed, runner.clock.phases()

@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .. import course as course_module
 from .. import integrity
-from . import worker
+from . import spare, worker
 
 
 def _grade(job):
@@ -18,11 +18,12 @@ def _grade(job):
 
 class LocalPool:
     """A process pool of ``workers``, forked: each starts with everything the driver imported
-    (nbgrader, nbclient, the sandbox) and pays no import per submission."""
+    (nbgrader, nbclient, the sandbox) and pays no import per submission, and starts each next
+    submission's kernel while it grades the current one (``spare``)."""
 
     def __init__(self, workers):
         integrity.warm_up()
-        self.executor = ProcessPoolExecutor(max_workers=workers,
+        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=spare.enable,
                                             mp_context=multiprocessing.get_context("fork"))
 
     def submit(self, job):

@@ -11,6 +11,7 @@ from nbgrader.preprocessors import IgnorePattern, LimitOutput
 from traitlets.config import Config
 
 from .. import integrity
+from . import spare
 from .execute import run_notebook
 from .job import Result
 from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, MinimalTracebacks,
@@ -45,24 +46,32 @@ def grade_submission(job):
     Runs autograder.integrity's static scan on the files as submitted, then BEFORE_EXECUTION,
     executes the sanitized notebook in a sandboxed kernel (per-cell timeout, wall-clock limit for
     the whole submission; cells tagged as ``c.Execute.skip_cells_with_tag`` are not run), then
-    AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps.
+    AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps. The kernel is the
+    spare started during the previous submission when there is one (see ``spare``), and the
+    next submission's spare starts before this one runs.
     """
     start = time.monotonic()
     result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason,
                     fingerprint=job.fingerprint)
-    with tempfile.TemporaryDirectory(prefix="backprop-grade-") as tmp:
+    nb = nbformat.reads(job.notebook, as_version=4) if job.notebook is not None else None
+    kernel_name = nb.metadata.get("kernelspec", {}).get("name", "") if nb is not None else ""
+    ready = spare.take(spare.key(job, kernel_name)) if nb is not None else None
+    folder = ready.folder if ready else tempfile.TemporaryDirectory(prefix="backprop-grade-")
+    with folder as tmp:
         workdir = Path(tmp) / job.lesson
-        workdir.mkdir()
+        workdir.mkdir(exist_ok=True)
         write_files(workdir, job.files)
         result.flags = list(integrity.scan(workdir))
-        if job.notebook is not None:
-            nb = nbformat.reads(job.notebook, as_version=4)
+        if nb is not None:
             (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
+            if ready:
+                ready.km.give(workdir)
+            spare.start_next(job, kernel_name)
             config = Config(job.config)
             resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
             nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
-            nb, outcome, reason, executed, result.cpu = run_notebook(nb, workdir, Config(job.config),
-                                                                     job.wall_limit)
+            nb, outcome, reason, executed, result.cpu = run_notebook(
+                nb, workdir, Config(job.config), job.wall_limit, started_km=ready.km if ready else None)
             resources["grading"].update(outcome=outcome, reason=reason, executed=executed)
             nb, resources = apply(AFTER_EXECUTION, nb, resources, config)
             state = resources["grading"]

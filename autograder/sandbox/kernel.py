@@ -13,7 +13,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, Integer, Type, Unicode
 
-from .box import Sandbox
+from .box import Sandbox, chown_tree
 from .limits import Limits
 from .run import tail
 from .uids import kill_group
@@ -121,10 +121,23 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
+        self.restart_wall_clock()
+
+    def restart_wall_clock(self):
+        """Count ``wall_seconds`` from now (a kernel started ahead of its job: from the job's start)."""
+        if getattr(self, "_timer", None) is not None:
+            self._timer.cancel()
         self._timer = threading.Timer(self.limits.wall_seconds, self._wall_limit,
                                       args=(self.provisioner.pid,))
         self._timer.daemon = True
         self._timer.start()
+
+    def give(self, folder):
+        """Make the files written into the working copy after the kernel started the sandbox
+        uid's, as those written before are (so the kernel may change its own files)."""
+        box = getattr(self, "_sandbox", None)
+        if box is not None and box.uid is not None:
+            chown_tree(folder, box.uid, box.uid)
 
     async def _async_wait(self, pollinterval=EXIT_POLL_SECONDS):
         await super()._async_wait(pollinterval=pollinterval)
