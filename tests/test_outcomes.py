@@ -297,3 +297,23 @@ def test_the_grading_steps_are_configured_from_the_course_config(course_dir, tmp
     job_config["CapOutputs"]["enabled"] = False
     nb, _ = grading.preprocessors.CapOutputs(config=Config(job_config))(flooded(), {})
     assert nb.cells[0].outputs[0].text == "x" * 1000 and len(nb.cells[0].outputs) == 1
+
+
+def test_cell_metadata_is_checked_as_nbgrader_checks_it_however_often_it_was_seen():
+    from nbgrader.nbgraderformat import ValidationError
+
+    def graded_cell(grade_id, **changes):
+        meta = {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": grade_id,
+                "schema_version": 3, **changes}
+        return new_code_cell("assert True", metadata={"nbgrader": meta})
+
+    check = grading.preprocessors.CheckMetadata()
+    good = new_notebook(cells=[graded_cell("a"), graded_cell("b")])
+    for _ in range(2):  # the second time from memory
+        assert check(good, {})[0] is good
+    failing = [new_notebook(cells=[graded_cell("a"), graded_cell("a")]),  # duplicate grade id
+               new_notebook(cells=[graded_cell("a", points="x")]),  # not a number
+               new_notebook(cells=[graded_cell("")])]  # empty grade id
+    for nb in failing + failing:  # a failing cell is never remembered as passed
+        with pytest.raises(ValidationError):
+            check(nb, {})

@@ -106,3 +106,31 @@ def test_a_sandboxed_kernel_dies_at_the_wall_clock_limit(tier, work):
     assert died and reason == "wall-clock limit of 3 s reached"
     assert outputs == [["1\n"], [], []]
     assert time.monotonic() - start < 30  # killed by the sandbox, not by the cell timeout
+
+
+def test_a_sandboxed_kernel_starts_without_the_debugger(tier, work):
+    # ipykernel imports debugpy whenever it can (a third of its start); grading never debugs
+    outputs, died, _ = _execute(["import sys, ipykernel.debugger as debugger\n"
+                                 "print(debugger._is_debugpy_available, sys.modules.get('debugpy'))"],
+                                work, small(tier))
+    assert not died and outputs == [["False None\n"]]
+
+
+def test_a_kernel_that_dies_before_it_answers_fails_the_wait_at_once(tier, work):
+    from jupyter_core.utils import run_sync
+
+    from autograder.sandbox.kernel import PromptKernelClient
+
+    km = sandbox.kernel_manager_for(small(tier))()
+    run_sync(km.start_kernel)(cwd=str(work), extra_arguments=["--IPKernelApp.exec_lines=['import os; os._exit(3)']"])
+    client = km.client()
+    assert isinstance(client, PromptKernelClient)
+    client.start_channels()
+    start = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+            run_sync(client.wait_for_ready)(timeout=60)
+        assert time.monotonic() - start < 30  # noticed, not waited out
+    finally:
+        client.stop_channels()
+        run_sync(km.shutdown_kernel)(now=True)

@@ -12,14 +12,14 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                    DeduplicateIds, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, DeduplicateIds,
+                                    OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import parse_utc
 
 from .. import course as course_module
 from .. import submission
 from .job import Job
-from .preprocessors import RestoreCells
+from .preprocessors import CheckMetadata, RestoreCells
 
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
 MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (the reason says so)
@@ -31,8 +31,8 @@ JOB_SECTIONS = ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitO
 # Cells only demonstrating (plots, widgets) carry this tag and are not run when grading, so a
 # grading kernel imports neither matplotlib nor ipywidgets. A course config may name another tag.
 DEMO_TAG = "demo"
-SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata)
-SAVE = (SaveAutoGrades, AssignLatePenalties, CheckCellMetadata)
+SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckMetadata)
+SAVE = (SaveAutoGrades, AssignLatePenalties, CheckMetadata)
 
 
 def parse_timestamp(text):

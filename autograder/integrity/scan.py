@@ -53,7 +53,9 @@ def inspect(folder, instructor_files=None):
                                          "differs from the instructor's copy"))
             continue
         if path.suffix == ".py":
-            scan_parsed(path.read_bytes(), relative, report, notebook=False)
+            flags, unparsed = _scan_module(path.read_bytes(), relative)
+            report.flags += flags
+            report.unparsed += unparsed
         elif path.suffix == ".ipynb":
             _scan_notebook(path, relative, report)
     return report
@@ -84,6 +86,16 @@ def _installed_modules():
     names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__", "backprop_course",
               "autograder"}
     return names - {"backprop_lib"}
+
+
+@functools.lru_cache(maxsize=512)
+def _scan_module(data, relative):
+    """(flags, unparsed) of one module file: they depend on its path and bytes only, and most
+    files of a class are the same (the library files a lesson does not touch), so a worker
+    parses each distinct file once."""
+    report = Report()
+    scan_parsed(data, relative, report, notebook=False)
+    return tuple(report.flags), tuple(report.unparsed)
 
 
 def scan_source(source, name="<cell>", notebook=True):

@@ -1,7 +1,8 @@
 """The notebook transforms of grading, one configurable nbconvert preprocessor each (as nbgrader's).
 
 Before execution (driver, sanitize): ``RestoreCells`` (OverwriteCells that puts deleted test
-cells back in place). In the worker, before execution: ``AddCanaries``; after it, in this order:
+cells back in place) and ``CheckMetadata`` (CheckCellMetadata checking each distinct cell
+metadata once; also after execution, when the driver saves). In the worker, before execution: ``AddCanaries``; after it, in this order:
 ``FailUnrunCells``, ``VerifyCanaries``, ``MinimalTracebacks``, ``ScrubHiddenLines``,
 ``CapOutputs`` (then nbgrader's IgnorePattern, ClearMetadataPreprocessor, LimitOutput). Each reads
 its traits from the course's nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``).
@@ -9,11 +10,12 @@ its traits from the course's nbgrader_config.py (``c.CapOutputs.max_cell_output_
 
 from .base import GradingPreprocessor
 from .canaries import AddCanaries, VerifyCanaries
+from .check_metadata import CheckMetadata
 from .cap_outputs import CapOutputs
 from .fail_unrun import FailUnrunCells
 from .minimal_tracebacks import MinimalTracebacks
 from .restore_cells import RestoreCells
 from .scrub_hidden import ScrubHiddenLines
 
-__all__ = ["AddCanaries", "CapOutputs", "FailUnrunCells", "GradingPreprocessor", "MinimalTracebacks",
+__all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "GradingPreprocessor", "MinimalTracebacks",
            "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]

@@ -1,0 +1,123 @@
+"""Spare kernels (autograder.grading.spare): a worker grades each submission in the kernel it
+started during the previous one. Grades must not depend on it, a spare's wall clock starts with
+its job, the job's files are the kernel's own, and no spare outlives its worker."""
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_core.utils import run_sync
+
+from autograder import course, grading, sample_class
+from autograder.grading import spare
+from test_sandbox import needs_posix
+
+pytestmark = needs_posix
+LESSON = "02_linear_layer"
+STUDENTS = ("correct", "missing_transpose", "einsum")
+
+
+@pytest.fixture(scope="module")
+def lesson_course(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spare") / "course"
+    course.init_course(folder, [LESSON])
+    course.release(folder, LESSON)
+    students = [student for student in sample_class.STUDENTS if student.name in STUDENTS]
+    sample_class.submit(folder, LESSON, students=students)
+    return grading.Course(folder, LESSON)
+
+
+@pytest.fixture
+def spares(monkeypatch):
+    """Spares on in this process (as in a LocalPool worker); the last one shut down after."""
+    monkeypatch.setattr(spare, "_enabled", True)
+    yield
+    spare.discard()
+
+
+def scores(course_view, results):
+    return {result.student: (result.outcome, course_view.record(result)["score"]) for result in results}
+
+
+def test_grades_are_the_same_with_and_without_spare_kernels(lesson_course, monkeypatch):
+    jobs = [lesson_course.prepare(student, 60) for student in STUDENTS]
+    cold = scores(lesson_course, [grading.grade_submission(job) for job in jobs])
+    monkeypatch.setattr(spare, "_enabled", True)
+    try:
+        results = []
+        for job in jobs:
+            results.append(grading.grade_submission(job))
+            waiting = spare._spare
+            # the next submission's kernel was started during this one, and is alive
+            assert waiting is not None and run_sync(waiting.km.is_alive)()
+        warm = scores(lesson_course, results)
+    finally:
+        spare.discard()
+    assert warm == cold
+    assert cold["correct"][1] > cold["missing_transpose"][1]  # the grades say something
+
+
+def with_cell(job, source):
+    """``job`` with a code cell appended to its notebook."""
+    nb = nbformat.reads(job.notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    return grading.Job(**{**vars(job), "notebook": nbformat.writes(nb)})
+
+
+def test_a_spare_counts_its_wall_clock_from_its_job(lesson_course, spares):
+    grading.grade_submission(lesson_course.prepare("correct", 4))  # a spare with 4 s starts
+    time.sleep(3)
+    # 1.5 s more: past 4 s since the spare started, well within 4 s since this job did
+    job = with_cell(lesson_course.prepare("einsum", 4), "import time\ntime.sleep(1.5)\nprint('slept')")
+    result = grading.grade_submission(job)
+    assert result.outcome == "graded", result.reason
+    assert nbformat.reads(result.notebook, as_version=4).cells[-1].outputs[0]["text"] == "slept\n"
+
+
+def test_a_spare_that_does_not_fit_the_job_is_shut_down(lesson_course, spares):
+    job = lesson_course.prepare("correct", 60)
+    spare.start_next(job, "python3")
+    waiting = spare._spare
+    assert waiting is not None and run_sync(waiting.km.is_alive)()
+    longer = grading.Job(**{**vars(job), "wall_limit": 120})  # another batch's limits
+    assert spare.take(spare.key(longer, "python3")) is None
+    assert spare._spare is None and not waiting.workdir.exists()
+    assert not run_sync(waiting.km.is_alive)()
+
+
+def test_a_job_in_a_spare_kernel_may_change_its_own_files(lesson_course, spares):
+    first = lesson_course.prepare("correct", 60)
+    grading.grade_submission(first)  # leaves a spare for the next job
+    job = with_cell(lesson_course.prepare("einsum", 60),
+                    "with open('backprop_lib/data.py', 'a') as f:\n    f.write('# edited while graded\\n')\nprint('edited')")
+    result = grading.grade_submission(job)
+    assert result.outcome == "graded"
+    outputs = nbformat.reads(result.notebook, as_version=4).cells[-1].outputs
+    assert [output.get("text") for output in outputs] == ["edited\n"], outputs
+
+
+def test_no_spare_outlives_its_local_pool(lesson_course):
+    def kernels():
+        return {path.name for path in Path("/proc").iterdir()
+                if path.name.isdigit() and b"launch_new_instance" in _cmdline(path)}
+
+    before = kernels()
+    pool = grading.LocalPool(1)
+    try:
+        result = pool.submit(lesson_course.prepare("correct", 60)).result()
+        assert result.outcome == "graded"
+        assert kernels() - before  # the spare for a next job waits
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 10
+    while kernels() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernels() - before
+
+
+def _cmdline(path):
+    try:
+        return (path / "cmdline").read_bytes()
+    except OSError:
+        return b""
