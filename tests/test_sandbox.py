@@ -368,3 +368,20 @@ def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
         assert sandbox.UID_BASE <= min(one.uid, two.uid)
         assert work.stat().st_uid == one.uid
     assert work.stat().st_uid == os.getuid()
+
+
+def test_only_a_temporary_copy_is_ever_handed_to_a_sandbox_uid():
+    from autograder.sandbox.machine import can_setuid
+
+    tier = "bwrap" if "bwrap" in TIERS else "none"
+    if not can_setuid() or (tier != "bwrap" and not sandbox.available()["uid_drop"]):
+        pytest.skip("only a root grader hands working copies to sandbox uids")
+    # An empty folder outside the temp folder: what a mistaken path would hand over, at no risk.
+    outside = Path(__file__).resolve().parent.parent / ".sandbox-guard-test"
+    outside.mkdir(exist_ok=True)
+    try:
+        with pytest.raises(SandboxError, match="refusing to hand"):
+            sandbox.Sandbox(outside, small(tier)).__enter__()
+        assert outside.stat().st_uid == os.getuid()
+    finally:
+        outside.rmdir()

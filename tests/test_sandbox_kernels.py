@@ -134,3 +134,41 @@ def test_a_kernel_that_dies_before_it_answers_fails_the_wait_at_once(tier, work)
     finally:
         client.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
+
+
+@pytest.fixture
+def forking_tier(work):
+    """The tier whose kernels are forked from a zygote: bubblewrap run by root (where it is not,
+    e.g. in ``make test-tiers``' forced runs, the exec'd kernels are what the other tests test)."""
+    from autograder.sandbox import zygote
+
+    if "bwrap" not in TIERS:
+        pytest.skip("no bubblewrap tier here: kernels are exec'd")
+    with sandbox.Sandbox(work, small("bwrap")) as box:
+        if not zygote.usable(box):
+            pytest.skip("bubblewrap without root: kernels are exec'd")
+    return "bwrap"
+
+
+def test_a_forked_kernel_is_its_sandbox_uid_with_numpy_already_imported(forking_tier, work):
+    tier = forking_tier
+    outputs, died, _ = _execute([
+        "import os, sys\nprint('numpy' in sys.modules, os.getuid() >= 2_100_000, os.getcwd() == "
+        f"{str(work.resolve())!r}, os.getppid())",
+        "import os; os._exit(3)",  # the sandbox ends with its forked kernel: a dead kernel at once
+        "print('never')"], work, small(tier, wall_seconds=60), timeout=60)
+    # the parent (the zygote's child) is outside the kernel's pid namespace: pid 0 there
+    assert outputs[0] == ["True True True 0\n"]
+    assert died and outputs[2] == []
+
+
+def test_a_killed_zygote_is_started_again(forking_tier, work):
+    from autograder.sandbox import zygote
+
+    tier = forking_tier
+    first, died, _ = _execute(["print('one')"], work, small(tier))
+    assert not died and first == [["one\n"]]
+    zygote._zygote[1].process.kill()
+    zygote._zygote[1].process.wait()
+    again, died, _ = _execute(["print('two')"], work, small(tier))
+    assert not died and again == [["two\n"]]

@@ -42,13 +42,16 @@ class GradingExecute(Execute):
         self.made_km = self.km
         return self.made_km
 
-    def kernel_group(self):
-        """The kernel's process group id (it runs in its own session), or None before it starts."""
+    def kernel_groups(self):
+        """The process groups of the kernel (its own session: bwrap or unshare leads it) and,
+        for a forked kernel, of the sandbox around it; [] before it starts."""
         provisioner = getattr(self.made_km, "provisioner", None)
-        return getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+        groups = [getattr(self.made_km, "kernel_pid", None),
+                  getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)]
+        return [group for group in groups if group]
 
     def on_notebook_start(self, **kwargs):
-        self.clock.started(self.kernel_group())
+        self.clock.started(next(iter(self.kernel_groups()), None))
 
     def on_cell_execute(self, cell, cell_index, **kwargs):
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
@@ -61,10 +64,9 @@ class GradingExecute(Execute):
 
     def kill_kernel(self, timed_out):
         timed_out.set()
-        pgid = self.kernel_group()
-        if pgid:
+        for group in self.kernel_groups():
             try:
-                os.killpg(pgid, signal.SIGKILL)
+                os.killpg(group, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
 

@@ -59,6 +59,14 @@ class Sandbox:
         for sub in ("home", "ipython", "mpl"):
             (self.rundir / sub).mkdir()
         if can_setuid() and (self.isolation == "bwrap" or available()["uid_drop"]):
+            # The working copy is handed to the sandbox uid (and back): never anything but a
+            # private temporary copy (a mistaken "/" would hand over the whole machine).
+            temp = Path(tempfile.gettempdir()).resolve()
+            if temp not in self.workdir.parents:
+                shutil.rmtree(self.rundir, ignore_errors=True)
+                self.rundir = None
+                raise SandboxError(f"refusing to hand {self.workdir} to a sandbox uid: the working "
+                                   f"copy must be a folder under {temp} (sandbox.working_copy)")
             self._lease = UidLease()
             self.uid = self._lease.uid
             st = self.workdir.stat()
@@ -104,8 +112,8 @@ class Sandbox:
                    "bwrap" else str(self.rundir / "home"))
         return env
 
-    def preexec(self):
-        """The function subprocess runs in the child before exec: set the rlimits."""
+    def rlimits(self):
+        """[(resource, (soft, hard)), ...]: the limits every process of the sandbox gets."""
         limits = self.limits
         mb = 1024 * 1024
         # Soft CPU limit sends SIGXCPU (a clear cause of death); the hard one a second later
@@ -121,6 +129,11 @@ class Sandbox:
             # fallback) already runs processes, so the budget comes on top of those.
             extra = 0 if self.uid is not None or is_root() else count_own_processes()
             settings.append((resource.RLIMIT_NPROC, (limits.processes + extra,) * 2))
+        return settings
+
+    def preexec(self):
+        """The function subprocess runs in the child before exec: set the rlimits."""
+        settings = self.rlimits()
 
         def set_limits():
             for which, value in settings:

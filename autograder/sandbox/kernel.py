@@ -13,6 +13,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, Integer, Type, Unicode
 
+from . import zygote
 from .box import Sandbox, chown_tree
 from .limits import Limits
 from .run import tail
@@ -117,11 +118,30 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, box.uid, box.uid)
         kw.update(env=box.env(kw.get("env")), preexec_fn=box.preexec(), stdout=self._log,
                   stderr=self._log)
-        return box.command(lean_command(kernel_cmd) + SHADOW_SAFE_ARGS), kw
+        command = lean_command(kernel_cmd) + SHADOW_SAFE_ARGS
+        self.kernel_pid, self._fork = None, None
+        if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
+            self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
+                          "env": dict(kw["env"]), "rlimits": [[which, *value] for which, value in box.rlimits()],
+                          "log": str(box.rundir / "kernel.log")}
+            return box.command(zygote.STUB), kw
+        return box.command(command), kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self.restart_wall_clock()
+        if self._fork is not None:
+            placeholder = zygote.wait_ready(self.provisioner.pid)
+            self.kernel_pid = zygote.spawn({**self._fork, "ns_pid": placeholder}, self._fork["env"])
+
+    async def _async_signal_kernel(self, signum):
+        # A forked kernel leads its own process group, apart from the sandbox's.
+        if self.kernel_pid is not None:
+            kill_group(self.kernel_pid, signum)
+        else:
+            await super()._async_signal_kernel(signum)
+
+    signal_kernel = _async_signal_kernel
 
     def restart_wall_clock(self):
         """Count ``wall_seconds`` from now (a kernel started ahead of its job: from the job's start)."""

@@ -60,6 +60,6 @@ def kill_uid(uid):
     os.waitpid(pid, 0)
 
 
-def kill_group(pid):
+def kill_group(pid, signum=signal.SIGKILL):
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, signum)

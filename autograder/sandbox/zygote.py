@@ -1,0 +1,118 @@
+"""Forked grading kernels. A kernel's own start costs ~0.25 CPU s (Python, ipykernel, IPython and
+numpy imported again each time), two thirds of what grading one submission costs in the kernel.
+Where the sandbox is bubblewrap run by root (each kernel its own uid), a kernel is instead a fork
+of a per-process "zygote" that imported them once (``zygote_main.py``): the sandbox is started as
+always, around a placeholder process (``STUB``), and the fork joins its namespaces and takes the
+sandbox uid, working folder, limits and environment the exec'd kernel would have had.
+
+The kernel manager keeps managing the sandbox process: the zygote's child waits for the kernel
+and then kills the placeholder, so the sandbox ends when the kernel does, and killing the sandbox
+(shutdown, wall-clock limit) kills the kernel with its pid namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .limits import SandboxError
+
+STUB = ["sleep", "infinity"]  # what the sandbox runs until the kernel joins it
+MAIN = Path(__file__).with_name("zygote_main.py")
+READY_SECONDS = 10  # for bubblewrap to set the sandbox up and start the placeholder
+# The kernel's environment names its sandbox's folders; the zygote serves every sandbox.
+PER_SANDBOX = ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR")
+
+_lock = threading.Lock()
+_zygote = None  # (pid of the process it belongs to, Zygote): a forked worker starts its own
+
+
+def usable(box):
+    """Whether kernels in ``box`` are forked: bubblewrap with a sandbox uid (root), on Linux."""
+    return box.isolation == "bwrap" and box.uid is not None and sys.platform.startswith("linux")
+
+
+class Zygote:
+    """The zygote process and its end of the channel. ``spawn(request)`` returns the kernel's pid."""
+
+    def __init__(self, env):
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-s", str(MAIN), str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+        self.channel = ours
+        self.answers = ours.makefile("rb")
+
+    def spawn(self, request):
+        self.channel.sendall(json.dumps(request).encode() + b"\n")
+        line = self.answers.readline()
+        answer = json.loads(line) if line else {"error": "the zygote process ended"}
+        if "error" in answer:
+            raise SandboxError(f"a forked kernel could not join its sandbox: {answer['error']}")
+        return answer["pid"]
+
+    def close(self):
+        self.answers.close()
+        self.channel.close()
+        self.process.kill()
+        self.process.wait()
+
+
+def spawn(request, env):
+    """Fork a kernel (``request``: see ``zygote_main``) from this process's zygote, started with
+    ``env`` (minus the per-sandbox folders) when there is none yet or it died. Returns the
+    kernel's pid, which leads its own process group."""
+    global _zygote
+    env = {key: value for key, value in env.items() if key not in PER_SANDBOX}
+    with _lock:
+        for attempt in (1, 2):
+            if _zygote is None or _zygote[0] != os.getpid() or _zygote[1].process.poll() is not None:
+                _zygote = (os.getpid(), Zygote(env))
+            try:
+                return _zygote[1].spawn(request)
+            except (OSError, ValueError):  # the zygote died while answering: once more with a new one
+                _zygote[1].close()
+                _zygote = None
+                if attempt == 2:
+                    raise
+
+
+def wait_ready(sandbox_pid):
+    """The pid of the placeholder once bubblewrap runs it (the sandbox is set up), inside the
+    process tree of ``sandbox_pid``."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        for pid in _descendants(sandbox_pid):
+            if _read(f"/proc/{pid}/comm") == STUB[0]:
+                return pid
+        if not os.path.exists(f"/proc/{sandbox_pid}"):
+            break
+        time.sleep(0.001)
+    raise SandboxError("the sandbox did not start (bubblewrap failed or took over "
+                       f"{READY_SECONDS} s): see the kernel log")
+
+
+def _descendants(pid):
+    found, stack = [], [pid]
+    while stack:
+        parent = stack.pop()
+        for child in _read(f"/proc/{parent}/task/{parent}/children").split():
+            found.append(int(child))
+            stack.append(int(child))
+    return found
+
+
+def _read(path):
+    try:
+        with open(path) as file:
+            return file.read().strip()
+    except OSError:
+        return ""

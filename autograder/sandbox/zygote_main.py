@@ -1,0 +1,129 @@
+"""The zygote: a process that has imported ipykernel, IPython and numpy once, and forks a grading
+kernel into a bubblewrap sandbox on request (see ``zygote``). Run as a script, never imported by
+a kernel: ``python -s zygote_main.py FD`` with FD one end of a socketpair to its one client.
+
+A request is a JSON line: {"ns_pid": a process inside the sandbox, "cwd", "uid", "env",
+"rlimits": [[resource, soft, hard], ...], "log": the kernel's log file, "argv": the kernel's
+arguments}; the answer is a JSON line {"pid": the kernel's pid} or {"error": "why"}. Each kernel
+is the grandchild of a fork: the child joins the sandbox's namespaces (setns, as ``nsenter``),
+forks the kernel into its pid namespace, reports, and waits; when the kernel ends it ends the
+sandbox, so the kernel manager (which started the sandbox) sees the end.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+
+sys.modules["debugpy"] = None  # grading never debugs (see sandbox.kernel.LEAN_LAUNCHER)
+from ipykernel import kernelapp  # noqa: E402
+import numpy  # noqa: E402,F401  (a lesson's first import; its import is a third of the imports phase)
+
+# The order nsenter joins them in: the user namespace first (it grants the rights for the
+# others), the mount namespace last (after it, /proc is the sandbox's).
+NAMESPACES = ("user", "cgroup", "ipc", "uts", "net", "pid", "mnt")
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def join_namespaces(ns_pid):
+    """setns(2) into every namespace of ``ns_pid`` that differs from ours."""
+    targets = []
+    for name in NAMESPACES:
+        path = f"/proc/{ns_pid}/ns/{name}"
+        if not os.path.exists(path) or os.readlink(path) == os.readlink(f"/proc/self/ns/{name}"):
+            continue
+        targets.append((name, os.open(path, os.O_RDONLY)))
+    for name, fd in targets:
+        if libc.setns(fd, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {name}: {os.strerror(ctypes.get_errno())}")
+        os.close(fd)
+
+
+def run_kernel(request):
+    """In the forked kernel: the sandbox's working folder, limits, uid, environment and log, then
+    ipykernel as ``python -m ipykernel_launcher ARGV`` would run it."""
+    os.chdir(request["cwd"])
+    # The log as the exec'd kernel gets it: opened by the grader (before the uid changes).
+    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+    for which, soft, hard in request["rlimits"]:
+        resource.setrlimit(which, (soft, hard))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the exec'd kernels get it (Sandbox.preexec)
+    uid = request["uid"]
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.dont_write_bytecode = True
+    sys.argv = ["ipykernel_launcher", *request["argv"]]
+    kernelapp.launch_new_instance()
+
+
+def spawn(request, report):
+    """In the zygote's child: join the sandbox, fork the kernel, report its pid on ``report``,
+    wait for it, then end the sandbox. Never returns."""
+    try:
+        os.setsid()
+        # A pidfd, not the pid: when the sandbox ends first, its pid may be another process's.
+        placeholder = os.pidfd_open(request["ns_pid"])
+        join_namespaces(request["ns_pid"])
+        kernel = os.fork()
+    except BaseException as err:
+        os.write(report, json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
+        os._exit(1)
+    if kernel == 0:
+        os.close(report)
+        os.close(placeholder)
+        os.setsid()  # its own process group: interrupts go to the kernel and what it started
+        try:
+            run_kernel(request)
+        finally:
+            os._exit(0)
+    os.write(report, json.dumps({"pid": kernel}).encode())
+    os.close(report)
+    os.waitpid(kernel, 0)
+    try:
+        signal.pidfd_send_signal(placeholder, signal.SIGKILL)  # the sandbox ends with its kernel
+    except OSError:  # it ended first (a shutdown, the wall-clock limit)
+        pass
+    os._exit(0)
+
+
+def serve(channel):
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the worker
+    if os.getppid() == 1:
+        sys.exit(0)
+    lines = channel.makefile("rb")
+    for line in lines:
+        while True:  # reap the children of kernels that have ended
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        request = json.loads(line)
+        read, write = os.pipe()
+        if os.fork() == 0:
+            os.close(read)
+            lines.close()
+            channel.close()
+            spawn(request, write)
+        os.close(write)
+        with os.fdopen(read, "rb") as answer:
+            text = answer.read() or b'{"error": "the sandbox joiner died"}'
+        channel.sendall(text.strip() + b"\n")
+
+
+if __name__ == "__main__":
+    serve(socket.socket(fileno=int(sys.argv[1])))
