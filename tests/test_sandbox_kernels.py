@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder import sandbox
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, SandboxError
 from test_sandbox import TIERS, needs_posix, small
 
 pytestmark = needs_posix
@@ -172,3 +172,18 @@ def test_a_killed_zygote_is_started_again(forking_tier, work):
     zygote._zygote[1].process.wait()
     again, died, _ = _execute(["print('two')"], work, small(tier))
     assert not died and again == [["two\n"]]
+
+
+def test_where_forking_fails_kernels_are_started_as_their_own_process(forking_tier, work, monkeypatch):
+    from autograder.sandbox import zygote
+
+    def refused(request, env):
+        raise SandboxError("a forked kernel could not join its sandbox: setns: Operation not permitted")
+
+    monkeypatch.setattr(zygote, "spawn", refused)
+    monkeypatch.setattr(zygote, "_broken", None)
+    outputs, died, _ = _execute(["import sys; print('numpy' in sys.modules)"], work, small(forking_tier))
+    assert not died and outputs == [["False\n"]]  # an exec'd kernel: nothing imported ahead
+    assert "setns" in zygote._broken
+    outputs, died, _ = _execute(["print(2)"], work, small(forking_tier))  # no second attempt
+    assert not died and outputs == [["2\n"]]

@@ -15,7 +15,7 @@ from traitlets import Bool, Float, Integer, Type, Unicode
 
 from . import zygote
 from .box import Sandbox, chown_tree
-from .limits import Limits
+from .limits import Limits, SandboxError
 from .run import tail
 from .uids import kill_group
 
@@ -123,16 +123,26 @@ class SandboxedKernelManager(AsyncKernelManager):
         if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
             self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
                           "env": dict(kw["env"]), "rlimits": [[which, *value] for which, value in box.rlimits()],
-                          "log": str(box.rundir / "kernel.log")}
+                          "log": str(box.rundir / "kernel.log"), "command": box.command(command)}
             return box.command(zygote.STUB), kw
         return box.command(command), kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
-        self.restart_wall_clock()
         if self._fork is not None:
-            placeholder = zygote.wait_ready(self.provisioner.pid)
-            self.kernel_pid = zygote.spawn({**self._fork, "ns_pid": placeholder}, self._fork["env"])
+            fork, self._fork = self._fork, None
+            try:
+                placeholder = zygote.wait_ready(self.provisioner.pid)
+                self.kernel_pid = zygote.spawn({**fork, "ns_pid": placeholder}, fork["env"])
+            except (OSError, SandboxError) as err:
+                # This machine cannot fork kernels into sandboxes (e.g. setns refused): say so
+                # once, and start this and every later kernel as its own process.
+                zygote.give_up(f"{err}")
+                self.log.warning("kernels are started without the zygote: %s", err)
+                await self.provisioner.kill()
+                await self.provisioner.wait()
+                await super()._async_launch_kernel(fork["command"], **kw)
+        self.restart_wall_clock()
 
     async def _async_signal_kernel(self, signum):
         # A forked kernel leads its own process group, apart from the sandbox's.

@@ -31,11 +31,20 @@ PER_SANDBOX = ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR")
 
 _lock = threading.Lock()
 _zygote = None  # (pid of the process it belongs to, Zygote): a forked worker starts its own
+_broken = None  # why forking failed on this machine, once it did
 
 
 def usable(box):
-    """Whether kernels in ``box`` are forked: bubblewrap with a sandbox uid (root), on Linux."""
-    return box.isolation == "bwrap" and box.uid is not None and sys.platform.startswith("linux")
+    """Whether kernels in ``box`` are forked: bubblewrap with a sandbox uid (root), on Linux,
+    unless forking failed here before."""
+    return (box.isolation == "bwrap" and box.uid is not None and sys.platform.startswith("linux")
+            and hasattr(os, "pidfd_open") and _broken is None)
+
+
+def give_up(reason):
+    """Fork no more kernels in this process (``reason``: why the last one failed)."""
+    global _broken
+    _broken = reason
 
 
 class Zygote:
