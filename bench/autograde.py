@@ -7,13 +7,16 @@ Every run is the whole command as an instructor types it (a fresh process, app s
 after removing the previous run's autograded/ and results, so each grades all N submissions.
 The submissions cycle through the sample class (correct, alternative and buggy libraries).
 This package's runs include what plain nbgrader does not do: the sandbox (autograder.sandbox:
-rlimits and bubblewrap where available) and the integrity scan and canaries.
+rlimits and bubblewrap where available) and the integrity scan and canaries. Every command runs
+with BLAS pinned to one thread (as the sandbox pins it for our kernels).
 
 Per-submission overhead = one worker's time per submission minus the notebook's own execution
 in an already running kernel; the goal is at most one kernel start + 1 s. For this package's runs
 the table also shows the grading kernel's own CPU seconds per submission (median over the
 submissions of all runs) split into kernel start, imports (the cells before the first test) and
-tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it.
+tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it. A
+forked kernel (root with bubblewrap: autograder.sandbox.zygote) counts from its fork: the zygote's
+one import of ipykernel and numpy per worker is in the total time, not in these columns.
 """
 
 import argparse
@@ -28,6 +31,7 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def build_course(folder, lesson, count):
@@ -53,7 +57,7 @@ def reset(folder):
 def run(command, folder, lesson):
     """(wall seconds, submissions left without an autograded notebook). Plain nbgrader exits 1
     when it fails on some students (the deleted-test-cell ones: its KeyError) and grades the rest."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **ONE_THREAD}
     start = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start

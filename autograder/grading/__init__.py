@@ -23,7 +23,8 @@ test cells that ran keep their result, those that never ran score 0 (nbgrader wo
 whole notebook). Only a failure of the grader itself makes the command exit non-zero.
 
 Modules: ``job`` (Job, Result), ``worker`` (grade_submission and its preprocessor lists),
-``execute`` (the sandboxed Execute), ``kernel_cpu`` (CPU seconds per phase), ``driver`` (Course),
+``execute`` (the sandboxed Execute), ``spare`` (the next submission's kernel, started while a
+worker grades the current one), ``kernel_cpu`` (CPU seconds per phase), ``driver`` (Course),
 ``lock`` (CourseLock), ``pools`` (LocalPool, DaskPool), ``batch`` (autograde), ``progress``
 (Progress, summary_table), ``cli`` (the command) and ``preprocessors`` (one notebook transform each).
 """

@@ -14,10 +14,17 @@ import functools
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 from .findings import Flag, Report
 from .visitor import Visitor
+
+# One parse at a time: CPython 3.11's AST constructor keeps its recursion depth in state shared by
+# all threads, and two threads parsing at once (a Dask worker grades in threads) fail with
+# "SystemError: AST constructor recursion depth mismatch".
+_PARSE_LOCK = threading.Lock()
+
 
 def scan(folder, instructor_files=None):
     """The flags for the submission in ``folder`` (see ``inspect``)."""
@@ -154,7 +161,8 @@ def _ipython_to_python(source):
 
 def scan_parsed(source, name, report, notebook, instructor=False, aliases=None):
     try:
-        tree = ast.parse(source, filename=name)
+        with _PARSE_LOCK:
+            tree = ast.parse(source, filename=name)
     except (SyntaxError, ValueError) as err:
         line = getattr(err, "lineno", 0) or 0
         why = "null bytes" if isinstance(err, ValueError) else (err.msg or "syntax error")

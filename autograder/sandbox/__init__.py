@@ -32,12 +32,17 @@ Every sandboxed run gets:
 
 Kernels talk to nbclient over ZMQ. Inside a network namespace TCP to the grader's 127.0.0.1 is
 impossible, so sandboxed kernels use ZMQ's ``ipc`` transport (unix sockets in the run directory).
+A kernel is ``ipykernel`` without its debugger. Where the grader is root with bubblewrap, a kernel
+is not a new Python but a fork of a per-process "zygote" that imported ipykernel and numpy once
+(``zygote``): bubblewrap sets the sandbox up around a placeholder as always, and the fork joins its
+namespaces (setns), then takes the sandbox uid, working copy, rlimits and environment. Only a
+temporary folder is ever handed to a sandbox uid.
 
 Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError), ``prefixes`` (the bwrap,
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
-(``run_limited``), ``kernel`` (the sandboxed kernel manager) and ``execute`` (nbgrader's Execute
-with it). Everything below is importable from ``autograder.sandbox`` itself.
+(``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
+kernels) and ``execute`` (nbgrader's Execute with it). Everything below is importable from ``autograder.sandbox`` itself.
 
 Entry points:
 
