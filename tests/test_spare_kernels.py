@@ -59,6 +59,16 @@ def test_grades_are_the_same_with_and_without_spare_kernels(lesson_course, monke
     assert cold["correct"][1] > cold["missing_transpose"][1]  # the grades say something
 
 
+def test_grades_are_the_same_with_forked_and_exec_d_kernels(lesson_course, monkeypatch):
+    from autograder.sandbox import zygote
+
+    jobs = [lesson_course.prepare(student, 60) for student in STUDENTS]
+    forked = scores(lesson_course, [grading.grade_submission(job) for job in jobs])
+    monkeypatch.setattr(zygote, "_broken", "this test starts every kernel as its own process")
+    exec_d = scores(lesson_course, [grading.grade_submission(job) for job in jobs])
+    assert forked == exec_d
+
+
 def with_cell(job, source):
     """``job`` with a code cell appended to its notebook."""
     nb = nbformat.reads(job.notebook, as_version=4)

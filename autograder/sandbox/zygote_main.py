@@ -18,10 +18,6 @@ import signal
 import socket
 import sys
 
-sys.modules["debugpy"] = None  # grading never debugs (see sandbox.kernel.LEAN_LAUNCHER)
-from ipykernel import kernelapp  # noqa: E402
-import numpy  # noqa: E402,F401  (a lesson's first import; its import is a third of the imports phase)
-
 # The order nsenter joins them in: the user namespace first (it grants the rights for the
 # others), the mount namespace last (after it, /proc is the sandbox's).
 NAMESPACES = ("user", "cgroup", "ipc", "uts", "net", "pid", "mnt")
@@ -67,6 +63,8 @@ def run_kernel(request):
     os.environ.update(request["env"])
     sys.dont_write_bytecode = True
     sys.argv = ["ipykernel_launcher", *request["argv"]]
+    from ipykernel import kernelapp  # imported by the zygote already
+
     kernelapp.launch_new_instance()
 
 
@@ -126,4 +124,8 @@ def serve(channel):
 
 
 if __name__ == "__main__":
+    sys.modules["debugpy"] = None  # grading never debugs (see sandbox.kernel.LEAN_LAUNCHER)
+    from ipykernel import kernelapp  # noqa: F401  (what every kernel imports first)
+    import numpy  # noqa: F401  (a lesson's first import: a third of its imports phase)
+
     serve(socket.socket(fileno=int(sys.argv[1])))
