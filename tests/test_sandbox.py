@@ -370,18 +370,24 @@ def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
     assert work.stat().st_uid == os.getuid()
 
 
-def test_only_a_temporary_copy_is_ever_handed_to_a_sandbox_uid():
+def test_a_folder_holding_more_than_a_submission_is_never_handed_to_a_sandbox_uid(tmp_path, monkeypatch):
+    import tempfile
+
     from autograder.sandbox.machine import can_setuid
 
     tier = "bwrap" if "bwrap" in TIERS else "none"
     if not can_setuid() or (tier != "bwrap" and not sandbox.available()["uid_drop"]):
         pytest.skip("only a root grader hands working copies to sandbox uids")
-    # An empty folder outside the temp folder: what a mistaken path would hand over, at no risk.
-    outside = Path(__file__).resolve().parent.parent / ".sandbox-guard-test"
-    outside.mkdir(exist_ok=True)
-    try:
-        with pytest.raises(SandboxError, match="refusing to hand"):
-            sandbox.Sandbox(outside, small(tier)).__enter__()
-        assert outside.stat().st_uid == os.getuid()
-    finally:
-        outside.rmdir()
+    from autograder.sandbox.box import check_handable
+
+    for protected in ("/", "/etc", sys.prefix, Path.home(), tempfile.gettempdir()):
+        with pytest.raises(SandboxError, match="holds more than a submission"):
+            check_handable(Path(protected).resolve())  # the check alone: nothing is touched
+    check_handable((tmp_path / "course" / "autograded" / "s1" / "lesson").resolve())  # nbgrader's own
+    # A temp folder made a subfolder: the folder holding it is what a mistaken path hands over,
+    # at no risk should the guard ever break.
+    (tmp_path / "temp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    with pytest.raises(SandboxError, match="holds more than a submission"):
+        sandbox.Sandbox(tmp_path, small(tier)).__enter__()
+    assert tmp_path.stat().st_uid == os.getuid()

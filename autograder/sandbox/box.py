@@ -7,12 +7,13 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
 from .limits import Limits, SandboxError
 from .machine import available, can_setuid, is_root, resolve_isolation
-from .prefixes import bwrap_prefix, setpriv_prefix, unshare_prefix
+from .prefixes import SYSTEM_DIRS, bwrap_prefix, setpriv_prefix, unshare_prefix
 from .uids import UidLease, kill_uid
 
 try:  # POSIX only; on Windows nothing here can be enforced and run_limited refuses to start.
@@ -59,14 +60,12 @@ class Sandbox:
         for sub in ("home", "ipython", "mpl"):
             (self.rundir / sub).mkdir()
         if can_setuid() and (self.isolation == "bwrap" or available()["uid_drop"]):
-            # The working copy is handed to the sandbox uid (and back): never anything but a
-            # private temporary copy (a mistaken "/" would hand over the whole machine).
-            temp = Path(tempfile.gettempdir()).resolve()
-            if temp not in self.workdir.parents:
+            try:
+                check_handable(self.workdir)
+            except SandboxError:
                 shutil.rmtree(self.rundir, ignore_errors=True)
                 self.rundir = None
-                raise SandboxError(f"refusing to hand {self.workdir} to a sandbox uid: the working "
-                                   f"copy must be a folder under {temp} (sandbox.working_copy)")
+                raise
             self._lease = UidLease()
             self.uid = self._lease.uid
             st = self.workdir.stat()
@@ -160,6 +159,18 @@ def chown_tree(root, uid, gid):
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.lchown(path, uid, gid)
+
+
+def check_handable(workdir):
+    """The working copy is handed to the sandbox uid and back (every file's owner changes): refuse
+    a folder that holds more than a submission, i.e. the file-system root, a system folder, or any
+    folder holding the Python installation, the temp folder or the home folder (a mistaken "/"
+    would hand over the whole machine)."""
+    protected = [Path(path).resolve() for path in (sys.prefix, sys.base_prefix, tempfile.gettempdir(),
+                                                   Path.home(), *SYSTEM_DIRS)]
+    if any(workdir == path or workdir in path.parents for path in protected):
+        raise SandboxError(f"refusing to hand {workdir} to a sandbox uid: it holds more than a "
+                           "submission; grade a copy of it (sandbox.working_copy)")
 
 
 def check_reachable(path):
