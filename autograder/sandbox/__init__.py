@@ -35,8 +35,9 @@ impossible, so sandboxed kernels use ZMQ's ``ipc`` transport (unix sockets in th
 A kernel is ``ipykernel`` without its debugger. Where the grader is root with bubblewrap, a kernel
 is not a new Python but a fork of a per-process "zygote" that imported ipykernel and numpy once
 (``zygote``): bubblewrap sets the sandbox up around a placeholder as always, and the fork joins its
-namespaces (setns), then takes the sandbox uid, working copy, rlimits and environment. Only a
-temporary folder is ever handed to a sandbox uid.
+namespaces (setns), then takes the sandbox uid, working copy, rlimits and environment. A folder
+holding more than a submission (the root, system folders, the Python installation, the temp or
+home folder) is never handed to a sandbox uid.
 
 Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError), ``prefixes`` (the bwrap,
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
