@@ -243,6 +243,35 @@ def test_a_copied_course_grades_into_its_own_gradebook_only(handed_in, tmp_path,
     assert ("new_student", GRADED) in {(student, lesson) for student, lesson, _ in copied_rows}
 
 
+# nbgrader 0.9's autograde steps, with SandboxedExecute in place of Execute.
+SANDBOXED_AUTOGRADE = """
+from autograder.sandbox import SandboxedExecute
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+"""
+
+
+def test_plain_nbgrader_with_the_sandboxed_execute_grades_as_backprop_course_does(handed_in, tmp_path,
+                                                                                  config_dir):
+    """The sandbox module's documented set-up for plain `nbgrader autograde` (SandboxedExecute in
+    place of Execute) grades nbgrader's own autograded/ folder in the sandbox (forked kernels as
+    root with bubblewrap), to the same score."""
+    course_dir, _, _, _, rows = handed_in
+    copy = tmp_path / "sandboxed"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "grading"))
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write(SANDBOXED_AUTOGRADE)
+    output = nbgrader("autograde", GRADED, "--student", "correct", "--force", cwd=copy, config_dir=config_dir)
+    assert "Exception while loading config file" not in output
+    assert "Kernel is running over TCP" not in output  # sandboxed: no network, unix sockets
+    score = {student: value for student, lesson, value in gradebook_rows(copy) if lesson == GRADED}
+    assert score["correct"] == pytest.approx(rows["correct"]["score"]) and score["correct"] > 0
+
+
 @pytest.mark.parametrize("path, expected", [
     ("02_linear_layer-alice-20261130T093000Z/02_linear_layer.ipynb", ("alice", "02_linear_layer.ipynb")),
     ("02_linear_layer-mary-jane_2-20261130T093000Z/backprop_lib/layers.py",
