@@ -71,7 +71,7 @@ def grade_submission(job):
             resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
             nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
             nb, outcome, reason, executed, result.cpu = run_notebook(
-                nb, workdir, Config(job.config), job.wall_limit, started_km=ready.km if ready else None)
+                nb, workdir, config, job.wall_limit, started_km=ready.km if ready else None)
             resources["grading"].update(outcome=outcome, reason=reason, executed=executed)
             nb, resources = apply(AFTER_EXECUTION, nb, resources, config)
             state = resources["grading"]

@@ -43,7 +43,8 @@ Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError), ``prefixes`
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
 (``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
-kernels) and ``execute`` (nbgrader's Execute with it). Everything below is importable from ``autograder.sandbox`` itself.
+kernels) and ``execute`` (nbgrader's Execute with it). Everything below is importable from
+``autograder.sandbox`` itself.
 
 Entry points:
 

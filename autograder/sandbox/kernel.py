@@ -122,7 +122,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.kernel_pid, self._fork = None, None
         if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
             self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
-                          "env": dict(kw["env"]), "rlimits": [[which, *value] for which, value in box.rlimits()],
+                          "env": dict(kw["env"]),
+                          "rlimits": [[which, *value] for which, value in box.rlimits()],
                           "log": str(box.rundir / "kernel.log"), "command": box.command(command)}
             return box.command(zygote.STUB), kw
         return box.command(command), kw

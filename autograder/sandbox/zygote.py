@@ -80,11 +80,11 @@ def spawn(request, env):
     ``env`` (minus the per-sandbox folders) when there is none yet or it died. Returns the
     kernel's pid, which leads its own process group."""
     global _zygote
-    env = {key: value for key, value in env.items() if key not in PER_SANDBOX}
     with _lock:
         for attempt in (1, 2):
             if _zygote is None or _zygote[0] != os.getpid() or _zygote[1].process.poll() is not None:
-                _zygote = (os.getpid(), Zygote(env))
+                _zygote = (os.getpid(), Zygote({key: value for key, value in env.items()
+                                                if key not in PER_SANDBOX}))
             try:
                 return _zygote[1].spawn(request)
             except (OSError, ValueError):  # the zygote died while answering: once more with a new one

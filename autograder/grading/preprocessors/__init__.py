@@ -2,10 +2,11 @@
 
 Before execution (driver, sanitize): ``RestoreCells`` (OverwriteCells that puts deleted test
 cells back in place) and ``CheckMetadata`` (CheckCellMetadata checking each distinct cell
-metadata once; also after execution, when the driver saves). In the worker, before execution: ``AddCanaries``; after it, in this order:
-``FailUnrunCells``, ``VerifyCanaries``, ``MinimalTracebacks``, ``ScrubHiddenLines``,
-``CapOutputs`` (then nbgrader's IgnorePattern, ClearMetadataPreprocessor, LimitOutput). Each reads
-its traits from the course's nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``).
+metadata once; also after execution, when the driver saves). In the worker, before execution:
+``AddCanaries``; after it, in this order: ``FailUnrunCells``, ``VerifyCanaries``,
+``MinimalTracebacks``, ``ScrubHiddenLines``, ``CapOutputs`` (then nbgrader's IgnorePattern,
+ClearMetadataPreprocessor, LimitOutput). Each reads its traits from the course's
+nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``).
 """
 
 from .base import GradingPreprocessor
@@ -17,5 +18,5 @@ from .minimal_tracebacks import MinimalTracebacks
 from .restore_cells import RestoreCells
 from .scrub_hidden import ScrubHiddenLines
 
-__all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "GradingPreprocessor", "MinimalTracebacks",
-           "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]
+__all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "GradingPreprocessor",
+           "MinimalTracebacks", "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]

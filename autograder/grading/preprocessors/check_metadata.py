@@ -16,7 +16,8 @@ class RememberingValidator(MetadataValidator):
     passed = set()  # (cell type, nbgrader metadata as JSON), shared by every instance
 
     def validate_cell(self, cell):
-        key = (cell.get("cell_type"), json.dumps(cell.get("metadata", {}).get("nbgrader"), sort_keys=True))
+        key = (cell.get("cell_type"),
+               json.dumps(cell.get("metadata", {}).get("nbgrader"), sort_keys=True))
         if key not in self.passed:
             super().validate_cell(cell)
             self.passed.add(key)
@@ -30,5 +31,6 @@ class CheckMetadata(CheckCellMetadata):
             RememberingValidator().validate_nb(nb)
         except ValidationError as err:
             self.log.error("%s", err)
-            raise ValidationError("Notebook failed to validate; the nbgrader metadata may be corrupted.") from err
+            raise ValidationError("Notebook failed to validate; "
+                                  "the nbgrader metadata may be corrupted.") from err
         return nb, resources
