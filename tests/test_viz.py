@@ -158,7 +158,7 @@ def lecture_walkthroughs():
 def drawn_boxes(svg):
     """(drawn width, [node rectangles], [edge label boxes]) in the SVG's own units, boxes as
     (left, top, right, bottom); a label box per line of text."""
-    width, view = re.search(r'<svg [^>]*width="([^"]+)"[^>]*viewBox="([^"]+)"', svg).groups()
+    width, view = re.search(r'<svg [^>]*viewBox="([^"]+)"[^>]*max-width:([0-9.]+)px', svg).groups()[::-1]
     nodes = [tuple(map(float, (x, y))) + (float(x) + float(w), float(y) + float(h)) for x, y, w, h in
              re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', svg)]
     labels = []
@@ -184,7 +184,6 @@ def test_lecture_drawings_fit_the_output_and_no_label_overlaps(name):
         width, view, nodes, labels = drawn_boxes(walk.svg)
         where = f"{name}, step {step}: {walk.message}"
         assert width <= OUTPUT_WIDTH, where
-        assert view[2] / view[3] == pytest.approx(width / float(re.search(r'height="([^"]+)"', walk.svg)[1]), rel=0.01)
         assert not [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if overlap(a, b)], where
         for i, label in enumerate(labels):
             for line in label:
@@ -323,3 +322,37 @@ def test_only_the_widgets_import_widgets_and_plotting():
                                      timeout=120, cwd=ROOT).stdout.strip()
               for module in ("backprop_course", "backprop_course.viz")}
     assert loaded == {"backprop_course": "[]", "backprop_course.viz": "['ipywidgets', 'matplotlib']"}
+
+
+def test_drawings_scale_with_their_output_and_controls_wrap():
+    """JupyterLab's output area clips without scrolling: each drawing has a viewBox, width 100% and its
+    natural width as max-width; controls keep their width and wrap; Play's icon buttons have a tooltip."""
+    walk = viz.GraphWalkthrough.slide_network()
+    anim = viz.TrainingAnimator(preset="dataset=xor&hidden=4")
+    for widget, svg in ((walk, walk.svg), (anim, anim.svg)):
+        tag = re.match(r"<svg [^>]*>", svg)[0]
+        view = [float(v) for v in re.search(r'viewBox="([^"]+)"', tag)[1].split()]
+        assert 'width="100%"' in tag and 'height=' not in tag.replace("height:auto", "")
+        assert float(re.search(r"max-width:([0-9.]+)px", tag)[1]) == min(view[2], 940)
+        assert widget.children[-2].layout.width == "100%"  # the drawing's box is the output's width
+        rows = [child for child in widget.children if isinstance(child, viz.walkthrough.widgets.HBox)]
+        assert rows and all(row.layout.flex_flow == "row wrap" for row in rows)
+        assert all(control.layout.flex == "0 0 auto" for row in rows for control in row.children)
+    for play in (walk.play, anim.controls["play"]):
+        assert play.tooltip and not play.description  # a description would hide the tooltip
+
+
+def test_a_diverged_loss_curve_is_drawn_on_a_log_scale_with_a_mark_inside_the_panel():
+    anim = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=3&steps=200")
+    svg = anim.svg
+    assert "loss (log scale)" in svg and 'class="diverged"' in svg
+    panel = viz.training_svg.PANEL
+    mark = re.search(r'<g class="diverged".*?</g>', svg)[0]
+    coordinates = [float(v) for v in re.findall(r'[xy][12]="([^"]+)"', mark)]
+    assert all(0 <= v <= panel for v in coordinates)
+    points = [float(v) for pair in re.search(r'class="loss" points="([^"]+)"', svg)[1].split() for v in pair.split(",")]
+    assert all(0 <= v <= panel for v in points)
+    heights = points[1::2]
+    assert max(heights) - min(heights) > panel / 2  # on a linear scale all but the last points lie flat
+    calm = viz.TrainingAnimator(preset="dataset=xor&hidden=8&lr=0.3&steps=20").svg
+    assert "log scale" not in calm and 'class="diverged"' not in calm

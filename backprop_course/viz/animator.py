@@ -8,7 +8,7 @@ from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
 from backprop_lib.train import train_steps
 
-from .display import StaticHTML, message_html, todo_message
+from .display import StaticHTML, control_row, message_html, picture_box, todo_message
 from .presets import (BATCH_SIZES, DATASETS, DEFAULTS, LEARNING_RATES, check_settings, format_preset,
                       parse_hidden, parse_preset)
 from .training_svg import TrainingPicture
@@ -33,11 +33,12 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
         self.settings["hide"] = tuple(self.settings["hide"])
         check_settings(self.settings)
         s = self.settings
-        self.image = widgets.HTML()
+        self.image = picture_box()
         self.status = widgets.HTML()
         self.controls = {
+            # Play's buttons are icons: its tooltip says what they do (shown only without a description).
             "play": widgets.Play(value=0, min=0, max=10**9, interval=60, show_repeat=False,
-                                 description="play"),
+                                 tooltip="play: train step after step; pause; stop"),
             "step": widgets.Button(description="step", layout=widgets.Layout(width="auto")),
             "reset": widgets.Button(description="reset", layout=widgets.Layout(width="auto")),
             "dataset": widgets.Dropdown(options=DATASETS, value=s["dataset"], description="data",
@@ -64,9 +65,9 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
         c["reset"].on_click(lambda _: self.restart())
         for name in ("dataset", "activation", "hidden", "batch", "seed", "speed", "lr"):
             c[name].observe(lambda change, name=name: self._on_setting(name, change.new), "value")
-        self.children = [widgets.HBox([c["play"], c["step"], c["reset"], c["speed"]]),
-                         widgets.HBox([c["dataset"], c["activation"], c["hidden"]]),
-                         widgets.HBox([c["lr"], c["batch"], c["seed"]]),
+        self.children = [control_row([c["play"], c["step"], c["reset"], c["speed"]]),
+                         control_row([c["dataset"], c["activation"], c["hidden"]]),
+                         control_row([c["lr"], c["batch"], c["seed"]]),
                          self.image, self.status]
         self.restart(steps=s["steps"])
 

@@ -2,6 +2,8 @@
 
 import html
 
+import ipywidgets as widgets
+
 # Edges and points: blue for positive weights (and class 0), red for negative (and class 1).
 POSITIVE, NEGATIVE, ACTIVE = "#2c7bb6", "#d7191c", "#ff9900"
 
@@ -37,6 +39,28 @@ class StaticHTML:
         bundle = super()._repr_mimebundle_(**kwargs)
         bundle["text/html"] = self.static_html()
         return bundle
+
+
+def control_row(controls):
+    """An HBox whose controls keep their full width and labels, wrapping onto a second line when the
+    output is narrow (a plain HBox shrinks its buttons to "step for...")."""
+    for control in controls:
+        control.layout.flex = "0 0 auto"
+    return widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+
+
+def picture_box():
+    """The HTML widget a drawing goes in: as wide as the output, so that the drawing scales with it."""
+    return widgets.HTML(layout=widgets.Layout(width="100%"))
+
+
+def scalable_svg_tag(css_class, width, height, max_width, font_size):
+    """The opening <svg> tag of a width x height drawing shown at most ``max_width`` px wide and
+    scaled down to the width of its output (JupyterLab's output area clips, it does not scroll)."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="100%" '
+            f'viewBox="0 0 {width:g} {height:g}" preserveAspectRatio="xMinYMin meet" '
+            f'style="max-width:{max_width:g}px;height:auto;display:block" '
+            f'font-family="sans-serif" font-size="{font_size}">')
 
 
 def message_html(text, kind="info"):

@@ -4,13 +4,15 @@ Sizes come from every text the trace can show (revealed or not), so a drawing ke
 through a pass: a box fits its longest line, the gap between two columns fits the widest edge label.
 A node's text breaks into lines at double spaces ("a1 1  h1 1"); an edge label puts its gradient
 under its weight. A label sits on its edge inside the gap between the two columns (never over a
-node), at the first point along the edge, from the source on, where it crosses no other label. A
-drawing wider than MAX_WIDTH is scaled down to it.
+node), at the first point along the edge, from the source on, where it crosses no other label.
+
+A drawing is drawn at its natural size, at most MAX_WIDTH, and scales down with its output: JupyterLab's
+output area does not scroll sideways, so a drawing wider than it would lose its right side (the loss).
 """
 
 import html
 
-from .display import ACTIVE, NEGATIVE, POSITIVE
+from .display import ACTIVE, NEGATIVE, POSITIVE, scalable_svg_tag
 
 FONT_SIZE = 11
 # Text widths are estimated, not measured: 0.64 em a character covers the digits of the usual
@@ -24,8 +26,7 @@ MARGIN = 3          # between a label and what it must not touch
 SLIDE = 24          # a labelled gap is this much wider than its widest label, room to move labels apart
 PLAIN_GAP = 44      # between columns whose edges carry no labels
 ROW_GAP = 20        # between two boxes of a column
-# A JupyterLab output is 968 px wide in a 1,400 px window: wider drawings would hide the loss
-# behind a scroll bar.
+# A JupyterLab output is 968 px wide in a 1,400 px window: larger drawings get small text there.
 MAX_WIDTH = 940
 
 
@@ -104,12 +105,8 @@ def graph_svg(trace, values, grads, active):
     """The trace as an SVG string; ``values``/``grads`` are the keys revealed so far."""
     layout = Layout(trace)
     width, height = layout.width, layout.height
-    shown_w = min(width, MAX_WIDTH)
-    shown_h = height * shown_w / width
     biggest = max((abs(e.weight) for e in trace.edges if e.weight is not None), default=1.0) or 1.0
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-graph" width="{shown_w}" '
-           f'height="{shown_h:.0f}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
-           f'font-size="{FONT_SIZE}">']
+    out = [scalable_svg_tag("bp-graph", width, height, min(width, MAX_WIDTH), FONT_SIZE)]
     labels = []
     for edge in trace.edges:
         x1, y1, x2, y2 = layout.ends(edge)

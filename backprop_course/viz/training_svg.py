@@ -7,11 +7,14 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.image import imsave
 
-from .display import NEGATIVE, POSITIVE, fmt, todo_message
+from .display import NEGATIVE, POSITIVE, fmt, scalable_svg_tag, todo_message
 
 GRID = 64        # the decision-boundary image is GRID x GRID pixels, scaled up by the browser
 PANEL = 300      # each of the two panels is PANEL x PANEL pixels
 GAP = 24         # between the two panels
+WIDTH = 2 * PANEL + GAP
+LOG_SPAN = 1e3   # losses spanning more than this factor are drawn on a log scale
+MARK = 6         # half the size of the red x at the end of a diverged run
 
 
 def png_data_uri(rgb):
@@ -45,8 +48,7 @@ class TrainingPicture:
         """(both panels as one SVG string, the todo line when ``model`` cannot be drawn, else None)."""
         parts, todo = self._fit(model) if self.regression else self._boundary(model)
         return "".join([
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-training" width="{2 * PANEL + GAP}" '
-            f'height="{PANEL}" font-family="sans-serif" font-size="11">',
+            scalable_svg_tag("bp-training", WIDTH, PANEL, WIDTH, 11),
             f'<g class="picture"><rect x="0" y="0" width="{PANEL}" height="{PANEL}" fill="white" '
             'stroke="#cccccc"/>', *parts, "</g>",
             f'<g class="curve" transform="translate({PANEL + GAP},0)">', *loss_curve(losses), "</g></svg>"]), todo
@@ -96,17 +98,38 @@ class TrainingPicture:
 
 
 def loss_curve(losses):
-    """The right panel's SVG elements: the loss per step, on a scale from 0 to the largest loss."""
-    finite = [v for v in losses if np.isfinite(v)]
-    parts = [f'<rect x="0" y="0" width="{PANEL}" height="{PANEL}" fill="white" stroke="#cccccc"/>',
-             '<text x="6" y="14">loss</text>']
-    if finite:
-        top = max(finite) or 1.0
-        step = max(1, len(finite) // PANEL)
-        shown = finite[::step]
-        xs = np.linspace(0, PANEL, len(shown)) if len(shown) > 1 else np.array([0.0])
-        ys = PANEL - 10 - np.asarray(shown) / top * (PANEL - 30)
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys))
-        parts += [f'<polyline class="loss" points="{points}" fill="none" stroke="#333333" stroke-width="1.5"/>',
-                  f'<text x="{PANEL - 6}" y="14" text-anchor="end">max {fmt(top)}</text>']
+    """The right panel's SVG elements: the loss per step, from 0 to the largest loss, or on a log
+    scale when the losses span more than LOG_SPAN (a diverging run would otherwise draw a flat line
+    and one spike). A run that ended in inf or nan gets a red mark at its last point, inside the panel."""
+    finite = np.asarray([v for v in losses if np.isfinite(v)], dtype=float)
+    parts = [f'<rect x="0" y="0" width="{PANEL}" height="{PANEL}" fill="white" stroke="#cccccc"/>']
+    if not len(finite):
+        return parts + ['<text x="6" y="14">loss</text>']
+    top = float(finite.max()) or 1.0
+    positive = finite[finite > 0]
+    log = len(positive) == len(finite) and top / positive.min() > LOG_SPAN
+    if log:
+        low, high = np.log10(positive.min()), np.log10(top)
+        heights = (np.log10(finite) - low) / ((high - low) or 1.0)
+        scale = f"max {fmt(top)}, min {fmt(positive.min())}"
+    else:
+        heights = finite / top
+        scale = f"max {fmt(top)}"
+    parts.append(f'<text x="6" y="14">{"loss (log scale)" if log else "loss"}</text>')
+    step = max(1, len(finite) // PANEL)
+    shown = heights[::step]
+    xs = np.linspace(0, PANEL, len(shown)) if len(shown) > 1 else np.array([0.0])
+    ys = PANEL - 10 - shown * (PANEL - 30)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys))
+    parts += [f'<polyline class="loss" points="{points}" fill="none" stroke="#333333" stroke-width="1.5"/>',
+              f'<text x="{PANEL - 6}" y="14" text-anchor="end">{scale}</text>']
+    if len(finite) < len(losses):
+        # The mark sits at the last finite point, kept MARK px inside the panel so it is seen whole.
+        x = float(np.clip(xs[-1], MARK, PANEL - MARK))
+        y = float(np.clip(ys[-1], 20 + MARK, PANEL - MARK))
+        parts += [f'<g class="diverged" stroke="{NEGATIVE}" stroke-width="2.5">'
+                  f'<line x1="{x - MARK:.1f}" y1="{y - MARK:.1f}" x2="{x + MARK:.1f}" y2="{y + MARK:.1f}"/>'
+                  f'<line x1="{x - MARK:.1f}" y1="{y + MARK:.1f}" x2="{x + MARK:.1f}" y2="{y - MARK:.1f}"/></g>',
+                  f'<text x="{x - MARK - 4:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{NEGATIVE}">'
+                  f'diverged: loss {losses[-1]}</text>']
     return parts

@@ -7,7 +7,7 @@ trace of events; this module holds the widget: its buttons, Play, and what each 
 import ipywidgets as widgets
 import numpy as np
 
-from .display import StaticHTML, fmt, message_html, todo_message
+from .display import StaticHTML, control_row, fmt, message_html, picture_box, todo_message
 from .graph_svg import graph_svg
 from .layer_source import LayerSource
 from .network_source import MLP_LOSS, SLIDE_WEIGHTS, NetworkSource
@@ -32,7 +32,7 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         self._source = _source or ScalarSource(loss, params)
         self.lr = lr
         self.updates = 0
-        self.graph = widgets.HTML()
+        self.graph = picture_box()
         self.status = widgets.HTML()
         buttons = {"forward": ("step forward", self.step_forward),
                    "backward": ("step backward", self.step_backward),
@@ -42,13 +42,14 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
             button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
             button.on_click(lambda _, action=action: action())
             self.buttons[name] = button
+        # Play's buttons are icons: its tooltip says what they do (a tooltip shows only without a description).
         self.play = widgets.Play(value=0, min=0, max=10**9, interval=500, show_repeat=False,
-                                 description="play")
+                                 tooltip="play: forward, backward and update steps in turn; pause; stop")
         self.play.observe(self._on_tick, "value")
         self.speed = widgets.FloatSlider(value=2.0, min=0.5, max=10.0, step=0.5, description="steps/s",
                                          layout=widgets.Layout(width="260px"))
         self.speed.observe(lambda change: setattr(self.play, "interval", int(1000 / change.new)), "value")
-        controls = widgets.HBox([*self.buttons.values(), self.play, self.speed])
+        controls = control_row([*self.buttons.values(), self.play, self.speed])
         self.children = [controls, self.graph, self.status]
         self._retrace()
         self.done_forward, self.done_backward, self.active = 0, 0, None
