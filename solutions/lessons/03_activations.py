@@ -169,13 +169,15 @@ with graded_task("Lesson 3, task 3 (graded)") as graded:
 # %% id="curves" tags=["demo"]
 import matplotlib.pyplot as plt
 
+# One colour per activation in every plot of this lesson (even when a stub leaves a curve out).
+COLOURS = {"relu": "C0", "sigmoid": "C1", "tanh": "C2"}
 z = np.linspace(-6, 6, 601)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
 for name in ["relu", "sigmoid", "tanh"]:
     with demo(f"the {name} curves"):
         out = ACTIVATIONS[name](z)
-        left.plot(z, out, label=name)
-        right.plot(z, DERIVATIVES[name](out), label=name)
+        left.plot(z, out, label=name, color=COLOURS[name])
+        right.plot(z, DERIVATIVES[name](out), label=name, color=COLOURS[name])
 for ax, title in ((left, "f(x)"), (right, "f'(x), from the output")):
     ax.axvspan(-6, -3, color="0.92")
     ax.axvspan(3, 6, color="0.92")
@@ -202,7 +204,7 @@ fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for name in ["relu", "tanh", "sigmoid"]:
     with demo(f"the {name} gradients"):
         norms = gradient_norms(ACTIVATIONS[name], DERIVATIVES[name])
-        ax.semilogy(range(1, len(norms) + 1), norms, "o-", ms=3, label=name)
+        ax.semilogy(range(1, len(norms) + 1), norms, "o-", ms=3, label=name, color=COLOURS[name])
         print(f"{name:>8}: the gradient shrinks by a factor {norms[-1] / norms[0]:.1e} from layer 30 to layer 1")
 ax.set_xlabel("layer k (1 = next to the input)")
 ax.set_ylabel("||dL/dh_k||")

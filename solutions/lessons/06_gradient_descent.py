@@ -169,17 +169,23 @@ with demo("learning rates"):
             warnings.simplefilter("ignore", RuntimeWarning)   # reported below instead
             runs[lr] = fit(MLP(1, (32, 32), 1, activation="tanh", rng=0), X_reg, y_reg, lr=lr, epochs=400)
     fig, ax = plt.subplots(figsize=(7, 3.5))
+    clip = 1e4  # losses above this run flat along it: the loss grows to 1e302 before it overflows
     for lr, history in runs.items():
-        # Losses on the way to inf are clipped at the top of the plot (1e4).
-        finite = np.minimum([value for value in history.step_loss if np.isfinite(value)], 1e4)
+        finite = np.array([value for value in history.step_loss if np.isfinite(value)])
         label = f"lr={lr}" + (f": diverged at step {history.diverged}" if history.diverged else
                               f": final loss {finite[-1]:.3f}")
-        line, = ax.semilogy(range(1, len(finite) + 1), finite, label=label)
+        line, = ax.semilogy(range(1, len(finite) + 1), np.minimum(finite, clip), label=label)
         if history.diverged:
-            ax.plot(len(finite), finite[-1], "x", color=line.get_color(), markersize=10)
+            # The x marks the step where the loss became inf, on the clipping line, inside the axes.
+            ax.plot(history.diverged, clip, "x", color=line.get_color(), markersize=10, markeredgewidth=2)
+            ax.annotate(f"loss > {clip:.0e} from step {np.argmax(finite > clip) + 1},\n"
+                        f"{finite[-1]:.1e} at step {len(finite)}, then inf",
+                        (history.diverged, clip), xytext=(8, 6), textcoords="offset points",
+                        color=line.get_color(), fontsize=8)
         print(label)
-    ax.set(xlabel="step (= epoch, full batch)", ylabel="training loss (MSE)", ylim=(1e-3, 1e4))
-    ax.legend()
+    ax.axhline(clip, color="grey", linewidth=0.5, linestyle=":")
+    ax.set(xlabel="step (= epoch, full batch)", ylabel="training loss (MSE)", ylim=(1e-3, 1e7))
+    ax.legend(loc="upper right")
     plt.show()
 
 # %% [markdown] id="l6-written-lr" role="answer" points=2
