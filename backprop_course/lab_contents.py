@@ -5,23 +5,23 @@ as its picture. lab-config/jupyter_server_config.json selects this contents mana
   notebook and marks the tab modified if that changes anything. A generated lesson cannot carry
   all of it (``version`` is the Python of whoever opens it), so a Python notebook's
   ``language_info`` is completed with what the ``python3`` kernel of this server's Python reports.
-- A widget's output names a model that lives in its kernel; opened without that kernel,
-  JupyterLab shows "Error displaying widget: model not found" even when a static picture
-  (``text/html``, which the course's widgets add) was saved beside it. Opened with no kernel
-  running for it, a widget output whose model is not saved in the notebook keeps only its other
-  representations, so the picture shows. Widgets restored from saved state (nbclient saves it)
-  and live kernels (a reloaded page) are left alone.
+- A widget's output names a model that lives in its kernel; once that kernel process is gone
+  (stopped, restarted), JupyterLab shows "Error displaying widget: model not found" even when a
+  static picture (``text/html``, which the course's widgets add) was saved beside it. Such an
+  output keeps only its other representations on reading, so the picture shows; widgets restored
+  from saved state (nbclient saves it) and widgets of the kernel process running now (a reloaded
+  page) are left alone. On saving, each widget's picture is its last one (``widget_pictures``).
 
-Both happen on reading only: the file changes when the student saves, as it would anyway.
+The first two happen on reading only: the file changes when the student saves, as it would anyway.
 """
 
 import functools
 
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 
+from .widget_pictures import keep_latest_pictures, show_saved_pictures
+
 KERNEL = "python3"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 @functools.cache
@@ -45,35 +45,33 @@ def complete_language_info(metadata):
             info.setdefault(key, value)
 
 
-def show_saved_pictures(notebook):
-    """Drop the widget view from outputs whose model is not in the notebook's saved widget state
-    and that hold a text/html picture beside it. Returns how many were changed."""
-    saved = notebook["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    changed = 0
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            view = data.get(WIDGET_VIEW)
-            if view is not None and "text/html" in data and view.get("model_id") not in saved:
-                del data[WIDGET_VIEW]
-                changed += 1
-    return changed
-
-
 class LessonContentsManager(AsyncLargeFileManager):
-    """Jupyter server's default contents manager, with the two changes above on reading."""
+    """Jupyter server's default contents manager, with the changes above on reading and saving."""
 
     async def get(self, path, content=True, type=None, format=None, **kwargs):
         model = await super().get(path, content=content, type=type, format=format, **kwargs)
         if model["type"] == "notebook" and model.get("content"):
             complete_language_info(model["content"]["metadata"])
-            if not await self._has_kernel(model["path"]):
-                show_saved_pictures(model["content"])
+            keep_latest_pictures(model["content"])
+            show_saved_pictures(model["content"], await self._kernel_pid(model["path"]))
         return model
 
-    async def _has_kernel(self, path):
-        """Whether a kernel session runs for the notebook at ``path`` (its widgets' models live)."""
+    async def save(self, model, path=""):
+        if model.get("type") == "notebook" and model.get("content"):
+            keep_latest_pictures(model["content"])
+        return await super().save(model, path)
+
+    async def _kernel_pid(self, path):
+        """The pid of the kernel process running for the notebook at ``path`` (True when one runs
+        but its pid is unknown, e.g. a remote kernel), or None when no kernel runs for it."""
         sessions = getattr(self.parent, "session_manager", None)
         if sessions is None:
-            return False
-        return any(session["path"].strip("/") == path.strip("/") for session in await sessions.list_sessions())
+            return None
+        for session in await sessions.list_sessions():
+            if session["path"].strip("/") == path.strip("/"):
+                kernels = getattr(self.parent, "kernel_manager", None)
+                try:
+                    return kernels.get_kernel(session["kernel"]["id"]).provisioner.pid or True
+                except (AttributeError, KeyError, TypeError):
+                    return True
+        return None

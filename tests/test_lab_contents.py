@@ -8,8 +8,9 @@ from ipykernel.ipkernel import IPythonKernel
 from traitlets.config import Configurable
 
 from autograder.lesson_source import KERNELSPEC, LANGUAGE_INFO
-from backprop_course.lab_contents import (WIDGET_STATE, WIDGET_VIEW, LessonContentsManager,
-                                          complete_language_info, show_saved_pictures)
+from backprop_course.lab_contents import LessonContentsManager, complete_language_info
+from backprop_course.widget_pictures import (KEY, PICTURE, PICTURE_OF, SHOWN_BY, WIDGET_STATE, WIDGET_VIEW,
+                                             keep_latest_pictures, show_saved_pictures)
 
 
 def widget_output(model_id, picture=True):
@@ -71,3 +72,38 @@ def test_the_server_changes_a_notebook_only_when_no_kernel_runs_for_it(tmp_path)
     Sessions.running = ["lesson.ipynb"]
     assert WIDGET_VIEW in read()["cells"][0]["outputs"][0]["data"]
     assert (tmp_path / "lesson.ipynb").read_text() == before
+
+
+def companion(model_id, picture):
+    return nbformat.v4.new_output("display_data", data={"text/plain": "", PICTURE: picture},
+                                  metadata={KEY: {PICTURE_OF: model_id}})
+
+
+def test_saving_keeps_each_widgets_latest_picture_and_drops_its_companion(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("w", outputs=[widget_output("m1"), companion("m1", "<div>step 3</div>")]),
+        nbformat.v4.new_code_cell("v", outputs=[widget_output("m2")])])
+    manager = LessonContentsManager(root_dir=str(tmp_path))
+    asyncio.run(manager.save({"type": "notebook", "format": "json", "content": nb}, "lesson.ipynb"))
+    saved = nbformat.read(tmp_path / "lesson.ipynb", as_version=4)
+    assert [len(cell.outputs) for cell in saved.cells] == [1, 1]
+    assert saved.cells[0].outputs[0].data["text/html"] == "<div>step 3</div>"
+    assert saved.cells[1].outputs[0].data["text/html"] == widget_output("m2").data["text/html"]
+    assert keep_latest_pictures(saved) == 0  # nothing left to move
+
+
+def test_a_restarted_kernel_does_not_hold_the_models_its_predecessor_showed():
+    def shown(pid):
+        output = widget_output(f"by-{pid}")
+        if pid is not None:
+            output.metadata = {KEY: {SHOWN_BY: pid}}
+        return output
+
+    def views(kernel_pid):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("w", outputs=[shown(41), shown(42), shown(None)])])
+        show_saved_pictures(nb, kernel_pid)
+        return [WIDGET_VIEW in output.data for output in nb.cells[0].outputs]
+
+    assert views(42) == [False, True, True]   # 41 restarted into 42: its model is gone
+    assert views(None) == [False, False, False]  # no kernel
+    assert views(True) == [True, True, True]  # a kernel whose pid the server cannot tell

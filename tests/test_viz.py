@@ -356,3 +356,22 @@ def test_a_diverged_loss_curve_is_drawn_on_a_log_scale_with_a_mark_inside_the_pa
     assert max(heights) - min(heights) > panel / 2  # on a linear scale all but the last points lie flat
     calm = viz.TrainingAnimator(preset="dataset=xor&hidden=8&lr=0.3&steps=20").svg
     assert "log scale" not in calm and 'class="diverged"' not in calm
+
+
+def test_a_widgets_saved_picture_is_its_last_state(tmp_path):
+    """A real kernel (nbclient): a step after the widget cell updates the companion picture, which the
+    server saves as the widget's picture; the widget output names the kernel process that holds it."""
+    from nbclient import NotebookClient
+
+    from backprop_course.widget_pictures import KEY, SHOWN_BY, WIDGET_VIEW, keep_latest_pictures
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import os, sys\nsys.path.insert(0, os.path.join(%r, 'solutions'))\n"
+        "from backprop_course.viz import GraphWalkthrough\nwalk = GraphWalkthrough.slide_network()\nwalk" % str(ROOT),
+        "walk.step_forward()\nos.getpid()")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    widget = next(output for output in nb.cells[0].outputs if WIDGET_VIEW in output.get("data", {}))
+    assert "a1 1  h1 1" not in text_content(widget.data["text/html"])
+    assert widget.metadata[KEY][SHOWN_BY] == int(nb.cells[1].outputs[0].data["text/plain"])
+    assert keep_latest_pictures(nb) == 1 and len(nb.cells[0].outputs) == 1
+    assert "a1 1  h1 1" in text_content(nb.cells[0].outputs[0].data["text/html"])

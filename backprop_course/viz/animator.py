@@ -69,6 +69,7 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
                          control_row([c["dataset"], c["activation"], c["hidden"]]),
                          control_row([c["lr"], c["batch"], c["seed"]]),
                          self.image, self.status]
+        self.pictured = (self.image, self.status)
         self.restart(steps=s["steps"])
 
     # ---- state ------------------------------------------------------------------------------
@@ -146,12 +147,10 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
             return "press play or step to train"
         return f"step {self.step_count}, loss {self.losses[-1]:.4f}"
 
-    def static_html(self):
-        return f"<div>{self.svg}{message_html(self.message, 'todo' if self.todo else 'info')}</div>"
-
     def _draw(self):
         self.image.value = self.svg
         self.status.value = message_html(self.message, "todo" if self.todo else "info")
+        self.publish_picture()
 
     # ---- controls ---------------------------------------------------------------------------
 
@@ -165,6 +164,7 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
                 value = parse_hidden(value)
             except ValueError as err:
                 self.status.value = message_html(str(err), "todo")
+                self.publish_picture()
                 return
         self.settings[name] = value
         if name == "lr":

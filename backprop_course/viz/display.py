@@ -1,8 +1,12 @@
 """What both widgets share in how they show things: numbers, colours, status lines, the static picture."""
 
 import html
+import os
 
 import ipywidgets as widgets
+from IPython.display import display, publish_display_data, update_display
+
+from backprop_course.widget_pictures import KEY, PICTURE, PICTURE_OF, SHOWN_BY
 
 # Edges and points: blue for positive weights (and class 0), red for negative (and class 1).
 POSITIVE, NEGATIVE, ACTIVE = "#2c7bb6", "#d7191c", "#ff9900"
@@ -29,16 +33,43 @@ def fmt(value):
 
 
 class StaticHTML:
-    """Adds a text/html picture of the current state to the widget's display data.
+    """Shows a widget with a text/html picture of its state beside the live view, kept current.
 
     JupyterLab shows the live widget; a viewer without a widget manager (nbconvert, a notebook saved
-    by nbgrader) falls back to the static picture.
+    by nbgrader) and ``make lab`` after the kernel is gone show the picture. Displaying the widget
+    also displays a companion output that every redraw updates with the current picture, which
+    ``make lab``'s server saves as the widget's picture (see ``backprop_course.widget_pictures``).
+    A subclass sets ``pictured``: the widgets whose HTML values, in order, make the picture.
     """
+
+    pictured = ()
+
+    def static_html(self):
+        """The picture of the current state: the drawing and the status line as a static HTML block."""
+        return "<div>" + "".join(part.value for part in self.pictured) + "</div>"
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
         bundle["text/html"] = self.static_html()
         return bundle
+
+    def _ipython_display_(self):
+        publish_display_data(self._repr_mimebundle_(), metadata={KEY: {SHOWN_BY: os.getpid()}})
+        display(self._companion(), raw=True, metadata={KEY: {PICTURE_OF: self.model_id}},
+                display_id=self._display_id())
+
+    def publish_picture(self):
+        """Send the current picture to every companion output of this widget (none when not shown)."""
+        if getattr(self, "_shown", False):
+            update_display(self._companion(), raw=True, metadata={KEY: {PICTURE_OF: self.model_id}},
+                           display_id=self._display_id())
+
+    def _companion(self):
+        self._shown = True
+        return {"text/plain": "", PICTURE: self.static_html()}
+
+    def _display_id(self):
+        return f"backprop-course-picture-{self.model_id}"
 
 
 def control_row(controls):

@@ -51,6 +51,7 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         self.speed.observe(lambda change: setattr(self.play, "interval", int(1000 / change.new)), "value")
         controls = control_row([*self.buttons.values(), self.play, self.speed])
         self.children = [controls, self.graph, self.status]
+        self.pictured = (self.graph, self.status)
         self._retrace()
         self.done_forward, self.done_backward, self.active = 0, 0, None
         self.message = self._trace.forward_error or "step forward to compute the values node by node"
@@ -183,9 +184,6 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         grads = {key for key, _ in t.backward[:self.done_backward]}
         return graph_svg(t, values, grads, self.active)
 
-    def static_html(self):
-        return f"<div>{self.svg}{self._status_html()}</div>"
-
     def _status_html(self):
         t = self._trace
         kind = "todo" if self.message in (t.forward_error, t.backward_error) or \
@@ -198,6 +196,7 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
     def _draw(self):
         self.graph.value = self.svg
         self.status.value = self._status_html()
+        self.publish_picture()
 
     def _on_tick(self, change):
         # Only Play's own ticks move forward; reset setting the value back to 0 does not.
