@@ -402,8 +402,8 @@ def clipped(page):
             const found = [];
             const box = el => el.getBoundingClientRect();
             const right = Math.min(box(output).right, box(document.querySelector(panel)).right) + 0.5;
-            const parts = [...output.querySelectorAll("svg.bp-graph g.node rect, svg.bp-graph text, svg.bp-training, " +
-                                                      ".widget-button, .widget-play, .widget-slider, .widget-dropdown")];
+            const parts = [...output.querySelectorAll("svg.bp-graph g.node rect, svg.bp-graph text, " +
+                "svg.bp-training, .widget-button, .widget-play, .widget-slider, .widget-dropdown")];
             parts.filter(el => el.getClientRects().length && box(el).right > right)
                  .forEach(el => found.push(`output ${index}: ${el.tagName} ${el.textContent.slice(0, 20)} ends at ` +
                                            `${box(el).right}, visible to ${right}`));

@@ -100,7 +100,8 @@ def test_a_restarted_kernel_does_not_hold_the_models_its_predecessor_showed():
         return output
 
     def views(kernel_pid):
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("w", outputs=[shown(41), shown(42), shown(None)])])
+        outputs = [shown(41), shown(42), shown(None)]
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("w", outputs=outputs)])
         show_saved_pictures(nb, kernel_pid)
         return [WIDGET_VIEW in output.data for output in nb.cells[0].outputs]
 
