@@ -438,7 +438,7 @@ def test_lecture_fits_narrow_windows_and_survives_save_restart_reload(lab):
         assert browser.is_visible()
         assert clipped(page) == [], f"cut off at {width} px"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"lecture-{width}.png"), full_page=True)
+        widget_output(page, "svg.bp-graph", index=1).screenshot(path=str(ARTIFACTS / f"slide-network-{width}.png"))
 
     slide = widget_output(page, "svg.bp-graph", index=1)
     slide.get_by_role("button", name="step forward").click()
