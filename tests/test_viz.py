@@ -370,6 +370,7 @@ def test_a_widgets_saved_picture_is_its_last_state(tmp_path):
         "from backprop_course.viz import GraphWalkthrough\nwalk = GraphWalkthrough.slide_network()\nwalk" % str(ROOT),
         "walk.step_forward()\nos.getpid()")])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    nbformat.validate(nb)  # the companion output's type is a valid MIME type for any notebook tool
     widget = next(output for output in nb.cells[0].outputs if WIDGET_VIEW in output.get("data", {}))
     assert "a1 1  h1 1" not in text_content(widget.data["text/html"])
     assert widget.metadata[KEY][SHOWN_BY] == int(nb.cells[1].outputs[0].data["text/plain"])
