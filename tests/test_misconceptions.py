@@ -17,6 +17,7 @@ import pytest
 from backprop_course.gradcheck import rel_error
 from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_misconception,
                                             structure)
+from backprop_course.misconceptions.structural import agree
 from conftest import reference_module
 
 layers = reference_module("layers")
@@ -769,7 +770,8 @@ def test_coinciding_entries_name_neither():
     summed = float(np.sum((scores - y) ** 2))
     expected = losses.MSELoss().forward(scores, y)
     finding = name_misconception("Lesson 4, task 1", "loss", summed, expected, {"scores": scores, "y": y}, 1e-10)
-    assert finding.kind == "structure" and "exactly 2x" in finding.message
+    # ... and one number is any other times some factor: nothing is said.
+    assert finding is None
     # With three samples the two differ and the sum is named.
     finding = name_misconception("Lesson 4, task 1", "loss", float(np.sum((S := RNG.normal(size=(3, 2))) ** 2)),
                                  float(np.mean(S ** 2)), {"scores": S, "y": np.zeros((3, 2))}, 1e-10)
@@ -778,7 +780,7 @@ def test_coinciding_entries_name_neither():
 
 def test_entries_without_their_inputs_or_failing_on_them_are_left_out():
     # No inputs: only the structure can speak.
-    finding = name_misconception("Lesson 2, task 2", "dL/db", G.mean(axis=0), G.sum(axis=0), {}, 1e-12)
+    finding = name_misconception("Lesson 2, task 2", "dL/db", X.mean(axis=0), X.sum(axis=0), {}, 1e-12)
     assert finding.kind == "structure" and finding.key == "factor"
     # A non-square W: "dx without the transpose" cannot run, the others still can.
     finding = name_misconception("Lesson 2, task 3", "dL/dx", (G @ W.T).T, G @ W.T, {"W": W, "grad_out": G}, 1e-12)
@@ -841,11 +843,31 @@ def test_an_unrelated_wrong_result_is_never_named_a_misconception(case):
 
 
 def test_the_batch_size_named_in_a_factor_comes_from_the_inputs():
-    expected = G.sum(axis=0)
+    expected = X.sum(axis=0)
     assert "1/N = 1/5" in structure("dL/db", expected / 5, expected, 1e-12, {"N": 5}).message
-    assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"grad_out": G}).message
+    assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"x": X}).message
+    # N = C = 3 (issue 18): the inputs cannot tell 1/N from 1/C, so only the factor is said.
+    square = RNG.normal(size=(3, 3))
+    finding = structure("dL/dscores", square / 3, square, 1e-12, {"scores": square})
+    assert finding.message == "dL/dscores is exactly 1/3 of the expected"
     # An activation's 1-D x is no batch: a factor 5 is just 5x.
     assert structure("relu(x)", 5 * XS, XS, 1e-9, {"x": XS}).message == "relu(x) is exactly 5x the expected"
+
+
+def test_one_number_or_a_factor_near_1_shows_no_pattern():
+    # Issue 18: "the expected times 0.9671" from ONE number, "the expected times 1".
+    assert structure("param", np.array([[0.9671]]), np.array([[1.0]]), 1e-12) is None
+    assert structure("loss", 6.0, 5.0, 1e-10) is None
+    assert structure("dL/db", np.zeros(1), np.array([-0.2]), 1e-12) is None
+    assert structure("loss", DW * (1 + 1e-5), DW, 1e-7) is None
+    # Two numbers are not several either.
+    assert structure("dL/db", 2 * G.sum(axis=0), G.sum(axis=0), 1e-12) is None
+
+
+def test_a_nan_is_not_an_inf():
+    nan, inf = np.array([np.nan, 1.0]), np.array([-np.inf, 1.0])
+    assert agree(nan, nan, 1e-9) and agree(inf, inf, 1e-9)
+    assert not agree(nan, inf, 1e-9) and not agree(np.array(np.inf), np.array(-np.inf), 1e-9)
 
 
 def test_audit_says_which_entries_a_check_can_name():
