@@ -624,8 +624,9 @@ def lesson_6():
                         ("momentum-last-gradient", last_gradient)]:
         got, _, _ = sgd_run(each(update))
         cases.append(Planted("Lesson 6, task 1", "param", key, got, right_W, inputs))
-    for key, update in [("velocity-not-kept", local_velocity), ("velocity-without-lr", torch_velocity),
-                        ("velocity-sign", velocity_sign), ("momentum-average", average)]:
+    for key, update in [("momentum-ignored", local_velocity), ("velocity-without-lr", torch_velocity),
+                        ("velocity-sign", velocity_sign), ("momentum-average", average),
+                        ("momentum-last-gradient", last_gradient)]:
         _, got, _ = sgd_run(each(update))
         cases.append(Planted("Lesson 6, task 1", "velocity", key, got, right_v, inputs))
     return cases

@@ -151,6 +151,11 @@ TASK_2 = (
                   "the log loss overflows at large |scores| (log of sigmoid reaches log 0): write it "
                   "from the logits in the stable softplus form, where e^-|s| never overflows",
                   naive_log_loss),
+    Misconception(T2, "loss", "bce-naive-overflow",
+                  "the log loss overflows at large |scores| (e^s reaches inf): write it from the "
+                  "logits in the stable softplus form, where e^-|s| never overflows",
+                  lambda scores, y, **_: np.mean(np.log(1 + np.exp(floats(scores)))
+                                                 - floats(y).reshape(np.shape(scores)) * floats(scores))),
     *misread_mean(T2, "bce", "BCEWithLogitsLoss", "log loss"),
     Misconception(T2, "loss", "bce-sigmoid-twice",
                   "the log loss is taken of sigmoid(scores), not of the scores: the loss applies the "

@@ -10,7 +10,10 @@ Quantities, for one parameter array after a run of steps, and the inputs each ne
   ``grads``, ``lr``, ``momentum``.
 
 "momentum-ignored" can only show with momentum > 0, and "param-before-velocity" from the first
-step on; run two or more steps with momentum to tell the momentum entries apart.
+step on; run two or more steps with momentum to tell the momentum entries apart, with
+lr != 1 - momentum ("momentum-average" then differs from "velocity-sign") and gradients that
+change between steps (with a constant gradient "momentum-last-gradient" reaches the right
+parameter after two steps).
 """
 
 import numpy as np
@@ -109,10 +112,14 @@ TASK_1 = (
                   "velocity is the step itself, v <- momentum v - lr grad",
                   lambda start, grads, momentum, **_: velocity_of(lambda lr: 1 - momentum)(
                       start, grads, lr=None, momentum=momentum)),
-    Misconception(T1, "velocity", "velocity-not-kept",
-                  "the velocity stays zero: update self.velocity in place (v *= momentum, "
-                  "v -= lr * grad) so that it carries over to the next step",
+    Misconception(T1, "velocity", "momentum-ignored",
+                  "the velocity stays zero, so momentum has no effect: update self.velocity in place "
+                  "(v *= momentum, v -= lr * grad) so that it carries over to the next step",
                   lambda start, **_: np.zeros(np.shape(start))),
+    Misconception(T1, "velocity", "momentum-last-gradient",
+                  "the velocity holds only the last step's lr grad: it keeps every past step, "
+                  "v <- momentum v - lr grad, and param += v",
+                  lambda grads, lr, **_: lr * floats(grads[-1])),
     Misconception(T1, "velocity", "velocity-without-lr",
                   "the velocity is kept as momentum v + grad (PyTorch's convention): this "
                   "course's velocity is momentum v - lr grad, the step itself",

@@ -32,10 +32,11 @@ def check_elementwise(check, f, derivative):
     x = np.array(POINTS)
     f(x)
     check.true("x unchanged", np.array_equal(x, POINTS), "do not modify the input")
+    # Against the slope of the student's own f, not the true derivative: no catalogue name fits
+    # this row (a right derivative of a wrong f fails it too), so none is asked for.
     out = f(np.array(AWAY_FROM_ZERO))
-    given = np.array(out)  # what the derivative receives, kept for the catalogue
     check.close("slope vs central differences", derivative(out), central_difference(f, np.array(AWAY_FROM_ZERO)),
-                bar=1e-6, quantity=f"{derivative.__name__}(out)", inputs={"out": given})
+                bar=1e-6)
     x32 = np.array(POINTS, dtype=np.float32)
     dtypes = (np.asarray(f(x32)).dtype, np.asarray(derivative(f(x32))).dtype)
     check.true("float32 stays float32", dtypes == (np.float32, np.float32),
