@@ -119,7 +119,7 @@ TASK_1 = (
     Misconception(T1, "velocity", "momentum-last-gradient",
                   "the velocity holds only the last step's lr grad: it keeps every past step, "
                   "v <- momentum v - lr grad, and param += v",
-                  lambda grads, lr, **_: lr * floats(grads[-1])),
+                  lambda start, grads, lr, **_: np.broadcast_to(lr * floats(grads[-1]), np.shape(start))),
     Misconception(T1, "velocity", "velocity-without-lr",
                   "the velocity is kept as momentum v + grad (PyTorch's convention): this "
                   "course's velocity is momentum v - lr grad, the step itself",
