@@ -10,7 +10,11 @@ Quantities and the inputs each needs (scores (N, K) or (N,), y the targets as th
   (integer labels (N,)); "dL/dscores": ``y`` and ``probs`` = softmax(scores) from the reference.
 
 The naive formulas give NaN/inf only at huge scores (the checks' 1e4): pass those to have them
-named. Choose K >= 2 columns for MSE so that "divided by N" and "divided by N K" differ.
+named; NaN and inf are told apart, so the naive forms, the global-max shift and a missing shift
+differ there. Choose K >= 2 columns for MSE so that "divided by N" and "divided by N K" differ,
+N != C for cross-entropy so that "divided by N" and "divided by N C" differ, and (N, 1) scores
+whose summed loss differs from the (N, N) broadcast mean ("mse-summed" and "mse-broadcast" give
+the same 5 at scores (1, 2, 3) and targets (0, 2, 5)).
 """
 
 import numpy as np
