@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from backprop_course.gradcheck import rel_error
-from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_misconception,
-                                            structure)
+from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_across,
+                                            name_misconception, structure)
 from backprop_course.misconceptions.structural import agree
 from conftest import reference_module
 
@@ -918,6 +918,28 @@ def test_one_number_or_a_factor_near_1_shows_no_pattern():
     assert structure("loss", DW * (1 + 1e-5), DW, 1e-7) is None
     # Two numbers are not several either.
     assert structure("dL/db", 2 * G.sum(axis=0), G.sum(axis=0), 1e-12) is None
+
+
+def test_across_inputs_a_name_must_reproduce_every_input():
+    S = [RNG.normal(size=(3, 1)), RNG.normal(size=(5, 1)), RNG.normal(size=(4,))]
+    Y = [np.array([0.0, 2.0, 5.0]), RNG.normal(size=5), RNG.normal(size=4)]
+    right = [float(np.mean((s.ravel() - y) ** 2)) for s, y in zip(S, Y)]
+    broadcast = [float(np.mean((s - y) ** 2)) for s, y in zip(S, Y)]   # (N, N) for (N, 1) scores
+    summed = [float(np.sum((s.ravel() - y) ** 2)) for s, y in zip(S, Y)]
+    cases = lambda got: [(g, e, {"scores": s, "y": y}) for g, e, s, y in zip(got, right, S, Y)]
+    # The broadcast is right on (N,) scores and wrong on (N, 1): named, as on every input it fits.
+    assert name_across("Lesson 4, task 1", "loss", cases(broadcast), 1e-10).key == "mse-broadcast"
+    assert name_across("Lesson 4, task 1", "loss", cases(summed), 1e-10).key == "mse-summed"
+    # Summed on one input, broadcast on another: no entry reproduces both, and one number shows no pattern.
+    assert name_across("Lesson 4, task 1", "loss", cases([summed[0], broadcast[1], right[2]]), 1e-10) is None
+    assert name_across("Lesson 4, task 1", "loss", cases(right), 1e-10) is None
+
+
+def test_across_inputs_a_pattern_must_hold_on_every_input():
+    cases = [(X.sum(axis=0) / 3, X.sum(axis=0), {}), (W.sum(axis=1) / 3, W.sum(axis=1), {})]
+    assert name_across("Lesson 2, task 2", "dL/db", cases, 1e-12).message == "dL/db is exactly 1/3 of the expected"
+    cases[1] = (W.sum(axis=1) / 2, W.sum(axis=1), {})
+    assert name_across("Lesson 2, task 2", "dL/db", cases, 1e-12) is None
 
 
 def test_a_nan_is_not_an_inf():
