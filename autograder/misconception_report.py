@@ -3,8 +3,10 @@
 A failed check's row ends with "— misconception KEY: sentence" (a catalogued wrong
 implementation) or "— diagnosis KEY: sentence" (an error pattern such as a constant factor or
 wrong rows); see ``backprop_course.feedback``. ``read_cell`` reads them back from a test cell's
-printed output, ``count`` counts each student once per task and finding however many checks
-showed it, and ``write_csv`` and ``chart`` make what a lecturer reviews in the next class.
+printed output, ``count`` counts each student once per task and misconception however many checks
+showed it, and ``write_csv`` and ``chart`` make what a lecturer reviews in the next class. Only
+certain names are counted: a misconception is named only when its wrong formula reproduced the
+student's result, while a diagnosis describes what was observed and names no cause.
 """
 
 import csv
@@ -51,19 +53,21 @@ def read_cell(grade_id, text):
 
 def count(rows):
     """[{COLUMNS}] from report rows (each with "student" and "findings": {grade_id: [Finding]}):
-    per task its findings, most students first; share is of all submissions."""
+    per task its named misconceptions (diagnoses are left out), most students first; share is
+    of all submissions."""
     students, tests = {}, {}
     for row in rows:
         for findings in row.get("findings", {}).values():
             for finding in findings:
+                if finding.kind != "misconception":
+                    continue
                 group = (finding.task, finding.kind, finding.key, finding.message)
                 students.setdefault(group, set()).add(row["student"])
                 tests.setdefault(group, set()).add(finding.test)
     table = [{"task": task, "tests": " ".join(sorted(tests[group])), "kind": kind, "key": key,
               "message": message, "students": len(names), "share": len(names) / len(rows)}
              for group, names in students.items() for task, kind, key, message in [group]]
-    return sorted(table, key=lambda item: (item["task"], -item["students"], item["kind"] != "misconception",
-                                           item["key"], item["message"]))
+    return sorted(table, key=lambda item: (item["task"], -item["students"], item["key"], item["message"]))
 
 
 def summary(table, most=3):
@@ -72,7 +76,7 @@ def summary(table, most=3):
     if not top:
         return "most common misconceptions: none named"
     return "most common misconceptions: " + "; ".join(
-        f"{textwrap.shorten(what(item), 50, placeholder='…')} ({item['task']}): "
+        f"{textwrap.shorten(item['key'], 50, placeholder='…')} ({item['task']}): "
         f"{item['students']} student{'s' if item['students'] > 1 else ''}"
         for item in top)
 
@@ -95,34 +99,24 @@ def pyplot():
     return plt
 
 
-def what(item):
-    """A finding in short: a misconception's key, or a pattern's sentence (a key like "factor" says too little)."""
-    return item["key"] if item["kind"] == "misconception" else item["message"]
-
-
 def label(item, width=60):
-    """A bar's label: the task's number and what was found."""
-    return textwrap.shorten(f"{item['task'].split(', ')[-1]}: {what(item)}", width, placeholder="…")
+    """A bar's label: the task's number and the misconception's key."""
+    return textwrap.shorten(f"{item['task'].split(', ')[-1]}: {item['key']}", width, placeholder="…")
 
 
 def chart(table, lesson, submissions):
-    """A figure with a horizontal bar per finding (the TOP most common), students on the x axis."""
-    from matplotlib.patches import Patch
+    """A figure with a horizontal bar per misconception (the TOP most common), students on the x axis."""
     from matplotlib.ticker import MaxNLocator
 
     plt = pyplot()
     top = sorted(table, key=lambda item: -item["students"])[:TOP][::-1]
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.4 * max(len(top), 2)))
-    colors = {"misconception": "tab:red", "diagnosis": "tab:gray"}
-    ax.barh([label(item) for item in top], [item["students"] for item in top],
-            color=[colors[item["kind"]] for item in top])
+    ax.barh([label(item) for item in top], [item["students"] for item in top], color="tab:red")
     ax.set_xlim(0, max(submissions, 1))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"students (of {submissions} submissions)")
     ax.set_title(f"{lesson}: what the class got wrong")
-    if top:
-        ax.legend(handles=[Patch(color=color, label=kind) for kind, color in colors.items()], loc="best")
-    else:
+    if not top:
         ax.set_yticks([])
         ax.text(0.5, 0.5, "no failed check named a misconception", transform=ax.transAxes, ha="center")
     fig.tight_layout()

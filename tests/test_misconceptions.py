@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from backprop_course.gradcheck import rel_error
-from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_misconception,
-                                            structure)
+from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_across,
+                                            name_misconception, structure)
+from backprop_course.misconceptions.structural import agree
 from conftest import reference_module
 
 layers = reference_module("layers")
@@ -108,6 +109,7 @@ def lesson_1_local():
             ("a ** n", "power-not-lowered", lambda a, b: [3 * a ** 3]),
             ("a ** n", "power-without-n", lambda a, b: [a * a]), ("-a", "negation-sign", lambda a, b: [1]),
             ("exp(a)", "exp-power-rule", lambda a, b: [a * math.exp(a - 1)]),
+            ("exp(a)", "exp-derivative-is-input", lambda a, b: [a]),
             ("log(a)", "log-from-output", lambda a, b: [1 / math.log(a)]),
             ("tanh(a)", "tanh-one-minus-out", lambda a, b: [1 - math.tanh(a)]),
             ("tanh(a)", "tanh-from-input", lambda a, b: [1 - a * a]),
@@ -238,11 +240,15 @@ def lesson_2():
     def dW_T(self, g):
         self.grads["W"], self.grads["b"] = g.T @ self.cache, g.sum(axis=0)
 
+    def dW_sums_first(self, g):
+        self.grads["W"], self.grads["b"] = np.outer(self.cache.sum(axis=0), g.sum(axis=0)), g.sum(axis=0)
+
     io = {"x": X, "grad_out": G}
     for key, bug, quantity, expected in [("db-mean", db_mean, "dL/db", db), ("db-sum-all", db_sum_all, "dL/db", db),
                                          ("db-wrong-axis", db_axis, "dL/db", db),
                                          ("dW-divided-by-N", dW_over_N, "dL/dW", dW),
-                                         ("dW-transposed", dW_T, "dL/dW", dW)]:
+                                         ("dW-transposed", dW_T, "dL/dW", dW),
+                                         ("dW-sums-before-product", dW_sums_first, "dL/dW", dW)]:
         layer = linear(bug_class(layers.Linear, param_backward=bug))
         layer.cache = X
         layer.param_backward(G)
@@ -263,6 +269,10 @@ def lesson_2():
     no_T = linear(bug_class(layers.Linear, backward=lambda self, g: g @ self.params["W"]), W=square)
     cases.append(Planted("Lesson 2, task 3", "dL/dx", "dx-without-transpose", no_T.backward(G), sq_dx,
                          {"W": square, "grad_out": G}))
+    # grad_out * W broadcasts for a batch of 1: (1, out) * (in, out) is (in, out).
+    one = linear(bug_class(layers.Linear, backward=lambda self, g: g * self.params["W"]))
+    cases.append(Planted("Lesson 2, task 3", "dL/dx", "dx-elementwise", one.backward(G[:1]), G[:1] @ W.T,
+                         {"W": W, "grad_out": G[:1]}))
     for key, bug in [("dx-transposed", lambda self, g: self.params["W"] @ g.T),
                      ("dx-divided-by-N", lambda self, g: np.dot(g, self.params["W"].T) / g.shape[0])]:
         layer = linear(bug_class(layers.Linear, backward=bug))
@@ -361,6 +371,17 @@ def lesson_4():
         _, (got, expected) = mse(backward=f)
         cases.append(Planted("Lesson 4, task 1", "dL/dscores", key, got, expected, io, 1e-10))
 
+    # Scores (N, 1) against targets (N,) flattened: every score minus every target.
+    column, targets = RNG.normal(size=(4, 1)), RNG.normal(size=4)
+    right = losses.MSELoss()
+    right_value = right.forward(column, targets)
+    right_grad = right.backward()
+    paired = column - targets
+    cases.append(Planted("Lesson 4, task 1", "loss", "mse-broadcast", float(np.mean(paired ** 2)), right_value,
+                         {"scores": column, "y": targets}, 1e-10))
+    cases.append(Planted("Lesson 4, task 1", "dL/dscores", "mse-broadcast", 2 * paired / paired.size, right_grad,
+                         {"scores": column, "y": targets}, 1e-10))
+
     # Binary: huge scores for the naive loss, ordinary ones otherwise.
     s1, y1 = RNG.normal(size=4), np.array([0.0, 1.0, 1.0, 0.0])
     huge, yh = np.array([1e4, -1e4, 1e4, 3.0]), np.array([0.0, 1.0, 1.0, 0.0])
@@ -376,12 +397,15 @@ def lesson_4():
         return np.mean(-(y * np.log(1 / (1 + np.exp(-s))) + (1 - y) * np.log(np.exp(-s) / (1 + np.exp(-s)))))
     for key, s, y, formula in [("bce-naive-overflow", huge, yh, naive),
                                ("bce-summed", s1, y1, lambda s, y: np.sum(np.log1p(np.exp(s)) - y * s)),
-                               ("bce-sign", s1, y1, lambda s, y: np.mean(y * s - np.log(1 + np.exp(s))))]:
+                               ("bce-sign", s1, y1, lambda s, y: np.mean(y * s - np.log(1 + np.exp(s)))),
+                               ("bce-sigmoid-twice", s1, y1, lambda s, y: np.mean(
+                                   np.log(1 + np.exp(layers.sigmoid(s))) - y * layers.sigmoid(s)))]:
         (got, expected), _ = loss_case(losses.BCEWithLogitsLoss, s, y, forward=bce_forward(formula))
         cases.append(Planted("Lesson 4, task 2", "loss", key, got, expected, {"scores": s, "y": y}, 1e-10))
     for key, formula in [("bce-grad-not-divided", lambda s, y: layers.sigmoid(s) - y),
                          ("bce-grad-sign", lambda s, y: (y - layers.sigmoid(s)) / len(s)),
-                         ("bce-grad-without-sigmoid", lambda s, y: (s - y) / len(s))]:
+                         ("bce-grad-without-sigmoid", lambda s, y: (s - y) / len(s)),
+                         ("bce-sigmoid-twice", lambda s, y: (layers.sigmoid(layers.sigmoid(s)) - y) / len(s))]:
         _, (got, expected) = loss_case(losses.BCEWithLogitsLoss, s1, y1,
                                        backward=lambda self, f=formula: f(*self.cache))
         cases.append(Planted("Lesson 4, task 2", "dL/dscores", key, got, expected,
@@ -391,12 +415,15 @@ def lesson_4():
     S3 = RNG.normal(size=(3, 4)) * 2
     y3 = np.array([2, 0, 3])
     big = np.array([[1000.0, 0.0, 5.0], [-1000.0, 0.0, 1.0]])
+    huge_rows = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]])
     with np.errstate(all="ignore"):
         log_softmax_bugs = [
             ("log-softmax-naive-overflow", big, np.log(np.exp(big) / np.exp(big).sum(axis=1)[:, None])),
             ("log-softmax-wrong-axis", S3, S3 - np.log(np.sum(np.exp(S3), axis=0))),
             ("log-softmax-returns-softmax", S3, np.exp(losses.log_softmax(S3))),
             ("log-softmax-without-normaliser", S3, S3 - S3.max(axis=1)[:, None]),
+            ("log-softmax-global-max", huge_rows, (huge_rows - huge_rows.max())
+             - np.log(np.exp(huge_rows - huge_rows.max()).sum(axis=1, keepdims=True))),
         ]
     for key, s, got in log_softmax_bugs:
         cases.append(Planted("Lesson 4, task 3", "log_softmax", key, got, losses.log_softmax(s), {"scores": s},
@@ -415,14 +442,23 @@ def lesson_4():
             ("ce-naive-overflow", huge3, yh3,
              lambda s, y: -np.mean(np.log(np.exp(s[rows3, y]) / np.exp(s).sum(axis=1)))),
             ("ce-summed", S3, y3, lambda s, y: -losses.log_softmax(s)[rows3, y].sum()),
-            ("ce-sign", S3, y3, lambda s, y: np.mean(losses.log_softmax(s)[rows3, y]))]:
+            ("ce-sign", S3, y3, lambda s, y: np.mean(losses.log_softmax(s)[rows3, y])),
+            ("log-softmax-global-max", huge3 - np.array([[0.0], [0.0], [1e4]]), yh3,
+             lambda s, y: -np.mean(((s - s.max()) - np.log(np.exp(s - s.max()).sum(axis=1, keepdims=True)))[rows3, y])),
+            ("ce-label-columns", S3, y3, lambda s, y: -np.mean(losses.log_softmax(s)[:, y])),
+            ("ce-softmax-twice", S3, y3,
+             lambda s, y: -np.mean(losses.log_softmax(np.exp(losses.log_softmax(s)))[rows3, y]))]:
         (got, expected), _ = loss_case(losses.SoftmaxCrossEntropyLoss, s, y, forward=ce_forward(formula))
         cases.append(Planted("Lesson 4, task 3", "loss", key, got, expected, {"scores": s, "y": y}, 1e-10))
     probs3 = np.exp(losses.log_softmax(S3))
     eye = np.eye(4)[y3]
     for key, formula in [("softmax-grad-without-onehot", lambda p, y: p / len(y)),
                          ("softmax-grad-not-divided", lambda p, y: p - eye),
-                         ("softmax-grad-sign", lambda p, y: (eye - p) / 3)]:
+                         ("softmax-grad-sign", lambda p, y: (eye - p) / 3),
+                         ("ce-softmax-twice", lambda p, y: (np.exp(losses.log_softmax(p)) - eye) / 3),
+                         ("softmax-grad-label-columns", lambda p, y: (p - np.isin(np.arange(4), y)) / 3),
+                         ("softmax-grad-divided-by-size", lambda p, y: (p - eye) / p.size),
+                         ("softmax-grad-true-class-only", lambda p, y: eye * (p - 1) / 3)]:
         _, (got, expected) = loss_case(losses.SoftmaxCrossEntropyLoss, S3, y3,
                                        backward=lambda self, f=formula: f(*self.cache))
         cases.append(Planted("Lesson 4, task 3", "dL/dscores", key, got, expected,
@@ -473,6 +509,10 @@ def lesson_5():
     }
     cases = [Planted("Lesson 5, task 1", "scores", key, bug(probe_model().layers), scores, inputs)
              for key, bug in forward_bugs.items()]
+    for output in ("sigmoid", "softmax"):
+        probabilities = mlp.OUTPUT_ACTIVATIONS[output](scores)
+        cases.append(Planted("Lesson 5, task 1", "scores", "forward-applies-output-activation", probabilities,
+                             scores, inputs))
 
     reference = real_model()
     real_inputs = {"grad_out": D5, "backwards": [copy.deepcopy(layer).backward for layer in reference.layers],
@@ -500,7 +540,7 @@ def lesson_5():
 
 # ---- lesson 6 -----------------------------------------------------------------------------------
 
-def sgd_run(step, lr=0.1, momentum=0.9, steps=3, seed=6):
+def sgd_run(step, lr=0.05, momentum=0.9, steps=3, seed=6):
     """W of a one-layer MLP and the optimizer's velocity after ``steps`` calls of ``step``."""
     model = mlp.MLP(3, (), 2, rng=seed)
     rng = np.random.default_rng(seed + 1)
@@ -558,6 +598,20 @@ def lesson_6():
         velocity[key] += grad
         param -= self.lr * velocity[key]
 
+    def average(self, param, velocity, key, grad, layer, _):
+        velocity[key] *= self.momentum
+        velocity[key] += (1 - self.momentum) * grad
+        param -= self.lr * velocity[key]
+
+    def nesterov(self, param, velocity, key, grad, layer, _):
+        velocity[key] *= self.momentum
+        velocity[key] -= self.lr * grad
+        param += self.momentum * velocity[key] - self.lr * grad
+
+    def last_gradient(self, param, velocity, key, grad, layer, _):
+        param -= self.lr * grad + self.momentum * velocity[key]
+        velocity[key][...] = self.lr * grad
+
     def velocity_sign(self, param, velocity, key, grad, layer, _):
         velocity[key] *= self.momentum
         velocity[key] += self.lr * grad
@@ -565,11 +619,14 @@ def lesson_6():
 
     cases = []
     for key, update in [("sgd-rebinds", rebinds), ("sgd-wrong-sign", ascends), ("sgd-lr-ignored", lr_ignored),
-                        ("momentum-ignored", no_momentum), ("param-before-velocity", late_velocity)]:
+                        ("momentum-ignored", no_momentum), ("param-before-velocity", late_velocity),
+                        ("momentum-average", average), ("momentum-nesterov", nesterov),
+                        ("momentum-last-gradient", last_gradient)]:
         got, _, _ = sgd_run(each(update))
         cases.append(Planted("Lesson 6, task 1", "param", key, got, right_W, inputs))
-    for key, update in [("velocity-not-kept", local_velocity), ("velocity-without-lr", torch_velocity),
-                        ("velocity-sign", velocity_sign)]:
+    for key, update in [("momentum-ignored", local_velocity), ("velocity-without-lr", torch_velocity),
+                        ("velocity-sign", velocity_sign), ("momentum-average", average),
+                        ("momentum-last-gradient", last_gradient)]:
         _, got, _ = sgd_run(each(update))
         cases.append(Planted("Lesson 6, task 1", "velocity", key, got, right_v, inputs))
     return cases
@@ -769,7 +826,8 @@ def test_coinciding_entries_name_neither():
     summed = float(np.sum((scores - y) ** 2))
     expected = losses.MSELoss().forward(scores, y)
     finding = name_misconception("Lesson 4, task 1", "loss", summed, expected, {"scores": scores, "y": y}, 1e-10)
-    assert finding.kind == "structure" and "exactly 2x" in finding.message
+    # ... and one number is any other times some factor: nothing is said.
+    assert finding is None
     # With three samples the two differ and the sum is named.
     finding = name_misconception("Lesson 4, task 1", "loss", float(np.sum((S := RNG.normal(size=(3, 2))) ** 2)),
                                  float(np.mean(S ** 2)), {"scores": S, "y": np.zeros((3, 2))}, 1e-10)
@@ -778,7 +836,7 @@ def test_coinciding_entries_name_neither():
 
 def test_entries_without_their_inputs_or_failing_on_them_are_left_out():
     # No inputs: only the structure can speak.
-    finding = name_misconception("Lesson 2, task 2", "dL/db", G.mean(axis=0), G.sum(axis=0), {}, 1e-12)
+    finding = name_misconception("Lesson 2, task 2", "dL/db", X.mean(axis=0), X.sum(axis=0), {}, 1e-12)
     assert finding.kind == "structure" and finding.key == "factor"
     # A non-square W: "dx without the transpose" cannot run, the others still can.
     finding = name_misconception("Lesson 2, task 3", "dL/dx", (G @ W.T).T, G @ W.T, {"W": W, "grad_out": G}, 1e-12)
@@ -841,11 +899,53 @@ def test_an_unrelated_wrong_result_is_never_named_a_misconception(case):
 
 
 def test_the_batch_size_named_in_a_factor_comes_from_the_inputs():
-    expected = G.sum(axis=0)
+    expected = X.sum(axis=0)
     assert "1/N = 1/5" in structure("dL/db", expected / 5, expected, 1e-12, {"N": 5}).message
-    assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"grad_out": G}).message
+    assert "1/N = 1/3" in structure("dL/db", expected / 3, expected, 1e-12, {"x": X}).message
+    # N = C = 3 (issue 18): the inputs cannot tell 1/N from 1/C, so only the factor is said.
+    square = RNG.normal(size=(3, 3))
+    finding = structure("dL/dscores", square / 3, square, 1e-12, {"scores": square})
+    assert finding.message == "dL/dscores is exactly 1/3 of the expected"
     # An activation's 1-D x is no batch: a factor 5 is just 5x.
     assert structure("relu(x)", 5 * XS, XS, 1e-9, {"x": XS}).message == "relu(x) is exactly 5x the expected"
+
+
+def test_one_number_or_a_factor_near_1_shows_no_pattern():
+    # Issue 18: "the expected times 0.9671" from ONE number, "the expected times 1".
+    assert structure("param", np.array([[0.9671]]), np.array([[1.0]]), 1e-12) is None
+    assert structure("loss", 6.0, 5.0, 1e-10) is None
+    assert structure("dL/db", np.zeros(1), np.array([-0.2]), 1e-12) is None
+    assert structure("loss", DW * (1 + 1e-5), DW, 1e-7) is None
+    # Two numbers are not several either.
+    assert structure("dL/db", 2 * G.sum(axis=0), G.sum(axis=0), 1e-12) is None
+
+
+def test_across_inputs_a_name_must_reproduce_every_input():
+    S = [RNG.normal(size=(3, 1)), RNG.normal(size=(5, 1)), RNG.normal(size=(4,))]
+    Y = [np.array([0.0, 2.0, 5.0]), RNG.normal(size=5), RNG.normal(size=4)]
+    right = [float(np.mean((s.ravel() - y) ** 2)) for s, y in zip(S, Y)]
+    broadcast = [float(np.mean((s - y) ** 2)) for s, y in zip(S, Y)]   # (N, N) for (N, 1) scores
+    summed = [float(np.sum((s.ravel() - y) ** 2)) for s, y in zip(S, Y)]
+    cases = lambda got: [(g, e, {"scores": s, "y": y}) for g, e, s, y in zip(got, right, S, Y)]
+    # The broadcast is right on (N,) scores and wrong on (N, 1): named, as on every input it fits.
+    assert name_across("Lesson 4, task 1", "loss", cases(broadcast), 1e-10).key == "mse-broadcast"
+    assert name_across("Lesson 4, task 1", "loss", cases(summed), 1e-10).key == "mse-summed"
+    # Summed on one input, broadcast on another: no entry reproduces both, and one number shows no pattern.
+    assert name_across("Lesson 4, task 1", "loss", cases([summed[0], broadcast[1], right[2]]), 1e-10) is None
+    assert name_across("Lesson 4, task 1", "loss", cases(right), 1e-10) is None
+
+
+def test_across_inputs_a_pattern_must_hold_on_every_input():
+    cases = [(X.sum(axis=0) / 3, X.sum(axis=0), {}), (W.sum(axis=1) / 3, W.sum(axis=1), {})]
+    assert name_across("Lesson 2, task 2", "dL/db", cases, 1e-12).message == "dL/db is exactly 1/3 of the expected"
+    cases[1] = (W.sum(axis=1) / 2, W.sum(axis=1), {})
+    assert name_across("Lesson 2, task 2", "dL/db", cases, 1e-12) is None
+
+
+def test_a_nan_is_not_an_inf():
+    nan, inf = np.array([np.nan, 1.0]), np.array([-np.inf, 1.0])
+    assert agree(nan, nan, 1e-9) and agree(inf, inf, 1e-9)
+    assert not agree(nan, inf, 1e-9) and not agree(np.array(np.inf), np.array(-np.inf), 1e-9)
 
 
 def test_audit_says_which_entries_a_check_can_name():

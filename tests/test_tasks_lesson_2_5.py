@@ -4,6 +4,8 @@ They are tested here against the reference library (the class they are given) an
 deliberately wrong layers, so that a helper that hid a student's bug would fail here.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -148,11 +150,14 @@ def test_hidden_nets_builds_each_model_with_its_label_and_bar():
     built = []
     nets = [((3, 4, 2), 7, np.float64, np.zeros((4, 3)), "g64", "exp64"),
             ((2, 1), 8, np.float32, np.zeros((1, 2), np.float32), "g32", "exp32")]
-    rows = list(lesson_5.hidden_nets(nets, lambda *args: built.append(args) or len(built)))
+    rows = list(lesson_5.hidden_nets(nets, lambda *args: built.append(args) or SimpleNamespace(k=len(built))))
     assert built == [((3, 4, 2), 7, np.float64), ((2, 1), 8, np.float32)]
-    assert [row[0] for row in rows] == ["hidden: MLP(3, 4, 2) batch 4 float64", "hidden: MLP(2, 1) batch 1 float32"]
+    assert [row[0] for row in rows] == ["hidden: MLP(3, 4, 2) batch 4 float64, output identity",
+                                        "hidden: MLP(2, 1) batch 1 float32, output sigmoid"]
     assert [row[1] for row in rows] == [lesson_5.FLOAT64_BAR, lesson_5.FLOAT32_BAR]
-    assert [row[2:] for row in rows] == [(1, nets[0][3], "g64", "exp64"), (2, nets[1][3], "g32", "exp32")]
+    # Each net's model gets the next output activation: forward must return raw scores with each.
+    assert [(row[2].k, row[2].output_activation) for row in rows] == [(1, "identity"), (2, "sigmoid")]
+    assert [row[3:] for row in rows] == [(nets[0][3], "g64", "exp64"), (nets[1][3], "g32", "exp32")]
 
 
 def test_one_case_turns_a_crash_into_one_failed_row_and_goes_on(capsys):

@@ -7,7 +7,8 @@ Quantities and the inputs each needs (x (N, in), W (in, out), b (out,), grad_out
   number of param_backward calls made before the grads were read (2 for "after a second call";
   leave it out, or pass 1, for a first call).
 - Task 3, "dL/dx" (backward): ``W``, ``grad_out``. "dx-without-transpose" applies only when W is
-  square (otherwise the student's product raises a shape error instead).
+  square, "dx-elementwise" only where grad_out * W broadcasts (a batch of 1, or N = in for a
+  square W); otherwise the student's product raises a shape error instead.
 
 Choose N >= 2 and in != out, so that a mean, a sum and a transpose all differ.
 """
@@ -67,6 +68,10 @@ TASK_2 = (
                   "dL/dW is transposed, grad_out.T @ x: it must have W's shape (in, out)",
                   lambda x, grad_out, **_: np.einsum("no,ni->oi", grad_out, x)),
     accumulated("dL/dW"),
+    Misconception(T2, "dL/dW", "dW-sums-before-product",
+                  "dL/dW multiplies the batch sums of x and grad_out: the batch sum comes after the "
+                  "product, dL/dW = sum over samples of x_n^T g_n = x.T @ grad_out",
+                  lambda x, grad_out, **_: np.outer(np.sum(x, axis=0), np.sum(grad_out, axis=0))),
 )
 
 TASK_3 = (
@@ -81,6 +86,10 @@ TASK_3 = (
                   "dL/dx is divided by N: each sample's input gradient stands alone, the loss has "
                   "already averaged",
                   lambda W, grad_out, **_: np.einsum("no,io->ni", grad_out, W) / rows(grad_out)),
+    Misconception(T3, "dL/dx", "dx-elementwise",
+                  "dL/dx multiplies grad_out and W entry by entry (*): it is the matrix product "
+                  "grad_out @ W.T, shape (N, in)",
+                  lambda W, grad_out, **_: np.multiply(grad_out, W)),
 )
 
 ENTRIES = TASK_1 + TASK_2 + TASK_3

@@ -10,7 +10,11 @@ Quantities and the inputs each needs (scores (N, K) or (N,), y the targets as th
   (integer labels (N,)); "dL/dscores": ``y`` and ``probs`` = softmax(scores) from the reference.
 
 The naive formulas give NaN/inf only at huge scores (the checks' 1e4): pass those to have them
-named. Choose K >= 2 columns for MSE so that "divided by N" and "divided by N K" differ.
+named; NaN and inf are told apart, so the naive forms, the global-max shift and a missing shift
+differ there. Choose K >= 2 columns for MSE so that "divided by N" and "divided by N K" differ,
+N != C for cross-entropy so that "divided by N" and "divided by N C" differ, and (N, 1) scores
+whose summed loss differs from the (N, N) broadcast mean ("mse-summed" and "mse-broadcast" give
+the same 5 at scores (1, 2, 3) and targets (0, 2, 5)).
 """
 
 import numpy as np
@@ -54,6 +58,47 @@ def naive_log_loss(scores, y, **_):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
+def shifted_log_softmax(scores, shift):
+    """s - shift - log(sum e^(s - shift)) per row, for a shift of shape (N, 1) or a global one."""
+    z = floats(scores) - shift
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def global_max_log_softmax(scores):
+    """log_softmax shifted by the largest score of the whole batch: at scores of 1e4 a row far
+    below it has every e^(s - max) round to 0, and its log-probabilities become inf."""
+    return shifted_log_softmax(scores, np.max(floats(scores)))
+
+
+def row_max_log_softmax(scores):
+    """The stable log_softmax, used here only as the inner step of a wrong formula."""
+    return shifted_log_softmax(scores, np.max(floats(scores), axis=1, keepdims=True))
+
+
+def softmax_of(values):
+    """softmax per row of values in [0, 1] (probabilities), where no e^v can overflow."""
+    e = np.exp(floats(values))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def logistic(values):
+    """1 / (1 + e^-v) (overflows quietly to 0 for v below -709, as a student's code would)."""
+    return 1 / (1 + np.exp(-floats(values)))
+
+
+def broadcast_difference(scores, y):
+    """scores (N, 1) minus y flattened to (N,): NumPy broadcasts them to (N, N), every score
+    against every target (raises for scores (N, C) with C not N or 1)."""
+    return floats(scores) - floats(y).ravel()
+
+
+def label_columns(probs, y):
+    """The one-hot subtracted as probs[:, y] -= 1: 1 off every row in each label's column."""
+    grad = floats(probs).copy()
+    grad[:, np.asarray(y, dtype=np.intp)] -= 1.0
+    return grad
+
+
 def picked(logp, y):
     return logp[np.arange(len(logp)), np.asarray(y, dtype=np.intp)]
 
@@ -82,6 +127,14 @@ TASK_1 = (
     Misconception(T1, "loss", "mse-per-row",
                   "the loss divides by the number of rows N: the mean runs over all N K entries",
                   lambda scores, y, **_: np.sum(difference(scores, y) ** 2) / len(floats(scores))),
+    Misconception(T1, "loss", "mse-broadcast",
+                  "the loss averages (N, N) squared differences: scores (N, 1) minus targets (N,) "
+                  "broadcasts every score against every target; keep y shaped like scores",
+                  lambda scores, y, **_: np.mean(broadcast_difference(scores, y) ** 2)),
+    Misconception(T1, "dL/dscores", "mse-broadcast",
+                  "dL/dscores has shape (N, N): scores (N, 1) minus targets (N,) broadcasts every "
+                  "score against every target; keep y shaped like scores",
+                  lambda scores, y, **_: 2 * broadcast_difference(scores, y) / broadcast_difference(scores, y).size),
     Misconception(T1, "dL/dscores", "mse-grad-without-2",
                   "dL/dscores lacks the factor 2: the derivative of (s - y)^2 is 2 (s - y)",
                   lambda scores, y, **_: difference(scores, y) / np.size(scores)),
@@ -102,7 +155,22 @@ TASK_2 = (
                   "the log loss overflows at large |scores| (log of sigmoid reaches log 0): write it "
                   "from the logits in the stable softplus form, where e^-|s| never overflows",
                   naive_log_loss),
+    Misconception(T2, "loss", "bce-naive-overflow",
+                  "the log loss overflows at large |scores| (e^s reaches inf): write it from the "
+                  "logits in the stable softplus form, where e^-|s| never overflows",
+                  lambda scores, y, **_: np.mean(np.log(1 + np.exp(floats(scores)))
+                                                 - floats(y).reshape(np.shape(scores)) * floats(scores))),
     *misread_mean(T2, "bce", "BCEWithLogitsLoss", "log loss"),
+    Misconception(T2, "loss", "bce-sigmoid-twice",
+                  "the log loss is taken of sigmoid(scores), not of the scores: the loss applies the "
+                  "sigmoid itself, so pass it the raw scores (logits)",
+                  lambda scores, y, **_: np.mean(np.log1p(np.exp(logistic(scores)))
+                                                 - floats(y).reshape(np.shape(scores)) * logistic(scores))),
+    Misconception(T2, "dL/dscores", "bce-sigmoid-twice",
+                  "dL/dscores is sigmoid(sigmoid(s)) - y (over N): the sigmoid is applied twice; the "
+                  "loss takes the raw scores (logits)",
+                  lambda probs, y, **_: (logistic(probs) - floats(y).reshape(np.shape(probs)))
+                                        / len(floats(probs))),
     Misconception(T2, "dL/dscores", "bce-grad-not-divided",
                   "dL/dscores is not divided by N: the loss is the mean over N samples",
                   lambda probs, y, **_: floats(probs) - floats(y).reshape(np.shape(probs))),
@@ -137,6 +205,39 @@ TASK_3 = (
                   "log_softmax only subtracts the row maximum: also subtract the log of the sum "
                   "of the shifted exponentials",
                   lambda scores, **_: floats(scores) - floats(scores).max(axis=1, keepdims=True)),
+    Misconception(T3, "log_softmax", "log-softmax-global-max",
+                  "log_softmax subtracts the largest score of the whole batch: a row far below it "
+                  "still underflows to log 0; subtract each row's own maximum (axis=1, keepdims=True)",
+                  lambda scores, **_: global_max_log_softmax(scores)),
+    Misconception(T3, "loss", "log-softmax-global-max",
+                  "the cross-entropy is inf at large scores: log_softmax subtracts the largest score "
+                  "of the whole batch, so a row far below it underflows to log 0; subtract each row's "
+                  "own maximum (axis=1, keepdims=True)",
+                  lambda scores, y, **_: -np.mean(picked(global_max_log_softmax(scores), y))),
+    Misconception(T3, "loss", "ce-label-columns",
+                  "the loss averages log-probabilities over an (N, N) block, logp[:, y]: pick one "
+                  "entry per row, logp[np.arange(N), y]",
+                  lambda scores, y, **_: -np.mean(row_max_log_softmax(scores)[:, np.asarray(y, dtype=np.intp)])),
+    Misconception(T3, "loss", "ce-softmax-twice",
+                  "the cross-entropy is taken of softmax(scores), not of the scores: the loss applies "
+                  "the softmax itself, so pass it the raw scores (logits)",
+                  lambda scores, y, **_: -np.mean(picked(np.log(softmax_of(np.exp(row_max_log_softmax(scores)))), y))),
+    Misconception(T3, "dL/dscores", "ce-softmax-twice",
+                  "dL/dscores is softmax(softmax(s)) - one-hot (over N): the softmax is applied "
+                  "twice; the loss takes the raw scores (logits)",
+                  lambda probs, y, **_: (softmax_of(probs) - onehot(y, probs)) / len(floats(probs))),
+    Misconception(T3, "dL/dscores", "softmax-grad-label-columns",
+                  "dL/dscores subtracts the one-hot as grad[:, y] -= 1, 1 off every row in each label's "
+                  "column: subtract it once per row, grad[np.arange(N), y] -= 1",
+                  lambda probs, y, **_: label_columns(probs, y) / len(floats(probs))),
+    Misconception(T3, "dL/dscores", "softmax-grad-divided-by-size",
+                  "dL/dscores is divided by N C, the number of entries: the loss averages over the N "
+                  "samples only, so divide by N",
+                  lambda probs, y, **_: (floats(probs) - onehot(y, probs)) / np.size(probs)),
+    Misconception(T3, "dL/dscores", "softmax-grad-true-class-only",
+                  "dL/dscores is nonzero only at each sample's true class: every class's score "
+                  "moves the softmax, so the gradient is (softmax - one-hot) / N everywhere",
+                  lambda probs, y, **_: onehot(y, probs) * (floats(probs) - 1) / len(floats(probs))),
     Misconception(T3, "loss", "ce-naive-overflow",
                   "the cross-entropy overflows at large scores: compute it from the stable "
                   "log_softmax, not from log(softmax)",

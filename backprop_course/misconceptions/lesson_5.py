@@ -5,7 +5,9 @@ take the layers as plain functions. Quantities and the inputs each needs:
 
 - Task 1, "scores" (what MLP.forward returned): ``x``; ``forwards``, one function per layer in
   model order, x -> out (e.g. a fresh copy of each stand-in's ``forward``); ``is_activation``,
-  one bool per layer (True for a layer without parameters).
+  one bool per layer (True for a layer without parameters). "forward-applies-output-activation"
+  (a sigmoid or softmax of the expected scores) can only show on a model whose
+  ``output_activation`` is not "identity", unless the student applies one unconditionally.
 - Task 2, "dL/dx" (what MLP.backward returned): ``grad_out`` (dL/dscores); ``backwards``, one
   function per layer in model order, dL/d(out) -> dL/d(in) at the recorded forward pass (e.g.
   ``lambda g: g * scale`` for a Probe, ``lambda g: g * np.cos(recorded input)`` for a sine);
@@ -35,6 +37,12 @@ def through(functions, value):
     return value
 
 
+def row_softmax(scores):
+    """softmax per row, shifted by each row's maximum (the scores of a check are moderate)."""
+    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def with_parameters(functions, is_activation):
     return [function for function, activation in zip(functions, is_activation) if not activation]
 
@@ -53,6 +61,12 @@ TASK_1 = (
                   "forward gives every layer the original x: feed each layer the previous "
                   "layer's output (reassign the value in the loop)",
                   lambda x, forwards, **_: forwards[-1](x)),
+    *(Misconception(T1, "scores", "forward-applies-output-activation",
+                    "forward returns probabilities: it returns the raw scores (logits), which the loss "
+                    "takes; the output activation belongs to predict_proba",
+                    wrong)
+      for wrong in (lambda expected, **_: 1 / (1 + np.exp(-np.asarray(expected, dtype=np.float64))),
+                    lambda expected, **_: row_softmax(np.asarray(expected, dtype=np.float64)))),
     Misconception(T1, "scores", "forward-stops-early",
                   "forward returns before the last layer: run all of self.layers",
                   lambda x, forwards, **_: through(forwards[:-1], x)),

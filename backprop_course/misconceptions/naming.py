@@ -42,6 +42,47 @@ def name_misconception(task, quantity, got, expected, inputs=None, bar=1e-7):
     return structure(quantity, got_array, expected_array, bar, inputs, label)
 
 
+def name_across(task, quantity, results, bar=1e-7):
+    """One Finding for a check run on several inputs, or None: for a judge that sees them all.
+
+    results: [(got, expected, inputs)], one per input of the check. A misconception is named only
+    when its wrong formula reproduces got on every input (where got is right, the formula must give
+    the expected value too) and no entry of another key does; otherwise a structural pattern is
+    told only when every wrong result shows the same one (the same factor on every input, ...),
+    else None: what one input suggests, another may contradict.
+    """
+    label = task_label(task)
+    tolerance = max(bar, FLOOR)
+    rows = [(as_numbers(got), as_numbers(expected), {**dict(inputs or {}), "expected": expected})
+            for got, expected, inputs in results]
+    if not rows or any(got is None or expected is None for got, expected, _ in rows):
+        return None
+    wrong = [row for row in rows if not agree(row[0], row[1], tolerance)]
+    if not wrong:
+        return None
+    keys = None
+    for got, expected, inputs in rows:
+        fits = {entry.key for entry in entries_for(label, quantity) if reproduces(entry, got, inputs, tolerance)}
+        keys = fits if keys is None else keys & fits
+    named = [entry for entry in entries_for(label, quantity) if entry.key in keys]
+    if len({entry.key for entry in named}) == 1 and any(
+            matching(label, quantity, got, expected, inputs, tolerance) for got, expected, inputs in wrong):
+        return Finding("misconception", named[0].key, named[0].explain, label, quantity)
+    found = [structure(quantity, got, expected, bar, inputs, label) for got, expected, inputs in wrong]
+    if found[0] is not None and all(f is not None and (f.key, f.message) == (found[0].key, found[0].message)
+                                    for f in found):
+        return found[0]
+    return None
+
+
+def reproduces(entry, got, inputs, tolerance):
+    """Whether entry's wrong formula, run on these inputs, gives got (all its inputs given)."""
+    if any(name not in inputs for name in entry.needs()):
+        return False
+    wrong = evaluate(entry, inputs)
+    return wrong is not None and agree(got, wrong, tolerance)
+
+
 def matching(task, quantity, got, expected, inputs, tolerance):
     """The entries of (task, quantity) whose wrong result got matches and expected does not."""
     found = []

@@ -16,6 +16,8 @@ import numpy as np
 # float64 values computed on the same float32-rounded inputs.
 FLOAT64_BAR = 1e-9
 FLOAT32_BAR = 1e-4
+# The output activations the lesson teaches (MLP's output_activation); the hidden nets take turns.
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "softmax")
 
 
 def param_grads(model):
@@ -43,12 +45,17 @@ def stand_ins(layers, x, grad_out=None):
 
 def hidden_nets(nets, make_model):
     """For each (sizes, seed, dtype, x, dL/dscores, expected recording) of ``nets``: yields
-    (label, bar, model, x, dL/dscores, expected), with model = make_model(sizes, seed, dtype),
-    label e.g. "hidden: MLP(3, 4, 2) batch 4 float64" and bar FLOAT32_BAR or FLOAT64_BAR."""
-    for sizes, seed, dtype, x, grad, expected in nets:
+    (label, bar, model, x, dL/dscores, expected), with model = make_model(sizes, seed, dtype)
+    given the k-th net the k-th of OUTPUT_ACTIVATIONS in turn, label e.g. "hidden: MLP(3, 4, 2)
+    batch 4 float64, output sigmoid" and bar FLOAT32_BAR or FLOAT64_BAR. Forward returns the raw
+    scores whatever the output activation: a forward that applies it fails on those nets."""
+    for k, (sizes, seed, dtype, x, grad, expected) in enumerate(nets):
         bar = FLOAT32_BAR if dtype == np.float32 else FLOAT64_BAR
-        label = f"hidden: MLP{sizes} batch {len(x)} {np.dtype(dtype).name}"
-        yield label, bar, make_model(sizes, seed, dtype), x, grad, expected
+        output = OUTPUT_ACTIVATIONS[k % len(OUTPUT_ACTIVATIONS)]
+        model = make_model(sizes, seed, dtype)
+        model.output_activation = output
+        label = f"hidden: MLP{sizes} batch {len(x)} {np.dtype(dtype).name}, output {output}"
+        yield label, bar, model, x, grad, expected
 
 
 @contextmanager

@@ -127,7 +127,7 @@ SUBMISSIONS = [
      {"optim.py": [(MOMENTUM_STEP, mom("step = self.momentum * velocity[key] - self.lr * grad", "param += step")),
                    ("                else:\n                    " + PLAIN_STEP,
                     "                else:\n                    param -= grad")]},
-     {"l6-t1-sgd": "sgd-lr-ignored", "l6-t1-momentum": "velocity-not-kept"}),
+     {"l6-t1-sgd": "sgd-lr-ignored", "l6-t1-momentum": "momentum-ignored"}),
     ("c6-velocity-without-lr", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("velocity[key] *= self.momentum", "velocity[key] += grad",
                                        "param -= self.lr * velocity[key]"))]},
