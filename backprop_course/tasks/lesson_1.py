@@ -85,6 +85,38 @@ def check_numbers(check, **answers):
     return answers
 
 
+# Task 2's gradients, each from the ones above it: (gradient, [(upstream gradient, the node whose
+# relu' it passes, or None, the local factor: a weight or a forward value)]), from the loss down.
+_BACKWARD = [("dL/dh3", [("dL/dy", None, "w7")]), ("dL/dh4", [("dL/dy", None, "w8")]),
+             ("dL/dw7", [("dL/dy", None, "h3")]), ("dL/dw8", [("dL/dy", None, "h4")]),
+             ("dL/dw3", [("dL/dh3", "a3", "h1")]), ("dL/dw4", [("dL/dh3", "a3", "h2")]),
+             ("dL/dw5", [("dL/dh4", "a4", "h1")]), ("dL/dw6", [("dL/dh4", "a4", "h2")]),
+             ("dL/dh1", [("dL/dh3", "a3", "w3"), ("dL/dh4", "a4", "w5")]),
+             ("dL/dh2", [("dL/dh3", "a3", "w4"), ("dL/dh4", "a4", "w6")]),
+             ("dL/dw1", [("dL/dh1", "a1", "x")]), ("dL/dw2", [("dL/dh2", "a2", "x")])]
+
+
+def check_hand_gradients(check, x, t, weights, forward, grads):
+    """Rows checking that the hand gradients fit together: dL/dy = y - t from the hand forward
+    values, and every other gradient a sum over the edges out of its node of (upstream gradient) x
+    relu'(pre-activation) x (the edge's weight, or for a weight the input it multiplies), from the
+    student's own numbers. A failed row names a left-out path when that reproduces the number.
+    forward {"a1": float, ..., "L": float} (task 1), grads {"dL_dy": float, ..., "dL_dw8": float}."""
+    missing = [name for name, value in forward.items() if value is None]
+    if missing:
+        raise NotImplementedError(f"{check.label}: its check needs your forward values of task 1 first "
+                                  f"(fill in {', '.join(missing)})")
+    values = {**forward, "x": x, **weights}
+    grads = {name.replace("_", "/"): value for name, value in grads.items()}
+    inputs = {"x": x, "t": t, "weights": dict(weights), "values": dict(forward), "grads": grads}
+    check.close("dL/dy = y - t", grads["dL/dy"], forward["y"] - t, bar=1e-3, inputs=inputs)
+    for name, paths in _BACKWARD:
+        expected = sum(grads[upstream] * (1.0 if relu is None else float(forward[relu] > 0)) * values[factor]
+                       for upstream, relu, factor in paths)
+        formula = " + ".join(f"{upstream} {factor}" for upstream, _, factor in paths)
+        check.close(f"{name} = {formula}", grads[name], expected, bar=1e-3, inputs=inputs)
+
+
 def _evaluate(Scalar, expression, values):
     """The node ``expression`` makes from Scalar leaves a, b holding ``values`` (one or two floats)."""
     return eval(expression, {}, dict(zip("ab", map(Scalar, values))))
