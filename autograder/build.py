@@ -244,7 +244,7 @@ def visible_source(text):
     if text.lstrip().startswith("{"):
         try:
             return "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
-        except (ValueError, AttributeError, nbformat.reader.NotJSONError):
+        except (ValueError, AttributeError, nbformat.reader.NotJSONError, nbformat.ValidationError):
             pass
     return text
 

@@ -35,13 +35,13 @@ PROBE = "import backprop_lib as _probe_lib\nprint(_probe_lib.__file__)\ndel _pro
 
 
 def find_notebook(lesson, notebook=None):
-    """The notebook to check: --notebook, else ./<lesson>.ipynb, else the repo's lessons/."""
+    """The notebook to check: --notebook, else ./<lesson>.ipynb (an assignment folder), else
+    ./lessons/<lesson>.ipynb (a student kit), else the repo's lessons/."""
+    candidates = [Path(f"{lesson}.ipynb"), Path("lessons") / f"{lesson}.ipynb"]
     if notebook:
         path = Path(notebook)
-    elif Path(f"{lesson}.ipynb").exists():
-        path = Path(f"{lesson}.ipynb")
     else:
-        path = build_module.ROOT / "lessons" / f"{lesson}.ipynb"
+        path = next((path for path in candidates if path.exists()), build_module.ROOT / "lessons" / f"{lesson}.ipynb")
     if not path.exists():
         known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
         raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
