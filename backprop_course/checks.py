@@ -210,7 +210,8 @@ def crash_report(err):
         return f"your code raised {what} (at {Path(filename).name}, line {lineno})"
     students = written or [frame for frame, who in ours
                            if who == "student" and Path(frame[0]).parent.name == "backprop_lib"]
-    via = f"; your code's last line on the way: {Path(students[-1][0]).name}, line {students[-1][1]}" if students else ""
+    last = students[-1] if students else None
+    via = f"; your code's last line on the way: {Path(last[0]).name}, line {last[1]}" if last else ""
     return (f"the check itself stopped with {what} (in the course's {Path(filename).name}, "
             f"line {lineno}{via})")
 

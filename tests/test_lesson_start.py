@@ -113,7 +113,8 @@ def test_an_edit_in_a_live_kernel_crashes_at_the_right_line(tmp_path):
         # Before each cell only the student's library is checked, not every module numpy loaded,
         # and by one reloader however often start() runs.
         watched = _run(client, "from backprop_course import live_reload\n"
-                               "hooks = [t for t in get_ipython().ast_transformers if type(t).__module__ == live_reload.__name__]\n"
+                               "hooks = [t for t in get_ipython().ast_transformers\n"
+                               "         if type(t).__module__ == live_reload.__name__]\n"
                                "print(len(hooks), sorted(hooks[0].reloader.seen))")
         assert watched.strip() == f"1 {sorted([str(package / '__init__.py'), str(module)])}"
         module.write_text(LIBRARY_V2)

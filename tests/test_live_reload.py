@@ -148,7 +148,8 @@ def test_every_library_module_reloads_in_place(tmp_path, library):
         outputs.clear()
         assert run("print('ran')") == "error"
         errors = [output["content"] for output in outputs if output["msg_type"] == "error"]
-        assert len(errors) == 1 and errors[0]["traceback"][0].startswith(f"SyntaxError in backprop_lib/{library} line 1")
+        assert len(errors) == 1
+        assert errors[0]["traceback"][0].startswith(f"SyntaxError in backprop_lib/{library} line 1")
         assert not [output for output in outputs if output["msg_type"] == "stream"]
         module.write_text(text + "\n\nRELOADED = True\n")
         os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000_000))
