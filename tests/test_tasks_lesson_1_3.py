@@ -202,6 +202,17 @@ def test_check_hand_gradients_fails_the_first_inconsistent_answer_and_names_it(c
     assert named in capsys.readouterr().out
 
 
+def test_a_task_1_mistake_is_not_charged_again_in_task_2():
+    """Right gradients beside a wrong h3 pass, and so do gradients carried on from the wrong h3."""
+    wrong_h3 = {**HAND_FORWARD, "h3": 0.0}
+    assert lesson_1.forward_values(2.0, 1.0, HAND_WEIGHTS) == HAND_FORWARD
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3, HAND_GRADS) == []
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3,
+                    {**HAND_GRADS, "dL_dw7": 0.0}) == []
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3,
+                    {**HAND_GRADS, "dL_dw7": 1.0}) == ["dL/dw7 = dL/dy h3"]
+
+
 def test_check_hand_gradients_needs_task_1_first():
     with pytest.raises(NotImplementedError, match="forward values of task 1 first .fill in y, L."):
         lesson_1.check_hand_gradients(Checks("Lesson 1, task 2"), 2.0, 1.0, HAND_WEIGHTS,
