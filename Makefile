@@ -6,15 +6,23 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab lecture test test-tiers build check demo bench clean
 
-# Re-install only when the package description changes: a second run is quick.
+# Re-install only when the package description changes: a second run is quick. The first install
+# takes minutes: `make lab` shows pip's progress (each package as it comes), other targets stay
+# quiet. setuptools' "Editable installation ... be careful with folders" notice (a UserWarning of
+# the build backend, nothing to act on here) is left out.
+PIP_OUTPUT ?= --quiet
+lab lecture: PIP_OUTPUT := --progress-bar on
+PIP = PYTHONWARNINGS="ignore::UserWarning" $(BIN)/python -m pip install $(PIP_OUTPUT)
 $(STAMP): pyproject.toml
+	@echo "== setting up $(VENV) (the first time takes about 3 minutes; later runs reuse it)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev]'
 	touch $(STAMP)
+	@echo "== $(VENV) is ready"
 
-# JupyterLab serves the whole checkout (students edit backprop_lib/*.py beside the lessons) and
-# opens on the lessons; as root (containers, CI machines) it needs --allow-root to start at all.
+# The instructors' preview: JupyterLab serves the whole checkout, solutions/ included (students get
+# a kit without them: `backprop-course student-kit DIR`), and opens on the lessons; as root (containers, CI machines) it needs --allow-root to start at all.
 # lab-config/ is the students' view: nbgrader's instructor menus, sidebar and server parts off
 # (instructors running `jupyter lab` in a course folder keep them); lessons open unmodified and
 # saved widgets reopen as their pictures (backprop_course/lab_contents.py).
@@ -27,6 +35,8 @@ JUPYTER_LAB = JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)$(if $(JUPYTER_CONFIG_PATH),
 	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lab: $(STAMP)
+	@echo "== instructors' preview of the lessons: this checkout holds the solutions;" \
+	      "students use the kit of \`backprop-course student-kit DIR\` (README, For students)"
 	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lessons
 
 lecture: $(STAMP)

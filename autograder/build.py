@@ -88,6 +88,58 @@ def solution_lines(text):
     return secret - shown
 
 
+def task_functions(text):
+    """{qualified name: the stripped lines given around its regions} for the innermost function
+    holding each solution region of a library source ("Scalar.__add__.<locals>.local_grads",
+    "MLP.backward"): what a crash report needs to tell the student's lines from the given ones."""
+    import ast
+
+    lines = text.splitlines()
+    regions, start = [], None
+    for number, line in enumerate(lines, start=1):
+        if BEGIN in line:
+            start = number
+        elif END in line and start is not None:
+            regions.append((start, number))
+            start = None
+    found = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{prefix}{child.name}"
+                inner = [(begin, end) for begin, end in regions if child.lineno <= begin <= child.end_lineno]
+                nested = len(found)
+                visit(child, f"{name}.<locals>.")
+                claimed = {region for qualname in list(found)[nested:] for region in found[qualname][1]}
+                mine = [region for region in inner if region not in claimed]
+                if mine:
+                    given = {lines[number - 1].strip() for number in range(child.lineno, child.end_lineno + 1)
+                             if not any(begin <= number <= end for begin, end in inner)}
+                    found[name] = (sorted(given - {""}), mine)
+
+    visit(ast.parse(text), "")
+    return {name: given for name, (given, _) in found.items()}
+
+
+def task_regions_text(sources, root):
+    """The text of ``backprop_course/task_regions.py`` from the library's solution files."""
+    table = {source.name: task_functions(source.read_text()) for source in sources}
+    table = {name: functions for name, functions in table.items() if functions}
+    body = "".join(f"    {name!r}: {{\n" + "".join(f"        {function!r}: (\n" + "".join(f"            {line!r},\n"
+                                                                                  for line in given) + "        ),\n"
+                                                     for function, given in functions.items()) + "    },\n"
+                   for name, functions in table.items())
+    return (f"# {generated_note(root / 'solutions' / 'backprop_lib', root)}.\n"
+            '"""The library\'s task functions: those holding a solution region, with the lines given around it.\n\n'
+            "``checks.crash_report`` blames the deepest line of a traceback that is the student's: a line of\n"
+            "a task function in ``backprop_lib/<file>`` that is none of its given lines.\n"
+            '"""\n\n'
+            f"GIVEN_LINES = {{\n{body}}}\n")
+
+
 def student_notebook(nb):
     """Apply nbgrader's release preprocessors to a source notebook (in place) and return it."""
     from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
@@ -133,6 +185,10 @@ def targets(root=ROOT):
         header = f"# Course authors: this skeleton is {generated_note(source, root)}.\n"
         student = header + strip_solutions(text, source)
         plan[root / "backprop_lib" / source.name] = (source, student, solution_lines(text))
+    library = sorted((root / "solutions" / "backprop_lib").glob("*.py"))
+    if library:
+        plan[root / "backprop_course" / "task_regions.py"] = (
+            root / "solutions" / "backprop_lib", task_regions_text(library, root), None)
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
     for name, source in texts.items():
         # The source notebook keeps its solutions: it is for instructors, never handed out.
@@ -188,7 +244,7 @@ def visible_source(text):
     if text.lstrip().startswith("{"):
         try:
             return "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
-        except (ValueError, AttributeError, nbformat.reader.NotJSONError):
+        except (ValueError, AttributeError, nbformat.reader.NotJSONError, nbformat.ValidationError):
             pass
     return text
 

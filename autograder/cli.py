@@ -15,6 +15,7 @@ from .demo import add_demo
 from .grading import add_autograde
 from .report import add_feedback, add_report
 from .student_check import add_check
+from .student_kit import add_student_kit
 from .submit import add_submit
 
 
@@ -42,7 +43,7 @@ def add_build(subparsers):
 
 
 COMMANDS = [add_build, add_course, add_release, add_autograde, add_feedback, add_report, add_check,
-            add_submit, add_demo]
+            add_submit, add_student_kit, add_demo]
 
 
 def main(argv=None):

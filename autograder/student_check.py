@@ -6,13 +6,15 @@ folder as the working directory, so ``import backprop_lib`` finds the same libra
 does. Every code cell runs; each test cell only up to ``### BEGIN HIDDEN TESTS`` (the released
 notebooks have nothing after it anyway). The notebook file is never written.
 
-A failed test's reason is shortened in its middle, never at the location of a crash ("(at
-layers.py, line 72)"), and the misconceptions its checks named follow it, one line each. The
-last line always says "hidden tests: not run": a green local check is not a grade.
+A failed test's reason is shown whole, wrapped between words to the terminal's width (a crash's
+location, "(at layers.py, line 72)", stays on one line), and the misconceptions its checks named
+follow it. A library file that does not compile is reported alone, once, and the command exits 1.
+The last line always says "hidden tests: not run": a green local check is not a grade.
 """
 
 import os
 import re
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -25,23 +27,21 @@ from backprop_course import feedback
 from . import build as build_module
 from . import course as course_module
 
-# A failure's reason is shortened to this many characters, its location kept whole.
-WIDTH = 100
-# Characters of the message kept at least, however long the location.
-MESSAGE = 50
-# Where a crash happened, as ``backprop_course.checks.crash_report`` ends its line.
+# Where a crash happened, as ``backprop_course.checks.crash_report`` ends its line: never split.
 LOCATION = re.compile(r"\((?:at|in the course's) [^()]*, line \d+[^()]*\)$")
+# Lines are wrapped between words to the terminal's width ($COLUMNS), but never narrower than this.
+NARROWEST = 72
 PROBE = "import backprop_lib as _probe_lib\nprint(_probe_lib.__file__)\ndel _probe_lib"
 
 
 def find_notebook(lesson, notebook=None):
-    """The notebook to check: --notebook, else ./<lesson>.ipynb, else the repo's lessons/."""
+    """The notebook to check: --notebook, else ./<lesson>.ipynb (an assignment folder), else
+    ./lessons/<lesson>.ipynb (a student kit), else the repo's lessons/."""
+    candidates = [Path(f"{lesson}.ipynb"), Path("lessons") / f"{lesson}.ipynb"]
     if notebook:
         path = Path(notebook)
-    elif Path(f"{lesson}.ipynb").exists():
-        path = Path(f"{lesson}.ipynb")
     else:
-        path = build_module.ROOT / "lessons" / f"{lesson}.ipynb"
+        path = next((path for path in candidates if path.exists()), build_module.ROOT / "lessons" / f"{lesson}.ipynb")
     if not path.exists():
         known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
         raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
@@ -74,19 +74,32 @@ def _findings(cell):
     return [f"{row.name}: {row.message}" for row in rows if row and row.kind]
 
 
-def shorten(reason, width=WIDTH):
-    """reason in at most width characters, cut in the middle of the message: the location at its
-    end ("(at layers.py, line 72)") is what the student needs most, and is never cut."""
-    if len(reason) <= width:
-        return reason
-    location = LOCATION.search(reason)
-    tail = location[0] if location else ""
-    head = reason[:len(reason) - len(tail)].rstrip()
-    room = max(width - len(tail) - 2, MESSAGE)
-    cut = head[:room]
-    # at a word boundary when there is one in the second half
-    cut = cut[:cut.rindex(" ")] if " " in cut[room // 2:] else cut
-    return f"{cut.rstrip(' ,;:')}… {tail}".rstrip()
+def wrap(text, width, indent):
+    """text in lines of at most width characters (a longer word stays whole), broken between words,
+    every line after the first indented by ``indent`` spaces; a crash location is never broken."""
+    location = LOCATION.search(text)
+    if location:  # one unbreakable word
+        text = text[:location.start()] + location[0].replace(" ", "\0")
+    lines = textwrap.wrap(text, width, subsequent_indent=" " * indent, break_long_words=False,
+                          break_on_hyphens=False) or [""]
+    return "\n".join(line.replace("\0", " ") for line in lines)
+
+
+def library_problem(notebook):
+    """The one line saying which file of the notebook's library does not compile, or ""."""
+    from backprop_course.lesson import LibraryNotFound, library_root
+    from backprop_course.live_reload import load_error
+
+    try:
+        root = library_root(notebook.parent)
+    except LibraryNotFound:
+        return ""  # the run says so: backprop_lib could not be imported
+    for source in sorted((root / "backprop_lib").glob("*.py")):
+        try:
+            compile(source.read_bytes(), str(source), "exec")
+        except (SyntaxError, ValueError) as err:
+            return load_error(err, source)
+    return ""
 
 
 def run_checks(path, timeout=120):
@@ -122,21 +135,30 @@ def run_checks(path, timeout=120):
     return probe or "backprop_lib could not be imported", results
 
 
-def table(path, library, results):
+def table(path, library, results, columns=None):
+    """The report: a header naming the library folder, one row per test cell with its whole reason
+    wrapped between words to ``columns`` (default: the terminal's width), the misconceptions under it."""
+    width = max(columns or shutil.get_terminal_size().columns, NARROWEST)
     passed = sum(not reason for _, _, reason, _ in results)
-    lines = [f"visible checks of {path.name} against {library}", "",
-             f"{'test':<24} {'points':>6}  result"]
+    name_width = max([len("test")] + [len(grade_id) for grade_id, *_ in results])
+    result_at = name_width + 10
+    lines = [f"visible checks of {path.name} against {Path(library).parent}/"
+             if library.endswith("__init__.py") else f"visible checks of {path.name}: {library}", "",
+             f"{'test':<{name_width}} {'points':>6}  result"]
     for grade_id, points, reason, findings in results:
-        lines.append(f"{grade_id:<24} {points:>6g}  {'passed' if not reason else shorten(reason)}")
+        lines.append(wrap(f"{grade_id:<{name_width}} {points:>6g}  {reason or 'passed'}", width, result_at))
         # the misconceptions in full, one sentence each, under the failed test
-        lines += [textwrap.fill(finding, WIDTH + 33, initial_indent=" " * 33 + "- ", subsequent_indent=" " * 35)
-                  for finding in findings]
+        lines += [wrap(" " * result_at + "- " + finding, width, result_at + 2) for finding in findings]
     lines += ["", f"public {passed}/{len(results)} passed - hidden tests: not run"]
     return "\n".join(lines)
 
 
 def cmd_check(args):
     path = find_notebook(args.lesson, args.notebook)
+    problem = library_problem(path)
+    if problem:  # every check would fail on it: say it once
+        print(f"{problem}\nfix it, then check again")
+        return 1
     library, results = run_checks(path)
     print(table(path, library, results))
     sys.stdout.flush()

@@ -7,7 +7,8 @@ library the notebook imports, at the paths they have in an nbgrader assignment f
 hand-in time from. Nothing the student has is changed; an existing zip is never overwritten.
 
 Where the work is found: the notebook as ``backprop-course check`` finds it (``--notebook``, else
-``./LESSON.ipynb`` inside an nbgrader assignment folder, else the repository's ``lessons/``), the
+``./LESSON.ipynb`` inside an nbgrader assignment folder, else ``./lessons/`` in a student kit,
+else the repository's ``lessons/``), the
 library beside the notebook, else one folder up (the repository's ``backprop_lib/`` beside
 ``lessons/``).
 """

@@ -13,8 +13,8 @@ implement Linear.forward". In Jupyter both errors show as that one line (IPython
 Run All goes on past them.
 """
 
+import linecache
 import sys
-import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import feedback
 from .gradcheck import rel_error
+from .task_regions import GIVEN_LINES
 
 
 class CheckFailed(AssertionError):
@@ -171,21 +172,48 @@ def _owner(filename):
     return None if str(path).startswith(INSTALLED) else "student"
 
 
+def _students_line(frame):
+    """Whether a traceback frame (filename, line, qualified name) is a line the student wrote: in a
+    task function of ``backprop_lib/`` (``task_regions``) and none of the lines given around its
+    region. Python 3.10 has no qualified names: there the function's own name decides."""
+    filename, lineno, qualname = frame
+    functions = GIVEN_LINES.get(Path(filename).name) if Path(filename).parent.name == "backprop_lib" else None
+    if not functions:
+        return False
+    given = [lines for name, lines in functions.items() if name == qualname or
+             ("." not in qualname and name.rsplit(".", 1)[-1] == qualname)]
+    line = linecache.getline(filename, lineno).strip()
+    return bool(given) and all(line not in lines for lines in given)
+
+
 def crash_report(err):
-    """One line on an exception raised inside a check: "your code raised ..." when the innermost
-    frame in our code (numpy's own frames skipped) is the student's, else a check problem naming
-    the course file and line that raised it, and the student's last line on the way there."""
-    frames = [(frame, _owner(frame.filename)) for frame in traceback.extract_tb(err.__traceback__)]
+    """One line on an exception raised inside a check: "your code raised ..." at the deepest line
+    the student wrote (in a task region of ``backprop_lib/``; the given function that complained is
+    named after it), else at the innermost frame in our code (numpy's own frames skipped) when it is
+    the student's; otherwise a check problem naming the course file and line that raised it, and
+    the student's last line on the way there."""
+    frames, tb = [], err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append(((code.co_filename, tb.tb_lineno, getattr(code, "co_qualname", code.co_name)),
+                       _owner(code.co_filename)))
+        tb = tb.tb_next
     ours = [(frame, owner) for frame, owner in frames if owner]
-    frame, owner = ours[-1] if ours else (frames[-1][0], None)
+    (filename, lineno, qualname), owner = ours[-1] if ours else frames[-1]
     what = f"{type(err).__name__}: {err}"
+    written = [frame for frame, who in ours if who == "student" and _students_line(frame)]
     if owner == "student":
-        return f"your code raised {what} (at {Path(frame.filename).name}, line {frame.lineno})"
-    students = [seen for seen, who in ours if who == "student" and Path(seen.filename).parent.name == "backprop_lib"]
-    via = (f"; your code's last line on the way: {Path(students[-1].filename).name}, line {students[-1].lineno}"
-           if students else "")
-    return (f"the check itself stopped with {what} (in the course's {Path(frame.filename).name}, "
-            f"line {frame.lineno}{via})")
+        if written and written[-1] != (filename, lineno, qualname) and Path(filename).parent.name == "backprop_lib":
+            mine = written[-1]
+            return (f"your code raised {what} (at {Path(mine[0]).name}, line {mine[1]}, in {mine[2]}; "
+                    f"the given {qualname} complained, {Path(filename).name} line {lineno})")
+        return f"your code raised {what} (at {Path(filename).name}, line {lineno})"
+    students = written or [frame for frame, who in ours
+                           if who == "student" and Path(frame[0]).parent.name == "backprop_lib"]
+    last = students[-1] if students else None
+    via = f"; your code's last line on the way: {Path(last[0]).name}, line {last[1]}" if last else ""
+    return (f"the check itself stopped with {what} (in the course's {Path(filename).name}, "
+            f"line {lineno}{via})")
 
 
 @contextmanager

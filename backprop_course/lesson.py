@@ -3,12 +3,16 @@
 ``start`` makes ``import backprop_lib`` find the student's own library (the nearest folder at or
 above the notebook's that holds ``backprop_lib/``: the checkout's root in JupyterLab, the
 assignment folder in an nbgrader course) and, outside grading, reloads the student's edits to it
-before every cell. Run it again as often as you like: it neither repeats work nor prints.
+before every cell (``backprop_course.live_reload``: objects built before an edit follow it, and a
+file that does not load stops every cell with one line until it is fixed). Run it again as often
+as you like: it neither repeats work nor prints.
 """
 
 import os
 import sys
 from pathlib import Path
+
+from . import live_reload
 
 LIBRARY = "backprop_lib"
 
@@ -36,33 +40,6 @@ def grading():
     return os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
-def _reload_edits(shell):
-    """IPython's autoreload for the student's library only, with whole-module reloads, loaded once.
-
-    ``%autoreload 2`` would stat every module in ``sys.modules`` (numpy's hundreds) before each
-    cell, ~3 ms a cell; mode 1 ("explicit") checks only the modules marked reloadable, and every
-    ``backprop_lib`` module is marked as soon as it is imported. IPython 9's default reloader
-    patches changed functions into the old module, and a crash is then reported at a wrong line
-    of the student's file (RECIPES 5); reloading the whole module (IPython 8's only algorithm,
-    ``--full`` in 9) keeps file and line right.
-    """
-    if "autoreload" in shell.extension_manager.loaded:
-        return
-    shell.extension_manager.load_extension("autoreload")
-    shell.run_line_magic("autoreload", "1")  # "explicit" (IPython 8 knows only the digit)
-    reloader = shell.magics_manager.registry["AutoreloadMagics"]._reloader
-    deduper = getattr(reloader, "deduper_reloader", None)
-    if deduper is not None:
-        deduper.enabled = False
-
-    def mark_library(*_):
-        for name in [name for name in sys.modules if name.split(".")[0] == LIBRARY]:
-            reloader.mark_module_reloadable(name)
-
-    mark_library()
-    shell.events.register("post_run_cell", mark_library)
-
-
 def start(folder=None):
     """Put the student's library (or the one in ``folder``, e.g. the lecture's "../solutions")
     first on ``sys.path``; reload its edits (except when grading). Returns the folder that holds
@@ -80,7 +57,7 @@ def start(folder=None):
             del sys.modules[name]
     shell = _ipython()
     if shell is not None and not grading():
-        _reload_edits(shell)
+        live_reload.install(shell)
     return Path(root)
 
 

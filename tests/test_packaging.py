@@ -115,6 +115,26 @@ def test_make_lab_creates_the_venv_installs_and_opens_the_lessons():
     assert re.search(r"jupyter lab .*--LabApp.default_url=/lab/tree/lessons", commands)
 
 
+def _pip_lines(commands):
+    return [line for line in commands.splitlines() if " -m pip install " in line]
+
+
+def test_make_lab_shows_pips_progress_hides_the_editable_notice_and_says_it_is_a_preview():
+    lab = make_dry_run("lab")
+    pip = _pip_lines(lab)
+    assert len(pip) == 2 and all("--quiet" not in line and "--progress-bar on" in line for line in pip), pip
+    # setuptools' "Editable installation ... be careful with folders" notice is a UserWarning of the
+    # build backend, which pip runs in a child process that inherits PYTHONWARNINGS
+    assert all(line.startswith('PYTHONWARNINGS="ignore::UserWarning" ') for line in pip), pip
+    assert re.search(r"setting up \.venv \(the first time takes about 3 minutes", lab)
+    assert "instructors' preview" in lab and "backprop-course student-kit DIR" in lab
+
+
+def test_make_test_installs_quietly():
+    pip = _pip_lines(make_dry_run("test"))
+    assert len(pip) == 2 and all("--quiet" in line for line in pip), pip
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     """Let a redirect surface as an HTTPError, so its Location can be read."""
 

@@ -1,4 +1,4 @@
-"""`backprop-course check`: a long reason is cut in its middle, never at the crash's location;
+"""`backprop-course check`: a long reason is shown whole, wrapped between words, its crash location on one line;
 the misconceptions the checks named are shown; the local kernel prints no TCP warning."""
 
 import nbformat
@@ -10,17 +10,15 @@ CRASH = ("check failed: Lesson 2, task 1: your code raised ValueError: matmul: I
          "(at layers.py, line 72)")
 
 
-def test_a_long_reason_keeps_its_location_and_is_cut_between_words():
-    short = student_check.shorten(CRASH)
-    assert len(short) <= student_check.WIDTH
-    assert short.endswith("… (at layers.py, line 72)")
-    head = short[:-len("… (at layers.py, line 72)")]
-    assert CRASH.startswith(head) and CRASH[len(head)] == " "
-    course = ("check failed: Lesson 5, task 2: the check itself stopped with TypeError: unsupported operand "
-              "(in the course's network.py, line 40; your code's last line on the way: mlp.py, line 88)")
-    assert student_check.shorten(course).endswith("(in the course's network.py, line 40; your code's "
-                                                  "last line on the way: mlp.py, line 88)")
-    assert student_check.shorten("short reason") == "short reason"
+def test_a_long_reason_is_wrapped_between_words_whole_and_keeps_its_location_on_one_line():
+    for width in (72, 100, 200):
+        text = student_check.wrap("task1-check     2  " + CRASH, width, 19)
+        lines = text.splitlines()
+        assert all(len(line) <= width for line in lines), text
+        assert " ".join(text.split()) == " ".join(f"task1-check 2 {CRASH}".split())  # nothing cut
+        assert lines[-1].endswith("(at layers.py, line 72)") and "(at layers.py, line 72)" in lines[-1]
+        assert all(line.startswith(" " * 19) for line in lines[1:])
+    assert student_check.wrap("short reason", 100, 4) == "short reason"
 
 
 LAYERS = '''"""A student's library with a shape error on line 6."""
@@ -66,8 +64,38 @@ def test_check_shows_misconceptions_keeps_locations_and_prints_no_tcp_warning(tm
                              "sample, so its gradient is the sum"]
     assert crash_reason.endswith("(at layers.py, line 6)") and crash_findings == []
     lines = text.splitlines()
-    assert lines[0] == f"visible checks of {path.name} against {tmp_path / 'backprop_lib' / '__init__.py'}"
-    assert any(line.startswith("task1-check") and line.endswith("(at layers.py, line 6)") for line in lines)
-    assert "- dL/db: dL/db equals the mean of grad_out over the batch" in text
-    assert "the sum" in text  # the sentence is wrapped, never cut
+    assert lines[0] == f"visible checks of {path.name} against {tmp_path / 'backprop_lib'}/"
+    assert any(line.endswith("(at layers.py, line 6)") for line in lines)
+    assert "with a label long enough to need shortening of the whole reason" in " ".join(text.split())
+    assert "- dL/db: dL/db equals the mean of grad_out over the batch" in " ".join(text.split())
+    assert "so its gradient is the sum" in " ".join(text.split())  # the sentence is wrapped, never cut
     assert "without encryption" not in capfd.readouterr().err
+
+
+def test_long_test_names_stay_aligned_and_nothing_is_cut_at_any_width(tmp_path):
+    results = [("l4-t3-softmaxcrossentropyloss-gradients", 2, "", []),
+               ("task1-check", 1, "check failed: " + "NameError: name 'W' is not defined " * 5, ["dL/db: " + "x " * 80])]
+    for columns in (80, 200):
+        text = student_check.table(tmp_path / "04_losses.ipynb", str(tmp_path / "backprop_lib" / "__init__.py"),
+                                   results, columns=columns)
+        lines = text.splitlines()
+        header, long_row, failed_row = lines[2], lines[3], lines[4]
+        assert header.index("result") == long_row.index("passed") == failed_row.index("check failed")
+        assert all(len(line) <= columns for line in lines[2:])  # the header holds a path
+        words = " ".join(text.split())
+        assert " ".join(results[1][2].split()) in words and " ".join(results[1][3][0].split()) in words
+        assert "…" not in text
+
+
+def test_a_syntax_error_in_the_library_is_printed_once_and_fails(tmp_path, capsys):
+    (tmp_path / "backprop_lib").mkdir()
+    (tmp_path / "backprop_lib" / "__init__.py").write_text("")
+    (tmp_path / "backprop_lib" / "layers.py").write_text("import numpy as np\n\n\ndef forward(x)\n    return x\n")
+    cell = nbformat.v4.new_code_cell("from backprop_lib.layers import forward")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "task1-check", "points": 2}
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "02_linear_layer.ipynb")
+    args = type("Args", (), {"lesson": "02_linear_layer", "notebook": str(tmp_path / "02_linear_layer.ipynb")})
+    assert student_check.cmd_check(args) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "SyntaxError in backprop_lib/layers.py line 4: expected ':'"
+    assert out.count("SyntaxError") == 1 and "NameError" not in out

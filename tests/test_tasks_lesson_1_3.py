@@ -166,6 +166,60 @@ def test_check_numbers_names_what_is_missing_and_what_is_not_a_number():
     assert check.failures == ["h1 is a number"]
 
 
+HAND_FORWARD = {"a1": 1.0, "h1": 1.0, "a2": 3.0, "h2": 3.0, "a3": 0.25, "h3": 0.25, "a4": 2.0, "h4": 2.0,
+                "y": -0.5, "L": 1.125}
+HAND_GRADS = {"dL_dy": -1.5, "dL_dh3": -3.0, "dL_dh4": 0.75, "dL_dh1": -3.75, "dL_dh2": 1.5, "dL_dw1": -7.5,
+              "dL_dw2": 3.0, "dL_dw3": -3.0, "dL_dw4": -9.0, "dL_dw5": 0.75, "dL_dw6": 2.25, "dL_dw7": -0.375,
+              "dL_dw8": -3.0}
+HAND_WEIGHTS = {"w1": 0.5, "w2": 1.5, "w3": 1.0, "w4": -0.25, "w5": -1.0, "w6": 1.0, "w7": 2.0, "w8": -0.5}
+
+
+def test_hand_gradients_are_the_engines_on_the_lessons_network():
+    nodes = lesson_1.network(Scalar, 2.0, 1.0, HAND_WEIGHTS)
+    nodes["L"].backward()
+    assert {name: nodes[name[4:]].grad for name in HAND_GRADS} == HAND_GRADS
+    assert {name: nodes[name].value for name in HAND_FORWARD} == HAND_FORWARD
+
+
+def test_check_hand_gradients_passes_the_right_answers():
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, HAND_GRADS) == []
+
+
+@pytest.mark.parametrize("wrong, row, named", [
+    # dL/dh1 without the path through h4 (and dL/dw1 computed from it): the issue's student
+    ({"dL_dh1": -3.0, "dL_dw1": -6.0}, "dL/dh1 = dL/dh3 w3 + dL/dh4 w5", "leaves out the path through h4"),
+    # on this network both of dL/dh2's paths give 0.75: which one is left out is not named
+    ({"dL_dh2": 0.75, "dL_dw2": 1.5}, "dL/dh2 = dL/dh3 w4 + dL/dh4 w6", "which one is left out cannot be told"),
+    ({"dL_dh1": 0.75 * -1.0, "dL_dw1": -1.5}, "dL/dh1 = dL/dh3 w3 + dL/dh4 w5", "leaves out the path through h3"),
+    ({"dL_dw6": 0.75}, "dL/dw6 = dL/dh4 h2", "the local derivative of w6 * h2 with respect to w6 is the input h2"),
+    ({"dL_dy": 1.5, "dL_dh3": 3.0, "dL_dh4": -0.75, "dL_dh1": 3.75, "dL_dh2": -1.5, "dL_dw1": 7.5, "dL_dw2": -3.0,
+      "dL_dw3": 3.0, "dL_dw4": 9.0, "dL_dw5": -0.75, "dL_dw6": -2.25, "dL_dw7": 0.375, "dL_dw8": 3.0},
+     "dL/dy = y - t", "dL/dy is t - y"),
+])
+def test_check_hand_gradients_fails_the_first_inconsistent_answer_and_names_it(capsys, wrong, row, named):
+    check = Checks("Lesson 1, task 2")
+    lesson_1.check_hand_gradients(check, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, {**HAND_GRADS, **wrong})
+    assert check.failures == [row]
+    assert named in capsys.readouterr().out
+
+
+def test_a_task_1_mistake_is_not_charged_again_in_task_2():
+    """Right gradients beside a wrong h3 pass, and so do gradients carried on from the wrong h3."""
+    wrong_h3 = {**HAND_FORWARD, "h3": 0.0}
+    assert lesson_1.forward_values(2.0, 1.0, HAND_WEIGHTS) == HAND_FORWARD
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3, HAND_GRADS) == []
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3,
+                    {**HAND_GRADS, "dL_dw7": 0.0}) == []
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, wrong_h3,
+                    {**HAND_GRADS, "dL_dw7": 1.0}) == ["dL/dw7 = dL/dy h3"]
+
+
+def test_check_hand_gradients_needs_task_1_first():
+    with pytest.raises(NotImplementedError, match="forward values of task 1 first .fill in y, L."):
+        lesson_1.check_hand_gradients(Checks("Lesson 1, task 2"), 2.0, 1.0, HAND_WEIGHTS,
+                                      {**HAND_FORWARD, "y": None, "L": None}, HAND_GRADS)
+
+
 @pytest.mark.parametrize("expression, values, slopes", [
     ("a * b", (1.5, -2.0), [-2.0, 1.5]),
     ("a / b", (1.5, -2.0), [-0.5, -0.375]),

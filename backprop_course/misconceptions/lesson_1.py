@@ -72,6 +72,19 @@ def one_path(upstream, weight):
     return lambda grads, weights, **_: grads[upstream] * weights[weight]
 
 
+def only_path(paths, kept):
+    """The gradient along paths[kept] alone; with kept None, the one product both paths give. Each
+    applies only where it alone reproduces the result: which path was left out is named only when
+    the two paths' products differ."""
+    def wrong(grads, weights, **_):
+        products = [grads[upstream] * weights[weight] for upstream, weight in paths]
+        same = bool(np.isclose(products[0], products[1], rtol=1e-9, atol=0.0))
+        if same != (kept is None):
+            raise ValueError("not this entry's case")
+        return products[0 if kept is None else kept]
+    return wrong
+
+
 def without_weights(paths):
     return lambda grads, **_: sum(grads[upstream] for upstream, _ in paths)
 
@@ -89,9 +102,16 @@ TASK_2 = (
                     one_path(upstream, w))
       for w, (upstream, h) in WEIGHT_EDGES.items() if w != "w3"),  # w3 = h1 = 1: no telling apart
     *(Misconception(T2, hidden, "one-path-only",
-                    f"{hidden} follows one path only: {hidden[4:]} feeds both a3 and a4, so its "
-                    "gradient is the sum over both paths", one_path(upstream, weight))
-      for hidden in ("dL/dh1", "dL/dh2") for upstream, weight in PATHS[hidden]),
+                    f"{hidden} leaves out the path through {other[4:]}: {hidden[4:]} feeds both a3 and a4, so "
+                    f"its gradient is the sum over both paths, + {other} {other_weight}",
+                    only_path(PATHS[hidden], kept))
+      for hidden in ("dL/dh1", "dL/dh2")
+      for kept, (other, other_weight) in enumerate(PATHS[hidden][::-1])),
+    *(Misconception(T2, hidden, "one-path-only",
+                    f"{hidden} follows one path only (here both paths give the same product, so which one "
+                    f"is left out cannot be told): {hidden[4:]} feeds both a3 and a4, so its gradient is "
+                    "the sum over both paths", only_path(PATHS[hidden], None))
+      for hidden in ("dL/dh1", "dL/dh2")),
     *(Misconception(T2, hidden, "local-derivative-missing",
                     f"{hidden} passes the gradient on without multiplying by the edge's weight: "
                     "each path contributes (gradient of the node it feeds) x (weight on the edge)",

@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from backprop_course.checks import compare
+
 # Where each node of the 1-2-2-1 network is drawn, and its edges: (start, end, weight, where along
 # the edge its label goes; the crossing edges w4, w5 get theirs near their start so they do not overlap).
 _POSITIONS = {"x": (0, 0), "h1": (1, 0.8), "h2": (1, -0.8), "h3": (2, 0.8), "h4": (2, -0.8),
@@ -83,6 +85,59 @@ def check_numbers(check, **answers):
     for name, value in answers.items():
         check.true(f"{name} is a number", isinstance(value, numbers.Real), f"{name} is {value!r}")
     return answers
+
+
+# Task 2's gradients, each from the ones above it: (gradient, [(upstream gradient, the node whose
+# relu' it passes, or None, the local factor: a weight or a forward value)]), from the loss down.
+_BACKWARD = [("dL/dh3", [("dL/dy", None, "w7")]), ("dL/dh4", [("dL/dy", None, "w8")]),
+             ("dL/dw7", [("dL/dy", None, "h3")]), ("dL/dw8", [("dL/dy", None, "h4")]),
+             ("dL/dw3", [("dL/dh3", "a3", "h1")]), ("dL/dw4", [("dL/dh3", "a3", "h2")]),
+             ("dL/dw5", [("dL/dh4", "a4", "h1")]), ("dL/dw6", [("dL/dh4", "a4", "h2")]),
+             ("dL/dh1", [("dL/dh3", "a3", "w3"), ("dL/dh4", "a4", "w5")]),
+             ("dL/dh2", [("dL/dh3", "a3", "w4"), ("dL/dh4", "a4", "w6")]),
+             ("dL/dw1", [("dL/dh1", "a1", "x")]), ("dL/dw2", [("dL/dh2", "a2", "x")])]
+
+
+def forward_values(x, t, weights):
+    """The network's forward values {"a1": float, ..., "L": float} from its given numbers, in plain
+    floats (no engine: the student's may not work yet)."""
+    w, relu = weights, (lambda value: max(value, 0.0))
+    v = {"a1": w["w1"] * x, "a2": w["w2"] * x}
+    v["h1"], v["h2"] = relu(v["a1"]), relu(v["a2"])
+    v["a3"], v["a4"] = w["w3"] * v["h1"] + w["w4"] * v["h2"], w["w5"] * v["h1"] + w["w6"] * v["h2"]
+    v["h3"], v["h4"] = relu(v["a3"]), relu(v["a4"])
+    v["y"] = w["w7"] * v["h3"] + w["w8"] * v["h4"]
+    v["L"] = 0.5 * (v["y"] - t) ** 2
+    return v
+
+
+def check_hand_gradients(check, x, t, weights, forward, grads, bar=1e-3):
+    """Rows checking that the hand gradients fit together: dL/dy = y - t, and every other gradient
+    a sum over the edges out of its node of (upstream gradient) x relu'(pre-activation) x (the
+    edge's weight, or for a weight the input it multiplies), from the student's own numbers. The
+    forward values a row uses are the student's (task 1), or the true ones when those fit: a
+    task-1 mistake is not charged again here. A failed row names a left-out path when that
+    reproduces the number. forward {"a1": float, ..., "L": float}, grads {"dL_dy": float, ...}."""
+    missing = [name for name, value in forward.items() if value is None]
+    if missing:
+        raise NotImplementedError(f"{check.label}: its check needs your forward values of task 1 first "
+                                  f"(fill in {', '.join(missing)})")
+    grads = {name.replace("_", "/"): value for name, value in grads.items()}
+    inputs = {"x": x, "t": t, "weights": dict(weights), "values": dict(forward), "grads": grads}
+    truth = forward_values(x, t, weights)
+
+    def expected(paths, values):
+        values = {**values, "x": x, **weights}
+        return sum(grads[upstream] * (1.0 if relu is None else float(values[relu] > 0)) * values[factor]
+                   for upstream, relu, factor in paths)
+
+    rows = [("dL/dy = y - t", "dL/dy", lambda values: values["y"] - t)]
+    rows += [(f"{name} = " + " + ".join(f"{upstream} {factor}" for upstream, _, factor in paths), name,
+              lambda values, paths=paths: expected(paths, values)) for name, paths in _BACKWARD]
+    for row, name, rule in rows:
+        fits_truth = compare(grads[name], rule(truth))
+        agrees = fits_truth[1] is None and fits_truth[0] <= bar
+        check.close(row, grads[name], rule(truth) if agrees else rule(forward), bar=bar, inputs=inputs)
 
 
 def _evaluate(Scalar, expression, values):

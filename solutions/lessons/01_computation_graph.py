@@ -29,8 +29,8 @@ from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 from backprop_course.cells import answers, demo
 from backprop_course.checks import task
-from backprop_course.tasks.lesson_1 import (catalogued, check_backward, check_local_grads, check_numbers,
-                                            compare_with_engine, draw_network, given_graph, network)
+from backprop_course.tasks.lesson_1 import (catalogued, check_backward, check_hand_gradients, check_local_grads,
+                                            check_numbers, compare_with_engine, draw_network, given_graph, network)
 from backprop_lib.graph import Scalar
 
 # %% [markdown] id="network-md"
@@ -155,10 +155,14 @@ with answers("Lesson 1, task 2"):
     ### END SOLUTION
 
 # %% id="task2-check" role="tests" points=3
+# The visible check tests that your gradients fit together and with your forward values (each one
+# a sum over paths of upstream gradient x local derivative); the grader compares them with the truth.
 with task("Lesson 1, task 2") as check:
-    check_numbers(check, dL_dy=dL_dy, dL_dh1=dL_dh1, dL_dh2=dL_dh2, dL_dh3=dL_dh3, dL_dh4=dL_dh4,
-                  dL_dw1=dL_dw1, dL_dw2=dL_dw2, dL_dw3=dL_dw3, dL_dw4=dL_dw4, dL_dw5=dL_dw5,
-                  dL_dw6=dL_dw6, dL_dw7=dL_dw7, dL_dw8=dL_dw8)
+    gradients = check_numbers(check, dL_dy=dL_dy, dL_dh1=dL_dh1, dL_dh2=dL_dh2, dL_dh3=dL_dh3, dL_dh4=dL_dh4,
+                              dL_dw1=dL_dw1, dL_dw2=dL_dw2, dL_dw3=dL_dw3, dL_dw4=dL_dw4, dL_dw5=dL_dw5,
+                              dL_dw6=dL_dw6, dL_dw7=dL_dw7, dL_dw8=dL_dw8)
+    check_hand_gradients(check, x, t, weights, {"a1": a1, "h1": h1, "a2": a2, "h2": h2, "a3": a3, "h3": h3,
+                                                "a4": a4, "h4": h4, "y": y, "L": L}, gradients)
 print("Your numbers are compared with the engine's after task 4.")
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
@@ -340,6 +344,7 @@ with demo("the comparison with the engine"):
 
 # %% id="paths" tags=["demo"]
 with demo("the path sum"):
+    nodes = network(Scalar, x, t, weights)  # built again: the engine may have changed since
     nodes["L"].backward()
     relu_prime = {k: float(nodes[f"a{k}"].value > 0) for k in (1, 2, 3, 4)}
     dL_dy_engine = nodes["y"].value - t

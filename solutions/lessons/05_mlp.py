@@ -37,7 +37,7 @@ from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.network import check_network, probe_layers, ProbeLoss, record_layers
 from backprop_course.gradcheck import check_model
-from backprop_course.tasks.lesson_5 import param_grads, stand_ins
+from backprop_course.tasks.lesson_5 import param_grads, run_layers, stand_ins
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
 
@@ -253,16 +253,8 @@ with task('Lesson 5, task 1') as check:
 # just the target array), record what arrives at and leaves each layer, and name the first wrong
 # gradient, e.g. *"dL/dscale of layer 2 is wrong; the gradient into layer 2, which flowed into it, is
 # right"*. They also check your backward pass against central differences of your own forward pass
-# (bar $10^{-5}$).
-
-# %% id="l5-run-layers"
-def run_layers(layers, x):
-    """The forward pass layer by layer. The task-2 checks use it instead of your MLP.forward,
-    so that a task-1 bug cannot fail task 2 as well."""
-    for layer in layers:
-        x = layer.forward(x)
-    return x
-
+# (bar $10^{-5}$). Their forward pass is the course's `run_layers`, not your `MLP.forward`, so that
+# a task-1 bug cannot fail task 2 as well.
 
 # %% id="l5-t2-backward" role="tests" points=3
 with task("Lesson 5, task 2") as check:
