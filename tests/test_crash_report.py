@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder import build
+from backprop_course.autograder import build
 from backprop_course.task_regions import GIVEN_LINES
 
 ROOT = Path(__file__).resolve().parent.parent

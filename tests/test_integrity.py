@@ -1,4 +1,4 @@
-"""The static cheat scan (autograder.integrity): every cheat pattern is flagged with its evidence,
+"""The static cheat scan (backprop_course.autograder.integrity): every cheat pattern is flagged with its evidence,
 honest code (the reference library, alternative correct implementations) never is, files that do
 not parse are recorded rather than flagged, and the per-test-cell canary catches a cell that was
 silently skipped."""
@@ -10,7 +10,7 @@ import pickle
 import nbformat
 import pytest
 
-from autograder import integrity
+from backprop_course.autograder import integrity
 from conftest import ROOT, SOLUTIONS
 
 CHEATS = [
@@ -305,7 +305,7 @@ def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
 
     import numpy as np
 
-    from autograder.integrity import canaries, guard
+    from backprop_course.autograder.integrity import canaries, guard
 
     assert canaries.GUARD_PROGRAM.samefile(guard.__file__)
     assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")

@@ -7,7 +7,7 @@ import nbformat
 from ipykernel.ipkernel import IPythonKernel
 from traitlets.config import Configurable
 
-from autograder.lesson_source import KERNELSPEC, LANGUAGE_INFO
+from backprop_course.autograder.lesson_source import KERNELSPEC, LANGUAGE_INFO
 from backprop_course.lab_contents import LessonContentsManager, complete_language_info
 from backprop_course.widget_pictures import (KEY, PICTURE, PICTURE_OF, SHOWN_BY, WIDGET_STATE, WIDGET_VIEW,
                                              keep_latest_pictures, show_saved_pictures)

@@ -75,8 +75,8 @@ def test_dev_extra_holds_the_test_tools(project):
 
 
 def test_console_script_is_declared_and_installed(project):
-    assert project["scripts"]["backprop-course"] == "autograder.cli:main"
-    from autograder.cli import main
+    assert project["scripts"]["backprop-course"] == "backprop_course.autograder.cli:main"
+    from backprop_course.autograder.cli import main
 
     assert callable(main)
     script = Path(sys.executable).parent / "backprop-course"

@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import course, solution_shapes, student_kit
+from backprop_course.autograder import course, solution_shapes, student_kit
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "autograder"]
+CLI = [sys.executable, "-m", "backprop_course.autograder"]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_the_kit_holds_the_lessons_the_skeleton_and_the_machinery_and_no_solutio
         names = archive.namelist()
         entry_points = next(archive.read(name).decode() for name in names if name.endswith("entry_points.txt"))
     assert "backprop_course/lesson.py" in names and "autograder/cli.py" in names
-    assert "backprop-course = autograder.cli:main" in entry_points
+    assert "backprop-course = backprop_course.autograder.cli:main" in entry_points
     assert not [name for name in names if name.startswith(("solutions/", "backprop_lib/"))]
     readme = (kit / "README.md").read_text()
     assert f".venv/bin/pip install {wheel[0]}" in readme
