@@ -41,7 +41,7 @@ test: $(STAMP)
 # what a machine without bubblewrap gets is tested on machines that have it too; one pytest run per
 # tier, stopping at the first that fails. CI runs it before `make test` (.ci/run).
 test-tiers: $(STAMP)
-	@tiers="$$($(BIN)/python -m autograder.sandbox --weaker-tiers)" || exit 1; \
+	@tiers="$$($(BIN)/python -m backprop_course.autograder.sandbox --weaker-tiers)" || exit 1; \
 	for tier in $$tiers; do \
 	    echo "== sandbox and hostile tests with isolation forced to $$tier"; \
 	    BACKPROP_SANDBOX_ISOLATION=$$tier OPENBLAS_NUM_THREADS=1 \

@@ -1,4 +1,4 @@
-"""The ``backprop-course`` command (also ``python -m autograder``).
+"""The ``backprop-course`` command (also ``python -m backprop_course.autograder``).
 
 Each subcommand lives in its own module and registers itself through ``COMMANDS``; errors the
 user can fix are printed as one line, never as a traceback.

@@ -107,7 +107,7 @@ c.Execute.skip_cells_with_tag = "demo"
 # After a cell finishes, its remaining output must arrive within this many seconds, and nbgrader
 # makes running out an error; draining a flood of output under load took longer than the default 4.
 c.Execute.iopub_timeout = 30
-# Each submission's kernel runs in a sandbox (`python -m autograder.sandbox` shows what this machine
+# Each submission's kernel runs in a sandbox (`python -m backprop_course.autograder.sandbox` shows what this machine
 # enforces); its limits can be changed here, e.g.:
 # c.SandboxedKernelManager.memory_mb = 2048
 # c.SandboxedKernelManager.cpu_seconds = 60

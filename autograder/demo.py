@@ -1,7 +1,7 @@
 """``backprop-course demo`` (``make demo``): the instructor's whole workflow on the sample class.
 
 Builds a course in a new temporary folder (or ``--dir``), releases lessons 2 to 5 (those that exist),
-submits the synthetic students of ``autograder.sample_class``, autogrades each lesson with two
+submits the synthetic students of ``backprop_course.autograder.sample_class``, autogrades each lesson with two
 workers, writes feedback and reports, and prints the gradebook, the class's most common
 misconceptions and where everything went.
 """

@@ -6,7 +6,7 @@
 Every run is the whole command as an instructor types it (a fresh process, app start included),
 after removing the previous run's autograded/ and results, so each grades all N submissions.
 The submissions cycle through the sample class (correct, alternative and buggy libraries).
-This package's runs include what plain nbgrader does not do: the sandbox (autograder.sandbox:
+This package's runs include what plain nbgrader does not do: the sandbox (backprop_course.autograder.sandbox:
 rlimits and bubblewrap where available) and the integrity scan and canaries. Every command runs
 with BLAS pinned to one thread (as the sandbox pins it for our kernels).
 
@@ -15,7 +15,7 @@ in an already running kernel; the goal is at most one kernel start + 1 s. For th
 the table also shows the grading kernel's own CPU seconds per submission (median over the
 submissions of all runs) split into kernel start, imports (the cells before the first test) and
 tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it. A
-forked kernel (root with bubblewrap: autograder.sandbox.zygote) counts from its fork: the zygote's
+forked kernel (root with bubblewrap: backprop_course.autograder.sandbox.zygote) counts from its fork: the zygote's
 one import of ipykernel and numpy per worker is in the total time, not in these columns.
 """
 
@@ -35,7 +35,7 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def build_course(folder, lesson, count):
-    from autograder import course, sample_class
+    from backprop_course.autograder import course, sample_class
 
     course.init_course(folder, [lesson])
     course.release(folder, lesson)
@@ -81,7 +81,7 @@ def kernel_and_execution(folder, lesson):
     from jupyter_client.manager import start_new_kernel
     from nbclient import NotebookClient
 
-    from autograder.grading import DEMO_TAG
+    from backprop_course.autograder.grading import DEMO_TAG
 
     path = next((folder / "submitted").glob(f"*_correct/{lesson}/{lesson}.ipynb"))
     starts, runs = [], []

@@ -15,8 +15,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder import build, course, grading, report, sample_class, student_check
-from autograder.cli import main
+from backprop_course.autograder import build, course, grading, report, sample_class, student_check
+from backprop_course.autograder.cli import main
 
 from conftest import ROOT
 
@@ -270,7 +270,7 @@ def test_broken_notebooks_never_stop_the_batch(graded, tmp_path):
 def test_demo_prints_the_gradebook_and_where_everything_went(tmp_path):
     from io import StringIO
 
-    from autograder import demo
+    from backprop_course.autograder import demo
 
     out = StringIO()
     demo.demo(tmp_path / "course", lessons=[LESSONS[0]], out=out)
@@ -308,7 +308,7 @@ def test_student_check_runs_only_the_visible_checks(graded, tmp_path):
     shutil.copytree(course_dir / "submitted" / "missing_transpose" / lesson, folder)
     # PYTHONPATH naming the repository (whose backprop_lib is the skeleton) must not win.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "autograder", "check", lesson, "--notebook",
+    done = subprocess.run([sys.executable, "-m", "backprop_course.autograder", "check", lesson, "--notebook",
                            folder / f"{lesson}.ipynb"], capture_output=True, text=True, env=env, timeout=300)
     lines = done.stdout.strip().splitlines()
     tests = [cell for cell in nbformat.read(folder / f"{lesson}.ipynb", 4).cells

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build, course, grading, sample_class
-from autograder.cli import main
+from backprop_course.autograder import build, course, grading, sample_class
+from backprop_course.autograder.cli import main
 
 from conftest import ROOT
 
@@ -198,7 +198,7 @@ def test_zip_collect_puts_every_file_in_place(handed_in):
 
 
 def test_collecting_again_with_force_keeps_each_students_latest_zip(handed_in, tmp_path, config_dir):
-    from autograder import submit
+    from backprop_course.autograder import submit
 
     course_dir, work, handin, _, _ = handed_in
     copy = tmp_path / "course"
@@ -245,7 +245,7 @@ def test_a_copied_course_grades_into_its_own_gradebook_only(handed_in, tmp_path,
 
 # nbgrader 0.9's autograde steps, with SandboxedExecute in place of Execute.
 SANDBOXED_AUTOGRADE = """
-from autograder.sandbox import SandboxedExecute
+from backprop_course.autograder.sandbox import SandboxedExecute
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     SaveAutoGrades)
@@ -317,7 +317,7 @@ def test_submit_refuses_a_bad_student_id_and_never_overwrites(released, tmp_path
     (handin,) = tmp_path.glob("*.zip")
     assert handin.name.startswith(f"{GRADED}-hub_alice-") and line == (
         f"wrote {handin} ({GRADED}.ipynb and {len(course.library_files())} backprop_lib files): hand in this file")
-    from autograder import submit
+    from backprop_course.autograder import submit
 
     stamp = datetime.strptime(handin.name.rsplit("-", 1)[1], "%Y%m%dT%H%M%SZ.zip").replace(tzinfo=timezone.utc)
     data = handin.read_bytes()

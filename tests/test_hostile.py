@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import integrity, sandbox
+from backprop_course.autograder import integrity, sandbox
 from conftest import ROOT
 from hostile import cases as corpus
 from hostile import table
@@ -128,8 +128,8 @@ class Listener:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from autograder import course as course_module
-    from autograder import grading
+    from backprop_course.autograder import course as course_module
+    from backprop_course.autograder import grading
 
     course = tmp_path_factory.mktemp("hostile") / "course"
     course_module.init_course(course, [corpus.LESSON])
@@ -223,7 +223,7 @@ def test_the_autograde_command_starts_with_one_warning_line_when_isolation_is_we
     """Weak: no file-system isolation, or a root grader without a separate uid. The warning comes
     before any grading (here: the empty submission regraded) and never before a bad-input error,
     which stays one line (tests/test_autograder.py::test_errors_are_one_line)."""
-    from autograder.cli import main
+    from backprop_course.autograder.cli import main
 
     assert main(["autograde", corpus.LESSON, "--course", str(graded["course"]), "--force",
                  "--student", "empty"]) == 0
@@ -242,7 +242,7 @@ def test_the_autograde_command_starts_with_one_warning_line_when_isolation_is_we
 
 @pytest.mark.slow
 def test_nothing_secret_reaches_the_feedback(graded):
-    from autograder import report
+    from backprop_course.autograder import report
 
     files = report.feedback(graded["course"], corpus.LESSON)  # raises CourseError on any leak
     assert {path.parent.parent.name for path in files} >= {"empty", "correct"}

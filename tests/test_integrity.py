@@ -1,4 +1,4 @@
-"""The static cheat scan (autograder.integrity): every cheat pattern is flagged with its evidence,
+"""The static cheat scan (backprop_course.autograder.integrity): every cheat pattern is flagged with its evidence,
 honest code (the reference library, alternative correct implementations) never is, files that do
 not parse are recorded rather than flagged, and the per-test-cell canary catches a cell that was
 silently skipped."""
@@ -10,7 +10,7 @@ import pickle
 import nbformat
 import pytest
 
-from autograder import integrity
+from backprop_course.autograder import integrity
 from conftest import ROOT, SOLUTIONS
 
 CHEATS = [
@@ -57,6 +57,8 @@ CHEATS = [
     ("sys.path", "import sys\nsys.path.insert(0, '../../solutions')", "secret path"),
     ("reference import", "import reference_lib.layers as ref", "grader import"),
     ("nbgrader import", "from nbgrader.api import Gradebook", "grader import"),
+    ("grader import", "from backprop_course.autograder import course", "grader import"),
+    ("grader import from the machinery", "from backprop_course import autograder", "grader import"),
     ("sqlite", "import sqlite3", "grader import"),
     ("load by path", "import importlib.util\n"
      "spec = importlib.util.spec_from_file_location('m', 'm.py')", "grader import"),
@@ -301,18 +303,17 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
 
 def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
     """The set-up cell runs autograder/integrity/guard.py's own text; setuptools ships it."""
-    import tomllib
-
     import numpy as np
 
-    from autograder.integrity import canaries, guard
+    from backprop_course.autograder.integrity import canaries, guard
 
     assert canaries.GUARD_PROGRAM.samefile(guard.__file__)
     assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
     from setuptools import find_packages
 
-    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert guard.__name__.rpartition(".")[0] in find_packages(str(ROOT), include=include)
+    # setup.py installs every package under autograder/ as backprop_course.autograder.*
+    package = guard.__name__.rpartition(".")[0]
+    assert package.removeprefix("backprop_course.autograder.") in find_packages(str(ROOT / "autograder"))
     check = guard.make_guard()
     assert check() == []
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)

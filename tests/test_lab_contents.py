@@ -7,7 +7,7 @@ import nbformat
 from ipykernel.ipkernel import IPythonKernel
 from traitlets.config import Configurable
 
-from autograder.lesson_source import KERNELSPEC, LANGUAGE_INFO
+from backprop_course.autograder.lesson_source import KERNELSPEC, LANGUAGE_INFO
 from backprop_course.lab_contents import (WIDGET_STATE, WIDGET_VIEW, LessonContentsManager,
                                           complete_language_info, show_saved_pictures)
 

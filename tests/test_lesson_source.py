@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from autograder import lesson_source
-from autograder.lesson_source import LessonSourceError, literal, read_lesson
+from backprop_course.autograder import lesson_source
+from backprop_course.autograder.lesson_source import LessonSourceError, literal, read_lesson
 from conftest import SOLUTIONS
 
 LESSON = '''\

@@ -28,7 +28,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import build as build_module
+from backprop_course.autograder import build as build_module
 from conftest import ROOT, SOLUTIONS
 
 SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
@@ -257,7 +257,7 @@ def test_every_source_notebook_is_generated_from_a_lesson_text():
 def render_all(monkeypatch=None, ulps=0):
     """{lesson: notebook text} from every lesson text; with ulps, every float moves that many ulps
     before it is rounded (another CPU's last bit)."""
-    from autograder import lesson_source
+    from backprop_course.autograder import lesson_source
 
     if ulps:
         rounding = lesson_source.significant

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autograder.build import strip_solutions
+from backprop_course.autograder.build import strip_solutions
 from test_lessons import NAMES, errors_by_cell, execute, folder_with, graded_cells, source
 
 pytestmark = pytest.mark.slow

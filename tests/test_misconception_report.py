@@ -10,7 +10,7 @@ import io
 import nbformat
 import numpy as np
 
-from autograder import misconception_report, report
+from backprop_course.autograder import misconception_report, report
 from backprop_course.checks import CheckFailed, task
 
 RNG = np.random.default_rng(3)

@@ -20,8 +20,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
-from autograder import grading, import_guard, report, sample_class
-from autograder.cli import main
+from backprop_course.autograder import grading, import_guard, report, sample_class
+from backprop_course.autograder.cli import main
 
 from conftest import ROOT
 
@@ -266,7 +266,7 @@ def _free_port():
 def test_an_unreachable_dask_scheduler_is_one_line(course_dir):
     submit(course_dir, "dask_student", "correct")
     address = f"tcp://127.0.0.1:{_free_port()}"
-    done = subprocess.run([sys.executable, "-m", "autograder", "autograde", LESSON, "--course", course_dir,
+    done = subprocess.run([sys.executable, "-m", "backprop_course.autograder", "autograde", LESSON, "--course", course_dir,
                            "--student", "dask_student", "--dask", address],
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 2

@@ -1,4 +1,4 @@
-"""The sandbox (autograder.sandbox) on this machine: every isolation tier that works here is run
+"""The sandbox (backprop_course.autograder.sandbox) on this machine: every isolation tier that works here is run
 (bwrap is the strong one, unshare and none the fallbacks), and each test asserts what that tier
 promises in ``describe()`` - including what it does not protect. With BACKPROP_SANDBOX_ISOLATION
 set (CI's forced-tier runs) only that tier is run: the default run covers the others."""
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import Limits, SandboxError, run_limited
-from autograder.sandbox.box import check_reachable
+from backprop_course.autograder import sandbox
+from backprop_course.autograder.sandbox import Limits, SandboxError, run_limited
+from backprop_course.autograder.sandbox.box import check_reachable
 
 FORCED = sandbox.forced_isolation()
 TIERS = [FORCED] if FORCED else sandbox.working_tiers()
@@ -88,11 +88,11 @@ def test_a_forced_tier_caps_auto_and_a_bad_one_is_a_one_line_error(monkeypatch):
 
 
 def test_the_command_line_prints_what_is_enforced_and_the_weaker_tiers():
-    """`python -m autograder.sandbox` for people, `--weaker-tiers` for `make test-tiers`."""
+    """`python -m backprop_course.autograder.sandbox` for people, `--weaker-tiers` for `make test-tiers`."""
     import subprocess
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "autograder.sandbox", *args],
+        return subprocess.run([sys.executable, "-m", "backprop_course.autograder.sandbox", *args],
                               capture_output=True, text=True, timeout=120)
 
     weaker = run("--weaker-tiers")
@@ -373,12 +373,12 @@ def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
 def test_a_folder_holding_more_than_a_submission_is_never_handed_to_a_sandbox_uid(tmp_path, monkeypatch):
     import tempfile
 
-    from autograder.sandbox.machine import can_setuid
+    from backprop_course.autograder.sandbox.machine import can_setuid
 
     tier = "bwrap" if "bwrap" in TIERS else "none"
     if not can_setuid() or (tier != "bwrap" and not sandbox.available()["uid_drop"]):
         pytest.skip("only a root grader hands working copies to sandbox uids")
-    from autograder.sandbox.box import check_handable
+    from backprop_course.autograder.sandbox.box import check_handable
 
     for protected in ("/", "/etc", sys.prefix, Path.home(), tempfile.gettempdir()):
         with pytest.raises(SandboxError, match="holds more than a submission"):

@@ -1,4 +1,4 @@
-"""Sandboxed kernels (autograder.sandbox.kernel) through nbclient and nbgrader's config, on every
+"""Sandboxed kernels (backprop_course.autograder.sandbox.kernel) through nbclient and nbgrader's config, on every
 isolation tier that works here (or the forced one: see tests/test_sandbox.py)."""
 
 import time
@@ -6,8 +6,8 @@ import time
 import nbformat
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import Limits, SandboxError
+from backprop_course.autograder import sandbox
+from backprop_course.autograder.sandbox import Limits, SandboxError
 from test_sandbox import TIERS, needs_posix, small
 
 pytestmark = needs_posix
@@ -119,7 +119,7 @@ def test_a_sandboxed_kernel_starts_without_the_debugger(tier, work):
 def test_a_kernel_that_dies_before_it_answers_fails_the_wait_at_once(tier, work):
     from jupyter_core.utils import run_sync
 
-    from autograder.sandbox.kernel import PromptKernelClient
+    from backprop_course.autograder.sandbox.kernel import PromptKernelClient
 
     km = sandbox.kernel_manager_for(small(tier))()
     run_sync(km.start_kernel)(cwd=str(work), extra_arguments=["--IPKernelApp.exec_lines=['import os; os._exit(3)']"])
@@ -140,7 +140,7 @@ def test_a_kernel_that_dies_before_it_answers_fails_the_wait_at_once(tier, work)
 def forking_tier(work):
     """The tier whose kernels are forked from a zygote: bubblewrap run by root (where it is not,
     e.g. in ``make test-tiers``' forced runs, the exec'd kernels are what the other tests test)."""
-    from autograder.sandbox import zygote
+    from backprop_course.autograder.sandbox import zygote
 
     if "bwrap" not in TIERS:
         pytest.skip("no bubblewrap tier here: kernels are exec'd")
@@ -163,7 +163,7 @@ def test_a_forked_kernel_is_its_sandbox_uid_with_numpy_already_imported(forking_
 
 
 def test_a_killed_zygote_is_started_again(forking_tier, work):
-    from autograder.sandbox import zygote
+    from backprop_course.autograder.sandbox import zygote
 
     tier = forking_tier
     first, died, _ = _execute(["print('one')"], work, small(tier))
@@ -175,7 +175,7 @@ def test_a_killed_zygote_is_started_again(forking_tier, work):
 
 
 def test_where_forking_fails_kernels_are_started_as_their_own_process(forking_tier, work, monkeypatch):
-    from autograder.sandbox import zygote
+    from backprop_course.autograder.sandbox import zygote
 
     def refused(request, env):
         raise SandboxError("a forked kernel could not join its sandbox: setns: Operation not permitted")

@@ -1,6 +1,6 @@
 """The generated student skeleton (backprop_lib/) against the reference (solutions/backprop_lib/).
 
-Every marked solution region is enumerated from the source with autograder.build, so a new region
+Every marked solution region is enumerated from the source with backprop_course.autograder.build, so a new region
 is covered as soon as it is written: its stub must raise NotImplementedError with exactly the
 region's tag ("Lesson k, task j: ..."), from inside the region's own function. Everything else in
 the skeleton must be the reference's code, line for line, and behave identically.
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import backprop_lib
-from autograder import build
+from backprop_course.autograder import build
 from backprop_lib import data, graph, layers, losses, mlp, optim, train
 from conftest import ROOT, SOLUTIONS, reference_module
 

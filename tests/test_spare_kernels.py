@@ -1,4 +1,4 @@
-"""Spare kernels (autograder.grading.spare): a worker grades each submission in the kernel it
+"""Spare kernels (backprop_course.autograder.grading.spare): a worker grades each submission in the kernel it
 started during the previous one. Grades must not depend on it, a spare's wall clock starts with
 its job, the job's files are the kernel's own, and no spare outlives its worker."""
 
@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from jupyter_core.utils import run_sync
 
-from autograder import course, grading, sample_class
-from autograder.grading import spare
+from backprop_course.autograder import course, grading, sample_class
+from backprop_course.autograder.grading import spare
 from test_sandbox import needs_posix
 
 pytestmark = needs_posix
@@ -60,7 +60,7 @@ def test_grades_are_the_same_with_and_without_spare_kernels(lesson_course, monke
 
 
 def test_grades_are_the_same_with_forked_and_exec_d_kernels(lesson_course, monkeypatch):
-    from autograder.sandbox import zygote
+    from backprop_course.autograder.sandbox import zygote
 
     jobs = [lesson_course.prepare(student, 60) for student in STUDENTS]
     forked = scores(lesson_course, [grading.grade_submission(job) for job in jobs])

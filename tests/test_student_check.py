@@ -3,7 +3,7 @@ the misconceptions the checks named are shown; the local kernel prints no TCP wa
 
 import nbformat
 
-from autograder import student_check
+from backprop_course.autograder import student_check
 
 CRASH = ("check failed: Lesson 2, task 1: your code raised ValueError: matmul: Input operand 1 has a mismatch "
          "in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 2) "

@@ -43,7 +43,7 @@ def apply(steps, nb, resources, config):
 def grade_submission(job):
     """Grade one submission: Job in, Result out. Never raises for anything the submission does.
 
-    Runs autograder.integrity's static scan on the files as submitted, then BEFORE_EXECUTION,
+    Runs backprop_course.autograder.integrity's static scan on the files as submitted, then BEFORE_EXECUTION,
     executes the sanitized notebook in a sandboxed kernel (per-cell timeout, wall-clock limit for
     the whole submission; cells tagged as ``c.Execute.skip_cells_with_tag`` are not run), then
     AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps. The kernel is the

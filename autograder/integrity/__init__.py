@@ -4,7 +4,7 @@ Modules (one idea each): ``rules`` (the kinds of flag and the names each rule lo
 ``findings`` (Flag, Report), ``paths`` (which strings name course secrets), ``visitor`` (the rules
 applied to one parsed file or cell), ``scan`` (reading a submission's files and notebooks),
 ``canaries`` (per-test-cell canaries) and ``guard`` (the run-time guard program the grading kernel
-runs). Everything a caller needs is importable from ``autograder.integrity`` itself:
+runs). Everything a caller needs is importable from ``backprop_course.autograder.integrity`` itself:
 
 - ``scan(folder, instructor_files=None) -> list[Flag]`` and ``inspect(...) -> Report`` (flags and
   unparsed files); ``scan_source(source)`` for one cell or file; ``KINDS`` describes each kind.

@@ -44,7 +44,7 @@ unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing)
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
 (``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
 kernels) and ``execute`` (nbgrader's Execute with it). Everything below is importable from
-``autograder.sandbox`` itself.
+``backprop_course.autograder.sandbox`` itself.
 
 Entry points:
 

@@ -1,6 +1,6 @@
-"""`python -m autograder.sandbox`: what this machine enforces, one line per mechanism and
+"""`python -m backprop_course.autograder.sandbox`: what this machine enforces, one line per mechanism and
 protection, then the weak-isolation warning (or that there is nothing to fix).
-`python -m autograder.sandbox --weaker-tiers`: the working tiers below the one "auto" picks, on one
+`python -m backprop_course.autograder.sandbox --weaker-tiers`: the working tiers below the one "auto" picks, on one
 line (the Makefile's test-tiers target forces each of them)."""
 
 import sys
@@ -14,7 +14,7 @@ def main(argv):
         print(*working_tiers()[1:])
         return 0
     if argv:
-        print("usage: python -m autograder.sandbox [--weaker-tiers]", file=sys.stderr)
+        print("usage: python -m backprop_course.autograder.sandbox [--weaker-tiers]", file=sys.stderr)
         return 2
     described = describe()
     for protection, held in described.pop("enforced").items():
@@ -29,4 +29,4 @@ if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
     except SandboxError as err:
-        sys.exit(f"autograder.sandbox: {err}")
+        sys.exit(f"backprop_course.autograder.sandbox: {err}")

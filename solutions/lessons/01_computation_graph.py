@@ -50,7 +50,7 @@ from backprop_lib.graph import Scalar
 # %% role="build"
 # The network's given numbers, written once: pasted into the next cell and run here, so that the
 # reference engine computes every expected value of tasks 1 and 2 from them.
-from autograder.lesson_source import literal
+from backprop_course.autograder.lesson_source import literal
 from backprop_course.tasks.lesson_1 import given_graph, hand_inputs, local_grads_table, network
 from backprop_lib.graph import Scalar
 

@@ -55,7 +55,7 @@ from backprop_lib.layers import Linear
 # with this $W$ and $b$); bars are relative errors.
 
 # %% role="build"
-from autograder.lesson_source import literal
+from backprop_course.autograder.lesson_source import literal
 from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, layer_with, linear_case, small_layer, square_layer
 from backprop_lib.layers import Linear
 

@@ -36,7 +36,7 @@ from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_deri
 
 # %% role="build"
 # The expected values of the visible checks: the reference at the five points the checks use.
-from autograder.lesson_source import literal
+from backprop_course.autograder.lesson_source import literal
 from backprop_lib.layers import ACTIVATIONS, DERIVATIVES
 
 x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])

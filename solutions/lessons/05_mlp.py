@@ -75,7 +75,7 @@ for name, layer, key in model.named_parameters():
 # Bar: $10^{-7}$.
 
 # %% role="build"
-from autograder.lesson_source import literal
+from backprop_course.autograder.lesson_source import literal
 from backprop_course import network
 from backprop_lib.mlp import MLP
 

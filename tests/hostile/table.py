@@ -40,7 +40,7 @@ def _needs(case):
 SANDBOX_NOTES = """## What is enforced where
 
 Every submission runs in its own temporary working copy (`autograder/sandbox/`; run
-`python -m autograder.sandbox` to see what this machine enforces):
+`python -m backprop_course.autograder.sandbox` to see what this machine enforces):
 
 | Mechanism | Linux with bubblewrap (`bwrap`, strongest) | Linux without it (`unshare`) | Elsewhere (`none`) |
 |---|---|---|---|

@@ -1,4 +1,4 @@
-"""Canaries: each test cell proves it ran as written (``autograder.integrity``'s canaries)."""
+"""Canaries: each test cell proves it ran as written (``backprop_course.autograder.integrity``'s canaries)."""
 
 from ... import integrity
 from .base import GradingPreprocessor
