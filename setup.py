@@ -11,7 +11,9 @@ from setuptools import find_packages, setup
 # import name -> repository folder, for folders whose name is not their import name
 MAPPED = {"backprop_course.autograder": "autograder"}
 
-packages = find_packages(include=["backprop_course", "backprop_course.*"])
+# backprop_course/content/ holds the course content as package data (see its docstring), not code.
+packages = find_packages(include=["backprop_course", "backprop_course.*"],
+                         exclude=["backprop_course.content.*"])
 for name, folder in MAPPED.items():
     packages += [name] + [f"{name}.{sub}" for sub in find_packages(folder)]
 

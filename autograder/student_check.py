@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course import feedback
+from backprop_course import content, feedback
 
 from . import build as build_module
 from . import course as course_module
@@ -41,9 +41,9 @@ def find_notebook(lesson, notebook=None):
     elif Path(f"{lesson}.ipynb").exists():
         path = Path(f"{lesson}.ipynb")
     else:
-        path = build_module.ROOT / "lessons" / f"{lesson}.ipynb"
+        path = content.folder("lessons") / f"{lesson}.ipynb"
     if not path.exists():
-        known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+        known = [path.stem for path in sorted(content.folder("lessons").glob("*.ipynb"))]
         raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
                                         "(or pass --notebook PATH)")
     return path.resolve()
