@@ -6,6 +6,7 @@ user can fix are printed as one line, never as a traceback.
 
 import argparse
 import sys
+from importlib.metadata import version
 
 from backprop_course import content
 
@@ -54,6 +55,7 @@ COMMANDS = [add_build, add_course, add_release, add_autograde, add_feedback, add
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="backprop-course", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('backprop-course')}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(subparsers)

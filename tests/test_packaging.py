@@ -59,6 +59,21 @@ def test_environment_yml_lists_the_same_runtime_packages_with_the_same_bounds(pr
     assert conda["python"] == SpecifierSet(project["requires-python"])
 
 
+def test_environment_yml_installs_the_course_itself_with_pip():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    [pip_section] = [entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict)]
+    assert pip_section == ["-e ."]
+
+
+def test_the_version_is_the_projects_and_the_changelog_names_it(project):
+    from backprop_course.autograder.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert f"## {project['version']} " in (ROOT / "CHANGELOG.md").read_text()
+
+
 def test_python_versions(project):
     supported = SpecifierSet(project["requires-python"])
     assert all(f"3.{minor}" in supported for minor in (10, 11, 12, 13))
