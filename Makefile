@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: lab lecture test test-tiers build check demo bench clean
 
 # Re-install only when the package description changes: a second run is quick.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
