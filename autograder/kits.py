@@ -73,17 +73,20 @@ def cmd_lecture(args):
     return 0
 
 
-def add_student_kit(subparsers):
-    parser = subparsers.add_parser(
-        "student-kit", help="students: the lessons and the library skeleton in a folder of your own",
-        description="Copy the student notebooks, backprop_lib/ and the lab settings into DIR.")
+def _add_folder_command(subparsers, name, run, help, description):
+    parser = subparsers.add_parser(name, help=help, description=description)
     parser.add_argument("dir", help="the folder to write (created if missing; nothing is overwritten)")
-    parser.set_defaults(run=cmd_student_kit)
+    parser.set_defaults(run=run)
+
+
+def add_student_kit(subparsers):
+    _add_folder_command(
+        subparsers, "student-kit", cmd_student_kit,
+        help="students: the lessons and the library skeleton in a folder of your own",
+        description="Copy the student notebooks, backprop_lib/ and the lab settings into DIR.")
 
 
 def add_lecture(subparsers):
-    parser = subparsers.add_parser(
-        "lecture", help="lecturers: a copy of the lecture notebook",
+    _add_folder_command(
+        subparsers, "lecture", cmd_lecture, help="lecturers: a copy of the lecture notebook",
         description="Copy the lecture notebook into DIR; it runs on the installed reference library.")
-    parser.add_argument("dir", help="the folder to write (created if missing; nothing is overwritten)")
-    parser.set_defaults(run=cmd_lecture)
