@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 PIP_OUTPUT ?= --quiet
 lab lecture: PIP_OUTPUT := --progress-bar on
 PIP = PYTHONWARNINGS="ignore::UserWarning" $(BIN)/python -m pip install $(PIP_OUTPUT)
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@echo "== setting up $(VENV) (the first time takes about 3 minutes; later runs reuse it)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip

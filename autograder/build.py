@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from backprop_course import content
+
 from . import lesson_source
 
 BEGIN = "BEGIN SOLUTION"
@@ -35,7 +37,6 @@ MARKER = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<tag>Lesson \d+, tas
 # Lines this short or this common ("return out", "else:") say nothing about a solution.
 DISTINCTIVE_LENGTH = 24
 
-ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = "backprop-course build"
 
 
@@ -174,7 +175,7 @@ def _notebook_text(nb, source, root):
     return nbformat.writes(nb) + "\n"
 
 
-def targets(root=ROOT):
+def targets(root=content.root()):
     """{generated path: (source path, its text, the solution lines it must not contain)}; the
     instructor's source notebooks, which keep their solutions, have None for the lines."""
     root = Path(root)
@@ -249,7 +250,7 @@ def visible_source(text):
     return text
 
 
-def build(root=ROOT, check=False):
+def build(root=content.root(), check=False):
     """Write (or with check=True, only compare) every generated file. Returns the stale paths: those
     missing or differing beyond rounding noise (``drift``).
 

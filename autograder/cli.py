@@ -6,6 +6,9 @@ user can fix are printed as one line, never as a traceback.
 
 import argparse
 import sys
+from importlib.metadata import version
+
+from backprop_course import content
 
 from . import build as build_module
 from . import course as course_module
@@ -13,6 +16,7 @@ from . import lesson_source
 from .course import add_course, add_release
 from .demo import add_demo
 from .grading import add_autograde
+from .lecture_kit import add_lecture
 from .report import add_feedback, add_report
 from .student_check import add_check
 from .student_kit import add_student_kit
@@ -20,8 +24,12 @@ from .submit import add_submit
 
 
 def cmd_build(args):
+    if not args.check and not content.in_checkout():
+        print("backprop-course build: the installed course content is read-only: run it in a clone of "
+              "the repository (`build --check` works anywhere)", file=sys.stderr)
+        return 2
     stale = build_module.build(check=args.check)
-    root = build_module.ROOT
+    root = content.root()
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(root)}")
     if args.check and stale:
@@ -43,11 +51,12 @@ def add_build(subparsers):
 
 
 COMMANDS = [add_build, add_course, add_release, add_autograde, add_feedback, add_report, add_check,
-            add_submit, add_student_kit, add_demo]
+            add_submit, add_student_kit, add_lecture, add_demo]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="backprop-course", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('backprop-course')}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(subparsers)

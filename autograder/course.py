@@ -33,6 +33,8 @@ from pathlib import Path
 
 import nbformat
 
+from backprop_course import content
+
 from . import build as build_module
 
 LIBRARY = "backprop_lib"
@@ -45,18 +47,18 @@ class CourseError(Exception):
     """A course directory that cannot be used as asked; the message names the fix."""
 
 
-def lessons_available(root=build_module.ROOT):
+def lessons_available(root=content.root()):
     """Lesson names with a source notebook in ``root/solutions``, e.g. ["02_linear_layer", ...]."""
     return sorted(path.stem for path in (Path(root) / "solutions").glob("*.ipynb"))
 
 
-def library_files(root=build_module.ROOT):
+def library_files(root=content.root()):
     """{file name: text} of the reference library in ``root/solutions/backprop_lib``."""
     return {path.name: path.read_text()
             for path in sorted((Path(root) / "solutions" / LIBRARY).glob("*.py"))}
 
 
-def student_files(root=build_module.ROOT):
+def student_files(root=content.root()):
     """Library paths (relative to an assignment folder) that students edit: those with solution
     regions. Autograde keeps the student's copies of these and overwrites every other file."""
     return [f"{LIBRARY}/{name}" for name, text in library_files(root).items()
@@ -126,14 +128,14 @@ c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 '''
 
 
-def write_config(course_dir, lessons, root=build_module.ROOT, cell_timeout=60):
+def write_config(course_dir, lessons, root=content.root(), cell_timeout=60):
     """Write DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
     exclude = {lesson: student_files(root) for lesson in sorted(lessons)}
     text = CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP)
     (Path(course_dir) / CONFIG_NAME).write_text(text)
 
 
-def init_course(course_dir, lessons=None, root=build_module.ROOT):
+def init_course(course_dir, lessons=None, root=content.root()):
     """Create (or refresh) the course in ``course_dir`` for ``lessons`` (default: all available).
 
     Refreshing rewrites the config and source/ but keeps the gradebook and all student folders.
@@ -180,7 +182,7 @@ def unknown_lesson(lesson, known, fix=""):
     return CourseError(f"unknown lesson {lesson!r}: {lesson_hint(lesson, known)}{fix}")
 
 
-def require_lesson(course_dir, lesson, root=build_module.ROOT):
+def require_lesson(course_dir, lesson, root=content.root()):
     """The resolved course path, or a CourseError when the course has no such lesson (a typo gets
     the nearest lesson name; a lesson the course lacks gets the command that adds it)."""
     course_dir = require_course(course_dir)
@@ -233,7 +235,7 @@ def nbgrader_api(course_dir):
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
-def secret_lines(course_dir, lesson, root=build_module.ROOT):
+def secret_lines(course_dir, lesson, root=content.root()):
     """Distinctive lines of the lesson's solutions and hidden tests: the library's from the
     repository's reference (``root/solutions/backprop_lib``; the course holds none), the
     notebook's from the course's source notebook (the one nbgrader releases)."""

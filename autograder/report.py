@@ -30,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 
+from backprop_course import content
+
 from . import build as build_module
 from . import course as course_module
 from . import misconception_report
@@ -72,7 +74,7 @@ def feedback(course_dir, lesson, problems=None):
     pending = pending_by_hand(course_dir, lesson)
     for path in files:
         _mark_pending(path, pending.get(path.parent.parent.name, []))
-    forbidden = [str(course_dir / "source"), str(build_module.ROOT / "solutions"), "solutions/backprop_lib"]
+    forbidden = [str(course_dir / "source"), str(content.folder("solutions")), "solutions/backprop_lib"]
     secret = course_module.secret_lines(course_dir, lesson)
     leaked = []
     # Only the HTML is new: the other files nbgrader copies back are the student's own submission

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course import feedback
+from backprop_course import content, feedback
 
 from . import build as build_module
 from . import course as course_module
@@ -41,9 +41,9 @@ def find_notebook(lesson, notebook=None):
     if notebook:
         path = Path(notebook)
     else:
-        path = next((path for path in candidates if path.exists()), build_module.ROOT / "lessons" / f"{lesson}.ipynb")
+        path = next((path for path in candidates if path.exists()), content.folder("lessons") / f"{lesson}.ipynb")
     if not path.exists():
-        known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+        known = [path.stem for path in sorted(content.folder("lessons").glob("*.ipynb"))]
         raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
                                         "(or pass --notebook PATH)")
     return path.resolve()

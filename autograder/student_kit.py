@@ -7,7 +7,9 @@ instructors' preview. A student gets this kit instead:
     DIR/backprop_lib/*.py     the library skeleton the lessons ask them to complete
     DIR/lab-config/           JupyterLab's student view (as ``make lab`` uses it)
     DIR/wheels/*.whl          the course machinery (``backprop_course`` and the ``backprop-course``
-                              command), built from this checkout
+                              command) without the reference solutions, built when the command runs
+                              in a checkout (from an installed package the README names the package
+                              to install instead: that package holds the reference as package data)
     DIR/README.md             the one install command and how to start, check and hand in
 
 Every text file is checked for solution lines and markers before the command reports success,
@@ -20,29 +22,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backprop_course import content
+
 from . import build as build_module
 from . import course as course_module
 
 LIBRARY = "backprop_lib"
 
 
-def content_root():
-    """The folder holding the released content: ``lessons/*.ipynb``, the skeleton ``backprop_lib/``
-    and ``lab-config/``. The one place the kit locates them."""
-    return build_module.ROOT
-
-
-def kit_files(root=None):
+def kit_files():
     """{path inside the kit: source file} of the lessons, the skeleton and the student view."""
-    root = Path(root or content_root())
     files = {}
-    for pattern in ("lessons/*.ipynb", f"{LIBRARY}/*.py", "lab-config/**/*.json"):
-        files.update((source.relative_to(root), source) for source in sorted(root.glob(pattern)) if source.is_file())
+    for name, pattern in (("lessons", "*.ipynb"), (LIBRARY, "*.py"), ("lab-config", "**/*.json")):
+        folder = content.folder(name)
+        files.update((Path(name) / source.relative_to(folder), source)
+                     for source in sorted(folder.glob(pattern)) if source.is_file())
     return files
 
 
 def readme(wheel_name):
-    """The kit's README: set up once with one install command, then work, check and hand in."""
+    """The kit's README: set up once with one install command, then work, check and hand in.
+    ``wheel_name`` is the kit's own wheel, or None (the package is installed from the index)."""
+    package = f"wheels/{wheel_name}" if wheel_name else "backprop-course"
     return f"""# Backpropagation, step by step: your lessons
 
 This folder is yours: six lessons in `lessons/` and the library you complete in `backprop_lib/`.
@@ -51,7 +52,7 @@ This folder is yours: six lessons in `lessons/` and the library you complete in 
 
 ```sh
 python3 -m venv .venv
-.venv/bin/pip install wheels/{wheel_name}
+.venv/bin/pip install {package}
 ```
 
 The second command installs the course machinery (checks, widgets, `backprop-course`) and JupyterLab.
@@ -73,13 +74,14 @@ in this folder: it writes a zip (the notebook and your `backprop_lib/`) to hand 
 
 
 def build_wheel(folder):
-    """Build the course machinery's wheel into ``folder``; returns its file name."""
-    root = content_root()
-    if not (root / "pyproject.toml").is_file():
-        raise course_module.CourseError(f"no pyproject.toml in {root}: run student-kit from the course's checkout")
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir",
-                          str(folder), str(root)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore::UserWarning"})
+    """Build the course machinery's wheel, without the reference solutions and the lecture
+    (setup.py's STUDENT_WHEEL), into ``folder``; returns its file name, or None outside a checkout."""
+    if not content.in_checkout():
+        return None
+    root = content.folder("solutions").parent
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                          "--wheel-dir", str(folder), str(root)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore::UserWarning", "BACKPROP_COURSE_WHEEL": "student"})
     wheels = sorted(Path(folder).glob("*.whl"))
     if run.returncode != 0 or not wheels:
         last = (run.stderr.strip().splitlines() or ["no wheel was written"])[-1]
@@ -87,9 +89,9 @@ def build_wheel(folder):
     return wheels[-1].name
 
 
-def solution_secrets(root=None):
-    """Distinctive lines of the reference library's solution regions (none when it is not here)."""
-    folder = Path(root or content_root()) / "solutions" / LIBRARY
+def solution_secrets():
+    """Distinctive lines of the reference library's solution regions."""
+    folder = content.folder("solutions") / LIBRARY
     return set().union(*(build_module.solution_lines(path.read_text()) for path in sorted(folder.glob("*.py"))))
 
 
@@ -101,21 +103,21 @@ def write_kit(folder):
                                         "(a kit never writes over a student's files)")
     files = kit_files()
     if not any(path.parts[0] == "lessons" for path in files):
-        raise course_module.CourseError(f"no lessons in {content_root()}: run `backprop-course build` first")
+        raise course_module.CourseError(f"no lessons in {content.folder('lessons')}: run `backprop-course build` first")
     folder.mkdir(parents=True, exist_ok=True)
     for inside, source in files.items():
         (folder / inside).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, folder / inside)
     wheel = build_wheel(folder / "wheels")
     (folder / "README.md").write_text(readme(wheel))
-    # The machinery in the wheel is what every installation has: its correct stand-ins (e.g. the
+    # The machinery in the wheel holds no reference (STUDENT_WHEEL); its correct stand-ins (e.g. the
     # forward pass the lesson 5 checks run instead of the student's) are not handed-out solutions.
     leaks = course_module.leaks_in_folder(folder, solution_secrets())
     if leaks:
         shutil.rmtree(folder)
         path, text = leaks[0]
         raise course_module.CourseError(f"the kit would hand out solution text in {path.name}: {text!r}")
-    return len(files) + 2
+    return len(files) + (2 if wheel else 1)
 
 
 def cmd_student_kit(args):

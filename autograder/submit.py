@@ -22,7 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import build as build_module
+from backprop_course import content
+
 from . import course as course_module
 from .student_check import find_notebook
 
@@ -72,7 +73,7 @@ def write_handin(lesson, notebook, library, student, out_dir, when=None):
 
 def submit(lesson, student=None, notebook=None, out_dir="."):
     """Find the student's work on ``lesson`` and write its hand-in zip; returns (path, library files)."""
-    known = [path.stem for path in sorted((build_module.ROOT / "lessons").glob("*.ipynb"))]
+    known = [path.stem for path in sorted(content.folder("lessons").glob("*.ipynb"))]
     if notebook and known and lesson not in known:  # the zip's name must name the lesson
         raise course_module.unknown_lesson(lesson, known)
     path = find_notebook(lesson, notebook)

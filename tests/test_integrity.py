@@ -57,6 +57,8 @@ CHEATS = [
     ("sys.path", "import sys\nsys.path.insert(0, '../../solutions')", "secret path"),
     ("reference import", "import reference_lib.layers as ref", "grader import"),
     ("nbgrader import", "from nbgrader.api import Gradebook", "grader import"),
+    ("grader import", "from backprop_course.autograder import course", "grader import"),
+    ("grader import from the machinery", "from backprop_course import autograder", "grader import"),
     ("sqlite", "import sqlite3", "grader import"),
     ("load by path", "import importlib.util\n"
      "spec = importlib.util.spec_from_file_location('m', 'm.py')", "grader import"),
@@ -301,8 +303,6 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
 
 def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
     """The set-up cell runs autograder/integrity/guard.py's own text; setuptools ships it."""
-    import tomllib
-
     import numpy as np
 
     from backprop_course.autograder.integrity import canaries, guard
@@ -311,8 +311,9 @@ def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
     assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
     from setuptools import find_packages
 
-    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert guard.__name__.rpartition(".")[0] in find_packages(str(ROOT), include=include)
+    # setup.py installs every package under autograder/ as backprop_course.autograder.*
+    package = guard.__name__.rpartition(".")[0]
+    assert package.removeprefix("backprop_course.autograder.") in find_packages(str(ROOT / "autograder"))
     check = guard.make_guard()
     assert check() == []
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)

@@ -59,6 +59,21 @@ def test_environment_yml_lists_the_same_runtime_packages_with_the_same_bounds(pr
     assert conda["python"] == SpecifierSet(project["requires-python"])
 
 
+def test_environment_yml_installs_the_course_itself_with_pip():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    [pip_section] = [entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict)]
+    assert pip_section == ["-e ."]
+
+
+def test_the_version_is_the_projects_and_the_changelog_names_it(project):
+    from backprop_course.autograder.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert f"## {project['version']} " in (ROOT / "CHANGELOG.md").read_text()
+
+
 def test_python_versions(project):
     supported = SpecifierSet(project["requires-python"])
     assert all(f"3.{minor}" in supported for minor in (10, 11, 12, 13))
@@ -85,18 +100,15 @@ def test_console_script_is_declared_and_installed(project):
     assert result.returncode == 0 and "build" in result.stdout
 
 
-def test_installed_packages_are_the_grader_and_the_machinery_never_the_student_library():
-    """The student library is found by path only, so no grading kernel can import an installed copy."""
-    import importlib.util
-
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert {"autograder", "autograder.*", "backprop_course", "backprop_course.*"} <= set(include)
-    assert not any(pattern.startswith("backprop_lib") for pattern in include)
-    environment = subprocess.run([sys.executable, "-c", "import importlib.util as u; "
-                                  "print(u.find_spec('backprop_lib'), u.find_spec('backprop_course') is not None)"],
-                                 capture_output=True, text=True, cwd="/", timeout=60)
-    assert environment.stdout.split() == ["None", "True"], environment
+def test_installed_import_names_are_ours_never_the_student_library():
+    """Only backprop_course is installed (the grader as backprop_course.autograder: an unrelated
+    project on the package index installs ``autograder``); the student library is found by path
+    only, so no grading kernel can import an installed copy."""
+    probe = ("import importlib.util as u; print(*[u.find_spec(name) is not None for name in "
+             "('backprop_lib', 'autograder', 'backprop_course', 'backprop_course.autograder')])")
+    environment = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                 cwd="/", timeout=60)
+    assert environment.stdout.split() == ["False", "False", "True", "True"], environment
 
 
 def make_dry_run(target):

@@ -391,3 +391,21 @@ def test_a_folder_holding_more_than_a_submission_is_never_handed_to_a_sandbox_ui
     with pytest.raises(SandboxError, match="holds more than a submission"):
         sandbox.Sandbox(tmp_path, small(tier)).__enter__()
     assert tmp_path.stat().st_uid == os.getuid()
+
+
+def test_the_course_content_inside_the_installed_machinery_is_hidden_under_bwrap(tmp_path, work, monkeypatch):
+    """An installed wheel keeps the reference library and the source notebooks (hidden tests) in
+    backprop_course/content, inside the machinery a kernel gets: bwrap covers that folder."""
+    if "bwrap" not in TIERS:
+        pytest.skip("bubblewrap does not work here")
+    from backprop_course.autograder.sandbox import prefixes
+
+    package = tmp_path / "package"
+    (package / "content" / "solutions").mkdir(parents=True)
+    (package / "content" / "solutions" / "layers.py").write_text("reference")
+    (package / "checks.py").write_text("machinery")
+    monkeypatch.setattr(prefixes, "hidden_content_path", lambda: str(package / "content"))
+    code = (f"import os\nprint(sorted(os.listdir({str(package)!r})), "
+            f"os.listdir({str(package / 'content')!r}))")
+    outcome = run_limited(python(code), work, small("bwrap"), readonly=[package])
+    assert outcome.stdout_tail == "['checks.py', 'content'] []\n", outcome

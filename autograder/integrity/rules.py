@@ -63,7 +63,9 @@ IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "input
                  "InteractiveTB", "SyntaxTB", "register_magic_function", "events"}
 SAFE_EXTENSIONS = {"autoreload", "ipywidgets", "ipympl", "matplotlib"}
 
-GRADER_MODULES = {"nbgrader", "autograder", "reference_lib", "solutions", "sqlite3", "dbm", "shelve"}
+# Each with everything under it (the grader is a subpackage of the machinery students import).
+GRADER_MODULES = {"nbgrader", "backprop_course.autograder", "reference_lib", "solutions", "sqlite3",
+                  "dbm", "shelve"}
 NETWORK_MODULES = {"socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib",
                    "telnetlib", "xmlrpc", "websocket", "websockets", "paramiko", "ssl", "poplib",
                    "imaplib", "nntplib", "urllib3", "zmq", "asyncssh", "pycurl"}

@@ -90,8 +90,7 @@ def _installed_modules():
 
     names = set(sys.stdlib_module_names) | set(packages_distributions())
     # The course's own packages too: an editable install may not list them.
-    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__", "backprop_course",
-              "autograder"}
+    names |= {"sitecustomize", "usercustomize", "ipykernel_launcher", "__main__", "backprop_course"}
     return names - {"backprop_lib"}
 
 

@@ -92,7 +92,7 @@ class Visitor(ast.NodeVisitor):
             self.flag(node, "process")
         elif top in NATIVE_MODULES:
             self.flag(node, "native code")
-        elif top in GRADER_MODULES:
+        elif any(f"{module.lstrip('.')}.".startswith(f"{name}.") for name in GRADER_MODULES):
             self.flag(node, "grader import")
         elif top in ENV_MODULES:
             self.flag(node, "environment")

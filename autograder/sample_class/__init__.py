@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from backprop_course import content
+
 from .. import build as build_module
 from .. import course as course_module
 
@@ -96,7 +98,7 @@ def reference_without_markers(text):
                    if build_module.BEGIN not in line and build_module.END not in line)
 
 
-def library(student, root=build_module.ROOT):
+def library(student, root=content.root()):
     """{file name: text} of the student's library files that hold solution regions."""
     files = {name: reference_without_markers(text)
              for name, text in course_module.library_files(root).items() if build_module.BEGIN in text}
@@ -130,7 +132,7 @@ def _delete_first_test_cell(path):
     nbformat.write(nb, path)
 
 
-def submit(course_dir, lesson, students=STUDENTS, root=build_module.ROOT, timestamp=TIMESTAMP):
+def submit(course_dir, lesson, students=STUDENTS, root=content.root(), timestamp=TIMESTAMP):
     """Write each student's submission of the released ``lesson``; returns the student IDs."""
     course_dir = Path(course_dir)
     release = course_dir / "release" / lesson

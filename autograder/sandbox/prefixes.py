@@ -13,6 +13,9 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 # Installed packages a sandboxed kernel imports that may live outside the Python installation (an
 # editable install keeps them in the checkout): the course machinery, never the student library.
 MACHINERY = ("backprop_course",)
+# Inside the machinery, the course content (reference library, source notebooks with hidden tests;
+# real folders in an installed wheel): covered by an empty folder in bwrap.
+HIDDEN_CONTENT = "backprop_course.content"
 
 
 def machinery_paths():
@@ -22,6 +25,13 @@ def machinery_paths():
         spec = importlib.util.find_spec(name)
         found += list(spec.submodule_search_locations or []) if spec else []
     return [os.path.realpath(path) for path in found]
+
+
+def hidden_content_path():
+    """The real path of the installed course content (found without importing it), or None."""
+    spec = importlib.util.find_spec(HIDDEN_CONTENT)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return os.path.realpath(locations[0]) if locations else None
 
 
 def python_paths():
@@ -62,6 +72,9 @@ def bwrap_prefix(chdir, readonly, writable, network, uid):
         args += ["--perms", "0755", "--dir", parent]
     for kind, path in binds:
         args += [kind, path, path]
+    content = hidden_content_path()
+    if content and any(content.startswith(path.rstrip("/") + "/") for _, path in binds):
+        args += ["--tmpfs", content]
     # ipykernel exits at once when JPY_PARENT_PID (the grader's pid, outside the pid namespace)
     # does not match its parent; the sandbox dies with the grader anyway (--die-with-parent).
     args += ["--chdir", os.path.realpath(chdir), "--unsetenv", "JPY_PARENT_PID", "--"]
