@@ -26,6 +26,14 @@ CONTENT = {"solutions": ["solutions/*.ipynb", "solutions/backprop_lib/*.py", "so
            "lecture": ["lecture/*.ipynb"]}
 STUDENT_WHEEL = os.environ.get("BACKPROP_COURSE_WHEEL") == "student"
 shipped = ["student"] if STUDENT_WHEEL else list(CONTENT)
-package_data = {"backprop_course.content": [pattern for part in shipped for pattern in CONTENT[part]]}
+options = {}
+if STUDENT_WHEEL:
+    # setuptools keeps earlier builds' files in build/ and *.egg-info and would ship them again:
+    # a student wheel is built in a folder of its own (the kit's temporary one).
+    scratch = os.environ["BACKPROP_COURSE_BUILD_DIR"]
+    options = {"build": {"build_base": scratch}, "egg_info": {"egg_base": scratch}}
 
-setup(packages=packages, package_dir=MAPPED, package_data=package_data)
+setup(packages=packages, package_dir=MAPPED, options=options,
+      package_data={"backprop_course.content": [pattern for part in shipped for pattern in CONTENT[part]]},
+      exclude_package_data={} if not STUDENT_WHEEL else
+      {"backprop_course.content": [pattern for part in ("solutions", "lecture") for pattern in CONTENT[part]]})

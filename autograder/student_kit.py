@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from backprop_course import content
@@ -79,9 +80,11 @@ def build_wheel(folder):
     if not content.in_checkout():
         return None
     root = content.folder("solutions").parent
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                          "--wheel-dir", str(folder), str(root)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore::UserWarning", "BACKPROP_COURSE_WHEEL": "student"})
+    with tempfile.TemporaryDirectory(prefix="backprop-student-wheel-") as scratch:
+        run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                              "--wheel-dir", str(folder), str(root)], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONWARNINGS": "ignore::UserWarning",
+                                  "BACKPROP_COURSE_WHEEL": "student", "BACKPROP_COURSE_BUILD_DIR": scratch})
     wheels = sorted(Path(folder).glob("*.whl"))
     if run.returncode != 0 or not wheels:
         last = (run.stderr.strip().splitlines() or ["no wheel was written"])[-1]

@@ -49,9 +49,13 @@ def test_the_kit_holds_the_lessons_the_skeleton_and_the_machinery_and_no_solutio
     with zipfile.ZipFile(kit / wheel[0]) as archive:
         names = archive.namelist()
         entry_points = next(archive.read(name).decode() for name in names if name.endswith("entry_points.txt"))
-    assert "backprop_course/lesson.py" in names and "autograder/cli.py" in names
+    assert "backprop_course/lesson.py" in names and "backprop_course/autograder/cli.py" in names
     assert "backprop-course = backprop_course.autograder.cli:main" in entry_points
-    assert not [name for name in names if name.startswith(("solutions/", "backprop_lib/"))]
+    # The skeleton and the student notebooks ship as content; the reference and the lecture do not.
+    assert "backprop_course/content/backprop_lib/mlp.py" in names
+    assert not [name for name in names if name.startswith(("solutions/", "backprop_lib/", "backprop_course/content/solutions/",
+                                                           "backprop_course/content/lecture/"))]
+
     readme = (kit / "README.md").read_text()
     assert f".venv/bin/pip install {wheel[0]}" in readme
 
