@@ -269,7 +269,10 @@ with graded_task("Lesson 1, task 3 (graded)") as graded:
 # \quad\text{for every node } n \text{ and every parent } p \text{ of } n .$$
 #
 # Adding (not assigning) is what sums over paths: a node used twice, or feeding two nodes,
-# receives a contribution along each edge.
+# receives a contribution along each edge. The adding happens *within* one backward pass; the given
+# code zeroes every `grad` first, so a second `backward()` gives the same gradients, not twice them.
+# (Lesson 2's layers say "overwrite" for the same reason: one call is one pass. PyTorch instead keeps
+# adding across calls, so a training loop calls `optimizer.zero_grad()` before each `backward()`.)
 #
 # The check gives its nodes fixed local derivatives (so it tests your `backward` alone, not
 # task 3) and names the first node, from the loss down, whose gradient is wrong.

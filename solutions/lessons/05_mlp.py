@@ -240,9 +240,12 @@ with task('Lesson 5, task 1') as check:
 # $$g_{\text{in}} = \texttt{layer.backward}(g_{\text{out}}), \qquad
 # \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial z_l}, \quad
 # \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial z_{l,n}} .$$
-# This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the
-# product of the local derivatives along the path from the loss down to layer $l$, and the reverse
-# order is what lets every product be computed once and reused.
+# This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the sum,
+# over every path from the loss down to layer $l$, of the product of the local derivatives along
+# it. The matrix products compute that sum: entry $(n, i)$ of $G W^\top$ is $\sum_j G_{nj} W_{ij}$,
+# the paths through every unit $j$ of the layer above, and each further layer multiplies in one
+# more factor per path.
+# The reverse order is what lets every shared product be computed once and reused.
 #
 # **Lesson 5, task 2.** Implement `MLP.backward(grad_out, input_grad=True)`: call the layers'
 # `backward` from the last to the first and return $\partial L / \partial x$. With
@@ -476,7 +479,7 @@ with demo("hidden features"):
 # ## Summary
 #
 # - An MLP is a list of layers; forward runs them in order, backward runs their backward passes in reverse.
-# - The gradient that reaches a parameter is the chain-rule product along the path from the loss; reverse order computes each product once.
+# - The gradient that reaches a parameter is lesson 1's sum over paths of products of local derivatives; the matrix products compute that sum, and reverse order computes each shared product once.
 # - A whole-network check compares every layer's traffic with a reference and names the first wrong one, so a bug is found where it starts, not where it shows.
 # - A Linear layer has $(n_\text{in}+1)n_\text{out}$ parameters; hidden units are soft half-planes whose combination bends the boundary.
 #
