@@ -47,6 +47,32 @@ from backprop_lib.graph import Scalar
 # \end{aligned}
 # $$
 
+# %% [markdown] id="notation"
+# ### Notation: the slides and this course
+#
+# The slides (Tufts COMP 135, "Backpropagation") and this course name the same things differently.
+# The course keeps these names in every lesson:
+#
+# | idea | slides | course | lessons |
+# |---|---|---|---|
+# | input of one sample | $x_n$ | $x$; a batch of $N$ samples is the matrix $X$, one row per sample | 1, 2, 5 |
+# | label (target) of sample $n$ | $y_n$ | $y$ in the array lessons; $t$ in lesson 1's scalar graph, where $y$ names the output node | 1, 4 |
+# | weighted sum into a unit | $\mathrm{dot}(w, x) + b$ | pre-activation $a$: $a_k$ for unit $k$ (lesson 1), $a_l = h_{l-1} W_l + b_l$ for layer $l$ (lesson 5) | 1, 5 |
+# | activation function | $\mathrm{act}$ | $\mathrm{relu}$, $\sigma$, $\tanh$; $\phi$ is "the hidden activation" | 1, 3, 5 |
+# | output of layer $l$ | $f_l$ | $h_l$, with $h_0 = x$ | 1, 5 |
+# | number of layers | `len(hidden_layer_sizes) + 1` | $D$, so that $L$ is always the loss | 5 |
+# | network output | output of the last layer | scores $s$ (logits); $p = \sigma(s)$ for two classes, $\hat y = s$ for regression | 4 |
+# | loss | squared error, log loss | $L$, the mean over the batch of the per-sample loss $\ell$ | 1, 4 |
+# | gradient | $\partial L / \partial w$ | $\partial L/\partial w$; in code `dL_dw`, `grads["W"]` | 1, 5 |
+# | learning rate | step size | $\eta$ (`lr` in code) | 6 |
+# | the six nodes, numbered 1-6 layer by layer | nodes 1, 2, ..., 6 | $x$; $h_1$, $h_2$; $h_3$, $h_4$; $y$ | 1 |
+# | the eight edge weights | one weight per edge | $w_1$ to $w_8$ | 1 |
+#
+# The slides draw each weight on an *edge*; the engine you build below (`Scalar`) makes each weight a
+# *node* of its own, a leaf feeding a multiplication: $a_1 = w_1 x$ is the node `w1 * x` with parents
+# `w1` and `x`. Both pictures compute the same numbers, but as a node a weight gets a gradient like
+# any other node ($\partial L/\partial w_1$ is `w1.grad`), and one weight may feed many edges.
+
 # %% role="build"
 # The network's given numbers, written once: pasted into the next cell and run here, so that the
 # reference engine computes every expected value of tasks 1 and 2 from them.

@@ -42,7 +42,7 @@ from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropy
 # %% [markdown] id="l4-pairs"
 # ## Output activation and loss come in pairs
 #
-# | problem | output activation (in `predict_proba`) | loss, computed from the scores | $\partial L/\partial s$ per sample |
+# | problem | output activation (in `predict_proba`) | loss, computed from the scores | $\partial \ell/\partial s$ for one sample's loss $\ell$ ($\partial L/\partial s$ divides it by $N$) |
 # |---|---|---|---|
 # | regression | identity: $\hat y = s$ | `MSELoss` | $\frac{2}{K}(s - y)$ |
 # | two classes | sigmoid: $p = \sigma(s)$ | `BCEWithLogitsLoss` | $\sigma(s) - y$ |

@@ -45,10 +45,11 @@ from backprop_lib.mlp import MLP
 # ## The stack
 #
 # `MLP(in_features, hidden_layer_sizes, out_features, activation, output_activation)` builds
-# $L = $ `len(hidden_layer_sizes) + 1` Linear layers, with the hidden activation $\phi$ between
-# them (not after the last one). With $h_0 = x$:
-# $$z_l = h_{l-1} W_l + b_l, \qquad h_l = \phi(z_l) \quad (l < L), \qquad \text{scores} = z_L .$$
-# `forward` returns the raw scores $z_L$; the output activation (identity, sigmoid or softmax) is
+# $D = $ `len(hidden_layer_sizes) + 1` Linear layers (the depth; $L$ stays the loss), with the hidden
+# activation $\phi$ between them (not after the last one). With $h_0 = x$, and $a$ the pre-activation
+# as in lesson 1:
+# $$a_l = h_{l-1} W_l + b_l, \qquad h_l = \phi(a_l) \quad (l < D), \qquad \text{scores} = a_D .$$
+# `forward` returns the raw scores $a_D$; the output activation (identity, sigmoid or softmax) is
 # applied only by `predict_proba`, and training uses the loss that pairs with it (lesson 4).
 # The constructor is given; it works already:
 
@@ -234,12 +235,12 @@ with task('Lesson 5, task 1') as check:
 # %% [markdown] id="l5-backward"
 # ## Task 2: backward in reverse
 #
-# The loss hands back $g_L = \partial L / \partial \text{scores}$. Going from the last layer to the
+# The loss hands back $\partial L / \partial \text{scores}$. Going from the last layer to the
 # first, each layer turns the gradient of its output into the gradient of its input (and fills its
 # parameter gradients on the way):
 # $$g_{\text{in}} = \texttt{layer.backward}(g_{\text{out}}), \qquad
-# \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial z_l}, \quad
-# \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial z_{l,n}} .$$
+# \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial a_l}, \quad
+# \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial a_{l,n}} .$$
 # This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the sum,
 # over every path from the loss down to layer $l$, of the product of the local derivatives along
 # it. The matrix products compute that sum: entry $(n, i)$ of $G W^\top$ is $\sum_j G_{nj} W_{ij}$,
