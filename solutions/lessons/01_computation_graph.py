@@ -5,6 +5,9 @@
 # every node holds one number and every edge says which numbers a node was computed from. Training
 # needs the derivative of the loss with respect to every weight; **backpropagation** gets them all
 # in one sweep backwards through the graph, using only each operation's *local* derivatives.
+# The slides sum it up as **backprop = gradient descent + chain rule**: the chain rule gives every
+# $\partial L/\partial w$, and gradient descent uses them to step each weight, $w \leftarrow w - \eta\,\partial L/\partial w$
+# (lesson 6).
 #
 # **Objectives.** After this lesson you can
 # - compute a small network's forward pass and every $\partial L / \partial w$ by hand;
@@ -162,6 +165,16 @@ with graded_task("Lesson 1, task 1 (graded)") as graded:
 # feeds, of *their* gradient times the local derivative on the edge,
 # $\dfrac{\partial L}{\partial h_1} = \dfrac{\partial L}{\partial a_3}\, w_3 + \dfrac{\partial L}{\partial a_4}\, w_5$,
 # so shared path prefixes are multiplied only once.
+#
+# **Three patterns to check your numbers against.** Going backwards through a node:
+# an **add** node *distributes*: each input receives the upstream gradient unchanged;
+# a **multiply** node *swaps*: each input receives the upstream gradient times the *other* input;
+# a **max** (and so a ReLU) *routes*: the input that won gets the whole upstream gradient, the others 0.
+#
+# **What a gradient value means.** $\partial L/\partial w$ is a *sensitivity*: nudging $w$ by a small
+# $\delta$ changes $L$ by about $\frac{\partial L}{\partial w}\,\delta$. A gradient of $-4$, say, means
+# that raising the weight by $0.01$ lowers the loss by about $0.04$, so gradient descent will raise it;
+# a gradient of 0 means the loss does not notice small changes of that weight at all.
 #
 # ## Lesson 1, task 2: every gradient by hand ({{ points["task2-check"] }} points)
 #

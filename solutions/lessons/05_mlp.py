@@ -68,6 +68,12 @@ for name, layer, key in model.named_parameters():
 # `self.layers` in order and return the last output. Each layer caches what its own backward pass
 # needs, so the MLP itself stores nothing.
 #
+# **The price of the cache.** Backpropagation trades memory for speed: every layer keeps an
+# $(N, \text{width})$ array (a `Linear` its input, `Tanh` its output) from the forward pass until
+# the backward pass has used it, so training holds about $N$ times the total width of the network
+# in activations at once, growing with both the batch size and the depth. A forward pass for
+# prediction alone could drop each activation as soon as the next layer has read it.
+#
 # **How this is checked.** The graded checks swap the model's layers for stand-ins
 # (`Probe`, an elementwise scale-and-shift, and `ProbeSine`, from `backprop_course.network`), so they test your
 # `MLP.forward` alone: a bug in your lesson-2 `Linear` cannot fail them. Every layer's input and

@@ -2,9 +2,10 @@
 # # Lesson 6: Gradient descent
 #
 # Backpropagation gives $\nabla_\theta L$, the direction in which the loss grows fastest. Training
-# walks the other way, a small step at a time. This lesson builds the optimizer, runs the training
-# loop over full batches and minibatches, and shows what the learning rate does: too small and
-# nothing happens, too large and the loss explodes.
+# walks the other way, a small step at a time: in the slides' words, **backprop = gradient descent +
+# chain rule**, and this lesson is the gradient-descent half. It builds the optimizer, runs the
+# training loop over full batches and minibatches, and shows what the learning rate does: too small
+# and nothing happens, too large and the loss explodes.
 #
 # **Objectives.** After this lesson you can
 # - implement the SGD update, with and without momentum, in place;
