@@ -57,3 +57,14 @@ def test_retired_symbols_stay_out_of_every_lesson():
         for symbol in retired:
             assert symbol not in prose(number), f"lesson {number} writes {symbol!r}, retired in docs/notation.md"
 
+
+def test_readme_lists_each_lessons_points_as_its_notebook_sums_them():
+    readme = (ROOT / "README.md").read_text()
+    listed = dict(re.findall(r"^\| (0\d_\w+) \| [^|]+ \| (\d+) \|$", readme, re.MULTILINE))
+    notebooks = sorted((ROOT / "lessons").glob("0*.ipynb"))
+    assert sorted(listed) == [path.stem for path in notebooks]
+    for path in notebooks:
+        cells = json.loads(path.read_text())["cells"]
+        points = sum(cell["metadata"]["nbgrader"].get("points", 0) for cell in cells
+                     if cell["metadata"].get("nbgrader", {}).get("grade"))
+        assert int(listed[path.stem]) == points, f"README lists {listed[path.stem]} points for {path.stem}"

@@ -17,13 +17,13 @@
 # %% [markdown] id="l5-points"
 # **Points.** Each check cell is graded on its own; the graded checks test the MLP apart from your layers and losses, so an earlier lesson's bug is not charged again here.
 #
-# | part | points |
-# |---|---:|
-# | Task 1: `MLP.forward` | {{ points["l5-t1-forward"] }} |
-# | Task 2: `MLP.backward` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} |
-# | Task 3: `count_parameters` | {{ points["l5-t3-count"] }} |
-# | Written answer (graded by hand) | {{ points["l5-written-features"] }} |
-# | **total** | **{{ total_points }}** |
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 5, task 1 | `MLP.forward` | `backprop_lib/mlp.py` | {{ points["l5-t1-forward"] }} |
+# | Lesson 5, task 2 | `MLP.backward` | `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} |
+# | Lesson 5, task 3 | `count_parameters` | this notebook | {{ points["l5-t3-count"] }} |
+# | written answer (graded by hand) | what the hidden layer learns | this notebook | {{ points["l5-written-features"] }} |
+# | | | **total** | **{{ total_points }}** |
 
 # %% id="l5-setup"
 from backprop_course.lesson import start
@@ -62,7 +62,7 @@ for name, layer, key in model.named_parameters():
     print(f"{name:10} {layer.params[key].shape}")
 
 # %% [markdown] id="l5-forward"
-# ## Task 1: forward through the stack
+# ## Lesson 5, task 1: forward through the stack ({{ points["l5-t1-forward"] }} points)
 #
 # **Lesson 5, task 1.** Implement `MLP.forward(x)` in `backprop_lib/mlp.py`: pass `x` through
 # `self.layers` in order and return the last output. Each layer caches what its own backward pass
@@ -239,7 +239,7 @@ with task('Lesson 5, task 1') as check:
 ### END HIDDEN TESTS
 
 # %% [markdown] id="l5-backward"
-# ## Task 2: backward in reverse
+# ## Lesson 5, task 2: backward in reverse ({{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} points)
 #
 # The loss hands back $\partial L / \partial \text{scores}$. Going from the last layer to the
 # first, each layer turns the gradient of its output into the gradient of its input (and fills its
@@ -386,7 +386,7 @@ with task("Your whole network (lessons 2-5, not graded)") as check:
     check.gradients(check_model(net, x, y))
 
 # %% [markdown] id="l5-count"
-# ## Task 3: counting parameters
+# ## Lesson 5, task 3: counting parameters ({{ points["l5-t3-count"] }} point{{ "" if points["l5-t3-count"] == 1 else "s" }})
 #
 # A Linear layer from $n_{\text{in}}$ to $n_{\text{out}}$ features has a weight matrix and a bias:
 # $n_{\text{in}} n_{\text{out}} + n_{\text{out}} = (n_{\text{in}} + 1)\, n_{\text{out}}$ numbers.

@@ -19,11 +19,11 @@
 # %% [markdown] id="l6-points"
 # **Points.** Each check cell is graded on its own. The checks set gradients by hand, so they test `SGD.step` alone.
 #
-# | part | points |
-# |---|---:|
-# | Task 1: `SGD.step` (plain and momentum) | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
-# | Written answers (graded by hand) | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
-# | **total** | **{{ total_points }}** |
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 6, task 1 | `SGD.step` (plain and momentum) | `backprop_lib/optim.py` | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
+# | written answers (graded by hand) | reading learning-rate and minibatch curves | this notebook | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
+# | | | **total** | **{{ total_points }}** |
 
 # %% id="l6-setup"
 from backprop_course.lesson import start
@@ -39,7 +39,7 @@ from backprop_lib.optim import SGD
 from backprop_lib.train import fit
 
 # %% [markdown] id="l6-sgd"
-# ## Task 1: the update
+# ## Lesson 6, task 1: the update ({{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} points)
 #
 # For every parameter $\theta$ (each layer's `W` and `b`) with gradient $g = \partial L / \partial \theta$
 # from the last backward pass, plain gradient descent with learning rate $\eta$ is
