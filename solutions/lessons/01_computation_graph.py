@@ -401,3 +401,18 @@ with demo("the path sum"):
 from backprop_course.viz import GraphWalkthrough
 
 GraphWalkthrough.slide_network(x=x, target=t, weights=weights)
+
+# %% [markdown] id="widget-nudge-md"
+# ## Nudge a weight
+#
+# A gradient is a sensitivity. Move one weight $w_k$ by $\delta$ with the slider: the blue curve is
+# the loss $L(w_k + \delta)$, computed by forward passes alone; the orange line is the tangent whose
+# slope is $\partial L/\partial w_k$ from *your* engine. Near $\delta = 0$ the two agree, and the
+# central difference printed below the plot, $\frac{L(w_k + \delta) - L(w_k - \delta)}{2\delta}$,
+# is the number a gradient check (lesson 2) compares with the gradient. Where a ReLU switches on
+# or off the curve bends away from its tangent. Until tasks 3 and 4 are done, only the curve shows.
+
+# %% id="widget-nudge" tags=["demo"]
+from backprop_course.viz import WeightNudge
+
+WeightNudge(x=x, target=t, weights=weights, weight="w4")
