@@ -175,10 +175,17 @@ def _notebook_text(nb, source, root):
     return nbformat.writes(nb) + "\n"
 
 
-def targets(root=content.root()):
+def content_base():
+    """The folder the generated files are written under: the checkout (where ``backprop_course/``
+    sits beside ``solutions/``, so build also regenerates ``backprop_course/task_regions.py``), or
+    the installed content (read-only: ``build --check`` only)."""
+    return content.folder("solutions").parent
+
+
+def targets(root=None):
     """{generated path: (source path, its text, the solution lines it must not contain)}; the
     instructor's source notebooks, which keep their solutions, have None for the lines."""
-    root = Path(root)
+    root = Path(root or content_base())
     plan = {}
     for source in sorted((root / "solutions" / "backprop_lib").glob("*.py")):
         text = source.read_text()
@@ -187,7 +194,7 @@ def targets(root=content.root()):
         student = header + strip_solutions(text, source)
         plan[root / "backprop_lib" / source.name] = (source, student, solution_lines(text))
     library = sorted((root / "solutions" / "backprop_lib").glob("*.py"))
-    if library:
+    if library and (root / "backprop_course").is_dir():
         plan[root / "backprop_course" / "task_regions.py"] = (
             root / "solutions" / "backprop_lib", task_regions_text(library, root), None)
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
@@ -250,13 +257,13 @@ def visible_source(text):
     return text
 
 
-def build(root=content.root(), check=False):
+def build(root=None, check=False):
     """Write (or with check=True, only compare) every generated file. Returns the stale paths: those
     missing or differing beyond rounding noise (``drift``).
 
     Raises BuildError when a student text would contain solution or hidden-test text.
     """
-    root = Path(root)
+    root = Path(root or content_base())
     plan = targets(root)
     for path, (source, text, secret) in plan.items():
         found = leaks(text, secret) if secret is not None else []

@@ -29,7 +29,7 @@ def cmd_build(args):
               "the repository (`build --check` works anywhere)", file=sys.stderr)
         return 2
     stale = build_module.build(check=args.check)
-    root = content.root()
+    root = build_module.content_base()
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(root)}")
     if args.check and stale:

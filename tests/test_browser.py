@@ -382,9 +382,13 @@ def test_a_notebook_executed_without_a_browser_opens_without_widget_errors(lab):
     path = "lessons/executed_01.ipynb"
     put_notebook(lab, path, nb)
     page, errors = open_notebook(lab, path)
-    picture = page.locator(f"{PANEL} .jp-OutputArea-output .bp-message").last
-    picture.scroll_into_view_if_needed()
-    assert picture.text_content() == "step forward to compute the values node by node"
+    # The last two pictures: the walkthrough's, then WeightNudge's (the skeleton has no backward pass).
+    messages = page.locator(f"{PANEL} .jp-OutputArea-output .bp-message")
+    nudge = messages.last
+    nudge.scroll_into_view_if_needed()  # waits for the pictures to render
+    walkthrough = messages.nth(messages.count() - 2)
+    assert walkthrough.text_content() == "step forward to compute the values node by node"
+    assert nudge.text_content().startswith("w4 = -0.25 + δ = -0.25: L = 1.125 (L was 1.125). The tangent needs")
     assert page.locator(PANEL).get_by_text(NO_MODEL).count() == 0
     assert not modified(page)
     finish(lab, page, "lesson1-executed", errors)

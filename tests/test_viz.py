@@ -308,7 +308,7 @@ def test_widgets_render_statically_when_executed_headless(tmp_path):
     NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(ROOT / "lecture")}}).execute()
     shown = [output.data for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
              if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
-    assert len(shown) == 7
+    assert len(shown) == 8
     assert all("<svg" in data["text/html"] for data in shown)
     assert sum('class="boundary"' in data["text/html"] for data in shown) == 2
     assert "step forward to compute" in shown[1]["text/html"]

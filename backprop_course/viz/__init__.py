@@ -3,6 +3,7 @@
     GraphWalkthrough(loss)                          any Scalar graph, one node per Scalar
     GraphWalkthrough.slide_network()                the 1-2-2-1 network of lesson 1
     GraphWalkthrough.from_mlp(model, x, y)          an MLP, unit by unit (or per layer when large)
+    WeightNudge(weight="w4")                        nudge one slide-network weight: L beside its tangent
     TrainingAnimator(preset="dataset=moons&lr=0.3&hide=seed")
 
 Both are ipywidgets drawn as SVG (no graphviz, no ipympl). Their Play buttons tick in the browser, so
@@ -15,14 +16,16 @@ When a library part a widget needs is still a stub, the widget says which task t
 "finish Lesson 1, task 4 (the backward pass) to step backward") instead of raising.
 
 Modules: walkthrough (GraphWalkthrough) draws a trace from scalar_source, network_source or
-layer_source with graph_svg; animator (TrainingAnimator) takes its settings from presets and draws
+layer_source with graph_svg; nudge (WeightNudge) plots the slide network's loss
+against one weight; animator (TrainingAnimator) takes its settings from presets and draws
 with training_svg; display holds what both share (numbers, colours, status lines).
 """
 
 from .animator import TrainingAnimator
 from .display import todo_message
 from .network_source import SLIDE_WEIGHTS
+from .nudge import WeightNudge
 from .presets import parse_preset
 from .walkthrough import GraphWalkthrough
 
-__all__ = ["GraphWalkthrough", "SLIDE_WEIGHTS", "TrainingAnimator", "parse_preset", "todo_message"]
+__all__ = ["GraphWalkthrough", "SLIDE_WEIGHTS", "TrainingAnimator", "WeightNudge", "parse_preset", "todo_message"]

@@ -181,3 +181,15 @@ class NetworkSource:
                     events.append((("w", l, i, j), f"∂L/∂{w.label} = ∂L/∂{pre}·{source} = "
                                                    f"{fmt(a.grad)}×{fmt(value)} = {fmt(w.grad)}"))
         return events
+
+
+def slide_source(x=2.0, target=1.0, weights=None, activation="relu"):
+    """Lesson 1's 1-2-2-1 network as a NetworkSource; ``weights`` overrides any of ``SLIDE_WEIGHTS``."""
+    values = dict(SLIDE_WEIGHTS)
+    unknown = sorted(set(weights or {}) - set(values))
+    if unknown:
+        raise ValueError(f"unknown weight name {unknown[0]!r}: use names from {sorted(values)}")
+    values.update(weights or {})
+    w = [values[f"w{k}"] for k in range(1, 9)]
+    Ws = [np.array([[w[0], w[1]]]), np.array([[w[2], w[4]], [w[3], w[5]]]), np.array([[w[6]], [w[7]]])]
+    return NetworkSource(Ws, None, [x], [target], activation, "half")

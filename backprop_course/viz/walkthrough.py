@@ -10,7 +10,7 @@ import numpy as np
 from .display import StaticHTML, control_row, fmt, message_html, picture_box, todo_message
 from .graph_svg import graph_svg
 from .layer_source import LayerSource
-from .network_source import MLP_LOSS, SLIDE_WEIGHTS, NetworkSource
+from .network_source import MLP_LOSS, NetworkSource, slide_source
 from .scalar_source import ScalarSource
 
 
@@ -64,14 +64,7 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         weights: {name: value} overriding any of ``SLIDE_WEIGHTS`` (w1 x→h1, w2 x→h2, w3 h1→h3,
         w4 h2→h3, w5 h1→h4, w6 h2→h4, w7 h3→y, w8 h4→y), e.g. the lesson's ``weights`` dict.
         """
-        values = dict(SLIDE_WEIGHTS)
-        unknown = sorted(set(weights or {}) - set(values))
-        if unknown:
-            raise ValueError(f"unknown weight name {unknown[0]!r}: use names from {sorted(values)}")
-        values.update(weights or {})
-        w = [values[f"w{k}"] for k in range(1, 9)]
-        Ws = [np.array([[w[0], w[1]]]), np.array([[w[2], w[4]], [w[3], w[5]]]), np.array([[w[6]], [w[7]]])]
-        return cls(lr=lr, _source=NetworkSource(Ws, None, [x], [target], activation, "half"))
+        return cls(lr=lr, _source=slide_source(x, target, weights, activation))
 
     @classmethod
     def from_mlp(cls, model, x, y, lr=0.1):

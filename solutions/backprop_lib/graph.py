@@ -5,6 +5,9 @@ its output with respect to each of its inputs. ``Scalar.backward`` then applies 
 the gradient reaching a node is the sum, over the paths to the output, of the products of the
 local derivatives along each path.
 
+The slides draw one weight per edge; here a weight is a node of its own, a leaf that feeds a
+multiplication (a1 = w1 * x has parents w1 and x), so it gets a ``grad`` like any other node.
+
 Scalar graphs are for drawing and checking small networks by hand; training uses the
 vectorised layers in ``backprop_lib.layers``.
 """

@@ -29,7 +29,8 @@ class Loss:
 
 
 class MSELoss(Loss):
-    """Mean squared error over all elements.
+    """Mean squared error over all elements: mean of (s - y)^2, without lesson 1's 1/2, so the
+    gradient is 2 (s - y) / (N K).
 
     Shapes: scores (N, K) or (N,); y with the same number of elements (N,) for K = 1 is fine.
     Cache: scores - y.

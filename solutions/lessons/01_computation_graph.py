@@ -5,6 +5,9 @@
 # every node holds one number and every edge says which numbers a node was computed from. Training
 # needs the derivative of the loss with respect to every weight; **backpropagation** gets them all
 # in one sweep backwards through the graph, using only each operation's *local* derivatives.
+# The slides sum it up as **backprop = gradient descent + chain rule**: the chain rule gives every
+# $\partial L/\partial w$, and gradient descent uses them to step each weight, $w \leftarrow w - \eta\,\partial L/\partial w$
+# (lesson 6).
 #
 # **Objectives.** After this lesson you can
 # - compute a small network's forward pass and every $\partial L / \partial w$ by hand;
@@ -46,6 +49,32 @@ from backprop_lib.graph import Scalar
 # y &= w_7 h_3 + w_8 h_4, & L &= \tfrac12 (y - t)^2, & & & \mathrm{relu}(a) &= \max(a, 0).
 # \end{aligned}
 # $$
+
+# %% [markdown] id="notation"
+# ### Notation: the slides and this course
+#
+# The slides (Tufts COMP 135, "Backpropagation") and this course name the same things differently.
+# The course keeps these names in every lesson:
+#
+# | idea | slides | course | lessons |
+# |---|---|---|---|
+# | input of one sample | $x_n$ | $x$; a batch of $N$ samples is the matrix $X$, one row per sample | 1, 2, 5 |
+# | label (target) of sample $n$ | $y_n$ | $y$ in the array lessons; $t$ in lesson 1's scalar graph, where $y$ names the output node | 1, 4 |
+# | weighted sum into a unit | $\mathrm{dot}(w, x) + b$ | pre-activation $a$: $a_k$ for unit $k$ (lesson 1), $a_l = h_{l-1} W_l + b_l$ for layer $l$ (lesson 5) | 1, 5 |
+# | activation function | $\mathrm{act}$ | $\mathrm{relu}$, $\sigma$, $\tanh$; $\phi$ is "the hidden activation" | 1, 3, 5 |
+# | output of layer $l$ | $f_l$ | $h_l$, with $h_0 = x$ | 1, 5 |
+# | number of layers | `len(hidden_layer_sizes) + 1` | $D$, so that $L$ is always the loss | 5 |
+# | network output | output of the last layer | scores $s$ (logits); $p = \sigma(s)$ for two classes, $\hat y = s$ for regression | 4 |
+# | loss | squared error, log loss | $L$, the mean over the batch of the per-sample loss $\ell$ | 1, 4 |
+# | gradient | $\partial L / \partial w$ | $\partial L/\partial w$; in code `dL_dw`, `grads["W"]` | 1, 5 |
+# | learning rate | step size | $\eta$ (`lr` in code) | 6 |
+# | the six nodes, numbered 1-6 layer by layer | nodes 1, 2, ..., 6 | $x$; $h_1$, $h_2$; $h_3$, $h_4$; $y$ | 1 |
+# | the eight edge weights | one weight per edge | $w_1$ to $w_8$ | 1 |
+#
+# The slides draw each weight on an *edge*; the engine you build below (`Scalar`) makes each weight a
+# *node* of its own, a leaf feeding a multiplication: $a_1 = w_1 x$ is the node `w1 * x` with parents
+# `w1` and `x`. Both pictures compute the same numbers, but as a node a weight gets a gradient like
+# any other node ($\partial L/\partial w_1$ is `w1.grad`), and one weight may feed many edges.
 
 # %% role="build"
 # The network's given numbers, written once: pasted into the next cell and run here, so that the
@@ -136,6 +165,16 @@ with graded_task("Lesson 1, task 1 (graded)") as graded:
 # feeds, of *their* gradient times the local derivative on the edge,
 # $\dfrac{\partial L}{\partial h_1} = \dfrac{\partial L}{\partial a_3}\, w_3 + \dfrac{\partial L}{\partial a_4}\, w_5$,
 # so shared path prefixes are multiplied only once.
+#
+# **Three patterns to check your numbers against.** Going backwards through a node:
+# an **add** node *distributes*: each input receives the upstream gradient unchanged;
+# a **multiply** node *swaps*: each input receives the upstream gradient times the *other* input;
+# a **max** (and so a ReLU) *routes*: the input that won gets the whole upstream gradient, the others 0.
+#
+# **What a gradient value means.** $\partial L/\partial w$ is a *sensitivity*: nudging $w$ by a small
+# $\delta$ changes $L$ by about $\frac{\partial L}{\partial w}\,\delta$. A gradient of $-4$, say, means
+# that raising the weight by $0.01$ lowers the loss by about $0.04$, so gradient descent will raise it;
+# a gradient of 0 means the loss does not notice small changes of that weight at all.
 #
 # ## Lesson 1, task 2: every gradient by hand ({{ points["task2-check"] }} points)
 #
@@ -273,7 +312,10 @@ with graded_task("Lesson 1, task 3 (graded)") as graded:
 # \quad\text{for every node } n \text{ and every parent } p \text{ of } n .$$
 #
 # Adding (not assigning) is what sums over paths: a node used twice, or feeding two nodes,
-# receives a contribution along each edge.
+# receives a contribution along each edge. The adding happens *within* one backward pass; the given
+# code zeroes every `grad` first, so a second `backward()` gives the same gradients, not twice them.
+# (Lesson 2's layers say "overwrite" for the same reason: one call is one pass. PyTorch instead keeps
+# adding across calls, so a training loop calls `optimizer.zero_grad()` before each `backward()`.)
 #
 # The check gives its nodes fixed local derivatives (so it tests your `backward` alone, not
 # task 3) and names the first node, from the loss down, whose gradient is wrong.
@@ -364,3 +406,18 @@ with demo("the path sum"):
 from backprop_course.viz import GraphWalkthrough
 
 GraphWalkthrough.slide_network(x=x, target=t, weights=weights)
+
+# %% [markdown] id="widget-nudge-md"
+# ## Nudge a weight
+#
+# A gradient is a sensitivity. Move one weight $w_k$ by $\delta$ with the slider: the blue curve is
+# the loss $L(w_k + \delta)$, computed by forward passes alone; the orange line is the tangent whose
+# slope is $\partial L/\partial w_k$ from *your* engine. Near $\delta = 0$ the two agree, and the
+# central difference printed below the plot, $\frac{L(w_k + \delta) - L(w_k - \delta)}{2\delta}$,
+# is the number a gradient check (lesson 2) compares with the gradient. Where a ReLU switches on
+# or off the curve bends away from its tangent. Until tasks 3 and 4 are done, only the curve shows.
+
+# %% id="widget-nudge" tags=["demo"]
+from backprop_course.viz import WeightNudge
+
+WeightNudge(x=x, target=t, weights=weights, weight="w4")

@@ -131,7 +131,10 @@ with graded_task("Lesson 2, task 1 (graded)") as graded:
 #
 # Fill `self.grads["W"]` and `self.grads["b"]` from `grad_out` and the cached `x`. **Overwrite**
 # them (calling it twice gives the same gradients, not twice the gradients), do not modify
-# `grad_out`, and keep the dtype. The check sets `self.cache` itself, so it tests task 2 alone.
+# `grad_out`, and keep the dtype. This does not contradict lesson 1's "add, not assign": the sum
+# over paths (here over the batch) happens *inside* one call, in the matrix product; across calls
+# each backward pass starts afresh, as `Scalar.backward` zeroes its grads first. (PyTorch
+# accumulates across calls instead, which is why its loops call `zero_grad()`.) The check sets `self.cache` itself, so it tests task 2 alone.
 
 # %% id="task2-check" role="tests" points=3
 with task("Lesson 2, task 2") as check:
@@ -276,10 +279,10 @@ with demo("the finite-difference plot"):
 
 # %% [markdown] id="h-answer" role="answer" points=1
 # ### BEGIN SOLUTION
-# Below $h \approx 10^{-5}$ rounding dominates: the two forward values agree in most of their digits,
-# their difference keeps only the rounding noise $\approx \varepsilon|f|$, and dividing by $2h$ blows
-# it up as $\varepsilon|f|/h$. Above, truncation ($\propto h^2$) dominates. In float32,
-# $\varepsilon \approx 6\cdot 10^{-8}$: the rounding term stays above $10^{-5}$ until $h$ is so large
-# ($\approx 10^{-2}$) that truncation is as large, so no step size gets safely below the bar. float32
-# code is checked against a float64 computation instead.
+# Below $h \approx 10^{-6}$ (in float64) rounding dominates: the two forward values agree in most of
+# their digits, their difference keeps only the rounding noise $\approx \varepsilon|f|$, and dividing
+# by $2h$ blows it up as $\varepsilon|f|/h$. Above, truncation ($\propto h^2$) dominates. In float32,
+# $\varepsilon \approx 6\cdot 10^{-8}$: the two errors balance only near $h \approx 10^{-3}$, and
+# there the error is still about $10^{-5}$, the bar itself, so no step size gets safely below the
+# bar. float32 code is checked against a float64 computation instead.
 # ### END SOLUTION

@@ -110,7 +110,7 @@ with graded_task("Lesson 3, task 1 (graded)") as graded:
 #
 # Implement `sigmoid` and `sigmoid_derivative`. The textbook formula overflows: for $x < -709$,
 # `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
-# $\sigma(x) = \tfrac12 \tanh(x/2) + \tfrac12$ cannot overflow; so can evaluating $e^{-|x|}$ and
+# $\sigma(x) = \tfrac12 \tanh(x/2) + \tfrac12$ cannot overflow; nor can evaluating $e^{-|x|}$ and
 # choosing the formula by the sign of $x$. The check includes $x = \pm 1000$.
 
 # %% id="task2-check" role="tests" points=2

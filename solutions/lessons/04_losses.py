@@ -17,13 +17,13 @@
 # %% [markdown] id="l4-points"
 # **Points.** Each check cell after a task is graded on its own, so partial work earns partial credit.
 #
-# | part | points |
-# |---|---:|
-# | Task 1: `MSELoss` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t1")) }} |
-# | Task 2: `BCEWithLogitsLoss` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t2")) }} |
-# | Task 3: `log_softmax`, `SoftmaxCrossEntropyLoss` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t3")) }} |
-# | Written answers (graded by hand) | {{ sum(points[cell] for cell in points if cell.startswith("l4-written")) }} |
-# | **total** | **{{ total_points }}** |
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 4, task 1 | `MSELoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t1")) }} |
+# | Lesson 4, task 2 | `BCEWithLogitsLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t2")) }} |
+# | Lesson 4, task 3 | `log_softmax`, `SoftmaxCrossEntropyLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t3")) }} |
+# | written answers (graded by hand) | why the pair matters; softmax at growing scale | this notebook | {{ sum(points[cell] for cell in points if cell.startswith("l4-written")) }} |
+# | | | **total** | **{{ total_points }}** |
 
 # %% id="l4-setup"
 from backprop_course.lesson import start
@@ -42,7 +42,7 @@ from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropy
 # %% [markdown] id="l4-pairs"
 # ## Output activation and loss come in pairs
 #
-# | problem | output activation (in `predict_proba`) | loss, computed from the scores | $\partial L/\partial s$ per sample |
+# | problem | output activation (in `predict_proba`) | loss, computed from the scores | $\partial \ell/\partial s$ for one sample's loss $\ell$ ($\partial L/\partial s$ divides it by $N$) |
 # |---|---|---|---|
 # | regression | identity: $\hat y = s$ | `MSELoss` | $\frac{2}{K}(s - y)$ |
 # | two classes | sigmoid: $p = \sigma(s)$ | `BCEWithLogitsLoss` | $\sigma(s) - y$ |
@@ -56,7 +56,7 @@ from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropy
 # not depend on the batch size.
 
 # %% [markdown] id="l4-mse"
-# ## Task 1: mean squared error
+# ## Lesson 4, task 1: mean squared error ({{ sum(points[cell] for cell in points if cell.startswith("l4-t1")) }} points)
 #
 # For scores $S$ and targets $Y$ of shape $(N, K)$,
 # $$L = \frac{1}{NK}\sum_{n,k}(s_{nk} - y_{nk})^2, \qquad
@@ -155,7 +155,7 @@ with task("Lesson 4, task 1") as check:
 ### END HIDDEN TESTS
 
 # %% [markdown] id="l4-bce"
-# ## Task 2: binary log loss on logits
+# ## Lesson 4, task 2: binary log loss on logits ({{ sum(points[cell] for cell in points if cell.startswith("l4-t2")) }} points)
 #
 # With $p = \sigma(s) = 1/(1 + e^{-s})$ the probability of class 1, the log loss of a label $y \in \{0, 1\}$ is
 # $$\ell = -y \log p - (1 - y)\log(1 - p) = \log(1 + e^{s}) - y\,s,$$
@@ -313,7 +313,7 @@ with demo("loss curves"):
 # ### END SOLUTION
 
 # %% [markdown] id="l4-softmax"
-# ## Task 3: softmax cross-entropy
+# ## Lesson 4, task 3: softmax cross-entropy ({{ sum(points[cell] for cell in points if cell.startswith("l4-t3")) }} points)
 #
 # For $C$ classes the scores of one sample $s \in \mathbb{R}^C$ become probabilities
 # $$\mathrm{softmax}(s)_c = \frac{e^{s_c}}{\sum_j e^{s_j}}, \qquad

@@ -17,13 +17,13 @@
 # %% [markdown] id="l5-points"
 # **Points.** Each check cell is graded on its own; the graded checks test the MLP apart from your layers and losses, so an earlier lesson's bug is not charged again here.
 #
-# | part | points |
-# |---|---:|
-# | Task 1: `MLP.forward` | {{ points["l5-t1-forward"] }} |
-# | Task 2: `MLP.backward` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} |
-# | Task 3: `count_parameters` | {{ points["l5-t3-count"] }} |
-# | Written answer (graded by hand) | {{ points["l5-written-features"] }} |
-# | **total** | **{{ total_points }}** |
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 5, task 1 | `MLP.forward` | `backprop_lib/mlp.py` | {{ points["l5-t1-forward"] }} |
+# | Lesson 5, task 2 | `MLP.backward` | `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} |
+# | Lesson 5, task 3 | `count_parameters` | this notebook | {{ points["l5-t3-count"] }} |
+# | written answer (graded by hand) | what the hidden layer learns | this notebook | {{ points["l5-written-features"] }} |
+# | | | **total** | **{{ total_points }}** |
 
 # %% id="l5-setup"
 from backprop_course.lesson import start
@@ -45,10 +45,11 @@ from backprop_lib.mlp import MLP
 # ## The stack
 #
 # `MLP(in_features, hidden_layer_sizes, out_features, activation, output_activation)` builds
-# $L = $ `len(hidden_layer_sizes) + 1` Linear layers, with the hidden activation $\phi$ between
-# them (not after the last one). With $h_0 = x$:
-# $$z_l = h_{l-1} W_l + b_l, \qquad h_l = \phi(z_l) \quad (l < L), \qquad \text{scores} = z_L .$$
-# `forward` returns the raw scores $z_L$; the output activation (identity, sigmoid or softmax) is
+# $D = $ `len(hidden_layer_sizes) + 1` Linear layers (the depth; $L$ stays the loss), with the hidden
+# activation $\phi$ between them (not after the last one). With $h_0 = x$, and $a$ the pre-activation
+# as in lesson 1:
+# $$a_l = h_{l-1} W_l + b_l, \qquad h_l = \phi(a_l) \quad (l < D), \qquad \text{scores} = a_D .$$
+# `forward` returns the raw scores $a_D$; the output activation (identity, sigmoid or softmax) is
 # applied only by `predict_proba`, and training uses the loss that pairs with it (lesson 4).
 # The constructor is given; it works already:
 
@@ -61,11 +62,17 @@ for name, layer, key in model.named_parameters():
     print(f"{name:10} {layer.params[key].shape}")
 
 # %% [markdown] id="l5-forward"
-# ## Task 1: forward through the stack
+# ## Lesson 5, task 1: forward through the stack ({{ points["l5-t1-forward"] }} points)
 #
 # **Lesson 5, task 1.** Implement `MLP.forward(x)` in `backprop_lib/mlp.py`: pass `x` through
 # `self.layers` in order and return the last output. Each layer caches what its own backward pass
 # needs, so the MLP itself stores nothing.
+#
+# **The price of the cache.** Backpropagation trades memory for speed: every layer keeps an
+# $(N, \text{width})$ array (a `Linear` its input, `Tanh` its output) from the forward pass until
+# the backward pass has used it, so training holds about $N$ times the total width of the network
+# in activations at once, growing with both the batch size and the depth. A forward pass for
+# prediction alone could drop each activation as soon as the next layer has read it.
 #
 # **How this is checked.** The graded checks swap the model's layers for stand-ins
 # (`Probe`, an elementwise scale-and-shift, and `ProbeSine`, from `backprop_course.network`), so they test your
@@ -232,17 +239,20 @@ with task('Lesson 5, task 1') as check:
 ### END HIDDEN TESTS
 
 # %% [markdown] id="l5-backward"
-# ## Task 2: backward in reverse
+# ## Lesson 5, task 2: backward in reverse ({{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} points)
 #
-# The loss hands back $g_L = \partial L / \partial \text{scores}$. Going from the last layer to the
+# The loss hands back $\partial L / \partial \text{scores}$. Going from the last layer to the
 # first, each layer turns the gradient of its output into the gradient of its input (and fills its
 # parameter gradients on the way):
 # $$g_{\text{in}} = \texttt{layer.backward}(g_{\text{out}}), \qquad
-# \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial z_l}, \quad
-# \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial z_{l,n}} .$$
-# This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the
-# product of the local derivatives along the path from the loss down to layer $l$, and the reverse
-# order is what lets every product be computed once and reused.
+# \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial a_l}, \quad
+# \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial a_{l,n}} .$$
+# This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the sum,
+# over every path from the loss down to layer $l$, of the product of the local derivatives along
+# it. The matrix products compute that sum: entry $(n, i)$ of $G W^\top$ is $\sum_j G_{nj} W_{ij}$,
+# the paths through every unit $j$ of the layer above, and each further layer multiplies in one
+# more factor per path.
+# The reverse order is what lets every shared product be computed once and reused.
 #
 # **Lesson 5, task 2.** Implement `MLP.backward(grad_out, input_grad=True)`: call the layers'
 # `backward` from the last to the first and return $\partial L / \partial x$. With
@@ -368,7 +378,7 @@ with task("Your whole network (lessons 2-5, not graded)") as check:
     check.gradients(check_model(net, x, y))
 
 # %% [markdown] id="l5-count"
-# ## Task 3: counting parameters
+# ## Lesson 5, task 3: counting parameters ({{ points["l5-t3-count"] }} point{{ "" if points["l5-t3-count"] == 1 else "s" }})
 #
 # A Linear layer from $n_{\text{in}}$ to $n_{\text{out}}$ features has a weight matrix and a bias:
 # $n_{\text{in}} n_{\text{out}} + n_{\text{out}} = (n_{\text{in}} + 1)\, n_{\text{out}}$ numbers.
@@ -468,7 +478,7 @@ with demo("hidden features"):
 # ## Summary
 #
 # - An MLP is a list of layers; forward runs them in order, backward runs their backward passes in reverse.
-# - The gradient that reaches a parameter is the chain-rule product along the path from the loss; reverse order computes each product once.
+# - The gradient that reaches a parameter is lesson 1's sum over paths of products of local derivatives; the matrix products compute that sum, and reverse order computes each shared product once.
 # - A whole-network check compares every layer's traffic with a reference and names the first wrong one, so a bug is found where it starts, not where it shows.
 # - A Linear layer has $(n_\text{in}+1)n_\text{out}$ parameters; hidden units are soft half-planes whose combination bends the boundary.
 #

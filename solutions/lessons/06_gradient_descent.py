@@ -2,9 +2,10 @@
 # # Lesson 6: Gradient descent
 #
 # Backpropagation gives $\nabla_\theta L$, the direction in which the loss grows fastest. Training
-# walks the other way, a small step at a time. This lesson builds the optimizer, runs the training
-# loop over full batches and minibatches, and shows what the learning rate does: too small and
-# nothing happens, too large and the loss explodes.
+# walks the other way, a small step at a time: in the slides' words, **backprop = gradient descent +
+# chain rule**, and this lesson is the gradient-descent half. It builds the optimizer, runs the
+# training loop over full batches and minibatches, and shows what the learning rate does: too small
+# and nothing happens, too large and the loss explodes.
 #
 # **Objectives.** After this lesson you can
 # - implement the SGD update, with and without momentum, in place;
@@ -18,11 +19,11 @@
 # %% [markdown] id="l6-points"
 # **Points.** Each check cell is graded on its own. The checks set gradients by hand, so they test `SGD.step` alone.
 #
-# | part | points |
-# |---|---:|
-# | Task 1: `SGD.step` (plain and momentum) | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
-# | Written answers (graded by hand) | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
-# | **total** | **{{ total_points }}** |
+# | Task | What | Where | Points |
+# |---|---|---|---|
+# | Lesson 6, task 1 | `SGD.step` (plain and momentum) | `backprop_lib/optim.py` | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
+# | written answers (graded by hand) | reading learning-rate and minibatch curves | this notebook | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
+# | | | **total** | **{{ total_points }}** |
 
 # %% id="l6-setup"
 from backprop_course.lesson import start
@@ -38,13 +39,13 @@ from backprop_lib.optim import SGD
 from backprop_lib.train import fit
 
 # %% [markdown] id="l6-sgd"
-# ## Task 1: the update
+# ## Lesson 6, task 1: the update ({{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} points)
 #
 # For every parameter $\theta$ (each layer's `W` and `b`) with gradient $g = \partial L / \partial \theta$
 # from the last backward pass, plain gradient descent with learning rate $\eta$ is
 # $$\theta \leftarrow \theta - \eta\, g .$$
-# **Momentum** $\mu \in [0, 1)$ keeps a velocity per parameter, a running sum of past steps, which
-# smooths the zig-zag of noisy gradients and speeds up travel along shallow valleys:
+# **Momentum** $\mu \in [0, 1)$ keeps a velocity per parameter, an exponentially decaying sum of
+# past steps (the step $k$ updates ago weighs $\mu^k$), which smooths the zig-zag of noisy gradients and speeds up travel along shallow valleys:
 # $$v \leftarrow \mu\, v - \eta\, g, \qquad \theta \leftarrow \theta + v .$$
 # With $\mu = 0$ this is plain SGD; a constant gradient makes the step grow towards $\eta g/(1-\mu)$.
 #
@@ -141,8 +142,8 @@ with task("Lesson 6, task 1") as check:
 # over batches `(xb, yb)`. **Full-batch** gradient descent uses all $N$ samples in every step: exact
 # gradients, one step per epoch. **Minibatch** SGD shuffles the data each epoch and steps once per
 # batch of $B$ samples: each gradient is a noisy estimate of the full one, but there are $N/B$
-# steps per epoch for the same work, and the noise does little harm (it even helps escape flat
-# regions). `fit(model, X, y, lr, epochs, batch_size)` runs the loop and returns a `History`
+# steps per epoch for the same work, and the noise does little harm: its average is the full
+# gradient. `fit(model, X, y, lr, epochs, batch_size)` runs the loop and returns a `History`
 # (`step_loss`, `epoch_loss`, and `diverged`: the step at which the loss stopped being finite, when
 # it did; training stops there).
 
@@ -244,8 +245,11 @@ with demo("full batch against minibatches"):
 #
 # The same moons with minibatches of 20: the background shows the predicted probability of red
 # ($\sigma(\text{score})$), the black line the decision boundary $\sigma = 0.5$, after 0, 2, 10, 40 and 150
-# epochs. Early on the boundary is nearly straight (the network is close to linear at small
-# weights); then it bends around each moon.
+# epochs. At epoch 0 the boundary is two straight rays from the origin. That is not because the
+# weights are small (Glorot weights are not): every bias starts at 0, and a ReLU network without
+# biases is *positively homogeneous*, $f(c\,x) = c\,f(x)$ for every $c > 0$, so the score keeps
+# its sign along each ray from the origin. Once training moves the biases, the kinks leave the
+# origin and the boundary bends around each moon.
 
 # %% id="l6-boundary" tags=["raises-exception", "demo"]
 X, y = data.moons(200, rng=0)
@@ -279,7 +283,10 @@ with demo("decision boundary"):
 #
 # Press **Play** to watch the same moons problem train live: the red/blue boundary and the loss curve
 # update after every few minibatch steps. Change the data set, hidden sizes, activation, learning
-# rate or batch size and play again; try lr = 3 to watch training diverge. The widget trains with
+# rate or batch size and play again. At lr = 3 this moons network does not diverge: its loss
+# stalls around 0.7, no better than predicting 0.5 for every point ($\ln 2 \approx 0.69$). To see
+# divergence, switch the data set to regression (squared error, no sigmoid) and keep lr = 3: the
+# loss overflows within a few hundred steps, with either activation. The widget trains with
 # *your* `SGD.step`: until task 1 is done it says so instead.
 
 # %% id="widget" tags=["demo"]
