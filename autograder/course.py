@@ -94,8 +94,18 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 # student's code is never graded (RECIPES 1).
 c.Autograde.exclude_overwriting = {exclude!r}
 
-# A deleted test cell comes back (with its points) instead of silently vanishing.
+# ---- Test cells under plain `nbgrader autograde` (the same step `backprop-course autograde` runs) ----
+# A deleted test cell comes back (with its points) instead of silently vanishing: nbgrader's own
+# OverwriteCells raises KeyError doing so when the cell before it is not graded (every lesson);
+# RestoreCells puts it back where the release has it. RestoreCells also keeps nbgrader's
+# "Attribute 'checksum' ... has changed!" warning for cells a student changed: the gradebook keeps
+# each test cell with its hidden tests, so every untouched test cell would otherwise be reported.
+from autograder.grading.preprocessors import RestoreCells
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteKernelspec
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells,
+                                      CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
+# ---- end of test cells ----
 
 # Per cell: an infinite loop is interrupted and the notebook goes on. The whole submission also
 # has a wall-clock limit in `backprop-course autograde --timeout`.

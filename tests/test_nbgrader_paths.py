@@ -1,0 +1,96 @@
+"""nbgrader's own commands on a course from `course init` tell the same story as backprop-course's:
+each test drives the real `nbgrader ...` command (a subprocess from the course folder, with a
+private Jupyter config folder) and compares with what backprop-course's commands record.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import course, sample_class
+from autograder.cli import main
+
+LESSON = "02_linear_layer"
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.skipif(LESSON not in course.lessons_available(), reason="lesson 2 is not in solutions/")
+
+
+def run_cli(*args):
+    return main([str(arg) for arg in args])
+
+
+def nbgrader(*args, cwd, config_dir, check=True, path=None):
+    """Run the real `nbgrader` command; returns (exit code, combined output)."""
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir),
+           "PATH": path if path is not None else f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([BIN / "nbgrader", *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done.returncode, done.stdout + done.stderr
+
+
+def scores(course_dir, lesson=LESSON):
+    """{student: (score, max_score, number of cells flagged for manual grading)} from the gradebook."""
+    with Gradebook(f"sqlite:///{Path(course_dir) / 'gradebook.db'}") as gb:
+        return {sub.student_id: (sub.score, sub.max_score, sum(g.needs_manual_grade for nb in sub.notebooks for g in nb.grades))
+                for sub in gb.find_assignment(lesson).submissions}
+
+
+@pytest.fixture(scope="module")
+def config_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("jupyter-config")
+
+
+@pytest.fixture(scope="module")
+def plain_graded(tmp_path_factory, config_dir):
+    """A course from `course init`, lesson 2 released, a correct student and one who deleted the
+    first test cell, graded by plain `nbgrader autograde`. Returns (course, autograde output)."""
+    course_dir = tmp_path_factory.mktemp("plain") / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    sample_class.submit(course_dir, LESSON, students=[sample_class.BY_NAME["correct"],
+                                                      sample_class.BY_NAME["deleted_test_cell"]])
+    _, log = nbgrader("autograde", LESSON, cwd=course_dir, config_dir=config_dir)
+    return course_dir, log
+
+
+def test_plain_autograde_restores_a_deleted_test_cell_with_its_points(plain_graded):
+    course_dir, log = plain_graded
+    assert "KeyError" not in log and "Traceback" not in log, log
+    graded = scores(course_dir)
+    correct, deleted = graded["correct"], graded["deleted_test_cell"]
+    assert correct[0] > 0 and correct[1] == deleted[1]
+    # The deleted cell is back with its points: the correct library passes it too.
+    assert deleted[0] == pytest.approx(correct[0])
+    # Only the written answers wait for a hand: the same count for both.
+    assert deleted[2] == correct[2]
+    assert "Missing grade cell" in log
+
+
+def test_plain_autograde_warns_of_no_change_on_untouched_test_cells(plain_graded):
+    _, log = plain_graded
+    assert "has changed" not in log, [line for line in log.splitlines() if "has changed" in line]
+
+
+def test_plain_autograde_still_reports_a_changed_test_cell(plain_graded, tmp_path, config_dir):
+    import shutil
+
+    import nbformat
+
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded"))
+    path = copy / "submitted" / "correct" / LESSON / f"{LESSON}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
+                and cell.cell_type == "code")
+    cell.source = "pass  # the student replaced the test\n"
+    nbformat.write(nb, path)
+    _, log = nbgrader("autograde", LESSON, "--student", "correct", "--force", cwd=copy, config_dir=config_dir)
+    changed = [line for line in log.splitlines() if "has changed" in line]
+    assert len(changed) == 1 and cell.metadata.nbgrader.grade_id in changed[0]
