@@ -79,7 +79,7 @@ CONFIG = '''\
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import GetGrades
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -124,9 +124,16 @@ c.Execute.iopub_timeout = 30
 # Minimal tracebacks: feedback shows "AssertionError: message", never lines of a hidden test.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--HistoryManager.hist_file=:memory:"]
 
-# Feedback without hidden-test source: nbgrader's default list keeps it.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ---- Feedback (`backprop-course feedback`, `nbgrader generate_feedback`, formgrader's button) ----
+# Without hidden-test source: nbgrader's default list keeps it. FeedbackClearHiddenTests is
+# nbgrader's ClearHiddenTests without its "display_data_priority not recognized" warning.
+from autograder.feedback_html import FeedbackHTMLExporter
+from autograder.grading.preprocessors import FeedbackClearHiddenTests
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackClearHiddenTests, CSSHTMLHeaderPreprocessor]
 c.ClearHiddenTests.enforce_metadata = False
+# A written answer nobody has graded yet reads "to be graded by hand" (nbgrader's page: "0.0 / 2.0").
+c.GenerateFeedback.exporter_class = FeedbackHTMLExporter
+# ---- end of feedback ----
 
 # `nbgrader zip_collect LESSON` collects the zips students write with `backprop-course submit LESSON`
 # (put them in downloaded/LESSON/archive/): the notebook and the backprop_lib/*.py files, each to

@@ -4,10 +4,12 @@ private Jupyter config folder) and compares with what backprop-course's commands
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -41,6 +43,21 @@ def scores(course_dir, lesson=LESSON):
                 for sub in gb.find_assignment(lesson).submissions}
 
 
+def answer_in_writing(course_dir, student, new_student):
+    """A copy of ``student``'s submission as ``new_student``, with every written answer filled in
+    (an unanswered one is scored 0 automatically; an answered one waits for a hand)."""
+    shutil.copytree(course_dir / "submitted" / student, course_dir / "submitted" / new_student)
+    path = course_dir / "submitted" / new_student / LESSON / f"{LESSON}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    written = [cell for cell in nb.cells if cell.cell_type == "markdown"
+               and cell.metadata.get("nbgrader", {}).get("solution")]
+    assert written
+    for cell in written:
+        cell.source = "The bias is used by every sample, so its gradient sums over the batch."
+    nbformat.write(nb, path)
+    return [cell.metadata.nbgrader.grade_id for cell in written]
+
+
 @pytest.fixture(scope="module")
 def config_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("jupyter-config")
@@ -55,6 +72,7 @@ def plain_graded(tmp_path_factory, config_dir):
     assert run_cli("release", LESSON, "--course", course_dir) == 0
     sample_class.submit(course_dir, LESSON, students=[sample_class.BY_NAME["correct"],
                                                       sample_class.BY_NAME["deleted_test_cell"]])
+    answer_in_writing(course_dir, "correct", "answered")
     _, log = nbgrader("autograde", LESSON, cwd=course_dir, config_dir=config_dir)
     return course_dir, log
 
@@ -78,10 +96,6 @@ def test_plain_autograde_warns_of_no_change_on_untouched_test_cells(plain_graded
 
 
 def test_plain_autograde_still_reports_a_changed_test_cell(plain_graded, tmp_path, config_dir):
-    import shutil
-
-    import nbformat
-
     course_dir, _ = plain_graded
     copy = tmp_path / "course"
     shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded"))
@@ -94,3 +108,22 @@ def test_plain_autograde_still_reports_a_changed_test_cell(plain_graded, tmp_pat
     _, log = nbgrader("autograde", LESSON, "--student", "correct", "--force", cwd=copy, config_dir=config_dir)
     changed = [line for line in log.splitlines() if "has changed" in line]
     assert len(changed) == 1 and cell.metadata.nbgrader.grade_id in changed[0]
+
+
+def feedback_page(course_dir, student):
+    return (course_dir / "feedback" / student / LESSON / f"{LESSON}.html").read_text()
+
+
+def test_plain_generate_feedback_writes_the_page_backprop_course_feedback_writes(plain_graded, config_dir):
+    course_dir, _ = plain_graded
+    _, log = nbgrader("generate_feedback", LESSON, "--force", cwd=course_dir, config_dir=config_dir)
+    assert "not recognized" not in log, log
+    plain = {student: feedback_page(course_dir, student) for student in ("correct", "answered")}
+    # Unanswered written answers scored 0 automatically: nothing waits. Answered ones wait.
+    assert "to be graded by hand" not in plain["correct"]
+    assert "Written response</a> (Score: 0.0" not in plain["answered"]
+    assert "2 written answers still to be graded by hand)</h4>" in plain["answered"]
+    assert plain["answered"].count("Written response</a> (Score: to be graded by hand") == 2
+    assert run_cli("feedback", LESSON, "--course", course_dir) == 0
+    ours = {student: feedback_page(course_dir, student) for student in ("correct", "answered")}
+    assert ours == plain
