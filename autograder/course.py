@@ -28,12 +28,13 @@ writes (HANDIN_NAME, HANDIN_REGEXP).
 
 import copy
 import difflib
-import shutil
+import re
 from pathlib import Path
 
 import nbformat
 
 from . import build as build_module
+from . import course_files
 
 LIBRARY = "backprop_lib"
 CONFIG_NAME = "nbgrader_config.py"
@@ -90,6 +91,13 @@ c.CourseDirectory.root = course_folder
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(course_folder, "gradebook.db")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 
+# ---- nbgrader's exchange (release_assignment, fetch_assignment, submit, collect) ----
+# It files hand-outs and hand-ins under this id (`course init --course-id`). Its folder, by default
+# /usr/local/share/nbgrader/exchange, must exist and be writable by every user; another one:
+# c.Exchange.root = "/srv/nbgrader/exchange"
+c.CourseDirectory.course_id = {course_id!r}
+# ---- end of exchange ----
+
 # Without this, autograde overwrites the student's library with the instructor's copy and the
 # student's code is never graded (RECIPES 1).
 c.Autograde.exclude_overwriting = {exclude!r}
@@ -143,18 +151,42 @@ c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 '''
 
 
-def write_config(course_dir, lessons, root=build_module.ROOT, cell_timeout=60):
-    """Write DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
+def config_text(lessons, course_id, root=build_module.ROOT, cell_timeout=60):
+    """The text of DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
     exclude = {lesson: student_files(root) for lesson in sorted(lessons)}
-    text = CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP)
+    return CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP,
+                         course_id=course_id)
+
+
+def write_config(course_dir, lessons, root=build_module.ROOT, cell_timeout=60):
+    """Write DIR/nbgrader_config.py for ``lessons`` (course id: the folder's name)."""
+    text = config_text(lessons, default_course_id(course_dir), root, cell_timeout)
     (Path(course_dir) / CONFIG_NAME).write_text(text)
 
 
-def init_course(course_dir, lessons=None, root=build_module.ROOT):
+def default_course_id(course_dir):
+    """The course id nbgrader's exchange files hand-outs under: the folder's name, in the letters
+    nbgrader accepts."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(course_dir).resolve().name).strip("-") or "course"
+
+
+def configured_course_id(course_dir):
+    """The course id of an existing course's config, or None."""
+    if not (Path(course_dir) / CONFIG_NAME).exists():
+        return None
+    try:
+        return load_config(course_dir).CourseDirectory.get("course_id") or None
+    except Exception:  # a config broken by hand: init will name it as edited
+        return None
+
+
+def init_course(course_dir, lessons=None, root=build_module.ROOT, course_id=None, force=False):
     """Create (or refresh) the course in ``course_dir`` for ``lessons`` (default: all available).
 
-    Refreshing rewrites the config and source/ but keeps the gradebook and all student folders.
-    Returns the list of lessons set up.
+    Refreshing rewrites the config and source/ files course init wrote, keeping the gradebook,
+    all student folders and the instructor's edits (``course_files``: refused without ``force``,
+    backed up with it). ``course_id`` (nbgrader's exchange): default the config's, else the
+    folder's name. Returns (lessons set up, backup folder or None).
     """
     course_dir = Path(course_dir).resolve()
     available = lessons_available(root)
@@ -164,20 +196,24 @@ def init_course(course_dir, lessons=None, root=build_module.ROOT):
     for lesson in lessons:
         if lesson not in available:
             raise unknown_lesson(lesson, available)
-    course_dir.mkdir(parents=True, exist_ok=True)
+    if course_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", course_id):
+        raise CourseError(f"course id {course_id!r} may hold only letters, digits, '-' and '_'")
+    course_id = course_id or configured_course_id(course_dir) or default_course_id(course_dir)
     # The skeleton, never the reference: nbgrader's own generate_assignment copies these as they are.
     skeleton = {name: build_module.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
                 for name, text in library_files(root).items()}
+    planned = {}
     for lesson in lessons:
-        folder = course_dir / "source" / lesson
-        if folder.exists():
-            shutil.rmtree(folder)
-        (folder / LIBRARY).mkdir(parents=True)
-        shutil.copyfile(Path(root) / "solutions" / f"{lesson}.ipynb", folder / f"{lesson}.ipynb")
+        planned[f"source/{lesson}/{lesson}.ipynb"] = (Path(root) / "solutions" / f"{lesson}.ipynb").read_text()
         for name, text in skeleton.items():
-            (folder / LIBRARY / name).write_text(text)
-    write_config(course_dir, lessons_configured(course_dir) | set(lessons), root)
-    return lessons
+            planned[f"source/{lesson}/{LIBRARY}/{name}"] = text
+    planned[CONFIG_NAME] = config_text(lessons_configured(course_dir) | set(lessons), course_id, root)
+    course_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        backup = course_files.write_files(course_dir, planned, [f"source/{lesson}" for lesson in lessons], force)
+    except course_files.EditedFiles as edited:
+        raise CourseError(str(edited)) from None
+    return lessons, backup
 
 
 def lessons_configured(course_dir):
@@ -307,8 +343,11 @@ def release(course_dir, lesson):
 
 def cmd_course(args):
     if args.action == "init":
-        lessons = init_course(args.dir, args.lesson or None)
-        print(f"course in {Path(args.dir).resolve()}: source/ for {', '.join(lessons)}")
+        lessons, backup = init_course(args.dir, args.lesson or None, course_id=args.course_id, force=args.force)
+        course_id = load_config(Path(args.dir).resolve()).CourseDirectory.course_id
+        print(f"course {course_id!r} in {Path(args.dir).resolve()}: source/ for {', '.join(lessons)}")
+        if backup:
+            print(f"edited files backed up to {backup} before they were rewritten")
         print(f"next: backprop-course release LESSON --course {args.dir}")
     return 0
 
@@ -327,6 +366,10 @@ def add_course(subparsers):
     parser.add_argument("dir", help="the course directory (created if missing)")
     parser.add_argument("--lesson", action="append",
                         help="only this lesson (repeatable); default: every lesson in solutions/")
+    parser.add_argument("--course-id", help="the course id nbgrader's exchange uses (release_assignment, "
+                        "fetch_assignment, submit, collect); default: the config's, else the folder's name")
+    parser.add_argument("--force", action="store_true",
+                        help="rewrite files edited since course init wrote them (backed up to DIR/init-backups/ first)")
     parser.set_defaults(run=cmd_course)
 
 

@@ -127,3 +127,56 @@ def test_plain_generate_feedback_writes_the_page_backprop_course_feedback_writes
     assert run_cli("feedback", LESSON, "--course", course_dir) == 0
     ours = {student: feedback_page(course_dir, student) for student in ("correct", "answered")}
     assert ours == plain
+
+
+def test_course_init_again_keeps_edited_files_unless_forced(tmp_path, capsys, config_dir):
+    course_dir = tmp_path / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0  # nothing edited: refreshed
+    config = course_dir / course.CONFIG_NAME
+    source = course_dir / "source" / LESSON / f"{LESSON}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source += "\n\nOffice hours: Tuesdays."
+    nbformat.write(nb, source)
+    config.write_text(config.read_text() + "c.Execute.timeout = 90\n")
+    edited = {path: path.read_text() for path in (config, source)}
+    capsys.readouterr()
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--force" in err
+    assert course.CONFIG_NAME in err and f"source/{LESSON}/{LESSON}.ipynb" in err
+    assert {path: path.read_text() for path in edited} == edited
+    # The edit is what nbgrader releases.
+    nbgrader("generate_assignment", LESSON, cwd=course_dir, config_dir=config_dir)
+    assert "Office hours: Tuesdays." in (course_dir / "release" / LESSON / f"{LESSON}.ipynb").read_text()
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON, "--force") == 0
+    assert "backed up to" in capsys.readouterr().out
+    (backup,) = (course_dir / "init-backups").iterdir()
+    for path, text in edited.items():
+        assert (backup / path.relative_to(course_dir)).read_text() == text
+        assert path.read_text() != text
+
+
+def test_nbgrader_exchange_route_hands_out_and_collects_under_the_course_id(tmp_path, config_dir):
+    """release_assignment, then as the student fetch_assignment and submit, then collect and grade."""
+    import getpass
+
+    course_dir, exchange, home = tmp_path / "course", tmp_path / "exchange", tmp_path / "student"
+    exchange.mkdir(mode=0o777)
+    home.mkdir()
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON, "--course-id", "bp101") == 0
+    assert course.load_config(course_dir).CourseDirectory.course_id == "bp101"
+    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    where = f"--Exchange.root={exchange}"
+    nbgrader("release_assignment", LESSON, where, cwd=course_dir, config_dir=config_dir)
+    nbgrader("fetch_assignment", LESSON, "--course", "bp101", where, cwd=home, config_dir=config_dir)
+    sample_class.submit(course_dir, LESSON, students=[sample_class.BY_NAME["correct"]])
+    shutil.copytree(course_dir / "submitted" / "correct" / LESSON, home / LESSON, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("timestamp.txt"))
+    nbgrader("submit", LESSON, "--course", "bp101", where, cwd=home, config_dir=config_dir)
+    nbgrader("collect", LESSON, where, cwd=course_dir, config_dir=config_dir)
+    student = getpass.getuser()
+    assert (course_dir / "submitted" / student / LESSON / "timestamp.txt").exists()
+    assert run_cli("autograde", LESSON, "--course", course_dir) == 0
+    graded = scores(course_dir)
+    assert graded[student][0] == graded["correct"][0] > 0
