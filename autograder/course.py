@@ -35,6 +35,7 @@ import nbformat
 
 from . import build as build_module
 from . import course_files
+from . import release_check
 
 LIBRARY = "backprop_lib"
 CONFIG_NAME = "nbgrader_config.py"
@@ -318,21 +319,37 @@ def leaks_in_folder(folder, secret):
     return found
 
 
-def release(course_dir, lesson):
-    """nbgrader's generate_assignment, then a check that nothing leaked.
+def release(course_dir, lesson, force=False):
+    """Run the lesson (``release_check``), then nbgrader's generate_assignment, then a check that
+    nothing leaked.
 
-    Returns the release folder. Raises CourseError naming the file and the text on any leak.
+    Returns the release folder. Raises CourseError (one line) on an existing release without
+    ``force``, a lesson that does not run as it should (nothing released), or any leak.
     """
     course_dir = require_lesson(course_dir, lesson)
-    if not (course_dir / "source" / lesson / f"{lesson}.ipynb").exists():
-        raise CourseError(f"no source notebook for lesson {lesson!r} in {course_dir / 'source' / lesson}: "
+    source = course_dir / "source" / lesson
+    if not (source / f"{lesson}.ipynb").exists():
+        raise CourseError(f"no source notebook for lesson {lesson!r} in {source}: "
                           f"run `backprop-course course init {course_dir} --lesson {lesson}`")
-    result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
-    if not result["success"]:
-        last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
-        raise CourseError(f"nbgrader generate_assignment {lesson} failed: {last}")
     out = course_dir / "release" / lesson
-    found = leaks_in_folder(out, secret_lines(course_dir, lesson))
+    if out.exists() and not force:
+        raise CourseError(f"{lesson} was released before ({out} exists): rerun with --force to replace it "
+                          "(students who already have it keep their copy)")
+    secret = secret_lines(course_dir, lesson)
+    found = leaks_in_folder(source / LIBRARY, secret)
+    if not found:
+        student_library = {path.name: path.read_text() for path in sorted((source / LIBRARY).glob("*.py"))}
+        broken = release_check.problems(nbformat.read(source / f"{lesson}.ipynb", as_version=4),
+                                        library_files(), student_library, LIBRARY)
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise CourseError(f"{lesson} not released: {broken[0]}{more}; fix "
+                              f"{(source / f'{lesson}.ipynb').relative_to(course_dir)} and release again")
+        result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
+        if not result["success"]:
+            last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
+            raise CourseError(f"nbgrader generate_assignment {lesson} failed: {last}")
+        found = leaks_in_folder(out, secret)
     if found:
         path, text = found[0]
         raise CourseError(f"release of {lesson} leaks solution or hidden-test text in "
@@ -353,8 +370,9 @@ def cmd_course(args):
 
 
 def cmd_release(args):
-    out = release(args.course, args.lesson)
-    print(f"released {args.lesson} to {out} (no solution or hidden-test text found in it)")
+    out = release(args.course, args.lesson, force=args.force)
+    print(f"released {args.lesson} to {out} (ran with the reference: every test passes, none passes "
+          "on the starting files; no solution or hidden-test text found in it)")
     return 0
 
 
@@ -390,7 +408,9 @@ def add_lesson_command(subparsers, name, run, help, description):
 
 
 def add_release(subparsers):
-    add_lesson_command(
+    parser = add_lesson_command(
         subparsers, "release", cmd_release,
-        help="nbgrader generate_assignment plus a leak check",
-        description="Release LESSON to DIR/release/LESSON; fails if any solution or hidden test leaks.")
+        help="run the lesson, then nbgrader generate_assignment plus a leak check",
+        description="Release LESSON to DIR/release/LESSON: first the lesson runs (every test passes with "
+                    "the reference, none on the starting files); fails if any solution or hidden test leaks.")
+    parser.add_argument("--force", action="store_true", help="replace an existing release")

@@ -180,3 +180,28 @@ def test_nbgrader_exchange_route_hands_out_and_collects_under_the_course_id(tmp_
     assert run_cli("autograde", LESSON, "--course", course_dir) == 0
     graded = scores(course_dir)
     assert graded[student][0] == graded["correct"][0] > 0
+
+
+def test_release_runs_the_lesson_first_and_never_replaces_a_release_unasked(tmp_path, capsys):
+    course_dir = tmp_path / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    source = course_dir / "source" / LESSON / f"{LESSON}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    test_cell = next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
+                     and cell.cell_type == "code" and "layer" in cell.source)
+    test_cell.source += "\nsmal_layer.forward\n"  # a typo for an earlier cell's `small_layer`
+    nbformat.write(nb, source)
+    capsys.readouterr()
+    assert run_cli("release", LESSON, "--course", course_dir) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert test_cell.metadata.nbgrader.grade_id in err and "smal_layer" in err and "NameError" in err
+    assert not (course_dir / "release" / LESSON).exists()
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON, "--force") == 0
+    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    released = (course_dir / "release" / LESSON / f"{LESSON}.ipynb").read_bytes()
+    capsys.readouterr()
+    assert run_cli("release", LESSON, "--course", course_dir) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (course_dir / "release" / LESSON / f"{LESSON}.ipynb").read_bytes() == released
+    assert run_cli("release", LESSON, "--course", course_dir, "--force") == 0
