@@ -391,15 +391,26 @@ def add_course(subparsers):
     parser.set_defaults(run=cmd_course)
 
 
+def current_course():
+    """The current folder when it is a course, else a CourseError asking for --course."""
+    here = Path.cwd()
+    if not (here / CONFIG_NAME).exists():
+        raise CourseError(f"no --course given and {here} is not a course (no {CONFIG_NAME}): "
+                          "pass --course DIR, or run in the course folder")
+    return here
+
+
 def add_lesson_command(subparsers, name, run, help, description):
-    """A subcommand of the form ``NAME LESSON --course DIR``; returns its parser for more options.
+    """A subcommand of the form ``NAME LESSON [--course DIR]``; returns its parser for more options.
 
     Before ``run``, the course and the lesson must exist (a typo gets the nearest lesson name)."""
     parser = subparsers.add_parser(name, help=help, description=description)
     parser.add_argument("lesson")
-    parser.add_argument("--course", required=True, help="the course directory")
+    parser.add_argument("--course", help="the course directory (default: the current folder, when it "
+                        f"holds an {CONFIG_NAME})")
 
     def checked(args):
+        args.course = args.course or current_course()
         require_lesson(args.course, args.lesson)
         return run(args)
 

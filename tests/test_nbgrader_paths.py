@@ -4,6 +4,7 @@ private Jupyter config folder) and compares with what backprop-course's commands
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -205,3 +206,24 @@ def test_release_runs_the_lesson_first_and_never_replaces_a_release_unasked(tmp_
     assert "--force" in capsys.readouterr().err
     assert (course_dir / "release" / LESSON / f"{LESSON}.ipynb").read_bytes() == released
     assert run_cli("release", LESSON, "--course", course_dir, "--force") == 0
+
+
+def test_autograde_names_the_command_that_adds_a_lesson_missing_from_the_gradebook(plain_graded, tmp_path,
+                                                                                 monkeypatch, capsys):
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    (copy / "gradebook.db").unlink()  # a new gradebook: release/ is there, the lesson is not
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert run_cli("autograde", LESSON) == 2  # not a course folder, no --course
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--course" in err
+    monkeypatch.chdir(copy)  # --course defaults to the course folder it runs in
+    assert run_cli("autograde", LESSON, "--student", "correct") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not in the gradebook" in err, err
+    command = re.search(r"`backprop-course (release .+?)`", err)[1].split()
+    assert run_cli(*command) == 0
+    assert run_cli("autograde", LESSON, "--student", "correct") == 0
+    assert scores(copy)["correct"][0] == scores(course_dir)["correct"][0] > 0

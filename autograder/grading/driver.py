@@ -61,6 +61,7 @@ class Course:
             raise course_module.CourseError(
                 f"lesson {lesson!r} is not released in {self.dir}: run "
                 f"`backprop-course release {lesson} --course {self.dir}` first")
+        self._require_in_gradebook()
         # Every file the students were given besides the notebook (their library): nothing is put
         # in place of a missing one, so a submission without one is not gradable.
         self.required = sorted(str(path.relative_to(release)) for path in release.rglob("*")
@@ -70,6 +71,20 @@ class Course:
         self.job_config = {section: dict(self.config[section]) for section in JOB_SECTIONS
                            if section in self.config}
         self.job_config.setdefault("Execute", {}).setdefault("skip_cells_with_tag", DEMO_TAG)
+
+    def _require_in_gradebook(self):
+        """A CourseError naming the command to run when release/ has the lesson but the gradebook
+        does not (a new or replaced gradebook.db): every submission would fail to grade alike."""
+        from nbgrader.api import MissingEntry
+
+        with self.gradebook() as gb:
+            try:
+                gb.find_assignment(self.lesson)
+            except MissingEntry:
+                raise course_module.CourseError(
+                    f"lesson {self.lesson!r} is released but not in the gradebook {self.db_url} (a new or "
+                    f"replaced gradebook.db): run `backprop-course release {self.lesson} --course {self.dir} "
+                    "--force` to add it, then autograde again") from None
 
     def _ignored(self, path):
         return any(fnmatch.fnmatch(part, pattern) for part in path.parts
