@@ -2,7 +2,7 @@
 
 ``course init`` lays out nbgrader's standard course directory::
 
-    DIR/nbgrader_config.py          hardened (see CONFIG below and RECIPES section 1)
+    DIR/nbgrader_config.py          hardened (see CONFIG below: each setting says why)
     DIR/gradebook.db                created by the first release
     DIR/source/<lesson>/<lesson>.ipynb        the nbgrader source notebook from solutions/
     DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``build.strip_solutions``)
@@ -85,6 +85,15 @@ from nbgrader.preprocessors import GetGrades
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
+# ---- nbgrader's tools on PATH ----
+# nbgrader runs the `alembic` executable by name when it creates a gradebook: without the Python
+# environment's bin/ folder on PATH (environment not activated) the first command then fails with
+# "No such file or directory: 'alembic'". nbgrader runs in that environment, so its folder is known.
+import sys
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+# ---- end of tools on PATH ----
+
 # The course is the folder of this file, wherever it is copied to (next term's course grades into
 # its own gradebook), and from any working directory.
 course_folder = os.path.dirname(os.path.abspath(__file__))
@@ -99,8 +108,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 c.CourseDirectory.course_id = {course_id!r}
 # ---- end of exchange ----
 
-# Without this, autograde overwrites the student's library with the instructor's copy and the
-# student's code is never graded (RECIPES 1).
+# Without this, nbgrader's autograde copies every non-notebook file of source/LESSON/ over the
+# submission: the student's library would be replaced by the starting files and never graded.
 c.Autograde.exclude_overwriting = {exclude!r}
 
 # ---- Test cells under plain `nbgrader autograde` (the same step `backprop-course autograde` runs) ----
@@ -147,7 +156,15 @@ c.GenerateFeedback.exporter_class = FeedbackHTMLExporter
 # `nbgrader zip_collect LESSON` collects the zips students write with `backprop-course submit LESSON`
 # (put them in downloaded/LESSON/archive/): the notebook and the backprop_lib/*.py files, each to
 # its place in submitted/STUDENT/LESSON/, with the hand-in time as timestamp.txt.
-c.FileNameCollectorPlugin.named_regexp = {handin_regexp!r}
+# The pattern is matched against each extracted file's path, .../ZIPNAME/FILE, where nbgrader
+# extracts each zip into a folder named after it:
+#   ZIPNAME    [anything an LMS puts in front]LESSON-STUDENT-TIME, as `submit` names the zip;
+#   student_id STUDENT: letters, digits, "-", "_", never starting with "." (".." would escape);
+#   timestamp  TIME: the hand-in time in UTC, e.g. 20261130T093000Z;
+#   file_id    LESSON.ipynb or backprop_lib/NAME.py, optionally inside one LESSON/ folder
+#              (a zip of the whole assignment folder); names starting with "." are never collected.
+# [\\\\/] is a path separator ("/" or "\\\\"), [^\\\\/] any character but one.
+c.FileNameCollectorPlugin.named_regexp = r"{handin_regexp}"
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 '''
 
@@ -155,6 +172,7 @@ c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 def config_text(lessons, course_id, root=build_module.ROOT, cell_timeout=60):
     """The text of DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
     exclude = {lesson: student_files(root) for lesson in sorted(lessons)}
+    assert '"' not in HANDIN_REGEXP  # written as a raw string literal: readable, as in this module
     return CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP,
                          course_id=course_id)
 

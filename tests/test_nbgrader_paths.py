@@ -227,3 +227,18 @@ def test_autograde_names_the_command_that_adds_a_lesson_missing_from_the_gradebo
     assert run_cli(*command) == 0
     assert run_cli("autograde", LESSON, "--student", "correct") == 0
     assert scores(copy)["correct"][0] == scores(course_dir)["correct"][0] > 0
+
+
+def test_plain_nbgrader_needs_no_environment_on_path_and_the_config_explains_itself(tmp_path, config_dir):
+    course_dir = tmp_path / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    text = (course_dir / course.CONFIG_NAME).read_text()
+    assert "RECIPES" not in text  # no reference to a document the course does not hold
+    regexp_line = next(line for line in text.splitlines() if "named_regexp =" in line)
+    assert regexp_line.startswith('c.FileNameCollectorPlugin.named_regexp = r"') and "\\\\\\\\" not in regexp_line
+    assert "# [\\\\/] is a path separator" in text
+    # A new gradebook, and no Python environment on PATH: nbgrader still finds alembic.
+    code, log = nbgrader("generate_assignment", LESSON, cwd=course_dir, config_dir=config_dir, check=False,
+                         path="/usr/bin:/bin")
+    assert code == 0 and "alembic" not in log, log
+    assert (course_dir / "gradebook.db").exists()
