@@ -166,6 +166,12 @@ c.GenerateFeedback.exporter_class = FeedbackHTMLExporter
 # [\\\\/] is a path separator ("/" or "\\\\"), [^\\\\/] any character but one.
 c.FileNameCollectorPlugin.named_regexp = r"{handin_regexp}"
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+# ---- zip_collect's collector: renamed copies of a zip, and a line per skipped file ----
+# "NAME (1).zip" (a browser's second download), "NAME - Copy.zip" and "Copy of NAME.zip" are read
+# as NAME.zip; every file not collected gets a line "Skipped FILE (student S): REASON".
+from autograder.handin_collector import HandinCollector
+c.ZipCollectApp.collector_plugin = HandinCollector
+# ---- end of zip_collect's collector ----
 '''
 
 

@@ -242,3 +242,30 @@ def test_plain_nbgrader_needs_no_environment_on_path_and_the_config_explains_its
                          path="/usr/bin:/bin")
     assert code == 0 and "alembic" not in log, log
     assert (course_dir / "gradebook.db").exists()
+
+
+def test_zip_collect_reads_renamed_copies_and_names_each_skipped_file(plain_graded, tmp_path, config_dir):
+    from autograder import submit
+
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    work, archive = copy / "submitted" / "correct" / LESSON, copy / "downloaded" / LESSON / "archive"
+    archive.mkdir(parents=True)
+    for student in ("carol", "erin", "frank"):
+        submit.write_handin(LESSON, work / f"{LESSON}.ipynb", work / "backprop_lib", student, archive)
+    carol, erin, frank = (next(archive.glob(f"{LESSON}-{name}-*.zip")) for name in ("carol", "erin", "frank"))
+    shutil.copyfile(carol, carol.with_name(f"{carol.stem} (1).zip"))  # a second download: both there
+    erin.rename(erin.with_name(f"{erin.stem} (1).zip"))  # only the browser's renamed copy
+    frank.rename(frank.with_name("frank_lesson2.zip"))  # renamed by hand: no student or time left
+    _, log = nbgrader("zip_collect", LESSON, cwd=copy, config_dir=config_dir)
+    library = sorted(path.name for path in (work / "backprop_lib").glob("*.py"))
+    for student in ("carol", "erin"):
+        collected = copy / "submitted" / student / LESSON
+        assert (collected / f"{LESSON}.ipynb").exists(), log
+        assert sorted(path.name for path in (collected / "backprop_lib").glob("*.py")) == library
+    assert not (copy / "submitted" / "frank").exists()
+    skipped = [line for line in log.splitlines() if "Skipped frank_lesson2/" in line]
+    assert len(skipped) == 1 + len(library), log  # one line per file, each with the reason and the fix
+    assert all("student unknown" in line and "rename the zip" in line for line in skipped)
+    assert "did not match anything" not in log
