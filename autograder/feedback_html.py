@@ -13,10 +13,11 @@ from nbconvert.exporters import HTMLExporter
 
 
 def pending_grade_ids(submitted_notebook):
-    """Grade ids of a gradebook SubmittedNotebook's answers with neither an automatic nor a manual
-    score: written answers no one has graded yet (nbgrader counts them as 0)."""
-    return sorted(grade.name for grade in submitted_notebook.grades
-                  if grade.auto_score is None and grade.manual_score is None)
+    """Grade ids of a gradebook SubmittedNotebook's cells the gradebook flags for hand grading
+    (``needs_manual_grade``, the flag formgrader shows): written answers no one has graded yet
+    (nbgrader counts them as 0), and hand grades to review after a changed submission was graded
+    again. An unanswered written answer is scored 0 automatically and waits for nobody."""
+    return sorted(grade.name for grade in submitted_notebook.grades if grade.needs_manual_grade)
 
 
 def mark_pending(text, pending):

@@ -269,3 +269,42 @@ def test_zip_collect_reads_renamed_copies_and_names_each_skipped_file(plain_grad
     assert len(skipped) == 1 + len(library), log  # one line per file, each with the reason and the fix
     assert all("student unknown" in line and "rename the zip" in line for line in skipped)
     assert "did not match anything" not in log
+
+
+def hand_grade(course_dir, student, points):
+    """Give every cell the gradebook flags for hand grading ``points``, as formgrader's Manual
+    Grading does; returns the grade ids."""
+    with Gradebook(f"sqlite:///{Path(course_dir) / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(LESSON, LESSON, student)
+        names = []
+        for grade in notebook.grades:
+            if grade.needs_manual_grade:
+                grade.manual_score, grade.needs_manual_grade = points, False
+                names.append(grade.name)
+        gb.db.commit()
+    return names
+
+
+def test_after_hand_grading_every_command_reads_the_gradebook(plain_graded, tmp_path, capsys, config_dir):
+    from autograder import report
+
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    assert run_cli("autograde", LESSON, "--course", copy, "--student", "answered") == 0
+    assert report.pending_by_hand(copy, LESSON) == {"answered": sorted(hand_grade(copy, "answered", 0.5))}
+    assert report.pending_by_hand(copy, LESSON) == {}
+    graded = scores(copy)["answered"]
+    capsys.readouterr()
+    assert run_cli("autograde", LESSON, "--course", copy, "--student", "answered") == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("answered ")]
+    assert "skipped" in line and f"{graded[0]:g}/{graded[1]:g}" in line, line
+    # Regrading the same files keeps the hand grades: nothing waits anywhere.
+    assert run_cli("autograde", LESSON, "--course", copy, "--student", "answered", "--force") == 0
+    assert scores(copy)["answered"] == graded and report.pending_by_hand(copy, LESSON) == {}
+    # Plain nbgrader flags hand grades for review on every regrade: report and feedback say so too.
+    nbgrader("autograde", LESSON, "--student", "answered", "--force", cwd=copy, config_dir=config_dir)
+    flagged = scores(copy)["answered"][2]
+    assert flagged == 2 and len(report.pending_by_hand(copy, LESSON)["answered"]) == flagged
+    nbgrader("generate_feedback", LESSON, "--student", "answered", cwd=copy, config_dir=config_dir)
+    assert f"{flagged} written answers still to be graded by hand" in feedback_page(copy, "answered")

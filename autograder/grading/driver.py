@@ -207,6 +207,8 @@ class Course:
             resources = self.resources(result.student)
             for step in SAVE:
                 nb, resources = step(config=self.config)(nb, resources)
+            if self._same_submission_as_recorded(result):
+                self._keep_hand_grades(result.student)
             # The submission's files as submitted, then the graded notebook. No other notebook (a
             # "-Copy1.ipynb"): it is not in the gradebook, and generate_feedback converts every
             # notebook in autograded/ and fails on it.
@@ -225,6 +227,22 @@ class Course:
         tmp.write_text(json.dumps(row, indent=1))
         tmp.replace(self.results / f"{result.student}.json")  # written last: its presence means done
         return row
+
+    def _same_submission_as_recorded(self, result):
+        """Whether the last recorded result graded these very files (a regrade with --force)."""
+        path = self.results / f"{result.student}.json"
+        return path.exists() and json.loads(path.read_text()).get("fingerprint") == result.fingerprint
+
+    def _keep_hand_grades(self, student):
+        """nbgrader's SaveAutoGrades flags every hand-graded answer for hand grading again on each
+        regrade; for the same files nothing changed, so the hand grade stands (formgrader, report
+        and feedback all read the flag)."""
+        with self.gradebook() as gb:
+            notebook = gb.find_submission_notebook(self.lesson, self.lesson, student)
+            for grade in notebook.grades:
+                if grade.manual_score is not None:
+                    grade.needs_manual_grade = False
+            gb.db.commit()
 
     def _zero(self, student):
         """As nbgrader does for a missing notebook: every test scores 0, nothing to grade by hand."""
