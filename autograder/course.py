@@ -172,6 +172,25 @@ c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 from autograder.handin_collector import HandinCollector
 c.ZipCollectApp.collector_plugin = HandinCollector
 # ---- end of zip_collect's collector ----
+
+# ---- `nbgrader export`: each submission's outcome and reason next to its score ----
+# A submission `backprop-course autograde` could not grade (a library file missing) is a 0 in the
+# gradebook; the CSV also says why (columns outcome, reason).
+from autograder.export_reasons import GradesWithReasonsExport
+c.ExportApp.plugin_class = GradesWithReasonsExport
+# ---- end of export ----
+
+# ---- Kernels of plain `nbgrader autograde` and formgrader's Autograde button in the sandbox ----
+# nbgrader's Execute runs a student's code with the instructor's rights; SandboxedExecute runs it in
+# the sandbox `backprop-course autograde` uses. Kept last: it swaps Execute in whatever list the
+# settings above leave (nbgrader's default list when none set one).
+from autograder.sandbox import SandboxedExecute
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
+_steps = c.Autograde.autograde_preprocessors if "autograde_preprocessors" in c.Autograde \
+    else Autograde.class_traits()["autograde_preprocessors"].default()
+c.Autograde.autograde_preprocessors = [SandboxedExecute if step is Execute else step for step in _steps]
+# ---- end of sandbox ----
 '''
 
 

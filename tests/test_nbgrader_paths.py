@@ -3,6 +3,7 @@ each test drives the real `nbgrader ...` command (a subprocess from the course f
 private Jupyter config folder) and compares with what backprop-course's commands record.
 """
 
+import csv
 import os
 import re
 import shutil
@@ -308,3 +309,29 @@ def test_after_hand_grading_every_command_reads_the_gradebook(plain_graded, tmp_
     assert flagged == 2 and len(report.pending_by_hand(copy, LESSON)["answered"]) == flagged
     nbgrader("generate_feedback", LESSON, "--student", "answered", cwd=copy, config_dir=config_dir)
     assert f"{flagged} written answers still to be graded by hand" in feedback_page(copy, "answered")
+
+
+def test_a_submission_that_cannot_be_graded_says_why_in_feedback_and_export(plain_graded, tmp_path, config_dir):
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    shutil.copytree(copy / "submitted" / "correct", copy / "submitted" / "incomplete")
+    (copy / "submitted" / "incomplete" / LESSON / "backprop_lib" / "layers.py").unlink()
+    assert run_cli("autograde", LESSON, "--course", copy, "--student", "incomplete") == 0
+    assert scores(copy)["incomplete"][0] == 0
+    nbgrader("generate_feedback", LESSON, "--student", "incomplete", cwd=copy, config_dir=config_dir)
+    page = feedback_page(copy, "incomplete")
+    assert "Not graded: backprop_lib/layers.py missing." in page
+    nbgrader("export", cwd=copy, config_dir=config_dir)
+    with open(copy / "grades.csv", newline="") as file:
+        exported = {row["student_id"]: row for row in csv.DictReader(file) if row["assignment"] == LESSON}
+    assert float(exported["incomplete"]["score"]) == 0
+    assert exported["incomplete"]["outcome"] == "not gradable"
+    assert exported["incomplete"]["reason"] == "backprop_lib/layers.py missing"
+    assert float(exported["correct"]["score"]) > 0
+
+
+def test_plain_autograde_runs_student_code_in_the_sandbox(plain_graded):
+    _, log = plain_graded
+    # nbgrader's Execute starts kernels over TCP (ipykernel warns); sandboxed kernels use unix sockets.
+    assert "Kernel is running over TCP" not in log

@@ -217,6 +217,8 @@ class Course:
             (dest / f"{self.lesson}.ipynb").write_text(nbformat.writes(nb))
         else:
             self._zero(result.student)
+            if result.outcome == "not gradable":
+                self._explain_not_gradable(result, dest)
         score, max_score = self.score(result.student)
         row = {"student": result.student, "lesson": self.lesson, "timestamp": result.timestamp,
                "outcome": result.outcome, "reason": result.reason, "score": score,
@@ -227,6 +229,16 @@ class Course:
         tmp.write_text(json.dumps(row, indent=1))
         tmp.replace(self.results / f"{result.student}.json")  # written last: its presence means done
         return row
+
+    def _explain_not_gradable(self, result, dest):
+        """autograded/<student>/<lesson>/ holding the released notebook with the reason on top, so
+        the student's feedback (ours, nbgrader's, formgrader's) says why every test scored 0."""
+        nb = nbformat.read(self.dir / "release" / self.lesson / f"{self.lesson}.ipynb", as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**Not graded: {result.reason}.** Every test of this lesson scores 0 until a complete "
+            "submission is graded. Below is the lesson as it was handed out, not your notebook."))
+        dest.mkdir(parents=True)
+        nbformat.write(nb, dest / f"{self.lesson}.ipynb")
 
     def _same_submission_as_recorded(self, result):
         """Whether the last recorded result graded these very files (a regrade with --force)."""
