@@ -13,8 +13,13 @@ at all: plain nbgrader releases exactly what ``backprop-course release`` does. T
 library stays in the repository's solutions/; grading needs none of it: ``backprop-course
 autograde`` grades the submitted library as it is and puts nothing over it.
 
-``release`` runs generate_assignment and then fails loudly if any solution line, hidden-test line
-or marker reached the release (a source/ edited by hand, or made by an older version).
+``course init`` run again refreshes what it wrote and keeps the instructor's edits
+(``course_files``); ``--course-id`` names the course for nbgrader's exchange.
+
+``release`` first runs the lesson (``release_check``: the reference passes every test, the
+starting files pass none), then generate_assignment, then fails loudly if any solution line,
+hidden-test line or marker reached the release (a source/ edited by hand, or made by an older
+version). An existing release is replaced only with ``--force``.
 
 Every lesson releases the whole skeleton: a student carries their own library forward from
 lesson to lesson (as CS231n's assignments ask students to copy earlier layers), and grading uses
@@ -23,7 +28,9 @@ the library files the student submitted (plain ``nbgrader autograde`` is told th
 
 The config paths are the config file's own folder, so a copied course (next term's) grades into
 its own gradebook, and ``nbgrader zip_collect`` reads the hand-in zips ``backprop-course submit``
-writes (HANDIN_NAME, HANDIN_REGEXP).
+writes (HANDIN_NAME, HANDIN_REGEXP, ``handin_collector``). nbgrader's own commands and formgrader
+run the course's steps through the config: RestoreCells, SandboxedExecute, the feedback exporter
+(``feedback_html``) and the export plugin (``export_reasons``).
 """
 
 import copy
