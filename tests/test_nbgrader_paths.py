@@ -4,6 +4,7 @@ private Jupyter config folder) and compares with what backprop-course's commands
 """
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -41,7 +42,8 @@ def nbgrader(*args, cwd, config_dir, check=True, path=None):
 def scores(course_dir, lesson=LESSON):
     """{student: (score, max_score, number of cells flagged for manual grading)} from the gradebook."""
     with Gradebook(f"sqlite:///{Path(course_dir) / 'gradebook.db'}") as gb:
-        return {sub.student_id: (sub.score, sub.max_score, sum(g.needs_manual_grade for nb in sub.notebooks for g in nb.grades))
+        return {sub.student_id: (sub.score, sub.max_score,
+                                 sum(grade.needs_manual_grade for nb in sub.notebooks for grade in nb.grades))
                 for sub in gb.find_assignment(lesson).submissions}
 
 
@@ -335,3 +337,66 @@ def test_plain_autograde_runs_student_code_in_the_sandbox(plain_graded):
     _, log = plain_graded
     # nbgrader's Execute starts kernels over TCP (ipykernel warns); sandboxed kernels use unix sockets.
     assert "Kernel is running over TCP" not in log
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def formgrader_call(port, method, path, token="formgrader-test"):
+    """One request to the jupyter server's formgrader API; returns the decoded JSON."""
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=b"" if method == "POST" else None,
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def test_formgrader_flags_a_not_gradable_submission_and_its_autograde_button_uses_the_sandbox(
+        plain_graded, tmp_path, config_dir):
+    import time
+    import urllib.error
+
+    course_dir, _ = plain_graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    shutil.copytree(copy / "submitted" / "correct", copy / "submitted" / "incomplete")
+    (copy / "submitted" / "incomplete" / LESSON / "backprop_lib" / "mlp.py").unlink()
+    assert run_cli("autograde", LESSON, "--course", copy) == 0
+    before = scores(copy)
+    port, home = free_port(), tmp_path / "jupyter"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "JUPYTER_CONFIG_DIR": str(config_dir), "JUPYTER_DATA_DIR": str(home / "data"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
+    server = subprocess.Popen([BIN / "jupyter", "server", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
+                               f"--port={port}", "--ServerApp.port_retries=0",
+                               "--IdentityProvider.token=formgrader-test", f"--ServerApp.root_dir={copy}"],
+                              cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):  # the server starts in a few seconds; a loaded machine takes longer
+            try:
+                notebooks = formgrader_call(port, "GET", f"/formgrader/api/submitted_notebooks/{LESSON}/{LESSON}")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        else:
+            pytest.fail("the jupyter server did not answer")
+        flagged = {row["student"]: row["flagged"] for row in notebooks}
+        assert flagged["incomplete"] is True and flagged["correct"] is False
+        result = formgrader_call(port, "POST", f"/formgrader/api/submission/{LESSON}/correct/autograde")
+        assert result["success"], result.get("log")
+        assert "SandboxedExecute" in result["log"] and "Kernel is running over TCP" not in result["log"]
+        assert scores(copy)["correct"][:2] == before["correct"][:2]
+    finally:
+        try:
+            formgrader_call(port, "POST", "/api/shutdown")
+        except Exception:
+            server.terminate()
+        server.wait(timeout=60)

@@ -232,13 +232,18 @@ class Course:
 
     def _explain_not_gradable(self, result, dest):
         """autograded/<student>/<lesson>/ holding the released notebook with the reason on top, so
-        the student's feedback (ours, nbgrader's, formgrader's) says why every test scored 0."""
+        the student's feedback (ours, nbgrader's, formgrader's) and formgrader's view of the
+        submission say why every test scored 0; formgrader flags the submission."""
         nb = nbformat.read(self.dir / "release" / self.lesson / f"{self.lesson}.ipynb", as_version=4)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**Not graded: {result.reason}.** Every test of this lesson scores 0 until a complete "
             "submission is graded. Below is the lesson as it was handed out, not your notebook."))
         dest.mkdir(parents=True)
         nbformat.write(nb, dest / f"{self.lesson}.ipynb")
+        # formgrader's flag: the submission list marks it for a look.
+        with self.gradebook() as gb:
+            gb.find_submission_notebook(self.lesson, self.lesson, result.student).flagged = True
+            gb.db.commit()
 
     def _same_submission_as_recorded(self, result):
         """Whether the last recorded result graded these very files (a regrade with --force)."""
