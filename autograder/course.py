@@ -2,7 +2,7 @@
 
 ``course init`` lays out nbgrader's standard course directory::
 
-    DIR/nbgrader_config.py          hardened (see CONFIG below and RECIPES section 1)
+    DIR/nbgrader_config.py          hardened (see CONFIG below: each setting says why)
     DIR/gradebook.db                created by the first release
     DIR/source/<lesson>/<lesson>.ipynb        the nbgrader source notebook from solutions/
     DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``build.strip_solutions``)
@@ -13,8 +13,13 @@ at all: plain nbgrader releases exactly what ``backprop-course release`` does. T
 library stays in the repository's solutions/; grading needs none of it: ``backprop-course
 autograde`` grades the submitted library as it is and puts nothing over it.
 
-``release`` runs generate_assignment and then fails loudly if any solution line, hidden-test line
-or marker reached the release (a source/ edited by hand, or made by an older version).
+``course init`` run again refreshes what it wrote and keeps the instructor's edits
+(``course_files``); ``--course-id`` names the course for nbgrader's exchange.
+
+``release`` first runs the lesson (``release_check``: the reference passes every test, the
+starting files pass none), then generate_assignment, then fails loudly if any solution line,
+hidden-test line or marker reached the release (a source/ edited by hand, or made by an older
+version). An existing release is replaced only with ``--force``.
 
 Every lesson releases the whole skeleton: a student carries their own library forward from
 lesson to lesson (as CS231n's assignments ask students to copy earlier layers), and grading uses
@@ -23,12 +28,14 @@ the library files the student submitted (plain ``nbgrader autograde`` is told th
 
 The config paths are the config file's own folder, so a copied course (next term's) grades into
 its own gradebook, and ``nbgrader zip_collect`` reads the hand-in zips ``backprop-course submit``
-writes (HANDIN_NAME, HANDIN_REGEXP).
+writes (HANDIN_NAME, HANDIN_REGEXP, ``handin_collector``). nbgrader's own commands and formgrader
+run the course's steps through the config: RestoreCells, SandboxedExecute, the feedback exporter
+(``feedback_html``) and the export plugin (``export_reasons``).
 """
 
 import copy
 import difflib
-import shutil
+import re
 from pathlib import Path
 
 import nbformat
@@ -36,6 +43,8 @@ import nbformat
 from backprop_course import content
 
 from . import build as build_module
+from . import course_files
+from . import release_check
 
 LIBRARY = "backprop_lib"
 CONFIG_NAME = "nbgrader_config.py"
@@ -81,9 +90,18 @@ CONFIG = '''\
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import GetGrades
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# ---- nbgrader's tools on PATH ----
+# nbgrader runs the `alembic` executable by name when it creates a gradebook: without the Python
+# environment's bin/ folder on PATH (environment not activated) the first command then fails with
+# "No such file or directory: 'alembic'". nbgrader runs in that environment, so its folder is known.
+import sys
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+# ---- end of tools on PATH ----
 
 # The course is the folder of this file, wherever it is copied to (next term's course grades into
 # its own gradebook), and from any working directory.
@@ -92,12 +110,29 @@ c.CourseDirectory.root = course_folder
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(course_folder, "gradebook.db")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 
-# Without this, autograde overwrites the student's library with the instructor's copy and the
-# student's code is never graded (RECIPES 1).
+# ---- nbgrader's exchange (release_assignment, fetch_assignment, submit, collect) ----
+# It files hand-outs and hand-ins under this id (`course init --course-id`). Its folder, by default
+# /usr/local/share/nbgrader/exchange, must exist and be writable by every user; another one:
+# c.Exchange.root = "/srv/nbgrader/exchange"
+c.CourseDirectory.course_id = {course_id!r}
+# ---- end of exchange ----
+
+# Without this, nbgrader's autograde copies every non-notebook file of source/LESSON/ over the
+# submission: the student's library would be replaced by the starting files and never graded.
 c.Autograde.exclude_overwriting = {exclude!r}
 
-# A deleted test cell comes back (with its points) instead of silently vanishing.
+# ---- Test cells under plain `nbgrader autograde` (the same step `backprop-course autograde` runs) ----
+# A deleted test cell comes back (with its points) instead of silently vanishing: nbgrader's own
+# OverwriteCells raises KeyError doing so when the cell before it is not graded (every lesson);
+# RestoreCells puts it back where the release has it. RestoreCells also keeps nbgrader's
+# "Attribute 'checksum' ... has changed!" warning for cells a student changed: the gradebook keeps
+# each test cell with its hidden tests, so every untouched test cell would otherwise be reported.
+from backprop_course.autograder.grading.preprocessors import RestoreCells
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteKernelspec
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells,
+                                      CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
+# ---- end of test cells ----
 
 # Per cell: an infinite loop is interrupted and the notebook goes on. The whole submission also
 # has a wall-clock limit in `backprop-course autograde --timeout`.
@@ -116,30 +151,95 @@ c.Execute.iopub_timeout = 30
 # Minimal tracebacks: feedback shows "AssertionError: message", never lines of a hidden test.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--HistoryManager.hist_file=:memory:"]
 
-# Feedback without hidden-test source: nbgrader's default list keeps it.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ---- Feedback (`backprop-course feedback`, `nbgrader generate_feedback`, formgrader's button) ----
+# Without hidden-test source: nbgrader's default list keeps it. FeedbackClearHiddenTests is
+# nbgrader's ClearHiddenTests without its "display_data_priority not recognized" warning.
+from backprop_course.autograder.feedback_html import FeedbackHTMLExporter
+from backprop_course.autograder.grading.preprocessors import FeedbackClearHiddenTests
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackClearHiddenTests, CSSHTMLHeaderPreprocessor]
 c.ClearHiddenTests.enforce_metadata = False
+# A written answer nobody has graded yet reads "to be graded by hand" (nbgrader's page: "0.0 / 2.0").
+c.GenerateFeedback.exporter_class = FeedbackHTMLExporter
+# ---- end of feedback ----
 
 # `nbgrader zip_collect LESSON` collects the zips students write with `backprop-course submit LESSON`
 # (put them in downloaded/LESSON/archive/): the notebook and the backprop_lib/*.py files, each to
 # its place in submitted/STUDENT/LESSON/, with the hand-in time as timestamp.txt.
-c.FileNameCollectorPlugin.named_regexp = {handin_regexp!r}
+# The pattern is matched against each extracted file's path, .../ZIPNAME/FILE, where nbgrader
+# extracts each zip into a folder named after it:
+#   ZIPNAME    [anything an LMS puts in front]LESSON-STUDENT-TIME, as `submit` names the zip;
+#   student_id STUDENT: letters, digits, "-", "_", never starting with "." (".." would escape);
+#   timestamp  TIME: the hand-in time in UTC, e.g. 20261130T093000Z;
+#   file_id    LESSON.ipynb or backprop_lib/NAME.py, optionally inside one LESSON/ folder
+#              (a zip of the whole assignment folder); names starting with "." are never collected.
+# [\\\\/] is a path separator ("/" or "\\\\"), [^\\\\/] any character but one.
+c.FileNameCollectorPlugin.named_regexp = r"{handin_regexp}"
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+# ---- zip_collect's collector: renamed copies of a zip, and a line per skipped file ----
+# "NAME (1).zip" (a browser's second download), "NAME - Copy.zip" and "Copy of NAME.zip" are read
+# as NAME.zip; every file not collected gets a line "Skipped FILE (student S): REASON".
+from backprop_course.autograder.handin_collector import HandinCollector
+c.ZipCollectApp.collector_plugin = HandinCollector
+# ---- end of zip_collect's collector ----
+
+# ---- `nbgrader export`: each submission's outcome and reason next to its score ----
+# A submission `backprop-course autograde` could not grade (a library file missing) is a 0 in the
+# gradebook; the CSV also says why (columns outcome, reason).
+from backprop_course.autograder.export_reasons import GradesWithReasonsExport
+c.ExportApp.plugin_class = GradesWithReasonsExport
+# ---- end of export ----
+
+# ---- Kernels of plain `nbgrader autograde` and formgrader's Autograde button in the sandbox ----
+# nbgrader's Execute runs a student's code with the instructor's rights; SandboxedExecute runs it in
+# the sandbox `backprop-course autograde` uses. Kept last: it swaps Execute in whatever list the
+# settings above leave (nbgrader's default list when none set one).
+from backprop_course.autograder.sandbox import SandboxedExecute
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
+_steps = c.Autograde.autograde_preprocessors if "autograde_preprocessors" in c.Autograde \
+    else Autograde.class_traits()["autograde_preprocessors"].default()
+c.Autograde.autograde_preprocessors = [SandboxedExecute if step is Execute else step for step in _steps]
+# ---- end of sandbox ----
 '''
 
 
-def write_config(course_dir, lessons, root=content.root(), cell_timeout=60):
-    """Write DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
+def config_text(lessons, course_id, root=content.root(), cell_timeout=60):
+    """The text of DIR/nbgrader_config.py for ``lessons``; it names no absolute path."""
     exclude = {lesson: student_files(root) for lesson in sorted(lessons)}
-    text = CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP)
+    assert '"' not in HANDIN_REGEXP  # written as a raw string literal: readable, as in this module
+    return CONFIG.format(exclude=exclude, cell_timeout=cell_timeout, handin_regexp=HANDIN_REGEXP,
+                         course_id=course_id)
+
+
+def write_config(course_dir, lessons, root=content.root(), cell_timeout=60):
+    """Write DIR/nbgrader_config.py for ``lessons`` (course id: the folder's name)."""
+    text = config_text(lessons, default_course_id(course_dir), root, cell_timeout)
     (Path(course_dir) / CONFIG_NAME).write_text(text)
 
 
-def init_course(course_dir, lessons=None, root=content.root()):
+def default_course_id(course_dir):
+    """The course id nbgrader's exchange files hand-outs under: the folder's name, in the letters
+    nbgrader accepts."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(course_dir).resolve().name).strip("-") or "course"
+
+
+def configured_course_id(course_dir):
+    """The course id of an existing course's config, or None."""
+    if not (Path(course_dir) / CONFIG_NAME).exists():
+        return None
+    try:
+        return load_config(course_dir).CourseDirectory.get("course_id") or None
+    except Exception:  # a config broken by hand: init will name it as edited
+        return None
+
+
+def init_course(course_dir, lessons=None, root=content.root(), course_id=None, force=False):
     """Create (or refresh) the course in ``course_dir`` for ``lessons`` (default: all available).
 
-    Refreshing rewrites the config and source/ but keeps the gradebook and all student folders.
-    Returns the list of lessons set up.
+    Refreshing rewrites the config and source/ files course init wrote, keeping the gradebook,
+    all student folders and the instructor's edits (``course_files``: refused without ``force``,
+    backed up with it). ``course_id`` (nbgrader's exchange): default the config's, else the
+    folder's name. Returns (lessons set up, backup folder or None).
     """
     course_dir = Path(course_dir).resolve()
     available = lessons_available(root)
@@ -149,20 +249,24 @@ def init_course(course_dir, lessons=None, root=content.root()):
     for lesson in lessons:
         if lesson not in available:
             raise unknown_lesson(lesson, available)
-    course_dir.mkdir(parents=True, exist_ok=True)
+    if course_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", course_id):
+        raise CourseError(f"course id {course_id!r} may hold only letters, digits, '-' and '_'")
+    course_id = course_id or configured_course_id(course_dir) or default_course_id(course_dir)
     # The skeleton, never the reference: nbgrader's own generate_assignment copies these as they are.
     skeleton = {name: build_module.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
                 for name, text in library_files(root).items()}
+    planned = {}
     for lesson in lessons:
-        folder = course_dir / "source" / lesson
-        if folder.exists():
-            shutil.rmtree(folder)
-        (folder / LIBRARY).mkdir(parents=True)
-        shutil.copyfile(Path(root) / "solutions" / f"{lesson}.ipynb", folder / f"{lesson}.ipynb")
+        planned[f"source/{lesson}/{lesson}.ipynb"] = (Path(root) / "solutions" / f"{lesson}.ipynb").read_text()
         for name, text in skeleton.items():
-            (folder / LIBRARY / name).write_text(text)
-    write_config(course_dir, lessons_configured(course_dir) | set(lessons), root)
-    return lessons
+            planned[f"source/{lesson}/{LIBRARY}/{name}"] = text
+    planned[CONFIG_NAME] = config_text(lessons_configured(course_dir) | set(lessons), course_id, root)
+    course_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        backup = course_files.write_files(course_dir, planned, [f"source/{lesson}" for lesson in lessons], force)
+    except course_files.EditedFiles as edited:
+        raise CourseError(str(edited)) from None
+    return lessons, backup
 
 
 def lessons_configured(course_dir):
@@ -267,21 +371,37 @@ def leaks_in_folder(folder, secret):
     return found
 
 
-def release(course_dir, lesson):
-    """nbgrader's generate_assignment, then a check that nothing leaked.
+def release(course_dir, lesson, force=False):
+    """Run the lesson (``release_check``), then nbgrader's generate_assignment, then a check that
+    nothing leaked.
 
-    Returns the release folder. Raises CourseError naming the file and the text on any leak.
+    Returns the release folder. Raises CourseError (one line) on an existing release without
+    ``force``, a lesson that does not run as it should (nothing released), or any leak.
     """
     course_dir = require_lesson(course_dir, lesson)
-    if not (course_dir / "source" / lesson / f"{lesson}.ipynb").exists():
-        raise CourseError(f"no source notebook for lesson {lesson!r} in {course_dir / 'source' / lesson}: "
+    source = course_dir / "source" / lesson
+    if not (source / f"{lesson}.ipynb").exists():
+        raise CourseError(f"no source notebook for lesson {lesson!r} in {source}: "
                           f"run `backprop-course course init {course_dir} --lesson {lesson}`")
-    result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
-    if not result["success"]:
-        last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
-        raise CourseError(f"nbgrader generate_assignment {lesson} failed: {last}")
     out = course_dir / "release" / lesson
-    found = leaks_in_folder(out, secret_lines(course_dir, lesson))
+    if out.exists() and not force:
+        raise CourseError(f"{lesson} was released before ({out} exists): rerun with --force to replace it "
+                          "(students who already have it keep their copy)")
+    secret = secret_lines(course_dir, lesson)
+    found = leaks_in_folder(source / LIBRARY, secret)
+    if not found:
+        student_library = {path.name: path.read_text() for path in sorted((source / LIBRARY).glob("*.py"))}
+        broken = release_check.problems(nbformat.read(source / f"{lesson}.ipynb", as_version=4),
+                                        library_files(), student_library, LIBRARY)
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise CourseError(f"{lesson} not released: {broken[0]}{more}; fix "
+                              f"{(source / f'{lesson}.ipynb').relative_to(course_dir)} and release again")
+        result = nbgrader_api(course_dir).generate_assignment(lesson, force=True)
+        if not result["success"]:
+            last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
+            raise CourseError(f"nbgrader generate_assignment {lesson} failed: {last}")
+        found = leaks_in_folder(out, secret)
     if found:
         path, text = found[0]
         raise CourseError(f"release of {lesson} leaks solution or hidden-test text in "
@@ -292,15 +412,19 @@ def release(course_dir, lesson):
 
 def cmd_course(args):
     if args.action == "init":
-        lessons = init_course(args.dir, args.lesson or None)
-        print(f"course in {Path(args.dir).resolve()}: source/ for {', '.join(lessons)}")
+        lessons, backup = init_course(args.dir, args.lesson or None, course_id=args.course_id, force=args.force)
+        course_id = load_config(Path(args.dir).resolve()).CourseDirectory.course_id
+        print(f"course {course_id!r} in {Path(args.dir).resolve()}: source/ for {', '.join(lessons)}")
+        if backup:
+            print(f"edited files backed up to {backup} before they were rewritten")
         print(f"next: backprop-course release LESSON --course {args.dir}")
     return 0
 
 
 def cmd_release(args):
-    out = release(args.course, args.lesson)
-    print(f"released {args.lesson} to {out} (no solution or hidden-test text found in it)")
+    out = release(args.course, args.lesson, force=args.force)
+    print(f"released {args.lesson} to {out} (ran with the reference: every test passes, none passes "
+          "on the starting files; no solution or hidden-test text found in it)")
     return 0
 
 
@@ -312,18 +436,33 @@ def add_course(subparsers):
     parser.add_argument("dir", help="the course directory (created if missing)")
     parser.add_argument("--lesson", action="append",
                         help="only this lesson (repeatable); default: every lesson in solutions/")
+    parser.add_argument("--course-id", help="the course id nbgrader's exchange uses (release_assignment, "
+                        "fetch_assignment, submit, collect); default: the config's, else the folder's name")
+    parser.add_argument("--force", action="store_true",
+                        help="rewrite files edited since course init wrote them (backed up to DIR/init-backups/ first)")
     parser.set_defaults(run=cmd_course)
 
 
+def current_course():
+    """The current folder when it is a course, else a CourseError asking for --course."""
+    here = Path.cwd()
+    if not (here / CONFIG_NAME).exists():
+        raise CourseError(f"no --course given and {here} is not a course (no {CONFIG_NAME}): "
+                          "pass --course DIR, or run in the course folder")
+    return here
+
+
 def add_lesson_command(subparsers, name, run, help, description):
-    """A subcommand of the form ``NAME LESSON --course DIR``; returns its parser for more options.
+    """A subcommand of the form ``NAME LESSON [--course DIR]``; returns its parser for more options.
 
     Before ``run``, the course and the lesson must exist (a typo gets the nearest lesson name)."""
     parser = subparsers.add_parser(name, help=help, description=description)
     parser.add_argument("lesson")
-    parser.add_argument("--course", required=True, help="the course directory")
+    parser.add_argument("--course", help="the course directory (default: the current folder, when it "
+                        f"holds an {CONFIG_NAME})")
 
     def checked(args):
+        args.course = args.course or current_course()
         require_lesson(args.course, args.lesson)
         return run(args)
 
@@ -332,7 +471,9 @@ def add_lesson_command(subparsers, name, run, help, description):
 
 
 def add_release(subparsers):
-    add_lesson_command(
+    parser = add_lesson_command(
         subparsers, "release", cmd_release,
-        help="nbgrader generate_assignment plus a leak check",
-        description="Release LESSON to DIR/release/LESSON; fails if any solution or hidden test leaks.")
+        help="run the lesson, then nbgrader generate_assignment plus a leak check",
+        description="Release LESSON to DIR/release/LESSON: first the lesson runs (every test passes with "
+                    "the reference, none on the starting files); fails if any solution or hidden test leaks.")
+    parser.add_argument("--force", action="store_true", help="replace an existing release")

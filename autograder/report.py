@@ -5,7 +5,8 @@ feedback: nbgrader's generate_feedback (the course config drops hidden-test sour
 are minimal), then a hard check that no feedback file contains a hidden-test or solution line or an
 instructor path; a leaking file is deleted and the command fails. A student nbgrader fails on is
 reported and the others still get their feedback. A written answer nobody has graded yet reads
-"to be graded by hand" instead of nbgrader's "0.0 / 1.0".
+"to be graded by hand" instead of nbgrader's "0.0 / 1.0" (``feedback_html``, named in the course
+config, so plain ``nbgrader generate_feedback`` writes the same page).
 
 report, in DIR/reports/<lesson>/:
     grades.csv     one row per student: outcome, score, answers still to grade by hand, each test
@@ -35,6 +36,7 @@ from backprop_course import content
 from . import build as build_module
 from . import course as course_module
 from . import misconception_report
+from .feedback_html import pending_grade_ids
 from .grading import RESULTS
 
 # Check names in items.csv are shortened to this many characters, at a word boundary.
@@ -71,9 +73,6 @@ def feedback(course_dir, lesson, problems=None):
                 else:
                     problems.append(line)
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
-    pending = pending_by_hand(course_dir, lesson)
-    for path in files:
-        _mark_pending(path, pending.get(path.parent.parent.name, []))
     forbidden = [str(course_dir / "source"), str(content.folder("solutions")), "solutions/backprop_lib"]
     secret = course_module.secret_lines(course_dir, lesson)
     leaked = []
@@ -94,13 +93,6 @@ def feedback(course_dir, lesson, problems=None):
     return files
 
 
-def _pending(submitted_notebook):
-    """Grade ids of the notebook's answers with neither an automatic nor a manual score: written
-    answers no one has graded yet (nbgrader counts them as 0)."""
-    return sorted(grade.name for grade in submitted_notebook.grades
-                  if grade.auto_score is None and grade.manual_score is None)
-
-
 def pending_by_hand(course_dir, lesson):
     """{student: grade ids of written answers not graded yet} over the lesson's autograded
     submissions (students with none left out)."""
@@ -114,26 +106,7 @@ def pending_by_hand(course_dir, lesson):
         return {submission.student.id: names for submission in gb.assignment_submissions(lesson)
                 if submission.student.id in recorded
                 for notebook in submission.notebooks if notebook.name == lesson
-                for names in [_pending(notebook)] if names}
-
-
-def _mark_pending(path, pending):
-    """Rewrite the scores nbgrader's feedback template prints for ``pending`` grade ids (its table
-    of contents and each cell's heading) as "to be graded by hand", and say so in the title."""
-    if not pending:
-        return
-    text = path.read_text()
-    for grade_id in pending:
-        name = re.escape(grade_id)
-        toc = rf'(<a href="#{name}">[^<]*</a> \(Score: )[\d.]+ / ([\d.]+)\)'
-        text = re.sub(toc, r"\1to be graded by hand, \2 points)", text)
-        # From the cell's anchor to its score, never past the next cell's anchor.
-        heading = rf'(<a name="{name}"></a>(?:(?!<a name=).)*?Score: )[\d.]+ / ([\d.]+)'
-        text = re.sub(heading, r"\1to be graded by hand (\2 points)", text, count=1, flags=re.S)
-    answers = f"{len(pending)} written answer{'s' if len(pending) > 1 else ''}"
-    text = re.sub(r"(\(Score: [\d.]+ / [\d.]+)\)</h4>", rf"\1; {answers} still to be graded by hand)</h4>",
-                  text, count=1)
-    path.write_text(text)
+                for names in [pending_grade_ids(notebook)] if names}
 
 
 def _failure(log):
@@ -212,7 +185,7 @@ def collect(course_dir, lesson):
             failures, findings = _cell_failures(nbformat.read(path, as_version=4)) if path.exists() else ({}, {})
             rows.append({**result, "score": float(submitted.score), "max_score": float(submitted.max_score),
                          "cells": scores, "failures": failures, "findings": findings,
-                         "pending": _pending(submitted)})
+                         "pending": pending_grade_ids(submitted)})
     return cells, rows, by_hand
 
 

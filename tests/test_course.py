@@ -168,6 +168,8 @@ def handed_in(released, tmp_path_factory, config_dir):
     instructor = readme_commands("Your own course")
     assert "nbgrader zip_collect 02_linear_layer" in instructor and "submitted" in instructor
     script = re.sub(r"\bDIR\b", str(course_dir), instructor.replace("PATH/TO/ZIPS", str(work)))
+    # The block is a first release: the one plain nbgrader made above is not replaced without --force.
+    shutil.rmtree(course_dir / "release" / GRADED)
     log = shell(script, course_dir.parent, config_dir)
     results = course_dir / grading.RESULTS / GRADED
     rows = {name: json.loads((results / f"{name}.json").read_text()) for name in ("correct", "zip_student")}

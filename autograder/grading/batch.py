@@ -29,7 +29,9 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
         for name in students:
             previous = None if force else course.already_graded(name)
             if previous is not None:
-                rows.append({**previous, "outcome": "skipped",
+                # The score as the gradebook has it now (hand grading may have changed it).
+                score, max_score = course.score(name)
+                rows.append({**previous, "outcome": "skipped", "score": score, "max_score": max_score,
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)

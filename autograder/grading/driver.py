@@ -61,6 +61,7 @@ class Course:
             raise course_module.CourseError(
                 f"lesson {lesson!r} is not released in {self.dir}: run "
                 f"`backprop-course release {lesson} --course {self.dir}` first")
+        self._require_in_gradebook()
         # Every file the students were given besides the notebook (their library): nothing is put
         # in place of a missing one, so a submission without one is not gradable.
         self.required = sorted(str(path.relative_to(release)) for path in release.rglob("*")
@@ -70,6 +71,20 @@ class Course:
         self.job_config = {section: dict(self.config[section]) for section in JOB_SECTIONS
                            if section in self.config}
         self.job_config.setdefault("Execute", {}).setdefault("skip_cells_with_tag", DEMO_TAG)
+
+    def _require_in_gradebook(self):
+        """A CourseError naming the command to run when release/ has the lesson but the gradebook
+        does not (a new or replaced gradebook.db): every submission would fail to grade alike."""
+        from nbgrader.api import MissingEntry
+
+        with self.gradebook() as gb:
+            try:
+                gb.find_assignment(self.lesson)
+            except MissingEntry:
+                raise course_module.CourseError(
+                    f"lesson {self.lesson!r} is released but not in the gradebook {self.db_url} (a new or "
+                    f"replaced gradebook.db): run `backprop-course release {self.lesson} --course {self.dir} "
+                    "--force` to add it, then autograde again") from None
 
     def _ignored(self, path):
         return any(fnmatch.fnmatch(part, pattern) for part in path.parts
@@ -192,6 +207,8 @@ class Course:
             resources = self.resources(result.student)
             for step in SAVE:
                 nb, resources = step(config=self.config)(nb, resources)
+            if self._same_submission_as_recorded(result):
+                self._keep_hand_grades(result.student)
             # The submission's files as submitted, then the graded notebook. No other notebook (a
             # "-Copy1.ipynb"): it is not in the gradebook, and generate_feedback converts every
             # notebook in autograded/ and fails on it.
@@ -200,6 +217,8 @@ class Course:
             (dest / f"{self.lesson}.ipynb").write_text(nbformat.writes(nb))
         else:
             self._zero(result.student)
+            if result.outcome == "not gradable":
+                self._explain_not_gradable(result, dest)
         score, max_score = self.score(result.student)
         row = {"student": result.student, "lesson": self.lesson, "timestamp": result.timestamp,
                "outcome": result.outcome, "reason": result.reason, "score": score,
@@ -210,6 +229,37 @@ class Course:
         tmp.write_text(json.dumps(row, indent=1))
         tmp.replace(self.results / f"{result.student}.json")  # written last: its presence means done
         return row
+
+    def _explain_not_gradable(self, result, dest):
+        """autograded/<student>/<lesson>/ holding the released notebook with the reason on top, so
+        the student's feedback (ours, nbgrader's, formgrader's) and formgrader's view of the
+        submission say why every test scored 0; formgrader flags the submission."""
+        nb = nbformat.read(self.dir / "release" / self.lesson / f"{self.lesson}.ipynb", as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**Not graded: {result.reason}.** Every test of this lesson scores 0 until a complete "
+            "submission is graded. Below is the lesson as it was handed out, not your notebook."))
+        dest.mkdir(parents=True)
+        nbformat.write(nb, dest / f"{self.lesson}.ipynb")
+        # formgrader's flag: the submission list marks it for a look.
+        with self.gradebook() as gb:
+            gb.find_submission_notebook(self.lesson, self.lesson, result.student).flagged = True
+            gb.db.commit()
+
+    def _same_submission_as_recorded(self, result):
+        """Whether the last recorded result graded these very files (a regrade with --force)."""
+        path = self.results / f"{result.student}.json"
+        return path.exists() and json.loads(path.read_text()).get("fingerprint") == result.fingerprint
+
+    def _keep_hand_grades(self, student):
+        """nbgrader's SaveAutoGrades flags every hand-graded answer for hand grading again on each
+        regrade; for the same files nothing changed, so the hand grade stands (formgrader, report
+        and feedback all read the flag)."""
+        with self.gradebook() as gb:
+            notebook = gb.find_submission_notebook(self.lesson, self.lesson, student)
+            for grade in notebook.grades:
+                if grade.manual_score is not None:
+                    grade.needs_manual_grade = False
+            gb.db.commit()
 
     def _zero(self, student):
         """As nbgrader does for a missing notebook: every test scores 0, nothing to grade by hand."""

@@ -6,7 +6,8 @@ metadata once; also after execution, when the driver saves). In the worker, befo
 ``AddCanaries``; after it, in this order: ``FailUnrunCells``, ``VerifyCanaries``,
 ``MinimalTracebacks``, ``ScrubHiddenLines``, ``CapOutputs`` (then nbgrader's IgnorePattern,
 ClearMetadataPreprocessor, LimitOutput). Each reads its traits from the course's
-nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``).
+nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``). Feedback (nbgrader's
+generate_feedback, by the course config): ``FeedbackClearHiddenTests``.
 """
 
 from .base import GradingPreprocessor
@@ -14,9 +15,11 @@ from .canaries import AddCanaries, VerifyCanaries
 from .check_metadata import CheckMetadata
 from .cap_outputs import CapOutputs
 from .fail_unrun import FailUnrunCells
+from .feedback_hidden_tests import FeedbackClearHiddenTests
 from .minimal_tracebacks import MinimalTracebacks
 from .restore_cells import RestoreCells
 from .scrub_hidden import ScrubHiddenLines
 
-__all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "GradingPreprocessor",
+__all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "FeedbackClearHiddenTests",
+           "GradingPreprocessor",
            "MinimalTracebacks", "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]
