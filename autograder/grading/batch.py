@@ -35,6 +35,7 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                 todo.append(name)
         if todo and not dask:  # one line before grading starts, naming what this machine lacks
             sandbox.warn_weak_isolation()
+            sandbox.leftovers.clean()  # what a killed run left in the temp folder
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
         pool = DaskPool(dask) if dask else LocalPool(workers)
         in_flight = {}

@@ -113,7 +113,9 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
     ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
 
-    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}).
+    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); outcome
+    "grader error" when the kernel ended before it answered (``sandbox.KernelStartError``: no
+    student code ran), the reason naming the limit it hit.
     """
     runner = GradingExecute(wall_limit, started_km=started_km,
                             config=config if started_km else with_guard(config, workdir))
@@ -130,6 +132,8 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
         killed = getattr(runner.made_km, "killed_reason", None)
         if killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
+        elif isinstance(err, sandbox.KernelStartError):  # no student code ran: the grader's failure
+            outcome, reason = "grader error", str(err)[:300]
         elif isinstance(err, DeadKernelError):
             outcome, reason = "kernel died", "the kernel died (a crash, os._exit or a resource limit)"
         else:

@@ -61,9 +61,10 @@ Entry points:
   ``backprop-course autograde`` prints right before grading when isolation is weak, naming the fix.
 """
 
+from . import leftovers
 from .box import KEEP_ENV, THREAD_ENV, Sandbox, working_copy
 from .kernel import SHADOW_SAFE_ARGS, SandboxedKernelManager, kernel_manager_for
-from .limits import FORCE_ENV, ISOLATIONS, Limits, Outcome, SandboxError
+from .limits import FORCE_ENV, ISOLATIONS, KernelStartError, Limits, Outcome, SandboxError
 from .machine import (available, describe, enforced, forced_isolation, resolve_isolation,
                       warn_weak_isolation, weak_isolation_warning, working_tiers)
 from .prefixes import SYSTEM_DIRS
@@ -71,9 +72,9 @@ from .run import TAIL_BYTES, run_limited
 from .uids import UID_BASE, UID_SLOTS, kill_uid
 
 __all__ = ["FORCE_ENV", "ISOLATIONS", "KEEP_ENV", "SHADOW_SAFE_ARGS", "SYSTEM_DIRS", "TAIL_BYTES",
-           "THREAD_ENV", "UID_BASE", "UID_SLOTS", "Limits", "Outcome", "Sandbox", "SandboxError",
+           "THREAD_ENV", "UID_BASE", "UID_SLOTS", "KernelStartError", "Limits", "Outcome", "Sandbox", "SandboxError",
            "SandboxedExecute", "SandboxedKernelManager", "available", "describe", "enforced",
-           "forced_isolation", "kernel_manager_for", "kill_uid", "resolve_isolation",
+           "forced_isolation", "kernel_manager_for", "kill_uid", "leftovers", "resolve_isolation",
            "run_limited", "warn_weak_isolation", "weak_isolation_warning", "working_copy",
            "working_tiers"]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
+import subprocess
+import sys
 import threading
 import time
 from queue import Empty
@@ -14,8 +17,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, Integer, Type, Unicode
 
 from . import zygote
-from .box import Sandbox, chown_tree
-from .limits import Limits, SandboxError
+from .box import THREAD_ENV, Sandbox, chown_tree
+from .limits import KernelStartError, Limits, SandboxError
 from .run import tail
 from .uids import kill_group
 
@@ -33,6 +36,18 @@ LEAN_LAUNCHER = ("import sys\n"
                  "sys.modules['debugpy'] = None\n"
                  "from ipykernel import kernelapp\n"
                  "kernelapp.launch_new_instance()\n")
+# What a kernel's start needs: the probe run under the memory limit alone (see start_failure).
+MEMORY_PROBE = ("import sys, threading\n"
+                "sys.modules['debugpy'] = None\n"
+                "from ipykernel import kernelapp\n"
+                "import zmq\n"
+                "socket = zmq.Context().socket(zmq.PUB)\n"
+                "thread = threading.Thread(target=int)\n"
+                "thread.start()\n"
+                "thread.join()\n")
+# What a kernel's log says when a process or thread could not be created (EAGAIN from clone).
+OUT_OF_TASKS = ("Resource temporarily unavailable", "can't start new thread", "pthread_create",
+                "BlockingIOError")
 # How often a killed kernel is checked for having ended (jupyter_client: every 0.1 s).
 EXIT_POLL_SECONDS = 0.005
 
@@ -68,7 +83,8 @@ class PromptKernelClient(AsyncKernelClient):
                         self._handle_kernel_info_reply(reply)
                         return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+                why = getattr(self.parent, "start_failure", None)
+                raise why() if why else RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
@@ -168,7 +184,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         uid's, as those written before are (so the kernel may change its own files)."""
         box = getattr(self, "_sandbox", None)
         if box is not None and box.uid is not None:
-            chown_tree(folder, box.uid, box.uid)
+            chown_tree(folder, box.uid, box.uid, private=True)
 
     async def _async_wait(self, pollinterval=EXIT_POLL_SECONDS):
         await super()._async_wait(pollinterval=pollinterval)
@@ -181,6 +197,28 @@ class SandboxedKernelManager(AsyncKernelManager):
         kill_group(pid)
         if getattr(self, "_sandbox", None) is not None:
             self._sandbox.kill()
+
+    def start_failure(self):
+        """The KernelStartError for this kernel, which ended before it answered: which limit it
+        hit, from a probe of the memory limit alone and the kernel's log (the log cannot tell:
+        a thread that cannot be created fails with EAGAIN under either limit)."""
+        box, log = getattr(self, "_sandbox", None), self.kernel_log_tail()
+        last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "")
+        if box is None:
+            return KernelStartError(f"kernel did not start: {last or 'no log'}")
+        limits = self.limits
+        if not starts_within_memory(limits.memory_mb):
+            return KernelStartError(
+                f"kernel did not start: the memory limit of {limits.memory_mb} MB (address space) "
+                "is too small for a kernel; raise SandboxedKernelManager.memory_mb", "memory limit")
+        if any(sign in log for sign in OUT_OF_TASKS):
+            shared = ("its own uid" if box.uid is not None else
+                      f"uid {os.getuid()}: the grader's threads and all its kernels")
+            return KernelStartError(
+                f"kernel did not start: the process limit of {box.process_cap} processes+threads "
+                f"(RLIMIT_NPROC of {shared}) was reached ({last}); grade with fewer --workers "
+                "or raise SandboxedKernelManager.processes", "process limit")
+        return KernelStartError(f"kernel did not start: {last or 'it ended without a word'}")
 
     def kernel_log_tail(self):
         """The end of the kernel process's own stdout/stderr ('' once the sandbox is closed)."""
@@ -217,6 +255,23 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __del__(self):
         super().__del__()
         self._close_sandbox()
+
+
+def starts_within_memory(memory_mb):
+    """Whether a kernel's start (ipykernel, ZMQ and a thread) fits in ``memory_mb`` of address
+    space, every other limit lifted: the memory half of diagnosing a kernel that died."""
+    mb = 1024 * 1024
+
+    def memory_only():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb,) * 2)
+
+    try:
+        return subprocess.run([sys.executable, "-c", MEMORY_PROBE], env={**os.environ, **THREAD_ENV},
+                              preexec_fn=memory_only, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def kernel_manager_for(limits, readonly=()):
