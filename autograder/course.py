@@ -28,6 +28,7 @@ writes (HANDIN_NAME, HANDIN_REGEXP).
 
 import copy
 import difflib
+import os
 import shutil
 from pathlib import Path
 
@@ -148,6 +149,7 @@ def init_course(course_dir, lessons=None, root=build_module.ROOT):
         if lesson not in available:
             raise unknown_lesson(lesson, available)
     course_dir.mkdir(parents=True, exist_ok=True)
+    make_private(course_dir)
     # The skeleton, never the reference: nbgrader's own generate_assignment copies these as they are.
     skeleton = {name: build_module.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
                 for name, text in library_files(root).items()}
@@ -161,6 +163,17 @@ def init_course(course_dir, lessons=None, root=build_module.ROOT):
             (folder / LIBRARY / name).write_text(text)
     write_config(course_dir, lessons_configured(course_dir) | set(lessons), root)
     return lessons
+
+
+def make_private(course_dir):
+    """Take every permission from other users on the course folder, so nothing in it (source/,
+    gradebook.db, submitted/, autograded/) is reachable by a sandbox uid: without bubblewrap the
+    file system a kernel sees is the host's. Returns whether it was open before."""
+    mode = Path(course_dir).stat().st_mode
+    if not mode & 0o007:
+        return False
+    os.chmod(course_dir, mode & 0o7770)
+    return True
 
 
 def lessons_configured(course_dir):
