@@ -10,6 +10,7 @@ import threading
 
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from .. import import_guard, sandbox
 from .kernel_cpu import KernelClock
@@ -23,6 +24,10 @@ class GradingExecute(Execute):
     ``executed`` the index of every cell that finished and in ``clock`` the kernel's CPU at the
     phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
 
+    max_streamed_output_bytes = Integer(
+        16_000_000, help="output a notebook run may send while it runs; then the kernel is "
+                         "stopped (CapOutputs trims what is kept afterwards)").tag(config=True)
+
     def __init__(self, wall_limit, started_km=None, **kwargs):
         # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
         # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
@@ -30,6 +35,7 @@ class GradingExecute(Execute):
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
         self.started_km = started_km
+        self.streamed_bytes, self.output_stop, self.output_notes = 0, "", set()
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -57,8 +63,28 @@ class GradingExecute(Execute):
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
 
+    def output(self, outs, msg, display_id, cell_index):
+        # Counted as it streams in, so a print loop never grows the worker past the cap: the
+        # first message over it stops the kernel and nothing more is kept (one huge message is
+        # never received at all: PromptKernelClient.max_message_bytes).
+        if self.output_stop:
+            return None
+        content = msg.get("content", {})
+        self.streamed_bytes += len(content.get("text", "")) + sum(
+            len(value) if isinstance(value, (str, bytes)) else 0
+            for value in content.get("data", {}).values())
+        if self.streamed_bytes > self.max_streamed_output_bytes:
+            self.output_stop = (f"the notebook printed over {self.max_streamed_output_bytes / 1e6:g} "
+                                "MB while running: the kernel was stopped")
+            self.kill_kernel(threading.Event())
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
     def on_cell_executed(self, **kwargs):
         self.executed.add(kwargs["cell_index"])
+        if getattr(self.kc, "dropped_messages", lambda: False)():
+            self.output_notes.add(f"an output message over {self.kc.max_message_bytes / 2**20:g} "
+                                  "MB was not received")
         self.clock.mark("tests")
         super().on_cell_executed(**kwargs)
 
@@ -130,7 +156,9 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
         killed = getattr(runner.made_km, "killed_reason", None)
-        if killed or timed_out.is_set():
+        if runner.output_stop:
+            outcome, reason = "kernel died", runner.output_stop
+        elif killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
         elif isinstance(err, sandbox.KernelStartError):  # no student code ran: the grader's failure
             outcome, reason = "grader error", str(err)[:300]
@@ -141,4 +169,7 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
     finally:
         timer.cancel()
-    return nb, outcome, reason, runner.executed, runner.clock.phases()
+    if runner.output_stop and outcome == "graded":  # stopped after its last cell had run
+        outcome, reason = "kernel died", runner.output_stop
+    reason = "; ".join([reason, *sorted(runner.output_notes)]) if runner.output_notes else reason
+    return nb, outcome, reason.strip("; "), runner.executed, runner.clock.phases()

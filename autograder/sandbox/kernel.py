@@ -14,6 +14,7 @@ from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+import zmq
 from traitlets import Bool, Float, Integer, Type, Unicode
 
 from . import zygote
@@ -63,7 +64,38 @@ def lean_command(kernel_cmd):
 class PromptKernelClient(AsyncKernelClient):
     """jupyter_client's client without its 0.2 s of idle per kernel start: ``wait_for_ready``
     there ends by draining IOPub until nothing came for 0.2 s. Nothing needs the drain: nbclient
-    skips every message that answers another request than the cell it runs."""
+    skips every message that answers another request than the cell it runs.
+
+    An IOPub message over ``max_message_bytes`` (one ``print`` of a huge string) is never
+    received: ZMQ drops it and the connection, which reconnects at once, so the grader's memory
+    never holds it; ``dropped_messages()`` says whether that happened."""
+
+    max_message_bytes = Integer(32 * 1024 * 1024).tag(config=True)
+
+    def _create_connected_socket(self, channel, identity=None):
+        sock = super()._create_connected_socket(channel, identity)
+        if channel == "iopub":
+            # ZMQ reads the option when it connects: set it, then connect again.
+            url = self._make_url(channel)
+            sock.disconnect(url)
+            sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+            self._iopub_monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            sock.connect(url)
+        return sock
+
+    def dropped_messages(self):
+        """Whether an IOPub message over ``max_message_bytes`` was dropped since the last call."""
+        monitor = getattr(self, "_iopub_monitor", None)
+        dropped = False
+        while monitor is not None:
+            try:
+                event = monitor.recv_multipart(zmq.NOBLOCK)
+                if hasattr(event, "result"):  # an asyncio socket: a future, already settled
+                    event.result()
+            except zmq.Again:
+                break
+            dropped = True
+        return dropped
 
     async def _async_wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -111,6 +143,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     isolation = Unicode(Limits.isolation).tag(config=True)
     readonly_paths = []  # extra read-only binds; set by kernel_manager_for
     killed_reason = None
+    wall_clock_started = None  # time.monotonic() when the wall-clock limit last started counting
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient, config=True)
 
     @property
@@ -174,6 +207,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         """Count ``wall_seconds`` from now (a kernel started ahead of its job: from the job's start)."""
         if getattr(self, "_timer", None) is not None:
             self._timer.cancel()
+        self.wall_clock_started = time.monotonic()
         self._timer = threading.Timer(self.limits.wall_seconds, self._wall_limit,
                                       args=(self.provisioner.pid,))
         self._timer.daemon = True
