@@ -35,12 +35,12 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
+        sandbox.leftovers.clean()  # what a killed run left in the temp folder
+        if course_module.make_private(course.dir):
+            print(f"note: {course.dir} was open to other users (sandbox uids too): made it "
+                  "private (chmod o-rwx)", file=sys.stderr)
         if todo and not dask:  # one line before grading starts, naming what this machine lacks
             sandbox.warn_weak_isolation()
-            sandbox.leftovers.clean()  # what a killed run left in the temp folder
-            if course_module.make_private(course.dir):
-                print(f"note: {course.dir} was open to other users (sandbox uids too): "
-                      f"made it private (chmod o-rwx)", file=sys.stderr)
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
         pool = DaskPool(dask) if dask else LocalPool(workers)
         in_flight = {}

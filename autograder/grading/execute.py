@@ -35,7 +35,7 @@ class GradingExecute(Execute):
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
         self.started_km = started_km
-        self.streamed_bytes, self.output_stop, self.output_notes = 0, "", set()
+        self.streamed_bytes, self.output_stop = 0, ""
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -82,9 +82,7 @@ class GradingExecute(Execute):
 
     def on_cell_executed(self, **kwargs):
         self.executed.add(kwargs["cell_index"])
-        if getattr(self.kc, "dropped_messages", lambda: False)():
-            self.output_notes.add(f"an output message over {self.kc.max_message_bytes / 2**20:g} "
-                                  "MB was not received")
+
         self.clock.mark("tests")
         super().on_cell_executed(**kwargs)
 
@@ -156,8 +154,9 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
         killed = getattr(runner.made_km, "killed_reason", None)
-        if runner.output_stop:
-            outcome, reason = "kernel died", runner.output_stop
+        stopped = runner.output_stop or getattr(runner.made_km, "stopped_reason", None)
+        if stopped:
+            outcome, reason = "kernel died", stopped
         elif killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
         elif isinstance(err, sandbox.KernelStartError):  # no student code ran: the grader's failure
@@ -169,7 +168,7 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
     finally:
         timer.cancel()
-    if runner.output_stop and outcome == "graded":  # stopped after its last cell had run
-        outcome, reason = "kernel died", runner.output_stop
-    reason = "; ".join([reason, *sorted(runner.output_notes)]) if runner.output_notes else reason
-    return nb, outcome, reason.strip("; "), runner.executed, runner.clock.phases()
+    stopped = runner.output_stop or getattr(runner.made_km, "stopped_reason", None)
+    if stopped and outcome == "graded":  # stopped after its last cell had run
+        outcome, reason = "kernel died", stopped
+    return nb, outcome, reason, runner.executed, runner.clock.phases()

@@ -13,6 +13,7 @@ import time
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
 import zmq
 from traitlets import Bool, Float, Integer, Type, Unicode
@@ -49,6 +50,8 @@ MEMORY_PROBE = ("import sys, threading\n"
 # What a kernel's log says when a process or thread could not be created (EAGAIN from clone).
 OUT_OF_TASKS = ("Resource temporarily unavailable", "can't start new thread", "pthread_create",
                 "BlockingIOError")
+# How often an idle IOPub channel checks whether ZMQ dropped its connection (WatchedChannel).
+WATCH_SECONDS = 0.25
 # How often a killed kernel is checked for having ended (jupyter_client: every 0.1 s).
 EXIT_POLL_SECONDS = 0.005
 
@@ -61,16 +64,39 @@ def lean_command(kernel_cmd):
     return list(kernel_cmd)
 
 
+class WatchedChannel(AsyncZMQSocketChannel):
+    """An IOPub channel that waits in short slices and, between them, lets its client check the
+    connection (``check``, set by ``PromptKernelClient``)."""
+
+    check = None
+
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = WATCH_SECONDS if deadline is None else deadline - time.monotonic()
+            try:
+                return await super().get_msg(timeout=max(0, min(left, WATCH_SECONDS)))
+            except Empty:
+                if self.check is not None:
+                    self.check()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
 class PromptKernelClient(AsyncKernelClient):
     """jupyter_client's client without its 0.2 s of idle per kernel start: ``wait_for_ready``
     there ends by draining IOPub until nothing came for 0.2 s. Nothing needs the drain: nbclient
     skips every message that answers another request than the cell it runs.
 
     An IOPub message over ``max_message_bytes`` (one ``print`` of a huge string) is never
-    received: ZMQ drops it and the connection, which reconnects at once, so the grader's memory
-    never holds it; ``dropped_messages()`` says whether that happened."""
+    received: ZMQ drops it with the connection, so the grader's memory never holds it. The rest of
+    that cell's output is lost with the connection, so the kernel is stopped and its manager's
+    ``stopped_reason`` says why (as for a notebook whose output passes its cap while it streams).
+    """
 
     max_message_bytes = Integer(32 * 1024 * 1024).tag(config=True)
+    iopub_channel_class = Type(WatchedChannel, config=True)
+    _iopub_monitor = None
 
     def _create_connected_socket(self, channel, identity=None):
         sock = super()._create_connected_socket(channel, identity)
@@ -79,23 +105,40 @@ class PromptKernelClient(AsyncKernelClient):
             url = self._make_url(channel)
             sock.disconnect(url)
             sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
-            self._iopub_monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            # the monitor as a plain socket (of the same ZMQ context), read without blocking
+            address = f"inproc://backprop-iopub-monitor-{id(sock)}"
+            sock.monitor(address, zmq.EVENT_DISCONNECTED)
+            self._iopub_monitor = zmq.Context.shadow(self.context.underlying).socket(zmq.PAIR)
+            self._iopub_monitor.connect(address)
             sock.connect(url)
         return sock
 
-    def dropped_messages(self):
-        """Whether an IOPub message over ``max_message_bytes`` was dropped since the last call."""
-        monitor = getattr(self, "_iopub_monitor", None)
-        dropped = False
-        while monitor is not None:
+    @property
+    def iopub_channel(self):
+        channel = AsyncKernelClient.iopub_channel.fget(self)
+        channel.check = self._check_connection
+        return channel
+
+    def _check_connection(self):
+        # A disconnection while the kernel lives is ZMQ dropping an oversized message (a kernel
+        # that ended closes its end itself).
+        disconnected = False
+        while self._iopub_monitor is not None:
             try:
-                event = monitor.recv_multipart(zmq.NOBLOCK)
-                if hasattr(event, "result"):  # an asyncio socket: a future, already settled
-                    event.result()
+                self._iopub_monitor.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
-            dropped = True
-        return dropped
+            disconnected = True
+        stop = getattr(self.parent, "stop", None)
+        if disconnected and stop is not None:
+            stop(f"an output message over {self.max_message_bytes / 2**20:g} MB was not received: "
+                 "the kernel was stopped")
+
+    def stop_channels(self):
+        if self._iopub_monitor is not None:  # first: the ZMQ context ends only once it is closed
+            self._iopub_monitor.close(linger=0)
+            self._iopub_monitor = None
+        super().stop_channels()
 
     async def _async_wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -143,6 +186,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     isolation = Unicode(Limits.isolation).tag(config=True)
     readonly_paths = []  # extra read-only binds; set by kernel_manager_for
     killed_reason = None
+    stopped_reason = None  # why ``stop`` ended the kernel
     wall_clock_started = None  # time.monotonic() when the wall-clock limit last started counting
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient, config=True)
 
@@ -155,7 +199,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._close_sandbox()
         cwd = kw.get("cwd") or os.getcwd()
         box = Sandbox(cwd, self.limits, self.readonly_paths).__enter__()
-        self._sandbox, self.killed_reason = box, None
+        self._sandbox, self.killed_reason, self.stopped_reason = box, None, None
         if not self.limits.network:
             # unix sockets in the run directory work across network namespaces; TCP does not
             self.transport = "ipc"
@@ -253,6 +297,19 @@ class SandboxedKernelManager(AsyncKernelManager):
                 f"(RLIMIT_NPROC of {shared}) was reached ({last}); grade with fewer --workers "
                 "or raise SandboxedKernelManager.processes", "process limit")
         return KernelStartError(f"kernel did not start: {last or 'it ended without a word'}")
+
+    def stop(self, reason):
+        """Kill a kernel that still runs, and say why in ``stopped_reason`` (on the instance and
+        its class, as ``killed_reason``)."""
+        process = getattr(self.provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        self.stopped_reason = type(self).stopped_reason = reason
+        if self.kernel_pid is not None:
+            kill_group(self.kernel_pid)
+        kill_group(process.pid)
+        if getattr(self, "_sandbox", None) is not None:
+            self._sandbox.kill()
 
     def kernel_log_tail(self):
         """The end of the kernel process's own stdout/stderr ('' once the sandbox is closed)."""
