@@ -52,6 +52,16 @@ def sample_course(tmp_path_factory):
 @pytest.fixture
 def grader():
     """The argv prefix that runs a command as an unprivileged grader."""
+    return unprivileged_grader()
+
+
+@pytest.fixture(params=["unprivileged", "this user"])
+def any_grader(request):
+    """The unprivileged grader, and the user running the tests (root in CI): argv prefixes."""
+    return unprivileged_grader() if request.param == "unprivileged" else []
+
+
+def unprivileged_grader():
     argv, why = unprivileged.prefix()
     if argv is None:
         if IN_CI:
@@ -153,11 +163,13 @@ def _alive(pid, started):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")
-def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sample_course, grader):
+def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sample_course,
+                                                                              any_grader):
     """SIGKILL of `autograde` while its kernels run: every process it started dies with it, in
     every tier that works for the grader; the next run removes the folders it left (student
     files, kernel connection files)."""
     probe = grader_copy(sample_course, students=())
+    grader = any_grader
     for tier in tiers_of(grader, probe):
         base = grader_copy(sample_course, students=("correct", "einsum", "not_started"))
         for student in ("correct", "einsum"):  # both workers hold a kernel that sleeps
@@ -178,8 +190,9 @@ def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sa
                     break
                 time.sleep(0.2)
             assert proc.poll() is None, (base / "home" / "autograde.log").read_text()[-2000:]
-            main = next(pid for pid in [proc.pid, *tree] if "autograde" in _cmdline(pid)
-                        and "-m autograder" in _cmdline(pid))
+            # the grader itself, not a wrapper whose arguments name it (its workers come after it)
+            main = next(pid for pid in [proc.pid, *tree]
+                        if _cmdline(pid).startswith(f"{sys.executable} -m autograder autograde"))
             started = {pid: sandbox.leftovers.start_time(pid) for pid in _descendants(main)}
             workers = [pid for pid in _descendants(main) if pid in started]
             os.kill(main, signal.SIGKILL)

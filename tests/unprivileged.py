@@ -41,7 +41,11 @@ def prefix():
             return None, f"useradd {UNPRIVILEGED} failed: {made.stderr.strip()}"
     uid, gid = _ids()
     drop = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
-    check = [sys.executable, "-c", "import autograder.sandbox"]
+    # The same installation must start (where parts of it are unreachable, another Python's
+    # standard library may be found), and start a child as this one does.
+    check = [sys.executable, "-c", "import subprocess, sys; import autograder.sandbox; "
+             f"sys.exit(sys.base_prefix != {sys.base_prefix!r} or subprocess.run("
+             "[sys.executable, '-c', '']).returncode)"]
     if subprocess.run(drop + check, cwd="/", capture_output=True).returncode == 0:
         return drop, None
     home = Path.home()
