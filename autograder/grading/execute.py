@@ -16,6 +16,10 @@ from .. import import_guard, sandbox
 from .kernel_cpu import KernelClock
 
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
+# Past GradingExecute.max_streamed_output_bytes a message is kept only when it is this short
+# (a test cell's canary line), and only this much more in all.
+SHORT_MESSAGE_BYTES = 1_000
+SHORT_KEPT_BYTES = 1_000_000
 BACKSTOP_SECONDS = 5  # after the wall limit, should the sandbox's own kill not have ended the kernel
 
 
@@ -25,8 +29,9 @@ class GradingExecute(Execute):
     phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
 
     max_streamed_output_bytes = Integer(
-        16_000_000, help="output a notebook run may send while it runs; then the kernel is "
-                         "stopped (CapOutputs trims what is kept afterwards)").tag(config=True)
+        16_000_000, help="output kept while a notebook runs; past it, only short messages (a "
+                         "test cell's canary line) are kept, up to SHORT_KEPT_BYTES more; "
+                         "CapOutputs trims what is stored afterwards").tag(config=True)
 
     def __init__(self, wall_limit, started_km=None, **kwargs):
         # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
@@ -35,7 +40,7 @@ class GradingExecute(Execute):
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
         self.started_km = started_km
-        self.streamed_bytes, self.output_stop = 0, ""
+        self.kept_bytes, self.short_bytes, self.dropped_bytes = 0, 0, 0
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -64,20 +69,20 @@ class GradingExecute(Execute):
             self.clock.mark("imports")
 
     def output(self, outs, msg, display_id, cell_index):
-        # Counted as it streams in, so a print loop never grows the worker past the cap: the
-        # first message over it stops the kernel and nothing more is kept (one huge message is
-        # never received at all: PromptKernelClient.max_message_bytes).
-        if self.output_stop:
-            return None
+        # Counted as it streams in, so a print loop never grows the worker past the cap (one
+        # huge message is never received at all: PromptKernelClient.max_message_bytes). Past
+        # the cap the notebook runs on and its checks still score: their canary lines are short.
         content = msg.get("content", {})
-        self.streamed_bytes += len(content.get("text", "")) + sum(
+        size = len(content.get("text", "")) + sum(
             len(value) if isinstance(value, (str, bytes)) else 0
             for value in content.get("data", {}).values())
-        if self.streamed_bytes > self.max_streamed_output_bytes:
-            self.output_stop = (f"the notebook printed over {self.max_streamed_output_bytes / 1e6:g} "
-                                "MB while running: the kernel was stopped")
-            self.kill_kernel(threading.Event())
-            return None
+        if self.kept_bytes + size > self.max_streamed_output_bytes:
+            if size > SHORT_MESSAGE_BYTES or self.short_bytes + size > SHORT_KEPT_BYTES:
+                self.dropped_bytes += size
+                return None
+            self.short_bytes += size
+        else:
+            self.kept_bytes += size
         return super().output(outs, msg, display_id, cell_index)
 
     def on_cell_executed(self, **kwargs):
@@ -154,7 +159,7 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
         killed = getattr(runner.made_km, "killed_reason", None)
-        stopped = runner.output_stop or getattr(runner.made_km, "stopped_reason", None)
+        stopped = getattr(runner.made_km, "stopped_reason", None)
         if stopped:
             outcome, reason = "kernel died", stopped
         elif killed or timed_out.is_set():
@@ -168,7 +173,11 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
     finally:
         timer.cancel()
-    stopped = runner.output_stop or getattr(runner.made_km, "stopped_reason", None)
+    stopped = getattr(runner.made_km, "stopped_reason", None)
     if stopped and outcome == "graded":  # stopped after its last cell had run
         outcome, reason = "kernel died", stopped
+    if runner.dropped_bytes:
+        note = (f"{runner.dropped_bytes / 1e6:.1f} MB of output past the "
+                f"{runner.max_streamed_output_bytes / 1e6:g} MB cap not kept while running")
+        reason = f"{reason}; {note}" if reason else note
     return nb, outcome, reason, runner.executed, runner.clock.phases()
