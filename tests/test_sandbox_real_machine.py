@@ -19,24 +19,13 @@ from jupyter_core.utils import run_sync
 from autograder import course, grading, sample_class, sandbox
 from autograder.sandbox import KernelStartError
 from conftest import IN_CI
-from test_sandbox import TIERS, needs_posix, small
+from test_sandbox import needs_posix, small, tier, work  # noqa: F401  (fixtures)
 import unprivileged
 
 pytestmark = needs_posix
 LESSON = "02_linear_layer"
 BEST = ("correct", "einsum")  # the reference and an alternative correct library: full marks
 DEATH_SECONDS = 60  # for killed processes to be gone: they die in milliseconds, even under load
-
-
-@pytest.fixture(params=TIERS)
-def tier(request):
-    return request.param
-
-
-@pytest.fixture
-def work(tmp_path):
-    (tmp_path / "work").mkdir()
-    return tmp_path / "work"
 
 
 @pytest.fixture(scope="module")
