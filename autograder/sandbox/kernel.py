@@ -94,7 +94,10 @@ class PromptKernelClient(AsyncKernelClient):
     ``stopped_reason`` says why (as for a notebook whose output passes its cap while it streams).
     """
 
-    max_message_bytes = Integer(32 * 1024 * 1024).tag(config=True)
+    # Far above what a print loop sends at once (ipykernel sends what was printed in 0.2 s as one
+    # message: the hostile corpus's 200 MB flood arrives whole), far below the 1 GB print that
+    # grew a worker to 1.1 GB.
+    max_message_bytes = Integer(256 * 1024 * 1024).tag(config=True)
     iopub_channel_class = Type(WatchedChannel, config=True)
     _iopub_monitor = None
 
