@@ -35,7 +35,9 @@ run the course's steps through the config: RestoreCells, SandboxedExecute, the f
 
 import copy
 import difflib
+import os
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -252,6 +254,8 @@ def init_course(course_dir, lessons=None, root=content.root(), course_id=None, f
     if course_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", course_id):
         raise CourseError(f"course id {course_id!r} may hold only letters, digits, '-' and '_'")
     course_id = course_id or configured_course_id(course_dir) or default_course_id(course_dir)
+    course_dir.mkdir(parents=True, exist_ok=True)
+    make_private(course_dir)
     # The skeleton, never the reference: nbgrader's own generate_assignment copies these as they are.
     skeleton = {name: build_module.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
                 for name, text in library_files(root).items()}
@@ -267,6 +271,17 @@ def init_course(course_dir, lessons=None, root=content.root(), course_id=None, f
     except course_files.EditedFiles as edited:
         raise CourseError(str(edited)) from None
     return lessons, backup
+
+
+def make_private(course_dir):
+    """Take every permission from other users on the course folder, so nothing in it (source/,
+    gradebook.db, submitted/, autograded/) is reachable by a sandbox uid: without bubblewrap the
+    file system a kernel sees is the host's. Returns whether it was open before."""
+    mode = Path(course_dir).stat().st_mode
+    if not mode & 0o007:
+        return False
+    os.chmod(course_dir, mode & 0o7770)
+    return True
 
 
 def lessons_configured(course_dir):

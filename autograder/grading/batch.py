@@ -1,6 +1,8 @@
 """The scheduler: every submission of a lesson through prepare -> worker -> record, a bounded
 number in flight, under the course lock; one bad submission never stops the batch."""
 
+import sys
+
 from .. import course as course_module
 from .. import sandbox
 from .driver import Course
@@ -35,6 +37,10 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
+        sandbox.leftovers.clean()  # what a killed run left in the temp folder
+        if course_module.make_private(course.dir):
+            print(f"note: {course.dir} was open to other users (sandbox uids too): made it "
+                  "private (chmod o-rwx)", file=sys.stderr)
         if todo and not dask:  # one line before grading starts, naming what this machine lacks
             sandbox.warn_weak_isolation()
         bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None

@@ -10,11 +10,16 @@ import threading
 
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from .. import import_guard, sandbox
 from .kernel_cpu import KernelClock
 
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
+# Past GradingExecute.max_streamed_output_bytes a message is kept only when it is this short
+# (a test cell's canary line), and only this much more in all.
+SHORT_MESSAGE_BYTES = 1_000
+SHORT_KEPT_BYTES = 1_000_000
 BACKSTOP_SECONDS = 5  # after the wall limit, should the sandbox's own kill not have ended the kernel
 
 
@@ -23,6 +28,11 @@ class GradingExecute(Execute):
     ``executed`` the index of every cell that finished and in ``clock`` the kernel's CPU at the
     phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
 
+    max_streamed_output_bytes = Integer(
+        16_000_000, help="output kept while a notebook runs; past it, only short messages (a "
+                         "test cell's canary line) are kept, up to SHORT_KEPT_BYTES more; "
+                         "CapOutputs trims what is stored afterwards").tag(config=True)
+
     def __init__(self, wall_limit, started_km=None, **kwargs):
         # A keyword, not config: nbgrader's Execute.__init__ passes its own class as a keyword.
         # Immediate shutdown: every output is in by then, and a graceful one waits for the kernel.
@@ -30,6 +40,7 @@ class GradingExecute(Execute):
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
         self.started_km = started_km
+        self.kept_bytes, self.short_bytes, self.dropped_bytes = 0, 0, 0
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -57,8 +68,26 @@ class GradingExecute(Execute):
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
 
+    def output(self, outs, msg, display_id, cell_index):
+        # Counted as it streams in, so a print loop never grows the worker past the cap (one
+        # huge message is never received at all: PromptKernelClient.max_message_bytes). Past
+        # the cap the notebook runs on and its checks still score: their canary lines are short.
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(
+            len(value) if isinstance(value, (str, bytes)) else 0
+            for value in content.get("data", {}).values())
+        if self.kept_bytes + size > self.max_streamed_output_bytes:
+            if size > SHORT_MESSAGE_BYTES or self.short_bytes + size > SHORT_KEPT_BYTES:
+                self.dropped_bytes += size
+                return None
+            self.short_bytes += size
+        else:
+            self.kept_bytes += size
+        return super().output(outs, msg, display_id, cell_index)
+
     def on_cell_executed(self, **kwargs):
         self.executed.add(kwargs["cell_index"])
+
         self.clock.mark("tests")
         super().on_cell_executed(**kwargs)
 
@@ -113,7 +142,9 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
     ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
 
-    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}).
+    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); outcome
+    "grader error" when the kernel ended before it answered (``sandbox.KernelStartError``: no
+    student code ran), the reason naming the limit it hit.
     """
     runner = GradingExecute(wall_limit, started_km=started_km,
                             config=config if started_km else with_guard(config, workdir))
@@ -128,8 +159,13 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     except Exception as err:  # DeadKernelError, or any way a kernel fails to start or answer
         nb = getattr(runner, "nb", nb)
         killed = getattr(runner.made_km, "killed_reason", None)
-        if killed or timed_out.is_set():
+        stopped = getattr(runner.made_km, "stopped_reason", None)
+        if stopped:
+            outcome, reason = "kernel died", stopped
+        elif killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
+        elif isinstance(err, sandbox.KernelStartError):  # no student code ran: the grader's failure
+            outcome, reason = "grader error", str(err)[:300]
         elif isinstance(err, DeadKernelError):
             outcome, reason = "kernel died", "the kernel died (a crash, os._exit or a resource limit)"
         else:
@@ -137,4 +173,11 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
     finally:
         timer.cancel()
+    stopped = getattr(runner.made_km, "stopped_reason", None)
+    if stopped and outcome == "graded":  # stopped after its last cell had run
+        outcome, reason = "kernel died", stopped
+    if runner.dropped_bytes:
+        note = (f"{runner.dropped_bytes / 1e6:.1f} MB of output past the "
+                f"{runner.max_streamed_output_bytes / 1e6:g} MB cap not kept while running")
+        reason = f"{reason}; {note}" if reason else note
     return nb, outcome, reason, runner.executed, runner.clock.phases()

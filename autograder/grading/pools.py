@@ -7,13 +7,19 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .. import course as course_module
-from .. import integrity
+from .. import integrity, sandbox
 from . import spare, worker
 
 
 def _grade(job):
     # Looked up at call time, so a replaced worker.grade_submission (tests) reaches forked workers.
     return worker.grade_submission(job)
+
+
+def _start_worker():
+    # A killed grader takes its workers along (they take their kernels: Sandbox.preexec).
+    sandbox.leftovers.die_with_parent()
+    spare.enable()
 
 
 class LocalPool:
@@ -23,7 +29,7 @@ class LocalPool:
 
     def __init__(self, workers):
         integrity.warm_up()
-        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=spare.enable,
+        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                             mp_context=multiprocessing.get_context("fork"))
 
     def submit(self, job):

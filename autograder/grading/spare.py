@@ -17,6 +17,8 @@ from pathlib import Path
 from jupyter_core.utils import run_sync
 from traitlets.config import Config
 
+from .. import sandbox
+
 from .execute import start_kernel
 
 _enabled = False
@@ -62,7 +64,7 @@ def start_next(job, kernel_name):
     global _spare
     if not _enabled or _spare is not None:
         return
-    folder = tempfile.TemporaryDirectory(prefix="backprop-grade-")
+    folder = tempfile.TemporaryDirectory(prefix=sandbox.leftovers.prefix("backprop-grade-"))
     workdir = Path(folder.name) / job.lesson
     try:
         workdir.mkdir()

@@ -10,7 +10,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import IgnorePattern, LimitOutput
 from traitlets.config import Config
 
-from .. import integrity
+from .. import integrity, sandbox
 from . import spare
 from .execute import run_notebook
 from .job import Result
@@ -56,7 +56,7 @@ def grade_submission(job):
     nb = nbformat.reads(job.notebook, as_version=4) if job.notebook is not None else None
     kernel_name = nb.metadata.get("kernelspec", {}).get("name", "") if nb is not None else ""
     ready = spare.take(spare.key(job, kernel_name)) if nb is not None else None
-    folder = ready.folder if ready else tempfile.TemporaryDirectory(prefix="backprop-grade-")
+    folder = ready.folder if ready else tempfile.TemporaryDirectory(prefix=sandbox.leftovers.prefix("backprop-grade-"))
     with folder as tmp:
         workdir = Path(tmp) / job.lesson
         workdir.mkdir(exist_ok=True)

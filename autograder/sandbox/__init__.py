@@ -21,9 +21,21 @@ Every sandboxed run gets:
                loopback that is down.
   ``unshare``  util-linux ``unshare --net --pid --fork --kill-child``: no network and the whole
                process tree dies with the run, but the file system is the host's, so secrets
-               are protected only by file permissions (run as an unprivileged uid when the
-               Python installation is readable by one, and keep the course directory ``0700``).
+               are protected only by file permissions (a root grader runs each kernel as a
+               sandbox uid; ``course init`` and ``autograde`` keep the course folder closed to
+               other users; working copies and run folders are private to their uid).
   ``none``     rlimits and the process group only (macOS, containers without namespaces).
+
+  A root grader that cannot drop to a sandbox uid outside bubblewrap (no setpriv, or the Python
+  lies where no other uid can run it, e.g. pyenv under a 0700 home) is refused in ``unshare`` and
+  ``none`` with one line naming the fixes: kernels never run as root. A non-root grader's kernels
+  share its uid, so their ``RLIMIT_NPROC`` is sized to the uid's tasks plus ``processes`` for each
+  of its live sandboxes (``Sandbox.process_limit``).
+
+Every sandboxed process gets a parent-death signal and every temporary folder names the process
+that made it, so a killed grader leaves no process, and the next run removes its folders
+(``leftovers``). A kernel that ends before it answers raises ``KernelStartError`` naming the limit
+it hit ("process limit", "memory limit" or None).
 
   ``Limits(isolation="auto")`` picks the first that works, or the tier named in the environment
   variable ``BACKPROP_SANDBOX_ISOLATION`` (CI grades with each weaker tier forced this way);
@@ -39,7 +51,8 @@ namespaces (setns), then takes the sandbox uid, working copy, rlimits and enviro
 holding more than a submission (the root, system folders, the Python installation, the temp or
 home folder) is never handed to a sandbox uid.
 
-Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError), ``prefixes`` (the bwrap,
+Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError, KernelStartError),
+``leftovers`` (what a killed grader leaves: parent-death signals, temp folder clean-up), ``prefixes`` (the bwrap,
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
 (``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
@@ -61,9 +74,10 @@ Entry points:
   ``backprop-course autograde`` prints right before grading when isolation is weak, naming the fix.
 """
 
+from . import leftovers
 from .box import KEEP_ENV, THREAD_ENV, Sandbox, working_copy
 from .kernel import SHADOW_SAFE_ARGS, SandboxedKernelManager, kernel_manager_for
-from .limits import FORCE_ENV, ISOLATIONS, Limits, Outcome, SandboxError
+from .limits import FORCE_ENV, ISOLATIONS, KernelStartError, Limits, Outcome, SandboxError
 from .machine import (available, describe, enforced, forced_isolation, resolve_isolation,
                       warn_weak_isolation, weak_isolation_warning, working_tiers)
 from .prefixes import SYSTEM_DIRS
@@ -71,9 +85,9 @@ from .run import TAIL_BYTES, run_limited
 from .uids import UID_BASE, UID_SLOTS, kill_uid
 
 __all__ = ["FORCE_ENV", "ISOLATIONS", "KEEP_ENV", "SHADOW_SAFE_ARGS", "SYSTEM_DIRS", "TAIL_BYTES",
-           "THREAD_ENV", "UID_BASE", "UID_SLOTS", "Limits", "Outcome", "Sandbox", "SandboxError",
+           "THREAD_ENV", "UID_BASE", "UID_SLOTS", "KernelStartError", "Limits", "Outcome", "Sandbox", "SandboxError",
            "SandboxedExecute", "SandboxedKernelManager", "available", "describe", "enforced",
-           "forced_isolation", "kernel_manager_for", "kill_uid", "resolve_isolation",
+           "forced_isolation", "kernel_manager_for", "kill_uid", "leftovers", "resolve_isolation",
            "run_limited", "warn_weak_isolation", "weak_isolation_warning", "working_copy",
            "working_tiers"]
 

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import leftovers
 from .limits import Limits, SandboxError
 from .machine import available, can_setuid, is_root, resolve_isolation
 from .prefixes import SYSTEM_DIRS, bwrap_prefix, setpriv_prefix, unshare_prefix
@@ -54,9 +55,10 @@ class Sandbox:
         self.rundir = None
         self._lease = None
         self._owner = None
+        self.process_cap = None  # the RLIMIT_NPROC its processes get (see process_limit)
 
     def __enter__(self):
-        self.rundir = Path(tempfile.mkdtemp(prefix="backprop-sandbox-run-"))
+        self.rundir = Path(tempfile.mkdtemp(prefix=leftovers.prefix(leftovers.SANDBOX_RUN)))
         for sub in ("home", "ipython", "mpl"):
             (self.rundir / sub).mkdir()
         if can_setuid() and (self.isolation == "bwrap" or available()["uid_drop"]):
@@ -70,8 +72,8 @@ class Sandbox:
             self.uid = self._lease.uid
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
-            chown_tree(self.workdir, self.uid, self.uid)
-            chown_tree(self.rundir, self.uid, self.uid)
+            chown_tree(self.workdir, self.uid, self.uid, private=True)
+            chown_tree(self.rundir, self.uid, self.uid, private=True)
             if self.isolation != "bwrap":
                 check_reachable(self.workdir)
         return self
@@ -124,17 +126,35 @@ class Sandbox:
         if hasattr(resource, "RLIMIT_AS"):
             settings.append((resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2))
         if hasattr(resource, "RLIMIT_NPROC"):
-            # Counted per real uid: a sandbox uid has nothing else running; our own uid (non-root
-            # fallback) already runs processes, so the budget comes on top of those.
-            extra = 0 if self.uid is not None or is_root() else count_own_processes()
-            settings.append((resource.RLIMIT_NPROC, (limits.processes + extra,) * 2))
+            settings.append((resource.RLIMIT_NPROC, (self.process_limit(),) * 2))
         return settings
+
+    def process_limit(self):
+        """RLIMIT_NPROC for this run. The kernel counts every process AND thread of its real uid.
+        A sandbox uid runs nothing else: ``limits.processes``. The grader's own uid (non-root)
+        already runs the grader's threads and the other sandboxes of this grader (a worker's
+        kernel, its spare, the other workers' kernels): the budget comes on top of all the
+        uid's tasks now, once for this sandbox and once for each other sandbox of the uid alive
+        now, so that kernels starting together never take each other's room (measured: 70
+        tasks with 2 workers, where a flat 64 killed one kernel in two runs)."""
+        if self.uid is not None or is_root():
+            self.process_cap = self.limits.processes
+        else:
+            self.process_cap = (count_own_tasks()
+                                + self.limits.processes * max(1, leftovers.live_sandboxes()))
+        return self.process_cap
 
     def preexec(self):
         """The function subprocess runs in the child before exec: set the rlimits."""
         settings = self.rlimits()
+        die_with_parent = leftovers.die_with_parent_function()
 
         def set_limits():
+            # Dies with the process that started it, so a killed grader leaves no kernel behind
+            # (bwrap's --die-with-parent and unshare's --kill-child pass the death on inside).
+            if die_with_parent is not None:
+                die_with_parent()
+            os.umask(0o077)  # what the sandbox writes is no other sandbox uid's to read
             for which, value in settings:
                 resource.setrlimit(which, value)
             # A kernel interrupt (nbclient's per-cell timeout) is SIGINT to the whole process
@@ -152,13 +172,17 @@ class Sandbox:
             kill_uid(self.uid)
 
 
-def chown_tree(root, uid, gid):
-    """lchown everything under ``root`` (links are not followed; a vanished tree is fine)."""
+def chown_tree(root, uid, gid, private=False):
+    """lchown everything under ``root`` (links are not followed; a vanished tree is fine);
+    ``private``: also take every permission from group and others, so no other sandbox uid
+    reads a working copy it can reach."""
     paths = [root] + [os.path.join(dirpath, name) for dirpath, dirnames, filenames in os.walk(root)
                       for name in dirnames + filenames]
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.lchown(path, uid, gid)
+            if private and not os.path.islink(path):
+                os.chmod(path, os.lstat(path).st_mode & 0o7700)
 
 
 def check_handable(workdir):
@@ -190,7 +214,8 @@ def check_reachable(path):
                                "which lives in the temp folder")
 
 
-def count_own_processes():
+def count_own_tasks():
+    """Processes plus threads of our real uid now, as RLIMIT_NPROC counts them."""
     if not os.path.isdir("/proc"):
         return 256  # macOS: no cheap count; a generous margin over the user's own processes
     uid, count = os.getuid(), 0
@@ -198,7 +223,7 @@ def count_own_processes():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 if entry.stat().st_uid == uid:
-                    count += 1
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
     return count
 
 
@@ -212,8 +237,8 @@ def working_copy(src, prefix="backprop-submission-"):
     src = Path(src)
     if not src.is_dir():
         raise SandboxError(f"submission folder {src} does not exist")
-    parent = Path(tempfile.mkdtemp(prefix=prefix))
-    os.chmod(parent, 0o755)  # a dropped sandbox uid must be able to reach its copy
+    parent = Path(tempfile.mkdtemp(prefix=leftovers.prefix(prefix)))
+    os.chmod(parent, 0o711)  # a dropped sandbox uid must be able to reach its copy, not list it
     dest = parent / src.name
     shutil.copytree(src, dest, symlinks=True,
                     ignore=lambda d, names: [n for n in names if os.path.islink(os.path.join(d, n))])

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
+import subprocess
+import sys
 import threading
 import time
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
+import zmq
 from traitlets import Bool, Float, Integer, Type, Unicode
 
 from . import zygote
-from .box import Sandbox, chown_tree
-from .limits import Limits, SandboxError
+from .box import THREAD_ENV, Sandbox, chown_tree
+from .limits import KernelStartError, Limits, SandboxError
 from .run import tail
 from .uids import kill_group
 
@@ -33,6 +38,20 @@ LEAN_LAUNCHER = ("import sys\n"
                  "sys.modules['debugpy'] = None\n"
                  "from ipykernel import kernelapp\n"
                  "kernelapp.launch_new_instance()\n")
+# What a kernel's start needs: the probe run under the memory limit alone (see start_failure).
+MEMORY_PROBE = ("import sys, threading\n"
+                "sys.modules['debugpy'] = None\n"
+                "from ipykernel import kernelapp\n"
+                "import zmq\n"
+                "socket = zmq.Context().socket(zmq.PUB)\n"
+                "thread = threading.Thread(target=int)\n"
+                "thread.start()\n"
+                "thread.join()\n")
+# What a kernel's log says when a process or thread could not be created (EAGAIN from clone).
+OUT_OF_TASKS = ("Resource temporarily unavailable", "can't start new thread", "pthread_create",
+                "BlockingIOError")
+# How often an idle IOPub channel checks whether ZMQ dropped its connection (WatchedChannel).
+WATCH_SECONDS = 0.25
 # How often a killed kernel is checked for having ended (jupyter_client: every 0.1 s).
 EXIT_POLL_SECONDS = 0.005
 
@@ -45,10 +64,84 @@ def lean_command(kernel_cmd):
     return list(kernel_cmd)
 
 
+class WatchedChannel(AsyncZMQSocketChannel):
+    """An IOPub channel that waits in short slices and, between them, lets its client check the
+    connection (``check``, set by ``PromptKernelClient``)."""
+
+    check = None
+
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = WATCH_SECONDS if deadline is None else deadline - time.monotonic()
+            try:
+                return await super().get_msg(timeout=max(0, min(left, WATCH_SECONDS)))
+            except Empty:
+                if self.check is not None:
+                    self.check()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
 class PromptKernelClient(AsyncKernelClient):
     """jupyter_client's client without its 0.2 s of idle per kernel start: ``wait_for_ready``
     there ends by draining IOPub until nothing came for 0.2 s. Nothing needs the drain: nbclient
-    skips every message that answers another request than the cell it runs."""
+    skips every message that answers another request than the cell it runs.
+
+    An IOPub message over ``max_message_bytes`` (one ``print`` of a huge string) is never
+    received: ZMQ drops it with the connection, so the grader's memory never holds it. The rest of
+    that cell's output is lost with the connection, so the kernel is stopped and its manager's
+    ``stopped_reason`` says why (as for a notebook whose output passes its cap while it streams).
+    """
+
+    # Far above what a print loop sends at once (ipykernel sends what was printed in 0.2 s as one
+    # message: the hostile corpus's 200 MB flood arrives whole), far below the 1 GB print that
+    # grew a worker to 1.1 GB.
+    max_message_bytes = Integer(256 * 1024 * 1024).tag(config=True)
+    iopub_channel_class = Type(WatchedChannel, config=True)
+    _iopub_monitor = None
+
+    def _create_connected_socket(self, channel, identity=None):
+        sock = super()._create_connected_socket(channel, identity)
+        if channel == "iopub":
+            # ZMQ reads the option when it connects: set it, then connect again.
+            url = self._make_url(channel)
+            sock.disconnect(url)
+            sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+            # the monitor as a plain socket (of the same ZMQ context), read without blocking
+            address = f"inproc://backprop-iopub-monitor-{id(sock)}"
+            sock.monitor(address, zmq.EVENT_DISCONNECTED)
+            self._iopub_monitor = zmq.Context.shadow(self.context.underlying).socket(zmq.PAIR)
+            self._iopub_monitor.connect(address)
+            sock.connect(url)
+        return sock
+
+    @property
+    def iopub_channel(self):
+        channel = AsyncKernelClient.iopub_channel.fget(self)
+        channel.check = self._check_connection
+        return channel
+
+    def _check_connection(self):
+        # A disconnection while the kernel lives is ZMQ dropping an oversized message (a kernel
+        # that ended closes its end itself).
+        disconnected = False
+        while self._iopub_monitor is not None:
+            try:
+                self._iopub_monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            disconnected = True
+        stop = getattr(self.parent, "stop", None)
+        if disconnected and stop is not None:
+            stop(f"an output message over {self.max_message_bytes / 2**20:g} MB was not received: "
+                 "the kernel was stopped")
+
+    def stop_channels(self):
+        if self._iopub_monitor is not None:  # first: the ZMQ context ends only once it is closed
+            self._iopub_monitor.close(linger=0)
+            self._iopub_monitor = None
+        super().stop_channels()
 
     async def _async_wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -68,7 +161,8 @@ class PromptKernelClient(AsyncKernelClient):
                         self._handle_kernel_info_reply(reply)
                         return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+                why = getattr(self.parent, "start_failure", None)
+                raise why() if why else RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
@@ -95,6 +189,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     isolation = Unicode(Limits.isolation).tag(config=True)
     readonly_paths = []  # extra read-only binds; set by kernel_manager_for
     killed_reason = None
+    stopped_reason = None  # why ``stop`` ended the kernel
+    wall_clock_started = None  # time.monotonic() when the wall-clock limit last started counting
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient, config=True)
 
     @property
@@ -106,7 +202,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._close_sandbox()
         cwd = kw.get("cwd") or os.getcwd()
         box = Sandbox(cwd, self.limits, self.readonly_paths).__enter__()
-        self._sandbox, self.killed_reason = box, None
+        self._sandbox, self.killed_reason, self.stopped_reason = box, None, None
         if not self.limits.network:
             # unix sockets in the run directory work across network namespaces; TCP does not
             self.transport = "ipc"
@@ -158,6 +254,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         """Count ``wall_seconds`` from now (a kernel started ahead of its job: from the job's start)."""
         if getattr(self, "_timer", None) is not None:
             self._timer.cancel()
+        self.wall_clock_started = time.monotonic()
         self._timer = threading.Timer(self.limits.wall_seconds, self._wall_limit,
                                       args=(self.provisioner.pid,))
         self._timer.daemon = True
@@ -168,7 +265,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         uid's, as those written before are (so the kernel may change its own files)."""
         box = getattr(self, "_sandbox", None)
         if box is not None and box.uid is not None:
-            chown_tree(folder, box.uid, box.uid)
+            chown_tree(folder, box.uid, box.uid, private=True)
 
     async def _async_wait(self, pollinterval=EXIT_POLL_SECONDS):
         await super()._async_wait(pollinterval=pollinterval)
@@ -179,6 +276,41 @@ class SandboxedKernelManager(AsyncKernelManager):
         reason = f"wall-clock limit of {self.limits.wall_seconds:g} s reached"
         self.killed_reason = type(self).killed_reason = reason
         kill_group(pid)
+        if getattr(self, "_sandbox", None) is not None:
+            self._sandbox.kill()
+
+    def start_failure(self):
+        """The KernelStartError for this kernel, which ended before it answered: which limit it
+        hit, from a probe of the memory limit alone and the kernel's log (the log cannot tell:
+        a thread that cannot be created fails with EAGAIN under either limit)."""
+        box, log = getattr(self, "_sandbox", None), self.kernel_log_tail()
+        last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "")
+        if box is None:
+            return KernelStartError(f"kernel did not start: {last or 'no log'}")
+        limits = self.limits
+        if not starts_within_memory(limits.memory_mb):
+            return KernelStartError(
+                f"kernel did not start: the memory limit of {limits.memory_mb} MB (address space) "
+                "is too small for a kernel; raise SandboxedKernelManager.memory_mb", "memory limit")
+        if any(sign in log for sign in OUT_OF_TASKS):
+            shared = ("its own uid" if box.uid is not None else
+                      f"uid {os.getuid()}: the grader's threads and all its kernels")
+            return KernelStartError(
+                f"kernel did not start: the process limit of {box.process_cap} processes+threads "
+                f"(RLIMIT_NPROC of {shared}) was reached ({last}); grade with fewer --workers "
+                "or raise SandboxedKernelManager.processes", "process limit")
+        return KernelStartError(f"kernel did not start: {last or 'it ended without a word'}")
+
+    def stop(self, reason):
+        """Kill a kernel that still runs, and say why in ``stopped_reason`` (on the instance and
+        its class, as ``killed_reason``)."""
+        process = getattr(self.provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        self.stopped_reason = type(self).stopped_reason = reason
+        if self.kernel_pid is not None:
+            kill_group(self.kernel_pid)
+        kill_group(process.pid)
         if getattr(self, "_sandbox", None) is not None:
             self._sandbox.kill()
 
@@ -217,6 +349,23 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __del__(self):
         super().__del__()
         self._close_sandbox()
+
+
+def starts_within_memory(memory_mb):
+    """Whether a kernel's start (ipykernel, ZMQ and a thread) fits in ``memory_mb`` of address
+    space, every other limit lifted: the memory half of diagnosing a kernel that died."""
+    mb = 1024 * 1024
+
+    def memory_only():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb,) * 2)
+
+    try:
+        return subprocess.run([sys.executable, "-c", MEMORY_PROBE], env={**os.environ, **THREAD_ENV},
+                              preexec_fn=memory_only, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def kernel_manager_for(limits, readonly=()):

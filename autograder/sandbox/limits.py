@@ -15,6 +15,18 @@ class SandboxError(ValueError):
     ValueError: the CLI prints it as one line, like any other bad setting)."""
 
 
+class KernelStartError(RuntimeError):
+    """A sandboxed kernel ended before it answered: the grader's failure, not the submission's
+    (no student code has run yet). ``limit`` names what was hit when the kernel's log shows it:
+    "process limit" (RLIMIT_NPROC: a thread or process could not be created), "memory limit"
+    (RLIMIT_AS: an allocation or mapping failed), or None (another cause; the log tail says it).
+    ``step`` is "kernel start"; the message is one line naming the limit and its value."""
+
+    def __init__(self, message, limit=None, step="kernel start"):
+        super().__init__(message)
+        self.limit, self.step = limit, step
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """Resource limits for one sandboxed run.

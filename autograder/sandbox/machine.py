@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from .limits import FORCE_ENV, ISOLATIONS, Limits, SandboxError
 from .prefixes import bwrap_prefix, setpriv_prefix, unshare_prefix
@@ -60,10 +61,40 @@ def available():
     return found
 
 
+def runs_as_root(isolation):
+    """Whether kernels in ``isolation`` would run as root: a root grader that cannot drop to a
+    sandbox uid outside bubblewrap (no setpriv, or the Python is out of a sandbox uid's reach)."""
+    return is_root() and isolation != "bwrap" and not available()["uid_drop"]
+
+
+def unreachable_python():
+    """The first folder above this Python that other users cannot pass through, or None."""
+    for path in (os.path.realpath(sys.executable), os.path.realpath(sys.base_prefix)):
+        for parent in reversed(Path(path).parents):
+            if parent.is_dir() and not parent.stat().st_mode & 0o001:
+                return parent
+    return None
+
+
+def root_refusal(isolation):
+    """The one-line error for grading as root in ``isolation`` where kernels would run as root."""
+    blocked = unreachable_python()
+    why = (f"the sandbox uid cannot run {os.path.realpath(sys.executable)} ({blocked} is not "
+           "world-searchable)" if blocked else "setpriv (util-linux) is missing" if not
+           shutil.which("setpriv") else "the sandbox uid cannot run this Python")
+    return SandboxError(
+        f"refusing to grade as root in the {isolation!r} tier: kernels would run as root, "
+        f"because {why}; fix: install bubblewrap (apt-get install bubblewrap), or use a Python "
+        "that other users can run (e.g. outside root's home), or grade as a non-root user")
+
+
 def working_tiers():
-    """The isolation tiers that work here, strongest first ("none" always does)."""
+    """The isolation tiers that work here, strongest first. "none" always does, except for a
+    root grader that cannot drop to a sandbox uid: no tier but bubblewrap may run kernels as root
+    (then there may be none at all)."""
     found = available()
-    return [tier for tier in ISOLATIONS[1:] if tier == "none" or found[tier]]
+    return [tier for tier in ISOLATIONS[1:]
+            if (tier == "none" or found[tier]) and not runs_as_root(tier)]
 
 
 def forced_isolation():
@@ -85,7 +116,9 @@ def resolve_isolation(limits):
                            "grade on Linux, or in WSL on Windows")
     wanted = limits.isolation
     if wanted == "auto":
-        wanted = forced_isolation() or working_tiers()[0]
+        wanted = forced_isolation() or next(iter(working_tiers()), "none")
+    if runs_as_root(wanted) and (wanted == "none" or found[wanted]):
+        raise root_refusal(wanted)
     if wanted != "none" and not found[wanted]:
         install = {"bwrap": "apt-get install bubblewrap (and allow namespaces)",
                    "unshare": "run as root or enable unprivileged user namespaces"}
@@ -117,13 +150,15 @@ def enforced(limits=None):
 
 def weak_isolation_warning(limits=None):
     """One line for the start of a grading run when its isolation is weak (no file-system
-    isolation, or root without a separate uid), naming the fix; None when it is strong."""
+    isolation, or root without a separate uid), naming every protection not enforced and the
+    fix; None when it is strong."""
     limits = limits or Limits()
     protections = enforced(limits)
-    missing = [name for name in ("filesystem isolation", "separate uid", "process limit")
-               if not protections[name] and (name == "filesystem isolation" or is_root())]
-    if not missing:
+    if protections["filesystem isolation"] and (protections["separate uid"] or not is_root()):
         return None
+    # every protection this run lacks (network only when it was asked to be blocked)
+    missing = [name for name, held in protections.items()
+               if not held and (name != "network isolation" or not limits.network)]
     tier = resolve_isolation(limits)
     if limits.isolation == "auto" and forced_isolation() and working_tiers()[0] != tier:
         fix = f"unset {FORCE_ENV} (it forces {tier!r}; {working_tiers()[0]!r} works here)"
@@ -153,7 +188,8 @@ def describe(limits=None):
     drops_uid = protections["separate uid"]
     user = ("a fresh unprivileged uid per run" if drops_uid else
             "the grader's own uid (root: RLIMIT_NPROC is not enforced)" if is_root() else
-            "the grader's own uid (RLIMIT_NPROC counts all of its processes)")
+            "the grader's own uid (RLIMIT_NPROC counts all its processes and threads: each "
+            "sandbox gets its budget on top of them)")
     filesystem = {
         "bwrap": "only the system dirs and Python (read-only), the working copy and run dir "
                  "(read-write); course secrets are not mounted",

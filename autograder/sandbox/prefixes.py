@@ -93,4 +93,7 @@ def unshare_prefix(uid, network=False):
 
 
 def setpriv_prefix(uid):
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+    # A change of uid clears the parent-death signal the child was given (Sandbox.preexec):
+    # setpriv sets it again after the change, so the sandboxed process still dies with its parent.
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--pdeathsig=SIGKILL",
+            "--"]

@@ -222,11 +222,15 @@ CASES = [
          shown_by=("tests/test_sandbox.py::test_process_limit_bounds_a_fork_bomb_where_enforced",
                    "tests/test_sandbox.py::test_nothing_outlives_the_run"), sandbox_bound=True),
     Case("output_flood", "breakage", "output of hundreds of MB",
-         "the notebook still grades; its outputs are capped before it is stored (nbgrader's "
-         "LimitOutput counts lines, not bytes)",
+         "the notebook still grades; past 16 MB no long output is kept while it streams (the "
+         "checks' short canary lines are; one message over 256 MiB is never received and "
+         "stops the kernel), and what is stored is capped again (nbgrader's LimitOutput "
+         "counts lines, not bytes)",
          tasks=CORRECT, cell="for _ in range(200):\n    print('x' * 1_000_000)",
          score="correct", clean=True,
-         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",),
+         shown_by=("tests/test_sandbox.py::test_file_size_limit_stops_a_huge_file_and_an_output_flood",
+                   "tests/test_sandbox_real_machine.py::test_output_is_capped_while_it_streams",
+                   "tests/test_sandbox_real_machine.py::test_one_huge_output_message_is_never_received"),
          sandbox_bound=True),
     Case("syntax_error_notebook", "breakage", "a syntax error in a notebook cell",
          "that cell fails, the rest runs; recorded by the scan, not flagged", tasks=CORRECT,

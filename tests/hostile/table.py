@@ -24,7 +24,51 @@ def render_table(cases=CASES):
         shown = [f"`{TEST}::test_case[{case.name}]`"] + [f"`{test}`" for test in case.shown_by]
         rows.append(f"| `{case.name}` | {case.kind} | {case.threat} | {case.happens}{_needs(case)} | "
                     f"{flagged} | {'<br>'.join(shown)} |")
+    rows += ["", "## The grader's machine", "",
+             "Cases that no submission causes: the machine grading (non-root, without bubblewrap, "
+             "loaded) and a grader killed halfway. Each is shown by its test; where the suite "
+             "runs as root, the non-root cases run as an unprivileged user it creates "
+             "(`tests/unprivileged.py`).", "",
+             "| Case | What happens | Shown by |", "|---|---|---|"]
+    rows += [f"| {case} | {happens} | {'<br>'.join(f'`{test}`' for test in tests)} |"
+             for case, happens, tests in MACHINE_CASES]
     return "\n".join(rows + [""] + SANDBOX_NOTES.splitlines()) + "\n"
+
+
+MACHINE = "tests/test_sandbox_real_machine.py"
+SANDBOX_TESTS = "tests/test_sandbox.py"
+MACHINE_CASES = [
+    ("a non-root grader with `--workers 2` (with and without bubblewrap)",
+     "RLIMIT_NPROC counts every process and thread of the grader's uid: each kernel's limit is "
+     "the uid's tasks at its start plus `processes` for every sandbox of the uid alive then, so "
+     "kernels starting together never take each other's room; the class grades in full",
+     [f"{MACHINE}::test_a_non_root_grader_with_two_workers_grades_the_class_right"]),
+    ("a kernel that dies before it answers (process or memory limit too small)",
+     "a `KernelStartError` naming the limit (a probe of the memory limit alone, then the "
+     "kernel's log); the outcome is \"grader error\", never a score",
+     [f"{MACHINE}::test_a_kernel_that_cannot_start_names_the_limit_it_hit",
+      f"{MACHINE}::test_a_kernel_that_cannot_start_is_a_grader_error_naming_the_limit"]),
+    ("SIGKILL of `autograde` while kernels run",
+     "every sandboxed process has a parent-death signal (workers, kernels, and after `setpriv` "
+     "too): nothing survives; the next run removes the temporary folders (student files, kernel "
+     "connection files) whose process is gone",
+     [f"{MACHINE}::test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders"]),
+    ("root without bubblewrap where a sandbox uid cannot run Python (pyenv in a 0700 home)",
+     "refused with one line naming the fixes; kernels never run as root",
+     [f"{SANDBOX_TESTS}::test_root_never_runs_kernels_as_root"]),
+    ("a course folder other users can read (umask 022)",
+     "`course init` creates it private and `autograde` makes it so (chmod o-rwx, with a note): "
+     "no sandbox uid reaches `source/`, `gradebook.db` or other students' work",
+     [f"{MACHINE}::test_a_course_is_private_from_init_and_autograde_makes_it_so"]),
+    ("another sandbox uid reading an in-flight working copy or kernel connection file",
+     "working copies and run folders are handed over with no permission for group or others, "
+     "and the kernel's umask is 077",
+     [f"{MACHINE}::test_a_working_copy_is_private_to_its_sandbox_uid"]),
+    ("a weak sandbox",
+     "the one-line warning names every protection not enforced and the fix",
+     [f"{SANDBOX_TESTS}::test_weak_isolation_gets_a_one_line_warning_naming_the_fix",
+      f"{SANDBOX_TESTS}::test_the_command_line_prints_what_is_enforced_and_the_weaker_tiers"]),
+]
 
 
 def _needs(case):
@@ -45,7 +89,8 @@ Every submission runs in its own temporary working copy (`autograder/sandbox/`; 
 | Mechanism | Linux with bubblewrap (`bwrap`, strongest) | Linux without it (`unshare`) | Elsewhere (`none`) |
 |---|---|---|---|
 | CPU, memory (address space), file size, open files | rlimits | rlimits | rlimits |
-| Number of processes | rlimit on a fresh sandbox uid per run | only if the grader is not root or a sandbox uid can run Python | as left |
+| Number of processes | rlimit on a fresh sandbox uid per run (non-root: on the grader's uid, sized to its threads and sandboxes) | rlimit on a sandbox uid (root) or the grader's uid | same as `unshare` |
+| Kernels running as root | never (a sandbox uid) | never: a root grader that cannot drop to a sandbox uid is refused | same as `unshare` |
 | Wall clock | whole process group / pid namespace killed | pid namespace killed | process group killed (a child that calls `setsid` escapes unless a sandbox uid is used) |
 | Network | new empty network namespace | new empty network namespace | not blocked |
 | Course secrets (`source/`, `gradebook.db`, other students, the reference) | not mounted at all | file permissions only | file permissions only |
@@ -53,7 +98,9 @@ Every submission runs in its own temporary working copy (`autograder/sandbox/`; 
 | Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
 
 `backprop-course autograde` starts with one warning line when the isolation is weak (no file-system
-isolation, or a root grader without a separate uid), naming the fix. The environment variable
+isolation, or a root grader without a separate uid), naming every protection not enforced and the
+fix. A root grader that could only run kernels as root (no bubblewrap, and no sandbox uid can run
+the Python) is refused instead. The environment variable
 `BACKPROP_SANDBOX_ISOLATION=unshare|none` caps what the grader picks: CI (`make test-tiers`) runs
 the sandbox tests and this corpus's sandbox-bound cases once per weaker tier, so what a machine
 without bubblewrap gets is exercised on every run.
