@@ -123,6 +123,10 @@ c.ClearHiddenTests.enforce_metadata = False
 # its place in submitted/STUDENT/LESSON/, with the hand-in time as timestamp.txt.
 c.FileNameCollectorPlugin.named_regexp = {handin_regexp!r}
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+# nbgrader's own extractor unpacks zips inside zips without any bound (a 17 KB zip became 4.1 GB):
+# this one bounds depth, size and count, never creates links, and names what it skipped, e.g.
+# c.BoundedExtractor.max_bytes = 1_000_000_000 (see autograder/zip_extract.py for the others).
+c.ZipCollectApp.extractor_plugin = "autograder.zip_extract.BoundedExtractor"
 '''
 
 

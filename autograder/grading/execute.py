@@ -12,6 +12,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 
 from .. import import_guard, sandbox
+from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
 
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
@@ -29,6 +30,7 @@ class GradingExecute(Execute):
         super().__init__(kernel_manager_class=sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit)),
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
+        self.cells_started = 0  # none: whatever failed, nothing of the student's had run yet
         self.started_km = started_km
 
     def create_kernel_manager(self):
@@ -54,6 +56,7 @@ class GradingExecute(Execute):
         self.clock.started(next(iter(self.kernel_groups()), None))
 
     def on_cell_execute(self, cell, cell_index, **kwargs):
+        self.cells_started += 1
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
 
@@ -113,7 +116,8 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
     ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
 
-    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}).
+    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); the
+    outcome is GRADER_ERROR when the run failed before its first cell started.
     """
     runner = GradingExecute(wall_limit, started_km=started_km,
                             config=config if started_km else with_guard(config, workdir))
@@ -135,6 +139,8 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
         else:
             outcome = "kernel died"
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
+        if not runner.cells_started:  # the kernel's start or the sandbox failed: the grader's fault
+            outcome, reason = GRADER_ERROR, f"before the first cell ran: {reason}"
     finally:
         timer.cancel()
     return nb, outcome, reason, runner.executed, runner.clock.phases()

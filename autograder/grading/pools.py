@@ -2,7 +2,9 @@
 take ``submit(job)`` and return futures of ``worker.grade_submission(job)``."""
 
 import multiprocessing
+import signal
 import socket
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -16,6 +18,15 @@ def _grade(job):
     return worker.grade_submission(job)
 
 
+def _start_worker():
+    """A worker leaves Ctrl-C to the driver (a terminal sends it to every process of the group),
+    and ends on the driver's SIGTERM through SystemExit, so its temporary folder and its kernels
+    are cleaned up on the way out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    spare.enable()
+
+
 class LocalPool:
     """A process pool of ``workers``, forked: each starts with everything the driver imported
     (nbgrader, nbclient, the sandbox) and pays no import per submission, and starts each next
@@ -23,7 +34,7 @@ class LocalPool:
 
     def __init__(self, workers):
         integrity.warm_up()
-        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=spare.enable,
+        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                             mp_context=multiprocessing.get_context("fork"))
 
     def submit(self, job):
@@ -33,6 +44,12 @@ class LocalPool:
     def wait_first(futures):
         done, _ = wait(futures, return_when=FIRST_COMPLETED)
         return done
+
+    def abort(self):
+        """Stop at once (Ctrl-C): the waiting jobs are dropped and the running ones ended."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in list(self.executor._processes.values()):
+            process.terminate()
 
     def close(self):
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -79,6 +96,10 @@ class DaskPool:
         from dask.distributed import wait as dask_wait
 
         return dask_wait(futures, return_when="FIRST_COMPLETED").done
+
+    def abort(self):
+        """Stop at once (Ctrl-C): the cluster drops this client's jobs when it disconnects."""
+        self.close()
 
     def close(self):
         self.client.close()
