@@ -1,11 +1,13 @@
 """One autograde at a time per course: two runs over the same students destroyed an autograded
 notebook while the gradebook kept its score (RECIPES 1).
 
-An OS lock (``fcntl.flock``) on DIR/.autograde.lock, held on the open file for the whole run: the
-kernel releases it when the process ends however it ends, so there is no stale lock to detect and
-no window between creating the file and writing into it (RECIPES 6: "create, then write the pid"
-let 4 of 40 simultaneous starts overlap). The pid written into the file only names the holder in
-the refusal.
+An OS lock on DIR/.autograde.lock, held on the open file for the whole run: the kernel releases
+it when the process ends however it ends, so there is no stale lock to detect and no window
+between creating the file and writing into it (RECIPES 6: "create, then write the pid" let 4 of 40
+simultaneous starts overlap). A POSIX record lock (``fcntl.lockf``), not ``flock``: an flock is
+shared with forked children, so the pool's workers of a killed run, still winding down, would
+keep the course locked; a record lock belongs to the process that took it. The pid written into
+the file only names the holder in the refusal.
 """
 
 import fcntl
@@ -18,7 +20,7 @@ LOCK_NAME = ".autograde.lock"
 
 
 class CourseLock:
-    """DIR/.autograde.lock, flock-ed for the run; a second run is refused naming the holder's pid."""
+    """DIR/.autograde.lock, locked for the run; a second run is refused naming the holder's pid."""
 
     def __init__(self, course_dir):
         self.path = Path(course_dir) / LOCK_NAME
@@ -29,8 +31,8 @@ class CourseLock:
         # waiting one still holds the old one.
         handle = open(self.path, "a+")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # EACCES or EAGAIN: held by another process
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
@@ -47,6 +49,6 @@ class CourseLock:
     def __exit__(self, *exc):
         if self.handle is not None:
             self.handle.truncate(0)  # before unlocking: no later reader sees this pid
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            fcntl.lockf(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None

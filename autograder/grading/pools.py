@@ -47,8 +47,9 @@ class LocalPool:
 
     def abort(self):
         """Stop at once (Ctrl-C): the waiting jobs are dropped and the running ones ended."""
+        workers = list((self.executor._processes or {}).values())
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for process in list(self.executor._processes.values()):
+        for process in workers:
             process.terminate()
 
     def close(self):
