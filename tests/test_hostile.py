@@ -66,6 +66,18 @@ def test_the_threat_table_is_current():
     assert (ROOT / "docs" / "threats.md").read_text() == table.render_table()
 
 
+def test_every_grader_case_names_tests_that_exist():
+    """Every test docs/threats.md names (the corpus's and the grading run's) is a test function."""
+    import re
+
+    named = {test for _, _, tests in table.GRADER_CASES for test in tests}
+    named |= {test for case in corpus.CASES for test in case.shown_by}
+    for test in sorted(named):
+        path, name = test.split("::")
+        source = (ROOT / path).read_text()
+        assert re.search(rf"^def {re.escape(name)}\(", source, flags=re.M), test
+
+
 # ---- building blocks: the static scan of every case, without a kernel --------------------------
 
 @pytest.fixture(scope="module")
