@@ -19,6 +19,7 @@ from autograder import build, course, grading, report, sample_class, student_che
 from autograder.cli import main
 
 from conftest import ROOT
+from test_grading_inputs import held_lock
 
 LESSONS = [lesson for lesson in sample_class.LESSONS if (ROOT / "solutions" / f"{lesson}.ipynb").exists()]
 pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet")
@@ -192,17 +193,9 @@ def test_a_rerun_skips_graded_submissions_and_regrades_a_new_timestamp(graded):
 
 def test_a_second_run_on_the_same_course_is_refused(graded, capsys):
     course_dir, _ = graded
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from autograder.grading import CourseLock\n"
-                               "with CourseLock(sys.argv[1]):\n    print('held', flush=True)\n"
-                               "    time.sleep(600)", str(course_dir)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_lock(course_dir) as holder:
         assert run_cli("autograde", LESSONS[0], "--course", course_dir) == 2
         assert f"another autograde (pid {holder.pid}) is running" in capsys.readouterr().err
-    finally:
-        holder.kill()
-        holder.wait()
     # the holder is gone, killed: the OS released its lock
     rows, failed = grading.autograde(course_dir, LESSONS[0], progress=False)
     assert not failed

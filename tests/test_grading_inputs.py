@@ -3,6 +3,7 @@ simultaneous starts, what of a submitted folder is read (never a link, within si
 grader's own syntax check, the bounded zip extractor (directly and under the real `nbgrader
 zip_collect` with the course config) and `submit`'s student IDs."""
 
+import contextlib
 import io
 import multiprocessing
 import os
@@ -69,20 +70,27 @@ def test_many_simultaneous_starts_run_one_at_a_time(tmp_path):
     assert {pid for _, pid in lines} == {str(process.pid) for process in contenders}
 
 
-def test_the_lock_names_its_holder_and_dies_with_it(tmp_path):
+@contextlib.contextmanager
+def held_lock(course_dir):
+    """Another process holding the course lock; yields it (killed at the end: no clean-up runs)."""
     holder = subprocess.Popen([sys.executable, "-c",
                                "import sys, time; from autograder.grading import CourseLock\n"
                                "with CourseLock(sys.argv[1]):\n    print('held', flush=True)\n"
-                               "    time.sleep(600)", str(tmp_path)], stdout=subprocess.PIPE, text=True)
+                               "    time.sleep(600)", str(course_dir)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_lock_names_its_holder_and_dies_with_it(tmp_path):
+    with held_lock(tmp_path) as holder:
         with pytest.raises(course_module.CourseError, match=rf"another autograde \(pid {holder.pid}\)"):
             with CourseLock(tmp_path):
                 pass
-    finally:
-        holder.kill()  # no clean-up runs: the OS releases the lock
-        holder.wait()
-    with CourseLock(tmp_path):
+    with CourseLock(tmp_path):  # the holder was killed: the OS released its lock
         assert (tmp_path / LOCK_NAME).read_text().strip() == str(os.getpid())
 
 
