@@ -167,7 +167,9 @@ def test_report_writes_grades_items_histogram_and_review(graded, capsys):
     full = sum(row["cells"][first["test"]] == first["points"] for row in results)
     assert first["pass_rate"] == full / len(results)
     assert (folder / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert review == [row for row in results if row["flags"]]  # the honest sample class is clean
+    # The honest sample class is clean: only the syntax error is listed, named by the grader.
+    assert [row["student"] for row in review] == ["syntax_error"]
+    assert review[0]["flags"] == [] and review[0]["reason"].startswith("SyntaxError at backprop_lib/")
     # bias_grad_mean's dL/db (the mean over the batch) is explained on its rows and counted
     assert (folder / "misconceptions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(folder / "misconceptions.csv") as handle:
