@@ -35,7 +35,8 @@ GRADER_CASES = [
      "tried once more with a new kernel; failing again, recorded as `grader error` with the step and "
      "reason and no score (the gradebook's automatic scores cleared, not 0; no autograded notebook); "
      "blank in grades.csv, listed in review.csv; exit 1; a plain rerun grades it again",
-     ("tests/test_autograder.py::test_a_grader_side_failure_is_retried_once_then_recorded_without_a_score",)),
+     ("tests/test_autograder.py::test_a_grader_side_failure_is_retried_once_then_recorded_without_a_score",
+      "tests/test_outcomes.py::test_a_kernel_a_limit_kills_at_start_is_a_grader_error_and_regraded_once_fixed")),
     ("a run killed inside `record` (during `--force` too)",
      "the result file is removed first and written last, the autograded folder built beside its place "
      "and swapped in: no half-written result stands; `feedback` names the student (exit 1) and a "
