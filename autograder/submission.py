@@ -23,6 +23,7 @@ TIMESTAMP = "timestamp.txt"
 MAX_FILE_BYTES = 5_000_000  # a larger file (the notebook apart) is not read, graded or copied
 MAX_NOTEBOOK_BYTES = 20_000_000  # the notebook may hold saved outputs; larger is not gradable
 MAX_TOTAL_BYTES = 25_000_000  # all files of one submission read or copied, the notebook first
+MAX_READ_BYTES = max(MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES)  # of a file that grew after ``select``
 
 
 def select(folder, ignored, notebook, limits=None):
@@ -73,7 +74,7 @@ def read_file(path, limit):
         return handle.read(limit)
 
 
-def copy_files(chosen, dest, limit=MAX_FILE_BYTES + MAX_NOTEBOOK_BYTES):
+def copy_files(chosen, dest, limit=MAX_READ_BYTES):
     """Copy [(relative path, path)] (from ``select``) under ``dest`` as plain files."""
     for relative, path in chosen:
         target = dest / relative

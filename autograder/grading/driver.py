@@ -126,9 +126,9 @@ class Course:
         """({relative path: bytes} of the submitted files a worker gets, [reasons for files left
         out], [integrity flags of the links, which are never read])."""
         chosen, reasons, links = self.selected_files(student)
-        limit = max(submission.MAX_FILE_BYTES, submission.MAX_NOTEBOOK_BYTES)
         flags = [integrity.Flag(relative, 0, "symlink", f"-> {target}") for relative, target in links]
-        return {relative: submission.read_file(path, limit) for relative, path in chosen}, reasons, flags
+        return ({relative: submission.read_file(path, submission.MAX_READ_BYTES) for relative, path in chosen},
+                reasons, flags)
 
     def gradebook(self):
         return Gradebook(self.db_url, self.coursedir.course_id)
