@@ -2,6 +2,7 @@
 take ``submit(job)`` and return futures of ``worker.grade_submission(job)``."""
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -23,8 +24,15 @@ def _start_worker():
     and ends on the driver's SIGTERM through SystemExit, so its temporary folder and its kernels
     are cleaned up on the way out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _stop)
     spare.enable()
+
+
+def _stop(signum, frame):
+    # What an ended worker's half-run notebook prints on the way out (asyncio's "Task exception
+    # was never retrieved") is noise after the driver's one line: it goes nowhere.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    sys.exit(128 + signum)
 
 
 class LocalPool:
