@@ -191,6 +191,13 @@ from backprop_course.autograder.export_reasons import GradesWithReasonsExport
 c.ExportApp.plugin_class = GradesWithReasonsExport
 # ---- end of export ----
 
+# ---- zip_collect's extractor ----
+# nbgrader's own extractor unpacks zips inside zips without any bound (a 17 KB zip became 4.1 GB):
+# this one bounds depth, size and count, never creates links, and names what it skipped, e.g.
+# c.BoundedExtractor.max_bytes = 1_000_000_000 (see autograder/zip_extract.py for the others).
+c.ZipCollectApp.extractor_plugin = "backprop_course.autograder.zip_extract.BoundedExtractor"
+# ---- end of extractor ----
+
 # ---- Kernels of plain `nbgrader autograde` and formgrader's Autograde button in the sandbox ----
 # nbgrader's Execute runs a student's code with the instructor's rights; SandboxedExecute runs it in
 # the sandbox `backprop-course autograde` uses. Kept last: it swaps Execute in whatever list the

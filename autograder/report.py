@@ -37,7 +37,7 @@ from . import build as build_module
 from . import course as course_module
 from . import misconception_report
 from .feedback_html import pending_grade_ids
-from .grading import RESULTS
+from .grading import GRADER_ERROR, RESULTS, is_whole
 
 # Check names in items.csv are shortened to this many characters, at a word boundary.
 NAME_WIDTH = 60
@@ -72,6 +72,11 @@ def feedback(course_dir, lesson, problems=None):
                     print(f"feedback {lesson}: {line}", file=sys.stderr)
                 else:
                     problems.append(line)
+    for line in ungraded(course_dir, lesson):
+        if problems is None:
+            print(f"feedback {lesson}: {line}", file=sys.stderr)
+        else:
+            problems.append(line)
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
     forbidden = [str(course_dir / "source"), str(content.folder("solutions")), "solutions/backprop_lib"]
     secret = course_module.secret_lines(course_dir, lesson)
@@ -93,6 +98,27 @@ def feedback(course_dir, lesson, problems=None):
     return files
 
 
+def ungraded(course_dir, lesson):
+    """"<student>: no feedback (why)" for each submission of ``lesson`` without a whole graded
+    result: never graded, a grader error, or a run killed while recording it."""
+    results = _results(course_dir, lesson)
+    lines = []
+    for folder in sorted(Path(course_dir).glob(f"submitted/*/{lesson}")):
+        student = folder.parent.name
+        result = results.get(student)
+        notebook = Path(course_dir) / "autograded" / student / lesson / f"{lesson}.ipynb"
+        if result is None:
+            why = "not graded, or its grading was interrupted: run autograde"
+        elif result["outcome"] == GRADER_ERROR:
+            why = f"grader error ({result['reason'][:100]}): run autograde again"
+        elif not is_whole(result, notebook):
+            why = "its autograded notebook is missing: run autograde again"
+        else:
+            continue
+        lines.append(f"{student}: no feedback ({why})")
+    return lines
+
+
 def pending_by_hand(course_dir, lesson):
     """{student: grade ids of written answers not graded yet} over the lesson's autograded
     submissions (students with none left out)."""
@@ -101,7 +127,8 @@ def pending_by_hand(course_dir, lesson):
     course_dir = course_module.require_course(course_dir)
     api = course_module.nbgrader_api(course_dir)
     # Only recorded results: a submission the grader failed on has no scores at all yet.
-    recorded = set(_results(course_dir, lesson))
+    recorded = {student for student, result in _results(course_dir, lesson).items()
+                if result["outcome"] != GRADER_ERROR}
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         return {submission.student.id: names for submission in gb.assignment_submissions(lesson)
                 if submission.student.id in recorded
@@ -176,6 +203,10 @@ def collect(course_dir, lesson):
         cells = [(cell.name, float(cell.max_score)) for cell in notebook.grade_cells]
         by_hand = {cell.name for cell in notebook.grade_cells if cell.cell_type == "markdown"}
         for student, result in results.items():
+            if result["outcome"] == GRADER_ERROR:  # no score: listed for review as it is
+                rows.append({**result, "score": None, "max_score": None, "cells": {}, "failures": {},
+                             "findings": {}, "pending": []})
+                continue
             try:
                 submitted = gb.find_submission_notebook(lesson, lesson, student)
             except MissingEntry:
@@ -221,19 +252,24 @@ def report(course_dir, lesson):
         writer.writerow(["student", "timestamp", "outcome", "score", "max_score", "pending_by_hand",
                          *[name for name, _ in cells], "flags", "reason"])
         for row in rows:
+            if row["score"] is None:  # a grader error: no score at all, not 0
+                writer.writerow([row["student"], row["timestamp"], row["outcome"], "", "", 0,
+                                 *["" for _ in cells], " | ".join(row["flags"]), row["reason"]])
+                continue
             writer.writerow([row["student"], row["timestamp"], row["outcome"], f"{row['score']:g}",
                              f"{row['max_score']:g}", len(row["pending"]),
                              *["" if name in row["pending"] else f"{row['cells'].get(name, 0):g}" for name, _ in cells],
                              " | ".join(row["flags"]), row["reason"]])
 
+    scored = [row for row in rows if row["score"] is not None]  # grader errors have no score
     items = []
     for name, points in cells:
-        full = sum(row["cells"].get(name, 0) >= points for row in rows)
-        failing = Counter(check for row in rows for check in set(row["failures"].get(name, [])))
-        items.append({"test": name, "points": points, "submissions": len(rows),
+        full = sum(row["cells"].get(name, 0) >= points for row in scored)
+        failing = Counter(check for row in scored for check in set(row["failures"].get(name, [])))
+        items.append({"test": name, "points": points, "submissions": len(scored),
                       "graded": "by hand" if name in by_hand else "auto",
-                      "pass_rate": full / len(rows),
-                      "mean_score": sum(row["cells"].get(name, 0) for row in rows) / len(rows),
+                      "pass_rate": full / max(len(scored), 1),
+                      "mean_score": sum(row["cells"].get(name, 0) for row in scored) / max(len(scored), 1),
                       "most_failed": "; ".join(f"{check} ({count})" for check, count in failing.most_common(3))})
     with open(paths["items.csv"], "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(items[0]) if items else ["test"])
@@ -241,17 +277,21 @@ def report(course_dir, lesson):
         for item in items:
             writer.writerow({**item, "pass_rate": f"{item['pass_rate']:.2f}", "mean_score": f"{item['mean_score']:.2f}"})
 
-    misconception_report.save(histogram_figure(rows, lesson), paths["histogram.png"])
-    table = misconception_report.count(rows)
+    misconception_report.save(histogram_figure(scored, lesson), paths["histogram.png"])
+    table = misconception_report.count(scored)
     misconception_report.write_csv(table, paths["misconceptions.csv"])
-    misconception_report.save(misconception_report.chart(table, lesson, len(rows)), paths["misconceptions.png"])
+    misconception_report.save(misconception_report.chart(table, lesson, max(len(scored), 1)), paths["misconceptions.png"])
 
-    review = [row for row in rows if row["flags"] or row["outcome"] not in ("graded", "skipped")]
+    # A reason on a graded row says what the grade did not see: a syntax error, a link or a file
+    # over the bounds left out.
+    review = [row for row in rows if row["flags"] or row["reason"]
+              or row["outcome"] not in ("graded", "skipped")]
     with open(paths["review.csv"], "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "outcome", "score", "flags", "reason"])
         for row in review:
-            writer.writerow([row["student"], row["outcome"], f"{row['score']:g}", " | ".join(row["flags"]), row["reason"]])
+            score = "" if row["score"] is None else f"{row['score']:g}"
+            writer.writerow([row["student"], row["outcome"], score, " | ".join(row["flags"]), row["reason"]])
     return paths, items, rows, review
 
 
@@ -261,6 +301,9 @@ def gradebook_table(rows, cells):
     head = f"{'student':<20} {'total':>9} " + "".join(f"{f'T{i}':>5}" for i in range(1, len(cells) + 1))
     lines = [head]
     for row in rows:
+        if row["score"] is None:
+            lines.append(f"{row['student']:<20} {'-':>9}  {row['outcome']}: {row['reason'][:60]}")
+            continue
         lines.append(f"{row['student']:<20} {row['score']:>4g}/{row['max_score']:<4g}"
                      + "".join(f"{'-':>5}" if name in row["pending"] else f"{row['cells'].get(name, 0):>5g}"
                                for name, _ in cells))
@@ -294,7 +337,8 @@ def cmd_report(args):
         rate = "by hand" if item["graded"] == "by hand" else f"{item['pass_rate']:.0%}"
         print(f"{item['test']:<40} {rate:>10}  {item['most_failed']}")
     print()
-    print(misconception_report.summary(misconception_report.count(rows)))
+    print(misconception_report.summary(misconception_report.count([row for row in rows
+                                                                    if row["score"] is not None])))
     print(f"{len(review)} submission(s) for review" + (": " + ", ".join(row["student"] for row in review) if review else ""))
     for name, path in paths.items():
         print(f"{name:<14} {path}")

@@ -1,4 +1,12 @@
-"""What a submitted folder must hold to be graded, and what identifies its content.
+"""What of a submitted folder the grader reads and copies, what it must hold to be graded, and
+what identifies its content.
+
+Only regular files are read or copied, never through a link: a link in a submission
+(``backprop_lib/notes.txt -> ../../../../gradebook.db``) would otherwise bring the gradebook or
+the reference solution into autograded/ and from there into the student's feedback (RECIPES 6).
+What is read is bounded per file and in total (a 2 GB sparse file, a hundred 4.9 MB files), so
+the grader's memory and the autograded/ and feedback/ folders stay small; each file left out is
+named in the submission's reason, and each link is flagged: review.csv lists both.
 
 A submission without one of the files the students were given besides the notebook (their
 library, listed from the release by the grading driver) cannot be graded: nothing is put in its
@@ -8,8 +16,87 @@ with an unchanged one) must still be regraded.
 """
 
 import hashlib
+import os
+import stat
 
 TIMESTAMP = "timestamp.txt"
+MAX_FILE_BYTES = 5_000_000  # a larger file (the notebook apart) is not read, graded or copied
+MAX_NOTEBOOK_BYTES = 20_000_000  # the notebook may hold saved outputs; larger is not gradable
+MAX_TOTAL_BYTES = 25_000_000  # all files of one submission read or copied, the notebook first
+MAX_READ_BYTES = max(MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES)  # of a file that grew after ``select``
+
+
+def select(folder, ignored, notebook, limits=None):
+    """The files of ``folder`` the grader reads and copies, and why others are left out.
+
+    ignored(path) -> True for paths nbgrader ignores (checkpoints, caches); ``notebook``: the
+    lesson notebook's file name, read first (and exempt from the per-file bound, not the total).
+    limits: (per file, notebook, total) bytes, default the module's bounds.
+    Returns ([(relative path, path)], [reason, ...], [(relative path, link target) of links]).
+    """
+    per_file, per_notebook, total_cap = limits or (MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, MAX_TOTAL_BYTES)
+    paths = sorted(folder.rglob("*"), key=lambda path: (str(path.relative_to(folder)) != notebook,
+                                                         str(path)))
+    chosen, reasons, links, over_total, total = [], [], [], [], 0
+    for path in paths:
+        relative = str(path.relative_to(folder))
+        if ignored(path):
+            continue
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            links.append((relative, os.readlink(path)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):  # a fifo would block the reader
+            reasons.append(f"{relative} is not a regular file, not read")
+            continue
+        cap = per_notebook if relative == notebook else per_file
+        if info.st_size > cap:
+            reasons.append(f"{relative} is over {cap / 1e6:g} MB, not graded or copied")
+            continue
+        if total + info.st_size > total_cap:
+            over_total.append(relative)
+            continue
+        total += info.st_size
+        chosen.append((relative, path))
+    if over_total:
+        shown = ", ".join(over_total[:3]) + (", ..." if len(over_total) > 3 else "")
+        reasons.append(f"{len(over_total)} file(s) left out: the submission is over "
+                       f"{total_cap / 1e6:g} MB in total ({shown})")
+    return chosen, reasons, links
+
+
+def read_file(path, limit):
+    """The bytes of regular file ``path`` (never through a link), at most ``limit`` of them."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(limit)
+
+
+def copy_files(chosen, dest, limit=MAX_READ_BYTES):
+    """Copy [(relative path, path)] (from ``select``) under ``dest`` as plain files."""
+    for relative, path in chosen:
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(read_file(path, limit))
+
+
+def syntax_reasons(files):
+    """'SyntaxError at backprop_lib/layers.py line 77' for each .py file of ``files`` ({relative
+    path: bytes}) Python cannot compile. Compiled here, in the grader, never run: what a kernel
+    says about the file is not trusted."""
+    reasons = []
+    for relative, data in sorted(files.items()):
+        if not relative.endswith(".py"):
+            continue
+        try:
+            compile(data, relative, "exec", dont_inherit=True)
+        except SyntaxError as err:  # IndentationError, undecodable bytes
+            reasons.append(f"{type(err).__name__} at {relative} line {err.lineno}")
+        except (ValueError, RecursionError, MemoryError) as err:  # null bytes, absurd nesting
+            reasons.append(f"{relative} cannot be compiled ({type(err).__name__})")
+    return reasons
 
 
 def missing_reason(files, required):

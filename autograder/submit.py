@@ -30,20 +30,31 @@ from .student_check import find_notebook
 LIBRARY = course_module.LIBRARY
 # A student ID safe in a file name and as nbgrader's submitted/<student>/ folder (no leading ".").
 STUDENT_ID = re.compile(r"[\w@+-][\w.@+-]*")
+# Longer IDs make the zip's name longer than a file name may be (255 bytes on most file systems).
+MAX_STUDENT_ID = 64
+ID_RULES = (f"1 to {MAX_STUDENT_ID} letters, digits and . _ @ + - (not starting with .), "
+            "e.g. --student jdoe")
 
 
 def student_id(given=None):
-    """--student, else $JUPYTERHUB_USER, else the login name ($USER, $LOGNAME, ...)."""
-    try:
-        student = given or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-    except (OSError, KeyError):  # no login name at all (some containers)
-        student = ""
-    if not student:
-        raise course_module.CourseError("no student ID: pass --student YOUR_ID")
-    if not STUDENT_ID.fullmatch(student):
-        raise course_module.CourseError(f"student ID {student!r} may hold only letters, digits and . _ @ + - "
-                                        "(not first: .): pass --student YOUR_ID")
-    return student
+    """--student, else $JUPYTERHUB_USER, else the login name ($USER, $LOGNAME, ...). A given
+    --student is used as it is, even empty (then refused): never silently replaced."""
+    if given is None:
+        try:
+            given = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+        except (OSError, KeyError):  # no login name at all (some containers)
+            given = ""
+        if not given:
+            raise course_module.CourseError(f"no student ID found: pass --student YOUR_ID ({ID_RULES})")
+    if not given.strip():
+        raise course_module.CourseError(f"the student ID is empty: pass --student YOUR_ID ({ID_RULES})")
+    if len(given) > MAX_STUDENT_ID:
+        raise course_module.CourseError(f"the student ID is {len(given)} characters long, over "
+                                        f"{MAX_STUDENT_ID}: pass --student YOUR_ID ({ID_RULES})")
+    if not STUDENT_ID.fullmatch(given):
+        raise course_module.CourseError(f"student ID {given!r} is not valid: pass --student YOUR_ID "
+                                        f"({ID_RULES})")
+    return given
 
 
 def library_folder(notebook):

@@ -19,6 +19,7 @@ from backprop_course.autograder import build, course, grading, report, sample_cl
 from backprop_course.autograder.cli import main
 
 from conftest import ROOT
+from test_grading_inputs import held_lock
 
 LESSONS = [lesson for lesson in sample_class.LESSONS if (ROOT / "solutions" / f"{lesson}.ipynb").exists()]
 pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet")
@@ -167,7 +168,9 @@ def test_report_writes_grades_items_histogram_and_review(graded, capsys):
     full = sum(row["cells"][first["test"]] == first["points"] for row in results)
     assert first["pass_rate"] == full / len(results)
     assert (folder / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert review == [row for row in results if row["flags"]]  # the honest sample class is clean
+    # The honest sample class is clean: only the syntax error is listed, named by the grader.
+    assert [row["student"] for row in review] == ["syntax_error"]
+    assert review[0]["flags"] == [] and review[0]["reason"].startswith("SyntaxError at backprop_lib/")
     # bias_grad_mean's dL/db (the mean over the batch) is explained on its rows and counted
     assert (folder / "misconceptions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(folder / "misconceptions.csv") as handle:
@@ -193,17 +196,12 @@ def test_a_rerun_skips_graded_submissions_and_regrades_a_new_timestamp(graded):
 
 def test_a_second_run_on_the_same_course_is_refused(graded, capsys):
     course_dir, _ = graded
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        (course_dir / grading.LOCK_NAME).write_text(f"{holder.pid}\n")
+    with held_lock(course_dir) as holder:
         assert run_cli("autograde", LESSONS[0], "--course", course_dir) == 2
         assert f"another autograde (pid {holder.pid}) is running" in capsys.readouterr().err
-    finally:
-        holder.kill()
-        holder.wait()
-    # the holder is gone: its lock is stale and taken over
+    # the holder is gone, killed: the OS released its lock
     rows, failed = grading.autograde(course_dir, LESSONS[0], progress=False)
-    assert not failed and not (course_dir / grading.LOCK_NAME).exists()
+    assert not failed
 
 
 def _single_student_course(graded, tmp_path, students):
@@ -329,3 +327,140 @@ def test_result_files_record_outcome_and_flags(graded):
     course_dir, _ = graded
     row = json.loads((course_dir / grading.RESULTS / LESSONS[0] / "syntax_error.json").read_text())
     assert row["outcome"] == "graded" and row["score"] == 0 and row["flags"] == []
+
+
+def _failing_kernel_starts(monkeypatch, tmp_path, failures):
+    """Make the first ``failures`` kernel starts (of this process and its forked workers) fail as
+    a kernel killed by a limit at start does; returns the file counting every start."""
+    count = tmp_path / "kernel-starts"
+    count.write_text("")
+    real = grading.execute.GradingExecute.start_new_kernel
+
+    def start(self, **kwargs):
+        with open(count, "a") as handle:
+            handle.write("x")
+        if len(count.read_text()) <= failures:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(grading.execute.GradingExecute, "start_new_kernel", start)
+    monkeypatch.setattr(grading.spare, "enable", lambda: None)  # every start is a run's own
+    return count
+
+
+def test_a_grader_side_failure_is_retried_once_then_recorded_without_a_score(graded, tmp_path, monkeypatch,
+                                                                          capsys):
+    import csv
+
+    from nbgrader.api import Gradebook
+
+    copy = _single_student_course(graded, tmp_path, ["correct"])
+    lesson = LESSONS[0]
+    expected = graded[1][lesson]["correct"]["score"]
+    starts = _failing_kernel_starts(monkeypatch, tmp_path, failures=1)
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)
+    assert not failed and rows[0]["outcome"] == "graded" and rows[0]["score"] == expected
+    assert starts.read_text() == "xx"  # the failed start, then one retry
+
+    monkeypatch.undo()
+    starts = _failing_kernel_starts(monkeypatch, tmp_path, failures=99)
+    assert run_cli("autograde", lesson, "--course", copy, "--workers", 1, "--force") == 1
+    out = capsys.readouterr().out
+    assert starts.read_text() == "xx"  # retried once, not more
+    line = next(line for line in out.splitlines() if line.startswith("correct "))
+    assert "grader error" in line and "before the first cell ran" in line and " - " in line, line
+    result = json.loads((copy / grading.RESULTS / lesson / "correct.json").read_text())
+    assert result["outcome"] == "grader error" and result["score"] is None
+    assert "Kernel died before replying to kernel_info (failed 2 times)" in result["reason"]
+    assert not (copy / "autograded" / "correct" / lesson).exists()  # nothing to give feedback from
+    with Gradebook(f"sqlite:///{copy / 'gradebook.db'}") as gb:
+        grades = gb.find_submission_notebook(lesson, lesson, "correct").grades
+        assert all(grade.auto_score is None for grade in grades)  # no score, not 0
+    paths, _, _, review = report.report(copy, lesson)
+    with open(paths["grades.csv"]) as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["outcome"] == "grader error" and row["score"] == "" and "kernel_info" in row["reason"]
+    assert [item["student"] for item in review] == ["correct"]
+    assert run_cli("feedback", lesson, "--course", copy) == 2  # nothing autograded to give back
+    assert "nothing autograded" in capsys.readouterr().err
+
+    monkeypatch.undo()
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)  # a plain rerun
+    assert not failed and rows[0]["outcome"] == "graded" and rows[0]["score"] == expected
+
+
+CRASH_IN_RECORD = """
+import os, sys
+from backprop_course.autograder.grading import batch, driver
+course, lesson, step = sys.argv[1:4]
+setattr(driver.Course, step, lambda *args, **kwargs: os._exit(9))  # killed right there
+batch.autograde(course, lesson, workers=1, force=True, progress=False)
+"""
+
+
+@pytest.mark.parametrize("step", ["_swap", "_commit"])
+def test_a_run_killed_inside_record_leaves_nothing_a_rerun_skips(graded, tmp_path, step, capsys):
+    """Killed before the new autograded folder is swapped in, or after it and before the result
+    file: no result file is left, `feedback` names the student, and a plain rerun grades again."""
+    copy = _single_student_course(graded, tmp_path, ["correct", "np_dot"])
+    lesson = LESSONS[0]
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)
+    assert not failed
+    scores = {row["student"]: row["score"] for row in rows}
+    done = subprocess.run([sys.executable, "-c", CRASH_IN_RECORD, copy, lesson, step], timeout=600)
+    assert done.returncode == 9
+    results = copy / grading.RESULTS / lesson
+    assert not (results / "correct.json").exists()  # the first one recorded was killed
+    assert run_cli("feedback", lesson, "--course", copy) == 1
+    assert "correct: no feedback (not graded, or its grading was interrupted" in capsys.readouterr().err
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)
+    outcomes = {row["student"]: row["outcome"] for row in rows}
+    assert not failed and outcomes == {"correct": "graded", "np_dot": "skipped"}
+    assert {row["student"]: row["score"] for row in rows} == scores
+    assert sorted(path.name for path in (copy / "autograded" / "correct").iterdir()) == [lesson]
+
+
+def test_a_result_without_its_autograded_notebook_is_graded_again(graded, tmp_path, capsys):
+    copy = _single_student_course(graded, tmp_path, ["correct", "np_dot"])
+    lesson = LESSONS[0]
+    grading.autograde(copy, lesson, workers=1, progress=False)
+    shutil.rmtree(copy / "autograded" / "correct")  # as the old record's crash left it
+    assert run_cli("feedback", lesson, "--course", copy) == 1
+    assert "correct: no feedback (its autograded notebook is missing" in capsys.readouterr().err
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)
+    assert not failed and {row["student"]: row["outcome"] for row in rows} == {
+        "correct": "graded", "np_dot": "skipped"}
+    assert (copy / "autograded" / "correct" / lesson / f"{lesson}.ipynb").is_file()
+
+
+def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written(graded, tmp_path):
+    """A real run, interrupted from the terminal (SIGINT to its whole process group) once its
+    first result is recorded."""
+    import signal
+    import time
+
+    students = ["correct", "np_dot", "einsum", "relu_mask"]
+    copy = _single_student_course(graded, tmp_path, students)
+    lesson = LESSONS[0]
+    results = copy / grading.RESULTS / lesson
+    run = subprocess.Popen([sys.executable, "-m", "backprop_course.autograder", "autograde", lesson, "--course", copy,
+                            "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)
+    while run.poll() is None and not list(results.glob("*.json")):
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 130, (out, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert [line for line in err.splitlines() if "interrupted" in line] == [
+        "autograde: interrupted; what was recorded is kept, rerun to grade the rest"]
+    recorded = {path.stem for path in results.glob("*.json")}
+    assert recorded and recorded != set(students)
+    assert not list(results.glob(".*.tmp"))
+    for student in students:
+        folder = copy / "autograded" / student
+        names = sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+        assert names == ([lesson] if student in recorded else []), (student, names)
+    rows, failed = grading.autograde(copy, lesson, workers=1, progress=False)
+    assert not failed
+    assert {row["student"] for row in rows if row["outcome"] == "skipped"} == recorded

@@ -66,6 +66,18 @@ def test_the_threat_table_is_current():
     assert (ROOT / "docs" / "threats.md").read_text() == table.render_table()
 
 
+def test_every_grader_case_names_tests_that_exist():
+    """Every test docs/threats.md names (the corpus's and the grading run's) is a test function."""
+    import re
+
+    named = {test for _, _, tests in table.GRADER_CASES for test in tests}
+    named |= {test for case in corpus.CASES for test in case.shown_by}
+    for test in sorted(named):
+        path, name = test.split("::")
+        source = (ROOT / path).read_text()
+        assert re.search(rf"^def {re.escape(name)}\(", source, flags=re.M), test
+
+
 # ---- building blocks: the static scan of every case, without a kernel --------------------------
 
 @pytest.fixture(scope="module")
@@ -96,10 +108,20 @@ def test_scan_of_case(case, plain_release, tmp_path):
 # ---- end to end ----------------------------------------------------------------------------------
 
 def _digest(folder):
-    """{relative path: sha256} of every file under ``folder``."""
+    """{relative path: sha256 (size and mtime for files over 5 MB, sparse ones of the corpus)} of
+    every file under ``folder``, links as their targets."""
     folder = Path(folder)
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+
+    def digest(path):
+        if path.is_symlink():
+            return "-> " + os.readlink(path)
+        info = path.stat()
+        if info.st_size > 5_000_000:
+            return (info.st_size, info.st_mtime_ns)
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return {str(path.relative_to(folder)): digest(path) for path in sorted(folder.rglob("*"))
+            if (path.is_file() or path.is_symlink()) and "__pycache__" not in path.parts}
 
 
 class Listener:
@@ -176,6 +198,7 @@ def test_case(case, graded):
     assert "\n" not in row["reason"], row
     if row["outcome"] != "graded":
         assert row["reason"], row
+    assert case.reason in row["reason"], row
     if case.score == "empty":
         assert row["score"] <= _empty_score(graded), row
     elif case.score == "correct":
@@ -257,3 +280,60 @@ def test_a_connection_reaches_the_outside_only_without_network_isolation(graded)
         assert received == []
     else:  # the documented gap of the last fallback: the network case did connect
         assert received == [b"leak"], received
+
+
+@pytest.mark.slow
+def test_a_syntax_error_is_named_in_every_report(graded, capsys):
+    """Computed by the grader (compile), with the submitted file's line: in the autograde table,
+    grades.csv and review.csv."""
+    import csv
+
+    from backprop_course.autograder import report
+
+    course = graded["course"]
+    layers = course / "submitted" / "syntax_error_library" / corpus.LESSON / "backprop_lib" / "layers.py"
+    line = layers.read_text().splitlines().index("def broken(:") + 1
+    expected = f"SyntaxError at backprop_lib/layers.py line {line}"
+    row = graded["rows"]["syntax_error_library"]
+    assert row["score"] == 0 and expected in row["reason"], row
+    assert expected in graded["grading"].summary_table([row])
+    paths, _, _, _ = report.report(course, corpus.LESSON)
+    for name in ("grades.csv", "review.csv"):
+        with open(paths[name]) as handle:
+            found = {item["student"]: item for item in csv.DictReader(handle)}
+        assert expected in found["syntax_error_library"]["reason"], name
+
+
+def _tree(folder):
+    return [path for path in Path(folder).rglob("*")]
+
+
+@pytest.mark.slow
+def test_what_is_copied_is_bounded_and_never_a_link(graded):
+    """autograded/ and feedback/ (nbgrader's generate_feedback copies autograded/) hold no link,
+    nothing of the gradebook or the reference solution, no file over the per-file bound and no
+    submission over the total bound; each link is flagged, each file left out named."""
+    from backprop_course.autograder import report, submission
+
+    course = graded["course"]
+    report.feedback(course, corpus.LESSON)
+    gradebook = (course / "gradebook.db").read_bytes()[:4096]
+    reference = (ROOT / "solutions" / "backprop_lib" / "layers.py").read_text()
+    for top in ("autograded", "feedback"):
+        for path in _tree(course / top):
+            assert not path.is_symlink(), path
+            if path.is_file():
+                assert path.stat().st_size <= submission.MAX_NOTEBOOK_BYTES, path
+                data = path.read_bytes()
+                assert gradebook not in data and reference.encode() not in data, path
+        for case in ("links_to_secrets", "many_big_files", "huge_sparse_file"):
+            folder = course / top / case / corpus.LESSON
+            assert folder.is_dir(), folder
+            assert sum(path.stat().st_size for path in _tree(folder) if path.is_file()) <= (
+                submission.MAX_TOTAL_BYTES + submission.MAX_NOTEBOOK_BYTES), folder
+    links = graded["rows"]["links_to_secrets"]["flags"]
+    assert {flag.split(": ")[0].rsplit(":", 1)[0] for flag in links if ": symlink: " in flag} == {
+        "backprop_lib/notes.txt", "reference.py", "reference_lib"}, links
+    copied = len(list((course / "autograded" / "many_big_files" / corpus.LESSON / "data").glob("*.bin")))
+    left_out = f"{corpus.SPARSE_FILES - copied} file(s) left out: the submission is over"
+    assert copied >= 1 and left_out in graded["rows"]["many_big_files"]["reason"]

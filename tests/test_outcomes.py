@@ -317,3 +317,23 @@ def test_cell_metadata_is_checked_as_nbgrader_checks_it_however_often_it_was_see
     for nb in failing + failing:  # a failing cell is never remembered as passed
         with pytest.raises(ValidationError):
             check(nb, {})
+
+
+def test_a_kernel_a_limit_kills_at_start_is_a_grader_error_and_regraded_once_fixed(tmp_path):
+    """A real grader-side failure, no test hook: a memory limit too small for any kernel to start
+    (`c.SandboxedKernelManager.memory_mb = 8`). Tried twice, then "grader error" with no score;
+    with the limit fixed, a plain rerun grades the submission instead of skipping it."""
+    course_dir = tmp_path / "course"
+    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
+    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    submit(course_dir, "correct", "correct")
+    config = course_dir / "nbgrader_config.py"
+    fixed = config.read_text()
+    config.write_text(fixed + "\nc.SandboxedKernelManager.memory_mb = 8  # no kernel starts\n")
+    rows, failed = grading.autograde(course_dir, LESSON, workers=1, progress=False)
+    (row,) = rows
+    assert failed and row["outcome"] == "grader error" and row["score"] is None, row
+    assert row["reason"].startswith("before the first cell ran: ") and row["reason"].endswith("(failed 2 times)")
+    config.write_text(fixed)
+    (row,) = grade(course_dir, "correct").values()
+    assert row["outcome"] == "graded" and row["score"] > 0, row

@@ -1,12 +1,15 @@
 """The scheduler: every submission of a lesson through prepare -> worker -> record, a bounded
 number in flight, under the course lock; one bad submission never stops the batch."""
 
+import contextlib
+import signal
 import sys
+import threading
 
 from .. import course as course_module
 from .. import sandbox
 from .driver import Course
-from .job import DEFAULT_WALL_LIMIT
+from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR
 from .lock import CourseLock
 from .pools import DaskPool, LocalPool
 from .progress import Progress
@@ -16,7 +19,8 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
               wall_limit=DEFAULT_WALL_LIMIT, progress=True):
     """Grade every submission of ``lesson`` (or those whose student ID matches ``student``).
 
-    Returns the rows (one per submission, skipped ones included) and whether the grader failed.
+    Returns the rows (one per submission, skipped ones included) and whether the grader failed
+    on any (a GRADER_ERROR row: recorded without a score, graded again by the next run).
     """
     if dask:  # before the course is read
         DaskPool.check_address(dask)
@@ -25,7 +29,7 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
     if not students:
         where = course.dir / "submitted" / "<student>" / lesson
         raise course_module.CourseError(f"no submissions match: expected folders like {where}")
-    rows, grader_failed = [], False
+    rows = []
     with CourseLock(course.dir):
         todo = []
         for name in students:
@@ -55,28 +59,52 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
                     try:
                         in_flight[pool.submit(course.prepare(name, wall_limit))] = name
                     except Exception as err:  # the gradebook or submitted/ unreadable: ours to fix
-                        grader_failed = True
                         rows.append(grader_error(course, name, err))
                         if bar:
                             bar.update(rows[-1])
                 for future in pool.wait_first(list(in_flight)):
                     name = in_flight.pop(future)
-                    try:
-                        row = course.record(future.result())
-                    except Exception as err:  # a worker process that died, a lost Dask worker
-                        grader_failed = True
-                        row = grader_error(course, name, err)
+                    with interrupts_deferred():  # a Ctrl-C waits for the record to be whole
+                        try:
+                            row = course.record(future.result())
+                        except Exception as err:  # a worker process that died, a lost Dask worker
+                            row = grader_error(course, name, err)
                     rows.append(row)
                     if bar:
                         bar.update(row)
+        except KeyboardInterrupt:
+            pool.abort()
+            raise
         finally:
             pool.close()
     rows.sort(key=lambda row: row["student"])
-    return rows, grader_failed
+    return rows, any(row["outcome"] == GRADER_ERROR for row in rows)
 
 
 def grader_error(course, student, err):
-    """The row of a submission the grader failed on; nothing is recorded, so a rerun retries it."""
-    return {"student": student, "lesson": course.lesson, "timestamp": course.timestamp(student),
-            "outcome": "grader error", "reason": f"{type(err).__name__}: {err}".splitlines()[0][:200],
-            "score": None, "max_score": None, "flags": [], "seconds": 0.0}
+    """The row of a submission the grader failed on, recorded without a score when the course
+    can still be written (``Course.record_failure``), so the next run grades it again."""
+    reason = f"{type(err).__name__}: {err}".splitlines()[0][:200]
+    try:
+        return course.record_failure(student, reason)
+    except Exception:  # the gradebook itself is unwritable: nothing is recorded, the row says why
+        return {"student": student, "lesson": course.lesson, "timestamp": course.timestamp(student),
+                "outcome": GRADER_ERROR, "reason": reason, "score": None, "max_score": None,
+                "flags": [], "seconds": 0.0}
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold a Ctrl-C (SIGINT) until the block ends, then raise it: a result is recorded whole or
+    not at all (in the main thread only, where Python delivers signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt

@@ -8,13 +8,21 @@ from .job import DEFAULT_WALL_LIMIT
 from .progress import summary_table
 
 
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
+
+
 def cmd_autograde(args):
-    rows, failed = autograde(args.course, args.lesson, workers=args.workers, student=args.student,
-                             dask=args.dask, force=args.force, wall_limit=args.timeout)
+    try:
+        rows, failed = autograde(args.course, args.lesson, workers=args.workers, student=args.student,
+                                 dask=args.dask, force=args.force, wall_limit=args.timeout)
+    except KeyboardInterrupt:
+        print("autograde: interrupted; what was recorded is kept, rerun to grade the rest",
+              file=sys.stderr)
+        return INTERRUPTED
     print(summary_table(rows))
     if failed:
-        print("autograde: the grader itself failed on some submissions (outcome 'grader error'); "
-              "rerun to retry them", file=sys.stderr)
+        print("autograde: the grader itself failed on some submissions (outcome 'grader error', "
+              "no score recorded); rerun to grade them again", file=sys.stderr)
         return 1
     return 0
 

@@ -9,7 +9,7 @@ import shutil
 import warnings
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, DeduplicateIds,
@@ -17,12 +17,12 @@ from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, Deduplicat
 from nbgrader.utils import parse_utc
 
 from .. import course as course_module
-from .. import submission
-from .job import Job
+from .. import integrity, submission
+from .job import GRADER_ERROR, Job
 from .preprocessors import CheckMetadata, RestoreCells
 
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
-MAX_FILE_BYTES = 5_000_000  # larger submitted files are not shipped to a worker (the reason says so)
+MAX_FILE_BYTES = submission.MAX_FILE_BYTES  # larger submitted files are not shipped to a worker (the reason says so)
 # Config sections a worker needs. SandboxedKernelManager: the kernel's limits
 # (c.SandboxedKernelManager.memory_mb = ...); the wall clock per submission is `autograde --timeout`.
 JOB_SECTIONS = ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput",
@@ -42,6 +42,14 @@ def parse_timestamp(text):
         return parse_utc(text) if text else None
     except (ValueError, OverflowError):
         return None
+
+
+def is_whole(row, notebook):
+    """Whether result ``row`` stands as a grade: not a grader error, and its autograded notebook
+    (path ``notebook``) is there when it had one (a run killed inside ``record`` leaves none)."""
+    if row.get("outcome") == GRADER_ERROR:
+        return False
+    return not row.get("autograded", row.get("outcome") != "not gradable") or notebook.is_file()
 
 
 class Course:
@@ -112,34 +120,36 @@ class Course:
                              "db_url": self.db_url}, "unique_key": self.lesson}
 
     def already_graded(self, student):
-        """The stored result, if this exact submission (same files and timestamp) was recorded before."""
+        """The stored result, if this exact submission (same files and timestamp) was recorded
+        before, completely: a grader error is graded again, and so is a result whose autograded
+        notebook is gone (a run killed halfway through ``record``)."""
         path = self.results / f"{student}.json"
         if not path.exists():
             return None
         row = json.loads(path.read_text())
+        if not is_whole(row, self.autograded(student) / f"{self.lesson}.ipynb"):
+            return None
         same = (row.get("timestamp") == self.timestamp(student)
                 and row.get("fingerprint") == submission.fingerprint(self.shipped_files(student)[0]))
         return row if same else None
 
+    def selected_files(self, student):
+        """submission.select over the submitted folder: [(relative path, path)], [reasons], [links]."""
+        return submission.select(self.submitted(student), self._ignored, f"{self.lesson}.ipynb")
+
     def shipped_files(self, student):
-        """({relative path: bytes} of the submitted files a worker gets, [reasons for files left out])."""
-        folder = self.submitted(student)
-        files, reasons = {}, []
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink() and not self._ignored(path):
-                # The notebook is always shipped: its saved outputs can make it large.
-                if path.stat().st_size > MAX_FILE_BYTES and path.name != f"{self.lesson}.ipynb":
-                    reasons.append(f"{path.relative_to(folder)} is over {MAX_FILE_BYTES // 1_000_000} MB, not graded")
-                    continue
-                files[str(path.relative_to(folder))] = path.read_bytes()
-        return files, reasons
+        """({relative path: bytes} of the submitted files a worker gets, [reasons for files left
+        out], [integrity flags of the links, which are never read])."""
+        chosen, reasons, links = self.selected_files(student)
+        flags = [integrity.Flag(relative, 0, "symlink", f"-> {target}") for relative, target in links]
+        return ({relative: submission.read_file(path, submission.MAX_READ_BYTES) for relative, path in chosen},
+                reasons, flags)
 
     def gradebook(self):
         return Gradebook(self.db_url, self.coursedir.course_id)
 
     def prepare(self, student, wall_limit):
         """Register the submission in the gradebook and build its Job (sanitized notebook)."""
-        folder = self.submitted(student)
         timestamp = self.timestamp(student)
         with warnings.catch_warnings(), self.gradebook() as gb:
             # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings on every
@@ -151,27 +161,31 @@ class Course:
                 gb.update_or_create_submission(self.lesson, student, timestamp=when)
             else:
                 gb.update_or_create_submission(self.lesson, student)
-        files, reasons = self.shipped_files(student)
+        files, reasons, flags = self.shipped_files(student)
         job = Job(self.lesson, student, timestamp, files, None, self.job_config, wall_limit,
-                  "; ".join(reasons), submission.fingerprint(files))
-        notebook = folder / f"{self.lesson}.ipynb"
+                  "; ".join(reasons), submission.fingerprint(files), flags)
+        name = f"{self.lesson}.ipynb"
         # A missing library file: a kernel would have nothing of the student's to import.
         missing = submission.missing_reason(files, self.required)
-        if not notebook.exists():
-            job.reason = "; ".join(part for part in (f"no {notebook.name} in the submission", missing) if part)
+        if name not in files:  # absent, a link, or over the bounds (then a reason says so)
+            absent = "" if any(reason.startswith((name, f"link {name}")) for reason in reasons) \
+                else f"no {name} in the submission"
+            job.reason = "; ".join(part for part in (*reasons, absent, missing) if part)
             return job
         if missing:
             job.reason = "; ".join([*reasons, missing])
             return job
+        # Computed here: a kernel's own report of a file it failed to import is not trusted.
+        job.reason = "; ".join([*reasons, *submission.syntax_reasons(files)])
         try:
-            nb = nbformat.read(notebook, as_version=4)
+            nb = nbformat.reads(files[name].decode(), as_version=4)
         except Exception as err:  # corrupt JSON, non-UTF-8 bytes, not a notebook at all
-            job.reason = f"{notebook.name} is not a readable notebook ({type(err).__name__})"
+            job.reason = f"{name} is not a readable notebook ({type(err).__name__})"
             return job
         try:
             nb = self._sanitize(nb, student)
         except Exception as err:
-            job.reason = f"{notebook.name} could not be sanitized ({type(err).__name__}: {str(err)[:120]})"
+            job.reason = f"{name} could not be sanitized ({type(err).__name__}: {str(err)[:120]})"
             return job
         job.notebook = nbformat.writes(nb)
         return job
@@ -198,52 +212,53 @@ class Course:
             return run(nb)
 
     def record(self, result):
-        """Save a worker's result: gradebook scores, autograded folder, result file. Returns a row."""
-        dest = self.autograded(result.student)
-        if dest.exists():
-            shutil.rmtree(dest)
+        """Save a worker's result: gradebook scores, autograded folder, result file. Returns a row.
+
+        All or nothing: the result file (the mark that a submission is done) is removed first and
+        written last, and the new autograded folder is built beside the old one and swapped in,
+        so a run killed halfway leaves no result and the next run grades the submission again.
+        A grader error gets no score: see ``record_failure``."""
+        if result.outcome == GRADER_ERROR:
+            return self.record_failure(result.student, result.reason, result.seconds, result.cpu)
+        same_files = self._same_submission_as_recorded(result)
+        (self.results / f"{result.student}.json").unlink(missing_ok=True)
+        staged = None
         if result.notebook is not None:
             nb = nbformat.reads(result.notebook, as_version=4)
             resources = self.resources(result.student)
             for step in SAVE:
                 nb, resources = step(config=self.config)(nb, resources)
-            if self._same_submission_as_recorded(result):
+            if same_files:
                 self._keep_hand_grades(result.student)
-            # The submission's files as submitted, then the graded notebook. No other notebook (a
-            # "-Copy1.ipynb"): it is not in the gradebook, and generate_feedback converts every
-            # notebook in autograded/ and fails on it.
-            shutil.copytree(self.submitted(result.student), dest, symlinks=True,
-                            ignore=shutil.ignore_patterns(*self.coursedir.ignore, "*.ipynb"))
-            (dest / f"{self.lesson}.ipynb").write_text(nbformat.writes(nb))
+            staged = self._stage(result.student, nbformat.writes(nb))
         else:
             self._zero(result.student)
             if result.outcome == "not gradable":
-                self._explain_not_gradable(result, dest)
+                staged = self._explain_not_gradable(result)
+        self._swap(result.student, staged)
         score, max_score = self.score(result.student)
         row = {"student": result.student, "lesson": self.lesson, "timestamp": result.timestamp,
                "outcome": result.outcome, "reason": result.reason, "score": score,
                "max_score": max_score, "flags": result.flags, "seconds": round(result.seconds, 2),
-               "cpu": result.cpu, "fingerprint": result.fingerprint}
-        self.results.mkdir(parents=True, exist_ok=True)
-        tmp = self.results / f".{result.student}.json.tmp"
-        tmp.write_text(json.dumps(row, indent=1))
-        tmp.replace(self.results / f"{result.student}.json")  # written last: its presence means done
+               "cpu": result.cpu, "fingerprint": result.fingerprint, "autograded": staged is not None}
+        self._commit(row)
         return row
 
-    def _explain_not_gradable(self, result, dest):
-        """autograded/<student>/<lesson>/ holding the released notebook with the reason on top, so
+    def _explain_not_gradable(self, result):
+        """A staged autograded folder holding the released notebook with the reason on top, so
         the student's feedback (ours, nbgrader's, formgrader's) and formgrader's view of the
         submission say why every test scored 0; formgrader flags the submission."""
         nb = nbformat.read(self.dir / "release" / self.lesson / f"{self.lesson}.ipynb", as_version=4)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**Not graded: {result.reason}.** Every test of this lesson scores 0 until a complete "
             "submission is graded. Below is the lesson as it was handed out, not your notebook."))
-        dest.mkdir(parents=True)
-        nbformat.write(nb, dest / f"{self.lesson}.ipynb")
+        staged = self._new_stage(result.student)
+        nbformat.write(nb, staged / f"{self.lesson}.ipynb")
         # formgrader's flag: the submission list marks it for a look.
         with self.gradebook() as gb:
             gb.find_submission_notebook(self.lesson, self.lesson, result.student).flagged = True
             gb.db.commit()
+        return staged
 
     def _same_submission_as_recorded(self, result):
         """Whether the last recorded result graded these very files (a regrade with --force)."""
@@ -260,6 +275,67 @@ class Course:
                 if grade.manual_score is not None:
                     grade.needs_manual_grade = False
             gb.db.commit()
+
+    def record_failure(self, student, reason, seconds=0.0, cpu=None):
+        """Record that the grader failed on ``student``'s submission: no score (the gradebook's
+        automatic scores are cleared and marked for grading, hand grades kept), no autograded
+        notebook, a result file saying "grader error" that the next run grades again."""
+        (self.results / f"{student}.json").unlink(missing_ok=True)
+        self._swap(student, None)
+        with self.gradebook() as gb:
+            try:
+                notebook = gb.find_submission_notebook(self.lesson, self.lesson, student)
+            except MissingEntry:  # prepare failed before registering it: nothing to clear
+                notebook = None
+            for grade in notebook.grades if notebook is not None else []:
+                if grade.auto_score is not None:
+                    grade.auto_score = None
+                    grade.needs_manual_grade = True
+            gb.db.commit()
+        row = {"student": student, "lesson": self.lesson, "timestamp": self.timestamp(student),
+               "outcome": GRADER_ERROR, "reason": reason, "score": None, "max_score": None,
+               "flags": [], "seconds": round(seconds, 2), "cpu": cpu or {}, "autograded": False}
+        self._commit(row)
+        return row
+
+    def _stage(self, student, notebook_text):
+        """autograded/<student>/.<lesson>.new: the submission's files as read for grading (no link,
+        nothing over the bounds), then the graded notebook. No other notebook (a "-Copy1.ipynb"):
+        it is not in the gradebook, and generate_feedback converts every notebook in autograded/
+        and fails on it."""
+        staged = self._new_stage(student)
+        chosen, _, _ = self.selected_files(student)
+        submission.copy_files([(relative, path) for relative, path in chosen
+                               if not relative.endswith(".ipynb")], staged)
+        (staged / f"{self.lesson}.ipynb").write_text(notebook_text)
+        return staged
+
+    def _new_stage(self, student):
+        """An empty autograded/<student>/.<lesson>.new, to be swapped in by ``_swap``."""
+        staged = self.autograded(student).with_name(f".{self.lesson}.new")
+        if staged.exists():
+            shutil.rmtree(staged)
+        staged.mkdir(parents=True)
+        return staged
+
+    def _swap(self, student, staged):
+        """Put ``staged`` (or nothing) in place of autograded/<student>/<lesson> with renames."""
+        dest = self.autograded(student)
+        old = dest.with_name(f".{self.lesson}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if dest.exists() or dest.is_symlink():
+            dest.rename(old)
+        if staged is not None:
+            staged.rename(dest)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def _commit(self, row):
+        self.results.mkdir(parents=True, exist_ok=True)
+        tmp = self.results / f".{row['student']}.json.tmp"
+        tmp.write_text(json.dumps(row, indent=1))
+        tmp.replace(self.results / f"{row['student']}.json")  # written last: its presence means done
 
     def _zero(self, student):
         """As nbgrader does for a missing notebook: every test scores 0, nothing to grade by hand."""

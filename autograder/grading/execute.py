@@ -13,6 +13,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from .. import import_guard, sandbox
+from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
 
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
@@ -39,6 +40,7 @@ class GradingExecute(Execute):
         super().__init__(kernel_manager_class=sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit)),
                          shutdown_kernel="immediate", **kwargs)
         self.executed, self.clock, self.made_km = set(), KernelClock(), None
+        self.cells_started = 0  # none: whatever failed, nothing of the student's had run yet
         self.started_km = started_km
         self.kept_bytes, self.short_bytes, self.dropped_bytes = 0, 0, 0
 
@@ -65,6 +67,7 @@ class GradingExecute(Execute):
         self.clock.started(next(iter(self.kernel_groups()), None))
 
     def on_cell_execute(self, cell, cell_index, **kwargs):
+        self.cells_started += 1
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
 
@@ -142,9 +145,10 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
     ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
 
-    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); outcome
-    "grader error" when the kernel ended before it answered (``sandbox.KernelStartError``: no
-    student code ran), the reason naming the limit it hit.
+    Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); the
+    outcome is GRADER_ERROR when the run failed before its first cell started (e.g.
+    ``sandbox.KernelStartError``: the kernel ended before it answered, the reason naming the limit
+    it hit).
     """
     runner = GradingExecute(wall_limit, started_km=started_km,
                             config=config if started_km else with_guard(config, workdir))
@@ -165,12 +169,14 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
         elif killed or timed_out.is_set():
             outcome, reason = "timeout", killed or f"wall-clock limit of {wall_limit:g} s reached"
         elif isinstance(err, sandbox.KernelStartError):  # no student code ran: the grader's failure
-            outcome, reason = "grader error", str(err)[:300]
+            outcome, reason = GRADER_ERROR, str(err)[:300]
         elif isinstance(err, DeadKernelError):
             outcome, reason = "kernel died", "the kernel died (a crash, os._exit or a resource limit)"
         else:
             outcome = "kernel died"
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
+        if not runner.cells_started:  # the kernel's start or the sandbox failed: the grader's fault
+            outcome, reason = GRADER_ERROR, f"before the first cell ran: {reason}"
     finally:
         timer.cancel()
     stopped = getattr(runner.made_km, "stopped_reason", None)

@@ -4,6 +4,10 @@ same worker runs in a local process or on a Dask cluster with no access to the c
 from dataclasses import dataclass, field
 
 DEFAULT_WALL_LIMIT = 300.0  # seconds per submission; a lesson runs in a few seconds
+# The outcome of a submission the grader failed on (a kernel that never started, a sandbox that
+# could not be set up, a limit hit before the first cell): not the student's doing, so it gets no
+# score and the next run grades it again.
+GRADER_ERROR = "grader error"
 
 
 class GraderError(Exception):
@@ -19,6 +23,7 @@ class Job:
     notebook: the sanitized notebook (JSON text), or None when it could not be sanitized.
     config: {"Execute": {...}, "LimitOutput": {...}, ...} from the course's nbgrader_config.py.
     fingerprint: submission.fingerprint(files), stored with the result to detect a changed resubmission.
+    flags: integrity flags found by the driver (links in the submission, which are never shipped).
     """
 
     lesson: str
@@ -30,11 +35,13 @@ class Job:
     wall_limit: float = DEFAULT_WALL_LIMIT
     reason: str = ""
     fingerprint: str = ""
+    flags: list = field(default_factory=list)
 
 
 @dataclass
 class Result:
-    """What a worker sends back. outcome: graded | timeout | kernel died | not gradable | grader error.
+    """What a worker sends back. outcome: graded | timeout | kernel died | not gradable | grader error
+    (then ``reason`` names the step or limit that failed, and ``notebook`` is None).
 
     cpu: seconds per phase of this submission (see ``kernel_cpu.PHASES``), with "clock" saying
     whether they are the kernel's CPU seconds ("cpu", Linux) or wall seconds ("wall").

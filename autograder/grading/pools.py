@@ -2,7 +2,10 @@
 take ``submit(job)`` and return futures of ``worker.grade_submission(job)``."""
 
 import multiprocessing
+import os
+import signal
 import socket
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -17,9 +20,21 @@ def _grade(job):
 
 
 def _start_worker():
-    # A killed grader takes its workers along (they take their kernels: Sandbox.preexec).
+    """A worker leaves Ctrl-C to the driver (a terminal sends it to every process of the group),
+    and ends on the driver's SIGTERM through SystemExit, so its temporary folder and its kernels
+    are cleaned up on the way out. A killed grader takes its workers along (they take their
+    kernels: Sandbox.preexec)."""
     sandbox.leftovers.die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     spare.enable()
+
+
+def _stop(signum, frame):
+    # What an ended worker's half-run notebook prints on the way out (asyncio's "Task exception
+    # was never retrieved") is noise after the driver's one line: it goes nowhere.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    sys.exit(128 + signum)
 
 
 class LocalPool:
@@ -39,6 +54,13 @@ class LocalPool:
     def wait_first(futures):
         done, _ = wait(futures, return_when=FIRST_COMPLETED)
         return done
+
+    def abort(self):
+        """Stop at once (Ctrl-C): the waiting jobs are dropped and the running ones ended."""
+        workers = list((self.executor._processes or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
 
     def close(self):
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -85,6 +107,10 @@ class DaskPool:
         from dask.distributed import wait as dask_wait
 
         return dask_wait(futures, return_when="FIRST_COMPLETED").done
+
+    def abort(self):
+        """Stop at once (Ctrl-C): the cluster drops this client's jobs when it disconnects."""
+        self.close()
 
     def close(self):
         self.client.close()

@@ -13,13 +13,14 @@ from traitlets.config import Config
 from .. import integrity, sandbox
 from . import spare
 from .execute import run_notebook
-from .job import Result
+from .job import GRADER_ERROR, Result
 from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, MinimalTracebacks,
                             ScrubHiddenLines, VerifyCanaries)
 
 BEFORE_EXECUTION = (AddCanaries,)
 # VerifyCanaries after FailUnrunCells (a cell that never ran is not a skipped one) and before
 # CapOutputs (a canary line cut off with the excess would look like a skipped test).
+GRADER_ATTEMPTS = 2  # a run failing before its first cell is retried once
 AFTER_EXECUTION = (FailUnrunCells, VerifyCanaries, MinimalTracebacks, ScrubHiddenLines, CapOutputs,
                    IgnorePattern, ClearMetadataPreprocessor, LimitOutput)
 
@@ -40,6 +41,21 @@ def apply(steps, nb, resources, config):
     return nb, resources
 
 
+def execute_once(job, workdir, config, started_km):
+    """The sanitized notebook through BEFORE_EXECUTION, the kernel and AFTER_EXECUTION.
+    Returns (nb, outcome, reason, the steps' "grading" state, {phase: seconds})."""
+    nb = nbformat.reads(job.notebook, as_version=4)
+    resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
+    nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
+    nb, outcome, reason, executed, cpu = run_notebook(nb, workdir, config, job.wall_limit,
+                                                      started_km=started_km)
+    if outcome == GRADER_ERROR:
+        return nb, outcome, reason, {}, cpu
+    resources["grading"].update(outcome=outcome, reason=reason, executed=executed)
+    nb, resources = apply(AFTER_EXECUTION, nb, resources, config)
+    return nb, outcome, reason, resources["grading"], cpu
+
+
 def grade_submission(job):
     """Grade one submission: Job in, Result out. Never raises for anything the submission does.
 
@@ -48,7 +64,9 @@ def grade_submission(job):
     the whole submission; cells tagged as ``c.Execute.skip_cells_with_tag`` are not run), then
     AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps. The kernel is the
     spare started during the previous submission when there is one (see ``spare``), and the
-    next submission's spare starts before this one runs.
+    next submission's spare starts before this one runs. A run that fails before its first cell
+    (the grader's fault, not the student's) is tried once more with a new kernel; failing again,
+    the result is a GRADER_ERROR with no notebook.
     """
     start = time.monotonic()
     result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason,
@@ -61,20 +79,22 @@ def grade_submission(job):
         workdir = Path(tmp) / job.lesson
         workdir.mkdir(exist_ok=True)
         write_files(workdir, job.files)
-        result.flags = list(integrity.scan(workdir))
+        result.flags = [*job.flags, *integrity.scan(workdir)]
         if nb is not None:
             (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
             if ready:
                 ready.km.give(workdir)
             spare.start_next(job, kernel_name)
             config = Config(job.config)
-            resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
-            nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
-            nb, outcome, reason, executed, result.cpu = run_notebook(
-                nb, workdir, config, job.wall_limit, started_km=ready.km if ready else None)
-            resources["grading"].update(outcome=outcome, reason=reason, executed=executed)
-            nb, resources = apply(AFTER_EXECUTION, nb, resources, config)
-            state = resources["grading"]
+            for attempt in range(1, GRADER_ATTEMPTS + 1):  # the spare's kernel only at first
+                run = execute_once(job, workdir, config, ready.km if ready and attempt == 1 else None)
+                if run[1] != GRADER_ERROR:
+                    break
+            nb, outcome, reason, state, result.cpu = run
+            if outcome == GRADER_ERROR:  # twice: recorded without a score, graded again next run
+                result.outcome, result.reason = outcome, f"{reason} (failed {attempt} times)"
+                result.seconds = time.monotonic() - start
+                return result
             if state.get("dropped_bytes"):
                 note = f"{state['dropped_bytes'] / 1e6:.1f} MB of cell output not kept"
                 reason = f"{reason}; {note}" if reason else note

@@ -42,6 +42,7 @@ class Case:
     outcomes: the outcomes the report may give it; score: "empty" (no more than the empty honest
     submission), "correct" (as much as the correct one) or "recorded" (any recorded score);
     flags: kinds of integrity flag it must get; clean: it must get none.
+    reason: text its recorded reason must hold (what the grade did not see, or why).
     needs: protections (keys of ``sandbox.enforced()``) its outcomes rely on. Where one is not
     enforced, ``unprotected`` holds the outcomes it may get instead (its score is still recorded
     and the batch goes on); an empty ``unprotected`` means the case would really do its harm
@@ -66,6 +67,7 @@ class Case:
     unprotected: tuple = ()
     sandbox_bound: bool = False
     shown_by: tuple = ()
+    reason: str = ""
 
 
 # ---- file surgery -------------------------------------------------------------------------------
@@ -148,6 +150,31 @@ def _extra_files(folder):
     (folder / "data" / "big.bin").write_bytes(b"\0" * 6_000_000)  # over the grader's 5 MB
     (folder / "backprop_lib" / "layers_old.py").write_text("OLD = True\n")
     shutil.copy(_notebook_path(folder), folder / f"{LESSON}-Copy1.ipynb")
+
+
+def _links_to_secrets(folder):
+    """Links to the gradebook (relative, up from submitted/<case>/<lesson>/backprop_lib/) and to
+    the repository's reference solution (absolute): a file and a whole folder."""
+    solutions = Path(__file__).resolve().parents[2] / "solutions" / "backprop_lib"
+    (folder / "backprop_lib" / "notes.txt").symlink_to("../../../../gradebook.db")
+    (folder / "reference.py").symlink_to(solutions / "layers.py")
+    (folder / "reference_lib").symlink_to(solutions, target_is_directory=True)
+
+
+SPARSE_FILE_BYTES = 4_900_000  # 100 of them: 490 MB to read, none on disk (sparse)
+SPARSE_FILES = 100
+
+
+def _many_big_files(folder):
+    (folder / "data").mkdir()
+    for number in range(SPARSE_FILES):
+        with open(folder / "data" / f"part{number:03}.bin", "wb") as handle:
+            handle.truncate(SPARSE_FILE_BYTES)
+
+
+def _huge_sparse_file(folder):
+    with open(folder / "data.bin", "wb") as handle:
+        handle.truncate(2_000_000_000)
 
 
 def _fake_machinery(folder):
@@ -236,8 +263,11 @@ CASES = [
          "that cell fails, the rest runs; recorded by the scan, not flagged", tasks=CORRECT,
          cell="def broken(:\n    pass", score="correct", clean=True),
     Case("syntax_error_library", "breakage", "a syntax error in the library",
-         "the import fails, so every check fails; no flag", layers_top="def broken(:\n    pass",
-         clean=True),
+         "the import fails, so every check fails; the grader compiles each file itself and the "
+         "reason names the file and line (autograde table, grades.csv, review.csv); no flag",
+         layers_top="def broken(:\n    pass", clean=True,
+         reason="SyntaxError at backprop_lib/layers.py line ",
+         shown_by=("tests/test_hostile.py::test_a_syntax_error_is_named_in_every_report",)),
     Case("corrupt_notebook", "breakage", "a corrupt notebook file",
          "not gradable: recorded with 0 and the reason", edit=_corrupt,
          outcomes=("not gradable",), clean=True),
@@ -257,8 +287,21 @@ CASES = [
          "not gradable: recorded with 0 and the reason", edit=_non_utf8_notebook,
          outcomes=("not gradable",), clean=True),
     Case("extra_files", "breakage", "extra files (a 6 MB file, an old module, a notebook copy)",
-         "graded as usual; the oversized file is never shipped to the grading worker",
-         tasks=CORRECT, edit=_extra_files, score="correct", clean=True),
+         "graded as usual; the oversized file is never shipped to the grading worker nor copied "
+         "into autograded/, and the reason says so",
+         tasks=CORRECT, edit=_extra_files, score="correct", clean=True,
+         reason="data/big.bin is over 5 MB, not graded or copied"),
+    Case("many_big_files", "breakage", "a hundred 4.9 MB files (490 MB)",
+         "graded as usual; the grader reads and copies at most 25 MB of one submission, the reason "
+         "names each file left out",
+         tasks=CORRECT, edit=_many_big_files, score="correct", clean=True,
+         reason="left out: the submission is over 25 MB in total",
+         shown_by=("tests/test_hostile.py::test_what_is_copied_is_bounded_and_never_a_link",)),
+    Case("huge_sparse_file", "breakage", "a 2 GB sparse file",
+         "never read nor copied (autograded/ and feedback/ stay small); the reason says so",
+         tasks=CORRECT, edit=_huge_sparse_file, score="correct", clean=True,
+         reason="data.bin is over 5 MB, not graded or copied",
+         shown_by=("tests/test_hostile.py::test_what_is_copied_is_bounded_and_never_a_link",)),
     Case("deleted_test_cell", "breakage", "a deleted test cell",
          "nbgrader restores it from the gradebook, so it still counts", tasks=CORRECT,
          edit=_edit_notebook(_delete_test), score="correct", clean=True),
@@ -296,6 +339,12 @@ CASES = [
          cell="from backprop_course import checks, gradcheck\n"
               "checks.rel_error = gradcheck.rel_error = lambda *a, **k: 0.0",
          flags=("monkeypatch",)),
+    Case("links_to_secrets", "cheat",
+         "symbolic links to the gradebook and the reference solution (a file and a folder)",
+         "never followed nor copied (grading, autograded/, feedback/); each link flagged",
+         tasks=ZEROS, edit=_links_to_secrets, flags=("symlink",),
+         shown_by=("tests/test_hostile.py::test_what_is_copied_is_bounded_and_never_a_link",
+                   "tests/test_grading_inputs.py::test_the_zip_extractor_bounds_depth_size_and_count_and_makes_no_link")),
     Case("fake_machinery", "cheat", "shipping a backprop_course/ whose checks pass everything",
          "the grading kernel imports the installed machinery only; flagged", tasks=ZEROS,
          edit=_fake_machinery, flags=("shadowing",)),

@@ -32,7 +32,58 @@ def render_table(cases=CASES):
              "| Case | What happens | Shown by |", "|---|---|---|"]
     rows += [f"| {case} | {happens} | {'<br>'.join(f'`{test}`' for test in tests)} |"
              for case, happens, tests in MACHINE_CASES]
-    return "\n".join(rows + [""] + SANDBOX_NOTES.splitlines()) + "\n"
+    return "\n".join(rows + [""] + grader_table() + [""] + SANDBOX_NOTES.splitlines()) + "\n"
+
+
+# Threats to the grading data that no single submission carries (the run, the lock, the hand-in
+# zips, the student's own command): each with the tests that show it, which
+# tests/test_hostile.py::test_every_grader_case_names_tests_that_exist checks.
+GRADER_CASES = [
+    ("a kernel that never starts, a sandbox that cannot be set up, a limit hit before the first cell",
+     "tried once more with a new kernel; failing again, recorded as `grader error` with the step and "
+     "reason and no score (the gradebook's automatic scores cleared, not 0; no autograded notebook); "
+     "blank in grades.csv, listed in review.csv; exit 1; a plain rerun grades it again",
+     ("tests/test_autograder.py::test_a_grader_side_failure_is_retried_once_then_recorded_without_a_score",
+      "tests/test_outcomes.py::test_a_kernel_a_limit_kills_at_start_is_a_grader_error_and_regraded_once_fixed")),
+    ("a run killed inside `record` (during `--force` too)",
+     "the result file is removed first and written last, the autograded folder built beside its place "
+     "and swapped in: no half-written result stands; `feedback` names the student (exit 1) and a "
+     "plain rerun grades it again",
+     ("tests/test_autograder.py::test_a_run_killed_inside_record_leaves_nothing_a_rerun_skips",
+      "tests/test_autograder.py::test_a_result_without_its_autograded_notebook_is_graded_again")),
+    ("two autogrades started at once on one course",
+     "an OS record lock held for the run: exactly one runs, the other is refused naming the holder's "
+     "pid; a killed run's lock is released by the OS",
+     ("tests/test_grading_inputs.py::test_many_simultaneous_starts_run_one_at_a_time",
+      "tests/test_grading_inputs.py::test_the_lock_names_its_holder_and_dies_with_it",
+      "tests/test_autograder.py::test_a_second_run_on_the_same_course_is_refused")),
+    ("Ctrl-C during autograde",
+     "one line, exit 130; what was recorded is whole, nothing half-written; a rerun grades the rest",
+     ("tests/test_autograder.py::test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written",)),
+    ("links, fifos, huge or sparse files, too many files in a submission",
+     "only regular files are read or copied, never through a link; at most 5 MB a file and 25 MB a "
+     "submission; links flagged, files left out named in the reason (review.csv)",
+     ("tests/test_grading_inputs.py::test_links_fifos_and_files_over_the_bounds_are_never_read",
+      "tests/test_hostile.py::test_what_is_copied_is_bounded_and_never_a_link")),
+    ("a zip bomb or nested zips handed in to `nbgrader zip_collect`",
+     "the course's extractor (`c.ZipCollectApp.extractor_plugin`) bounds depth, bytes per archive, "
+     "bytes and files per run, never creates links or writes outside its folder, and names what it "
+     "skipped",
+     ("tests/test_grading_inputs.py::test_the_zip_extractor_bounds_depth_size_and_count_and_makes_no_link",
+      "tests/test_grading_inputs.py::test_zip_collect_with_the_course_config_extracts_within_its_bounds")),
+    ("`submit --student \"\"`, a 300-character or path-like student ID",
+     "one line naming the problem and the ID rules; nothing written, the login name never silently used",
+     ("tests/test_grading_inputs.py::test_submit_names_a_bad_student_id_and_the_rules_in_one_line",)),
+]
+
+
+def grader_table(cases=GRADER_CASES):
+    """The threats to the grading run itself, as markdown lines."""
+    rows = ["## Threats to the grading run and its data", "",
+            "| Threat | What happens | Shown by |", "|---|---|---|"]
+    for threat, happens, tests in cases:
+        rows.append(f"| {threat} | {happens} | {'<br>'.join(f'`{test}`' for test in tests)} |")
+    return rows
 
 
 MACHINE = "tests/test_sandbox_real_machine.py"
