@@ -194,7 +194,9 @@ def targets(root=None):
         student = header + strip_solutions(text, source)
         plan[root / "backprop_lib" / source.name] = (source, student, solution_lines(text))
     library = sorted((root / "solutions" / "backprop_lib").glob("*.py"))
-    if library and (root / "backprop_course").is_dir():
+    # Beside the reference in a checkout (or a copy of its solutions/), not in the installed content
+    # package, whose backprop_course/ is the package itself.
+    if library and not (root / "__init__.py").is_file():
         plan[root / "backprop_course" / "task_regions.py"] = (
             root / "solutions" / "backprop_lib", task_regions_text(library, root), None)
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}

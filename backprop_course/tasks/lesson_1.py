@@ -116,7 +116,8 @@ def check_hand_gradients(check, x, t, weights, forward, grads, bar=1e-3):
     a sum over the edges out of its node of (upstream gradient) x relu'(pre-activation) x (the
     edge's weight, or for a weight the input it multiplies), from the student's own numbers. The
     forward values a row uses are the student's (task 1), or the true ones when those fit: a
-    task-1 mistake is not charged again here. A failed row names a left-out path when that
+    task-1 mistake is not charged again here; a gradient equal to the true one passes whatever
+    the gradients above it hold (their own rows fail). A failed row names a left-out path when that
     reproduces the number. forward {"a1": float, ..., "L": float}, grads {"dL_dy": float, ...}."""
     missing = [name for name, value in forward.items() if value is None]
     if missing:
@@ -126,18 +127,29 @@ def check_hand_gradients(check, x, t, weights, forward, grads, bar=1e-3):
     inputs = {"x": x, "t": t, "weights": dict(weights), "values": dict(forward), "grads": grads}
     truth = forward_values(x, t, weights)
 
-    def expected(paths, values):
+    def expected(paths, values, upstreams):
         values = {**values, "x": x, **weights}
-        return sum(grads[upstream] * (1.0 if relu is None else float(values[relu] > 0)) * values[factor]
+        return sum(upstreams[upstream] * (1.0 if relu is None else float(values[relu] > 0)) * values[factor]
                    for upstream, relu, factor in paths)
+
+    true_grads = {"dL/dy": truth["y"] - t}
+    for name, paths in _BACKWARD:  # from the loss down: every upstream gradient comes first
+        true_grads[name] = expected(paths, truth, true_grads)
+
+    def fits(got, want):
+        error, problem = compare(got, want)
+        return problem is None and error <= bar
 
     rows = [("dL/dy = y - t", "dL/dy", lambda values: values["y"] - t)]
     rows += [(f"{name} = " + " + ".join(f"{upstream} {factor}" for upstream, _, factor in paths), name,
-              lambda values, paths=paths: expected(paths, values)) for name, paths in _BACKWARD]
+              lambda values, paths=paths: expected(paths, values, grads)) for name, paths in _BACKWARD]
     for row, name, rule in rows:
-        fits_truth = compare(grads[name], rule(truth))
-        agrees = fits_truth[1] is None and fits_truth[0] <= bar
-        check.close(row, grads[name], rule(truth) if agrees else rule(forward), bar=bar, inputs=inputs)
+        # A right number is right whatever the student wrote above it (that row fails on its own).
+        if fits(grads[name], true_grads[name]):
+            want = true_grads[name]
+        else:
+            want = rule(truth) if fits(grads[name], rule(truth)) else rule(forward)
+        check.close(row, grads[name], want, bar=bar, inputs=inputs)
 
 
 def _evaluate(Scalar, expression, values):
