@@ -54,9 +54,8 @@ def encode(value):
         array = None
     if value is None or array is None or array.dtype.name not in DTYPES:
         return {"missing": type(value).__name__}
-    array = np.ascontiguousarray(array)
     return {"array": {"dtype": array.dtype.name, "shape": list(array.shape),
-                      "b64": base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes()).decode()}}
+                      "b64": base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes(order="C")).decode()}}
 
 
 def encode_error(err):
