@@ -18,6 +18,7 @@ grader's process. Arrays travel as raw bytes (base64), so NaN, inf and float32 a
 
 import base64
 import binascii
+import sys
 
 import numpy as np
 
@@ -76,6 +77,17 @@ def emit(task, cases):
     from IPython.display import display
 
     display(record(task, cases), raw=True)
+
+
+def not_judged_warning(task):
+    """When nbgrader's autograde runs this kernel unsandboxed (it sets NBGRADER_EXECUTION), a line
+    on stderr: nbgrader scores the cell 0 unless the judge (which turns stderr into stdout) runs
+    after it, so a course without the judge in its config gets no points it did not judge."""
+    from .lesson import grading
+
+    if grading():
+        print(f"{task}: not judged; add autograder.grading.preprocessors.JudgeChecks after Execute "
+              "to c.Autograde.autograde_preprocessors", file=sys.stderr)
 
 
 def decode(value):

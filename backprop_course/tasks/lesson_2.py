@@ -12,7 +12,7 @@ the same cases and decides. No expected value of a graded case is in this file o
 
 import numpy as np
 
-from ..records import Observation, emit, encode_error
+from ..records import Observation, emit, encode_error, not_judged_warning
 
 # The visible example, small enough to verify by hand: Linear(3, 2) on a batch of N = 2.
 W_SMALL = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # (in=3, out=2)
@@ -144,6 +144,7 @@ def run_graded_cases(label, linear):
         except Exception as err:  # the layer could not even be built: the record says so
             seen.values.setdefault("layer", encode_error(err))
     emit(label, {name: seen.values for name, seen in cases.items()})
+    not_judged_warning(label)
 
 
 def near(got, expected, bar):

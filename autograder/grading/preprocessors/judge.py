@@ -17,7 +17,8 @@ class JudgeChecks(GradingPreprocessor):
     and every verdict the kernel gave (rows in ``ROWS_MIME``, errors): an error output becomes a stdout line, stderr becomes
     stdout. The judge's rows come first (text/plain for the feedback, ``ROWS_MIME`` for the
     report: {"task", "passed", "rows"}), and a failed task ends with one error output, which is
-    what makes nbgrader score the cell 0 (``utils.determine_grade``). Runs in
+    what makes nbgrader score the cell 0 (``utils.determine_grade``). Records and rows that the
+    student's code displayed in any other code cell are dropped too. Runs in
     ``backprop-course autograde`` after VerifyCanaries, and in plain ``nbgrader autograde`` right
     after Execute (``c.Autograde.autograde_preprocessors`` in the course's nbgrader_config.py).
     """
@@ -32,15 +33,23 @@ class JudgeChecks(GradingPreprocessor):
             label = judge.judged_task(cell.source) if cell.cell_type == "code" else None
             if label and meta.get("grade") and not meta.get("solution"):
                 self._judge_cell(cell, label)
+            elif cell.cell_type == "code":
+                # records the student's code showed elsewhere decide nothing; their data is not kept
+                cell.outputs = [output for output in cell.get("outputs", []) if not self._claims(output)]
         return nb, resources
+
+    @staticmethod
+    def _claims(output):
+        """Whether an output is a record or rows (what only the judge may read or write)."""
+        return output.get("output_type") in ("display_data", "execute_result") \
+            and bool({records.MIME, ROWS_MIME} & set(output.get("data", {})))
 
     def _judge_cell(self, cell, label):
         outputs = list(cell.get("outputs", []))
         verdict = judge.judge(label, outputs)
         kept = []
         for output in outputs:
-            if output.get("output_type") in ("display_data", "execute_result") \
-                    and {records.MIME, ROWS_MIME} & set(output.get("data", {})):
+            if self._claims(output):
                 continue  # records, and rows the kernel claims (only the judge's count)
             if output.get("output_type") == "error":
                 evalue = str(output.get("evalue", "")).splitlines()[0][:300] if output.get("evalue") else ""
