@@ -55,8 +55,9 @@ def encode(value):
         array = None
     if value is None or array is None or array.dtype.name not in DTYPES:
         return {"missing": type(value).__name__}
+    little = array.astype(array.dtype.newbyteorder("<"))
     return {"array": {"dtype": array.dtype.name, "shape": list(array.shape),
-                      "b64": base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes(order="C")).decode()}}
+                      "b64": base64.b64encode(little.tobytes(order="C")).decode()}}
 
 
 def encode_error(err):

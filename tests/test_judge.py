@@ -180,3 +180,19 @@ def test_a_record_round_trips_numbers_exactly():
         assert np.array_equal(back, value, equal_nan=True)
     assert isinstance(records.decode(records.encode(None)), records.Missing)
     assert records.decode(records.encode("text")).kind == "str"
+
+
+def test_the_report_reads_the_judges_rows_not_what_the_kernel_printed(monkeypatch):
+    from autograder.misconception_report import read_outputs
+
+    label = "Lesson 2, task 2"
+    cell = nbformat.v4.new_code_cell(f'run_graded_cases("{label}", Linear)')
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "task2-check", "points": 3}
+    printed = feedback.format_row(False, "dL/dW", "rel error 1.0e+00  (bar 1e-12)") + \
+        " — misconception dW-transposed: a row the student's code printed\n"
+    cell.outputs = outputs_of(label, MeanBias, monkeypatch) + [
+        nbformat.v4.new_output("stream", name="stdout", text=f"{label}:\n{printed}")]
+    JudgeChecks().preprocess(nbformat.v4.new_notebook(cells=[cell]), {})
+    failed = read_outputs("task2-check", cell.outputs)
+    assert failed and {finding.key for _, finding in failed if finding} == {"db-mean"}
+    assert {finding.task for _, finding in failed if finding} == {label}

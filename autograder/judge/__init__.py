@@ -26,7 +26,8 @@ class Spec:
     judge_case: object
 
 
-SPECS = {label: Spec(module.CASES, judge) for module in (lesson_2, lesson_3) for label, judge in module.JUDGES.items()}
+SPECS = {label: Spec(module.CASES, judge)
+         for module in (lesson_2, lesson_3) for label, judge in module.JUDGES.items()}
 
 
 def judged_task(source):

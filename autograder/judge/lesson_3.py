@@ -29,8 +29,9 @@ def judge_activation(name):
                 try:
                     seen["strict"]
                 except Exception as err:
+                    report = getattr(err, "report", err)
                     check.true(f"{name} at the extremes, overflow", False,
-                               f"{getattr(err, 'report', err)}: a naive formula overflows here, use the stable one")
+                               f"{report}: a naive formula overflows here, use the stable one")
             return
         given = seen["out given"]
         slope = derivative(given.copy()) if given is not None else None
@@ -51,8 +52,9 @@ def judge_activation(name):
         away = np.abs(x) > KINK_DISTANCE
         if _fits(plus, x) and _fits(minus, x) and _fits(got_slope, x) and given is not None:
             central = (plus - minus) / (2 * STEP)
-            check.close(f"{name}: your derivative vs central differences {case}", got_slope[away], central[away],
-                        bar=BAR_SLOPE, quantity=f"{name}_derivative(out)", inputs={"out": given[away]})
+            check.close(f"{name}: your derivative vs central differences {case}", got_slope[away],
+                        central[away], bar=BAR_SLOPE, quantity=f"{name}_derivative(out)",
+                        inputs={"out": given[away]})
 
     return judge_case
 

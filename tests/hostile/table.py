@@ -60,7 +60,7 @@ without bubblewrap gets is exercised on every run.
 
 ## What the judge removes by construction
 
-The lessons judged in the grader (lesson 2; `autograder/judge/`) run no verdict in the kernel: a
+The lessons judged in the grader (lessons 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
 graded test cell only records what the student's code returned on the task's cases, and
 `JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
 execution, builds the same cases from seeds, runs the reference library there and sets each
@@ -73,7 +73,7 @@ cell's score. So, whatever the sandbox tier:
 - **Forging records**: a record that is missing, malformed or there twice fails its case, a
   record of no known case is ignored, rows the kernel claims are dropped; a record that passes
   holds the right results, which only a right implementation computes.
-- **Reading the hidden tests or expected values**: lesson 2 has no hidden-test source, and no
+- **Reading the hidden tests or expected values**: a judged lesson has no hidden-test source, and no
   expected value of a graded case enters the kernel (nor the working copy, which holds the
   submission's files only); the records, which hold the student's results, are removed from the
   stored notebook and the feedback. `tests/test_judge_attacks.py` grades these attacks under
@@ -84,7 +84,7 @@ installed package) can still only score by returning the right results for them;
 reference library where the sandbox does not hide it (tiers `unshare` and `none`) stays the
 sandbox's to stop.
 
-In the lessons not yet judged in the grader (1, 3-6) the test cells are checked at run time: a
+In the lessons not yet judged in the grader (1, 4-6) the test cells are checked at run time: a
 canary line proves each test cell ran to its end and a guard fails any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
 guard program `guard.py`); in judged lessons both only flag for review. The static scan

@@ -14,8 +14,8 @@ class JudgeChecks(GradingPreprocessor):
     (``judge.judged_task``) gets its verdict from ``judge.judge``, whatever the kernel printed.
 
     The cell's outputs lose every record (they hold the student's results on the graded cases)
-    and every verdict the kernel gave (rows in ``ROWS_MIME``, errors): an error output becomes a stdout line, stderr becomes
-    stdout. The judge's rows come first (text/plain for the feedback, ``ROWS_MIME`` for the
+    and every verdict the kernel gave (rows in ``ROWS_MIME``, errors): an error output becomes a
+    stdout line, stderr becomes stdout. The judge's rows come first (text/plain for the feedback, ``ROWS_MIME`` for the
     report: {"task", "passed", "rows"}), and a failed task ends with one error output, which is
     what makes nbgrader score the cell 0 (``utils.determine_grade``). Records and rows that the
     student's code displayed in any other code cell are dropped too. Runs in
