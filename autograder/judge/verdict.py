@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from backprop_course import records
 from backprop_course.checks import Checks
 
+SHOWN = 3  # failed checks a failure message names; the rows above it list them all
+
 
 class StudentRaised(Exception):
     """A value the judge needs was not produced: the student's code raised (``report``), or the
@@ -111,5 +113,7 @@ def judge_task(label, outputs, spec):
         lines.append(f"  all checks of {label} (graded) passed")
         message = ""
     else:
-        message = f"{label} (graded): {len(check.failures)} check(s) failed: {', '.join(check.failures)}"
+        named = ", ".join(check.failures[:SHOWN]) + (f" and {len(check.failures) - SHOWN} more"
+                                                      if len(check.failures) > SHOWN else "")
+        message = f"{label} (graded): {len(check.failures)} check(s) failed: {named}"
     return Verdict(label, passed, [f"{label} (graded):", *lines], check.rows, message)
