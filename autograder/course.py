@@ -153,6 +153,15 @@ c.Execute.iopub_timeout = 30
 # Minimal tracebacks: feedback shows "AssertionError: message", never lines of a hidden test.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal", "--HistoryManager.hist_file=:memory:"]
 
+# The kernel computes, the grader judges: a judged test cell's score is decided after execution,
+# in nbgrader's own process, from what the kernel recorded (nbgrader's default list, plus the judge).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+from backprop_course.autograder.grading.preprocessors import JudgeChecks  # noqa: E402
+c.Autograde.autograde_preprocessors = [Execute, JudgeChecks, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
 # ---- Feedback (`backprop-course feedback`, `nbgrader generate_feedback`, formgrader's button) ----
 # Without hidden-test source: nbgrader's default list keeps it. FeedbackClearHiddenTests is
 # nbgrader's ClearHiddenTests without its "display_data_priority not recognized" warning.

@@ -13,7 +13,7 @@ import csv
 import textwrap
 from dataclasses import dataclass
 
-from backprop_course.feedback import parse_row
+from backprop_course.feedback import ROWS_MIME, parse_row, rows_of
 from backprop_course.misconceptions import task_label
 
 # Bars on the chart: the class's most common findings of the lesson.
@@ -49,6 +49,21 @@ def read_cell(grade_id, text):
         elif not row.ok:
             failed.append((row.name, Finding(task, grade_id, row.kind, row.key, row.message) if row.kind else None))
     return failed
+
+
+def read_outputs(grade_id, outputs):
+    """``read_cell`` of a test cell's outputs: for a judged cell, the rows the grader's judge wrote
+    (``feedback.ROWS_MIME``; what the kernel printed there decides nothing and is not read);
+    for any other cell its printed stdout."""
+    for output in outputs:
+        judged = rows_of(output)
+        if judged is not None:
+            label = task_label(output["data"][ROWS_MIME].get("task", grade_id))
+            return [(row.name, Finding(label, grade_id, row.kind, row.key, row.message) if row.kind else None)
+                    for row in judged if not row.ok]
+    printed = "".join(output.get("text", "") for output in outputs
+                      if output.get("output_type") == "stream" and output.get("name") == "stdout")
+    return read_cell(grade_id, printed)
 
 
 def count(rows):

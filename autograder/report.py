@@ -173,9 +173,7 @@ def _cell_failures(nb):
         if cell.cell_type != "code" or not grading.get("grade"):
             continue
         outputs = cell.get("outputs", [])
-        printed = "".join(output.text for output in outputs
-                          if output.output_type == "stream" and output.get("name") == "stdout")
-        failed = misconception_report.read_cell(grading["grade_id"], printed)
+        failed = misconception_report.read_outputs(grading["grade_id"], outputs)
         errors = [output.ename for output in outputs if output.output_type == "error" and output.ename != "CheckFailed"]
         failures[grading["grade_id"]] = [textwrap.shorten(name, NAME_WIDTH, placeholder="…")
                                          for name, _ in failed] + errors

@@ -44,19 +44,24 @@ class Checks:
 
     A failed ``close`` or ``chain`` also names the misconception its result shows, or the
     structure of the error (``feedback``), and shows got and expected when they are small. A
-    hidden Checks, or a hidden row, never prints the values it compares.
+    hidden Checks, or a hidden row, never prints the values it compares. ``write`` takes each
+    line (``print`` in a kernel; the grader's judge collects them), and ``rows`` keeps each row as
+    data (``feedback.Row``).
     """
 
-    def __init__(self, label, hidden=False):
+    def __init__(self, label, hidden=False, write=print):
         self.label = label
         self.hidden = hidden
+        self.write = write
         self.failures = []
+        self.rows = []
 
     def _row(self, name, ok, detail, finding=None, values=""):
-        print(feedback.format_row(ok, name, detail, finding))
+        self.write(feedback.format_row(ok, name, detail, finding))
+        self.rows.append(feedback.row_of(ok, name, detail, finding))
         if not ok:
             if values:
-                print(values)
+                self.write(values)
             self.failures.append(name)
         return ok
 

@@ -27,6 +27,9 @@ NAME_WIDTH = 28           # names are padded to this, and always followed by two
 SEPARATOR = " — "         # between a row's detail and its finding
 SMALL = 6                 # got and expected of at most this many numbers are shown
 HIDDEN_PREFIX = "hidden:"  # rows named "hidden: ..." belong to hidden tests
+# The rows of a judged task as data, in the output the grader's judge writes (backprop_course.autograder.judge):
+# {"task": label, "passed": bool, "rows": [Row fields]}; the report reads rows from there.
+ROWS_MIME = "application/vnd.backprop-course.rows+json"
 
 ROW = re.compile(r"^  (?P<status>ok   |WRONG)  (?P<name>.+?)(?: {2,}(?P<detail>.*?))?"
                  rf"(?:{SEPARATOR}(?P<kind>misconception|diagnosis) (?P<key>[\w-]+): (?P<message>.*))?$")
@@ -52,6 +55,20 @@ def format_row(ok, name, detail, finding=None):
         kind = "misconception" if finding.kind == "misconception" else "diagnosis"
         text += f"{SEPARATOR}{kind} {finding.key}: {finding.message}"
     return text
+
+
+def row_of(ok, name, detail, finding=None):
+    """The Row ``format_row`` prints, as data (a finding only on a WRONG row)."""
+    kind = "" if finding is None or ok else ("misconception" if finding.kind == "misconception" else "diagnosis")
+    return Row(ok, name, detail, kind, finding.key if kind else "", finding.message if kind else "")
+
+
+def rows_of(output):
+    """The Rows of an output holding ``ROWS_MIME``, or None for any other output."""
+    body = output.get("data", {}).get(ROWS_MIME) if output.get("output_type") == "display_data" else None
+    if not isinstance(body, dict):
+        return None
+    return [Row(**row) for row in body.get("rows", [])]
 
 
 def parse_row(line):

@@ -19,6 +19,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from backprop_course.autograder import build, course, grading, sample_class
@@ -245,13 +246,10 @@ def test_a_copied_course_grades_into_its_own_gradebook_only(handed_in, tmp_path,
     assert ("new_student", GRADED) in {(student, lesson) for student, lesson, _ in copied_rows}
 
 
-# nbgrader 0.9's autograde steps, with SandboxedExecute in place of Execute.
+# The course config's autograde steps, with SandboxedExecute in place of Execute.
 SANDBOXED_AUTOGRADE = """
 from backprop_course.autograder.sandbox import SandboxedExecute
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                    SaveAutoGrades)
-c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
+c.Autograde.autograde_preprocessors = [SandboxedExecute, JudgeChecks, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
 """
@@ -349,3 +347,34 @@ def test_a_lesson_the_course_lacks_names_the_command_that_adds_it(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"course init {small} --lesson {other}" in err
     assert not (small / "release").exists()
+
+
+def test_plain_nbgrader_autograde_runs_the_judge_and_gives_the_same_scores(released, tmp_path, config_dir):
+    """`nbgrader autograde` with the course's own nbgrader_config.py judges lesson 2 in nbgrader's
+    process (JudgeChecks after Execute): per student the same score as `backprop-course
+    autograde`, wrong work included; nbgrader's default steps (a course without our config) give
+    every judged cell 0, with the reason on stderr, rather than unjudged points."""
+    course_dir, _ = released
+    copy = tmp_path / "judged"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("autograded", "grading", "submitted"))
+    names = ["correct", "bias_grad_mean", "missing_transpose", "not_started"]
+    sample_class.submit(copy, GRADED, students=[sample_class.BY_NAME[name] for name in names])
+    ours, failed = grading.autograde(copy, GRADED, workers=1, progress=False)
+    assert not failed
+    ours = {row["student"]: row["score"] for row in ours if row["student"] in names}
+    assert ours["correct"] > ours["bias_grad_mean"] > 0 and ours["not_started"] == 0
+    nbgrader("autograde", GRADED, "--force", cwd=copy, config_dir=config_dir)
+    plain = {student: score for student, lesson, score in gradebook_rows(copy)
+             if lesson == GRADED and student in names}
+    assert plain == pytest.approx(ours)
+    autograded = nbformat.read(copy / "autograded" / "bias_grad_mean" / GRADED / f"{GRADED}.ipynb", 4)
+    text = json.dumps(autograded)
+    assert "misconception db-mean" in text and "backprop-course.observation" not in text
+
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write("\n# nbgrader 0.9's default steps: no judge\n"
+                     "c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor,"
+                     " LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]\n")
+    nbgrader("autograde", GRADED, "--force", "--student", "correct", cwd=copy, config_dir=config_dir)
+    unjudged = {student: score for student, lesson, score in gradebook_rows(copy) if lesson == GRADED}
+    assert unjudged["correct"] == 0

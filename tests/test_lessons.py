@@ -93,9 +93,17 @@ def hidden_part(text):
     return text.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
 
 
+def judged_line(text):
+    """The line of a test cell that hands its task to the grader's judge, or None."""
+    from backprop_course.autograder import judge
+
+    return next((line for line in text.splitlines() if judge.judged_task(line)), None)
+
+
 def hidden_only(nb, clear_solutions):
-    """``nb`` with every graded cell reduced to its hidden tests (cells without any are dropped),
-    and with solutions cleared as the release does when ``clear_solutions``."""
+    """``nb`` with every graded cell reduced to its hidden tests, or for a judged task to the line
+    running its graded cases (cells with neither are dropped), and with solutions cleared as the
+    release does when ``clear_solutions``. Run ``judged`` on it after executing it."""
     from nbgrader.preprocessors import ClearSolutions
 
     nb = nbformat.from_dict(nb)
@@ -105,12 +113,22 @@ def hidden_only(nb, clear_solutions):
     kept = []
     for cell in nb.cells:
         if cell.id in graded:
-            if HIDDEN_BEGIN not in cell.source:
+            if judged_line(cell.source):
+                cell.source = judged_line(cell.source)
+            elif HIDDEN_BEGIN not in cell.source:
                 continue
-            cell.source = hidden_part(cell.source)
+            else:
+                cell.source = hidden_part(cell.source)
         kept.append(cell)
     nb.cells = kept
     return nb
+
+
+def judged(nb):
+    """``nb`` after the grader's judge (as after execution when grading): judged cells get their verdicts."""
+    from backprop_course.autograder.grading.preprocessors import JudgeChecks
+
+    return JudgeChecks().preprocess(nb, {})[0]
 
 
 def errors_by_cell(nb):
@@ -130,6 +148,8 @@ def outputs_text(cell):
     for out in cell.get("outputs", []):
         if out.output_type == "stream":
             parts.append(out.text)
+        elif out.output_type == "display_data":
+            parts.append(out.data.get("text/plain", "") + "\n")
         elif out.output_type == "error":
             parts.append(f"{out.ename}: {out.evalue}\n" + "\n".join(out.traceback))
     return "".join(parts)
@@ -146,8 +166,10 @@ def test_source_notebook_runs_with_the_reference(name):
         pytest.fail(f"solutions/{name}.ipynb fails with the reference library: {str(err)[-2000:]}")
     print(f"solutions/{name}.ipynb ran in {seconds:.1f} s (target 20 s)")
     assert seconds < SANITY_CEILING, f"{name} took {seconds:.0f} s; the lessons must run in about 20 s"
-    for cell in graded_cells(nb):
+    for cell in graded_cells(judged(nb)):
         assert "all checks of" in outputs_text(cell), f"{name}: graded cell {cell.id} ran no checks"
+        if judged_line(cell.source):
+            assert outputs_text(cell).count("all checks of") == 2, f"{name}: {cell.id} failed its judge"
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +230,7 @@ def test_every_hidden_test_fails_on_the_skeleton(name, tmp_path):
     hidden_ids = [cell.id for cell in graded_cells(nb)]
     assert hidden_ids, f"{name} has no hidden tests"
     execute(nb, folder_with(tmp_path, "skeleton"), allow_errors=True)
-    failed = errors_by_cell(nb)
+    failed = errors_by_cell(judged(nb))
     passing = [cell_id for cell_id in hidden_ids if cell_id not in failed]
     assert not passing, f"{name}: hidden tests pass on the untouched skeleton: {passing}"
     broken = {cell_id: failed[cell_id][:2] for cell_id in hidden_ids if failed[cell_id][0] in NOT_A_REAL_FAILURE}
@@ -315,6 +337,7 @@ def test_a_planted_bug_fails_only_its_task_with_a_diagnosis(lesson, module, line
     path.write_text(text.replace(line, bug))
     nb = hidden_only(source(lesson), clear_solutions=False)
     execute(nb, folder, allow_errors=True)
+    nb = judged(nb)
     graded = {cell.id for cell in graded_cells(nb)}
     failed = {cell: error for cell, error in errors_by_cell(nb).items() if cell in graded}
     assert set(failed) == {cell_id}, f"the bug {bug!r} should fail only {cell_id}; failed: {sorted(failed)}"
@@ -373,7 +396,8 @@ def test_check_cells_are_a_few_lines_that_say_what_is_checked(name):
     for cell in student(name).cells:
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
             continue
-        lines = [line for line in cell.source.splitlines() if line.strip()]
+        # the line handing the task's graded cases to the judge is not a check to read
+        lines = [line for line in cell.source.splitlines() if line.strip() and not judged_line(line)]
         assert len(lines) <= 12, f"{name}, cell {cell.id}: {len(lines)} visible lines"
         defined = [line for line in lines if re.match(r"\s*(def|class|async def)\s", line) or "lambda" in line]
         assert not defined, f"{name}, cell {cell.id} defines a helper: {defined[0].strip()}"

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from misconception_corpus import lessons_1_3, lessons_4_6, public
-from test_lessons import NAMES, errors_by_cell, execute, folder_with, outputs_text, source
+from test_lessons import NAMES, errors_by_cell, execute, folder_with, judged, outputs_text, source
 from test_lessons_456 import WORKERS, plant
 
 pytestmark = pytest.mark.slow
@@ -34,6 +34,7 @@ def run(case, tmp_path):
     nb = source(lesson)
     plant(folder, nb, bugs)
     execute(nb, folder, allow_errors=True)
+    nb = judged(nb)  # as grading does: the judge decides the judged cells
     graded = {cell.id: outputs_text(cell) for cell in nb.cells
               if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
     return graded, set(errors_by_cell(nb)) & set(graded)

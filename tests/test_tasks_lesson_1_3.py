@@ -69,37 +69,40 @@ def test_check_extremes_passes_a_stable_sigmoid_and_names_an_overflow(capsys):
         == ["sigmoid at x = -1000, 1000"]
 
 
-def graded_case(name):
-    """(inputs, extreme, outs, slopes, expected extreme) of one activation, from the reference."""
-    f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
-    inputs = [np.random.default_rng(5).standard_normal((2, 3)) * 3,
-              np.array([0.0, -0.0, 1e-12, -1e-12, 0.5])]
-    extreme = np.array([-1000.0, 40.0])
-    outs = [f(x) for x in inputs]
-    return inputs, extreme, outs, [derivative(out) for out in outs], f(extreme)
+def judged(label, f, derivative, monkeypatch):
+    """The judge's Verdict of lesson 3's task ``label`` for the activation f and its derivative:
+    the kernel side records them (``run_graded_cases``), the grader's judge decides."""
+    import nbformat
+
+    from backprop_course.autograder import judge
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw=False: shown.append(bundle))
+    lesson_3.run_graded_cases(label, f, derivative)
+    return judge.judge(label, [nbformat.from_dict({"output_type": "display_data", "data": bundle, "metadata": {}})
+                               for bundle in shown])
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
-def test_graded_activation_passes_the_reference(name):
-    f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
-    assert failures(lesson_3.graded_activation, name, f, derivative, *graded_case(name), bar=1e-10) == []
+@pytest.mark.parametrize("k, name", [(1, "relu"), (2, "sigmoid"), (3, "tanh")])
+def test_the_judge_passes_the_reference_activations(k, name, monkeypatch):
+    verdict = judged(f"Lesson 3, task {k}", layers.ACTIVATIONS[name], layers.DERIVATIVES[name], monkeypatch)
+    assert verdict.passed, verdict.lines
 
 
-def test_graded_activation_tells_a_wrong_derivative_from_a_wrong_function(capsys):
-    found = failures(lesson_3.graded_activation, "tanh", layers.tanh, tanh_derivative_from_input_formula,
-                     *graded_case("tanh"), bar=1e-7)
-    assert found == ["tanh and its derivative 2x3", "tanh: float32 values 2x3",
-                     "tanh: your derivative vs central differences 2x3",
-                     "tanh and its derivative 5", "tanh: float32 values 5",
-                     "tanh: your derivative vs central differences 5"]
-    assert "tanh_derivative(out) is wrong" in capsys.readouterr().out
+def test_the_judge_tells_a_wrong_derivative_from_a_wrong_function_and_names_it(monkeypatch):
+    verdict = judged("Lesson 3, task 3", layers.tanh, tanh_derivative_from_input_formula, monkeypatch)
+    failed = [row.name for row in verdict.rows if not row.ok]
+    assert failed and all(name.startswith(("tanh and its derivative", "tanh: float32 values",
+                                           "tanh: your derivative vs central differences")) for name in failed)
+    assert "tanh_derivative(out) is wrong" in "\n".join(verdict.lines)
+    assert {row.key for row in verdict.rows if row.kind == "misconception"} == {"tanh-one-minus-out"}
+    assert "got" not in "\n".join(verdict.lines) and "expected [" not in "\n".join(verdict.lines)
 
 
-def test_graded_activation_fails_an_overflowing_sigmoid_without_raising():
-    found = failures(lesson_3.graded_activation, "sigmoid", naive_sigmoid, layers.sigmoid_derivative,
-                     *graded_case("sigmoid"), bar=1e-7)
-    assert found == ["sigmoid at x = -1000, 40: no overflow"]
-
+def test_the_judge_fails_an_overflowing_sigmoid(monkeypatch):
+    verdict = judged("Lesson 3, task 2", naive_sigmoid, layers.sigmoid_derivative, monkeypatch)
+    assert [row.name for row in verdict.rows if not row.ok] == ["sigmoid at the extremes, overflow"]
+    assert "overflow" in "\n".join(verdict.lines)
 
 
 def test_gradient_norms_shows_sigmoid_gradients_vanish():
@@ -297,13 +300,6 @@ def test_check_extremes_names_a_sigmoid_that_gives_nan_at_large_x():
 
     assert named("Lesson 3, task 2", lesson_3.check_extremes, inf_over_inf, x=[-1000.0, 1000.0],
                  expected=[0.0, 1.0], name="sigmoid")[0] == ["sigmoid-naive-overflow"]
-
-
-def test_graded_activation_names_a_wrong_derivative_without_showing_values():
-    keys, text = named("Lesson 3, task 3 (graded)", lesson_3.graded_activation, "tanh", layers.tanh,
-                       tanh_derivative_from_input_formula, *graded_case("tanh"), bar=1e-7)
-    assert keys and set(keys) == {"tanh-one-minus-out"}  # that helper computes 1 - out
-    assert "got" not in text and "expected" not in text
 
 
 @pytest.mark.parametrize("expression, points, quantity, inputs", [

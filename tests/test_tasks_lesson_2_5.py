@@ -120,13 +120,30 @@ def test_the_visible_inputs_let_the_catalogue_name_every_lesson_2_entry(ref):
     assert lesson_2.small_inputs(1)["x"].shape == (1, 3) and lesson_2.small_inputs(W=lesson_2.W_SQUARE)["x"].shape == (2, 2)
 
 
-def test_graded_cases_pairs_each_seeded_case_with_its_expected_values():
-    shapes = [(21, 1, 3, 2), (22, 4, 5, 3)]
-    cases = list(lesson_2.graded_cases(shapes, ["out1", "out2"], ["dx1", "dx2"]))
-    assert [case[0] for case in cases] == ["1x3 -> 1x2", "4x5 -> 4x3"]
-    assert [case[5:] for case in cases] == [("out1", "dx1"), ("out2", "dx2")]
+def test_graded_cases_are_the_example_its_square_layer_and_the_seeded_cases():
+    cases = lesson_2.graded_cases()
+    assert [case[0] for case in cases] == ["the example 2x3 -> 2x2", "the example 2x2 -> 2x2",
+                                           "1x3 -> 1x2", "4x5 -> 4x3", "6x2 -> 6x7"]
+    assert np.array_equal(cases[0][1], lesson_2.X_SMALL) and np.array_equal(cases[1][2], lesson_2.W_SQUARE)
     x, W, b, grad_out = lesson_2.linear_case(22, 4, 5, 3)
-    assert all(np.array_equal(a, b) for a, b in zip(cases[1][1:5], (x, W, b, grad_out)))
+    assert all(np.array_equal(a, b) for a, b in zip(cases[3][1:5], (x, W, b, grad_out)))
+
+
+def test_graded_cases_record_what_the_layer_did_and_never_an_expected_value(ref, monkeypatch):
+    """The kernel side of a judged task: one record of every case, with the layer's own results
+    (here the reference's) and what the inputs were after the call."""
+    from backprop_course import records
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw=False: shown.append(bundle))
+    lesson_2.run_graded_cases("Lesson 2, task 1", ref.layers.Linear)
+    ((task, cases),) = [records.read({"output_type": "display_data", "data": bundle}) for bundle in shown]
+    assert task == "Lesson 2, task 1" and list(cases) == [case[0] for case in lesson_2.graded_cases()]
+    name, x, W, b, _ = lesson_2.graded_cases()[3]
+    seen = {key: records.decode(value) for key, value in cases[name].items()}
+    assert set(seen) == {"out", "x after", "cache", "out float32"}
+    np.testing.assert_array_equal(seen["x after"], x)
+    assert seen["out float32"].dtype == np.float32
 
 
 # ---- lesson 5 --------------------------------------------------------------------------------

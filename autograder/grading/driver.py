@@ -27,7 +27,8 @@ MAX_FILE_BYTES = submission.MAX_FILE_BYTES  # larger submitted files are not shi
 # (c.SandboxedKernelManager.memory_mb = ...); the wall clock per submission is `autograde --timeout`.
 JOB_SECTIONS = ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput",
                 "NbGraderPreprocessor", "SandboxedKernelManager", "GradingPreprocessor", "AddCanaries",
-                "VerifyCanaries", "FailUnrunCells", "MinimalTracebacks", "ScrubHiddenLines", "CapOutputs")
+                "VerifyCanaries", "FailUnrunCells", "JudgeChecks", "MinimalTracebacks", "ScrubHiddenLines",
+                "CapOutputs")
 # Cells only demonstrating (plots, widgets) carry this tag and are not run when grading, so a
 # grading kernel imports neither matplotlib nor ipywidgets. A course config may name another tag.
 DEMO_TAG = "demo"

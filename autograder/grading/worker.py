@@ -14,15 +14,16 @@ from .. import integrity, sandbox
 from . import spare
 from .execute import run_notebook
 from .job import GRADER_ERROR, Result
-from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, MinimalTracebacks,
+from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, JudgeChecks, MinimalTracebacks,
                             ScrubHiddenLines, VerifyCanaries)
 
 BEFORE_EXECUTION = (AddCanaries,)
 # VerifyCanaries after FailUnrunCells (a cell that never ran is not a skipped one) and before
-# CapOutputs (a canary line cut off with the excess would look like a skipped test).
+# CapOutputs (a canary line cut off with the excess would look like a skipped test); JudgeChecks
+# after both: a judged cell's score is its verdict alone (the canaries' flags stay for review).
 GRADER_ATTEMPTS = 2  # a run failing before its first cell is retried once
-AFTER_EXECUTION = (FailUnrunCells, VerifyCanaries, MinimalTracebacks, ScrubHiddenLines, CapOutputs,
-                   IgnorePattern, ClearMetadataPreprocessor, LimitOutput)
+AFTER_EXECUTION = (FailUnrunCells, VerifyCanaries, JudgeChecks, MinimalTracebacks, ScrubHiddenLines,
+                   CapOutputs, IgnorePattern, ClearMetadataPreprocessor, LimitOutput)
 
 
 def write_files(folder, files):
@@ -81,7 +82,8 @@ def grade_submission(job):
         write_files(workdir, job.files)
         result.flags = [*job.flags, *integrity.scan(workdir)]
         if nb is not None:
-            (workdir / f"{job.lesson}.ipynb").write_text(job.notebook)
+            # The kernel gets the cells to run, never a notebook file: the sanitized notebook holds
+            # the gradebook's test cells, which the working copy must not.
             if ready:
                 ready.km.give(workdir)
             spare.start_next(job, kernel_name)

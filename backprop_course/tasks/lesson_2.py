@@ -1,12 +1,18 @@
-"""Lesson 2 (the linear layer): the hand-checkable example, seeded graded cases and the h plot.
+"""Lesson 2 (the linear layer): the hand-checkable example, the graded cases and the h plot.
 
 The checks build layers with the class they are given (the student's ``Linear``), so nothing
 here is a linear layer: every value a layer computes comes from the student's code, and every
-expected value is passed in by the notebook cell. ``small_inputs`` gives the visible checks'
-inputs by the names the misconception catalogue uses (x, W, b, grad_out, calls).
+expected value of a visible check is passed in by the notebook cell. ``small_inputs`` gives the
+visible checks' inputs by the names the misconception catalogue uses (x, W, b, grad_out, calls).
+
+The graded checks (``run_graded_cases``) run the student's layer on ``graded_cases()`` and only
+record what it returned (``records``); the grader's judge (``backprop_course.autograder.judge.lesson_2``) builds
+the same cases and decides. No expected value of a graded case is in this file or a notebook.
 """
 
 import numpy as np
+
+from ..records import Observation, emit, encode_error, not_judged_warning
 
 # The visible example, small enough to verify by hand: Linear(3, 2) on a batch of N = 2.
 W_SMALL = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # (in=3, out=2)
@@ -74,12 +80,71 @@ def linear_case(seed, n, fan_in, fan_out):
     return normal((n, fan_in)), normal((fan_in, fan_out)), normal(fan_out), normal((n, fan_out))
 
 
-def graded_cases(shapes, *expected):
-    """For each seeded case (seed, N, in, out) of ``shapes``: its label "N x in -> N x out", the
-    case's x, W, b, grad_out (``linear_case``) and its entry of each list in ``expected``."""
-    for case, *values in zip(shapes, *expected):
-        seed, n, fan_in, fan_out = case
-        yield (f"{n}x{fan_in} -> {n}x{fan_out}", *linear_case(*case), *values)
+# The graded cases' seeds and shapes (seed, N, in, out); batch 1 first.
+GRADED_SHAPES = ((21, 1, 3, 2), (22, 4, 5, 3), (23, 6, 2, 7))
+
+
+def graded_cases():
+    """[(name, x, W, b, grad_out)] of the graded checks: the visible example, its square layer
+    (where a missing transpose runs) and the seeded GRADED_SHAPES, float64."""
+    cases = [("the example 2x3 -> 2x2", X_SMALL, W_SMALL, B_SMALL, GRAD_SMALL),
+             ("the example 2x2 -> 2x2", X_SMALL[:, :2], W_SQUARE, B_SMALL, GRAD_SMALL)]
+    for seed, n, fan_in, fan_out in GRADED_SHAPES:
+        cases.append((f"{n}x{fan_in} -> {n}x{fan_out}", *linear_case(seed, n, fan_in, fan_out)))
+    return cases
+
+
+def _observe_forward(seen, linear, x, W, b, grad_out):
+    layer = layer_with(linear, W, b)
+    x_in = x.copy()
+    seen.call("out", layer.forward, x_in)
+    seen.call("x after", lambda: x_in)
+    seen.call("cache", lambda: layer.cache)
+    seen.call("out float32", lambda: layer_with(linear, W, b, np.float32).forward(x.astype(np.float32)))
+
+
+def _observe_param_backward(seen, linear, x, W, b, grad_out):
+    layer = layer_with(linear, W, b)
+    layer.cache = x.copy()
+    grad = grad_out.copy()
+    seen.call("call", layer.param_backward, grad)
+    seen.call("dW", lambda: layer.grads["W"])
+    seen.call("db", lambda: layer.grads["b"])
+    seen.call("grad_out after", lambda: grad)
+    seen.call("second call", layer.param_backward, grad)
+    seen.call("dW after a second call", lambda: layer.grads["W"])
+    layer32 = layer_with(linear, W, b, np.float32)
+    layer32.cache = x.astype(np.float32)
+    seen.call("float32 call", layer32.param_backward, grad_out.astype(np.float32))
+    seen.call("dW float32", lambda: layer32.grads["W"])
+    seen.call("db float32", lambda: layer32.grads["b"])
+
+
+def _observe_backward(seen, linear, x, W, b, grad_out):
+    for dtype, suffix in ((np.float64, ""), (np.float32, " float32")):
+        layer = only_backward(layer_with(linear, W, b, dtype))   # task 2 is graded on its own
+        layer.cache = x.astype(dtype)
+        grad = grad_out.astype(dtype)
+        seen.call("dx" + suffix, layer.backward, grad)
+        seen.call("grad_out after" + suffix, lambda: grad)
+
+
+OBSERVERS = {"Lesson 2, task 1": _observe_forward, "Lesson 2, task 2": _observe_param_backward,
+             "Lesson 2, task 3": _observe_backward}
+
+
+def run_graded_cases(label, linear):
+    """Run the graded task ``label`` (e.g. "Lesson 2, task 1") of ``linear`` (the student's
+    ``Linear`` class) on every graded case and emit the task's record; nothing is judged here."""
+    cases = {}
+    for name, x, W, b, grad_out in graded_cases():
+        seen = cases[name] = Observation()
+        try:
+            OBSERVERS[label](seen, linear, x, W, b, grad_out)
+        except Exception as err:  # the layer could not even be built: the record says so
+            seen.values.setdefault("layer", encode_error(err))
+    emit(label, {name: seen.values for name, seen in cases.items()})
+    not_judged_warning(label)
 
 
 def near(got, expected, bar):

@@ -3,7 +3,9 @@
 An activation ``f`` maps an array x of any shape to f(x) of the same shape and dtype, elementwise;
 its derivative maps the output ``out = f(x)`` (same shape) to f'(x). The visible checks compare
 values on five points in the cell itself and call ``check_elementwise`` and ``check_extremes`` for
-the rest; the hidden tests call ``graded_activation`` with their own inputs and expected values.
+the rest. The graded checks (``run_graded_cases``) only record what the student's functions return
+on ``graded_cases()`` (``records``), including f at x +- h for the judge's central differences;
+the grader's judge (``backprop_course.autograder.judge.lesson_3``) decides.
 ``central_difference`` also serves the kink demo, ``gradient_norms`` the vanishing-gradient plot.
 Every comparison hands the misconception catalogue its inputs: ``x`` for "<name>(x)", ``out`` for
 "<name>_derivative(out)".
@@ -12,6 +14,7 @@ Every comparison hands the misconception catalogue its inputs: ``x`` for "<name>
 import numpy as np
 
 from ..cells import run_strict
+from ..records import Observation, emit, encode_error, not_judged_warning
 
 # Tuples, not arrays: a student's function that writes into its input cannot change them.
 POINTS = (-2.0, -0.5, 0.0, 0.5, 2.0)
@@ -57,45 +60,57 @@ def check_extremes(check, f, x, expected, bar=1e-7, name=None):
         run_strict(check, f"{label}: no overflow", lambda: f(x.copy()))
 
 
-def _near(got, expected, bar):
-    """max |got - expected| <= bar * max |expected|: how float32 results meet float64 values
-    (an entrywise relative error would punish the cancellation in e.g. 1 - out near out = 1)."""
-    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return got.shape == expected.shape and bool(np.max(np.abs(got - expected)) <= bar * np.max(np.abs(expected)))
+# The graded inputs: seeded, the last holding the kink 0 (and -0.0) and points within 1e-12 of it.
+GRADED_EXTREME = (-1000.0, -40.0, 40.0, 1000.0)
+STEP = 1e-6  # of the central differences the judge computes from f(x + h) and f(x - h)
 
 
-def graded_activation(graded, name, f, derivative, inputs, extreme, outs, slopes, expected_extreme, bar):
-    """The hidden test of one activation, for each x in ``inputs`` with its expected f(x) in
-    ``outs`` and f'(x) in ``slopes``: values and derivative (as a chain, so a wrong derivative is
-    told apart from a wrong f), no mutation of x or out, float32 in float32 out within 1e-6, the
-    derivative against central differences away from 0 (only where f is right: a right
-    derivative of a wrong f is not blamed); then f(extreme) == expected_extreme with no overflow."""
-    for x, out, slope in zip(inputs, outs, slopes):
-        shape = "x".join(map(str, x.shape))
-        x_before = x.copy()
-        got = f(x)
-        graded.true(f"{name}: x unchanged {shape}", np.array_equal(x, x_before), "do not modify the input")
-        out_given = out.copy()
-        graded.chain([(f"{name}(x)", got, out),
-                      (f"{name}_derivative(out)", derivative(out_given), slope, f"out = {name}(x)")],
-                     bar=bar, name=f"{name} and its derivative {shape}", inputs={"x": x_before, "out": out})
-        graded.true(f"{name}_derivative: out unchanged {shape}", np.array_equal(out, out_given),
-                    "do not modify the output you are given")
-        got32, slope32 = f(x.astype(np.float32)), derivative(out.astype(np.float32))
-        graded.true(f"{name}: float32 stays float32 {shape}",
-                    np.asarray(got32).dtype == np.float32 and np.asarray(slope32).dtype == np.float32,
-                    f"float32 in must give float32 out (got {np.asarray(got32).dtype}, "
-                    f"{np.asarray(slope32).dtype})")
-        graded.true(f"{name}: float32 values {shape}", _near(got32, out, 1e-6) and _near(slope32, slope, 1e-6),
-                    "float32 results must be within 1e-6 of the float64 ones")
-        if not _near(got, out, bar):
-            continue  # the slope of a wrong f says nothing of the derivative: the chain row told f
-        away = np.abs(x) > KINK_DISTANCE
-        out_away = np.asarray(f(x))[away]
-        graded.close(f"{name}: your derivative vs central differences {shape}", np.asarray(derivative(f(x)))[away],
-                     central_difference(f, x)[away], bar=1e-5, quantity=f"{name}_derivative(out)",
-                     inputs={"out": out_away})
-    check_extremes(graded, f, extreme, expected_extreme, bar=bar, name=name)
+def graded_cases():
+    """[(name, x)] of the graded checks: the visible points and the seeded inputs (float64)."""
+    inputs = [np.array(POINTS), np.random.default_rng(31).standard_normal((1, 4)) * 3,
+              np.random.default_rng(32).standard_normal((3, 5)) * 3,
+              np.concatenate([np.random.default_rng(33).standard_normal(8) * 3,
+                              [0.0, -0.0, 1e-12, -1e-12]]).reshape(2, 3, 2)]
+    return [(f"x {'x'.join(map(str, x.shape))} #{i}", x) for i, x in enumerate(inputs)] + \
+        [("x at the extremes", np.array(GRADED_EXTREME))]
+
+
+def _observe(seen, f, derivative, x):
+    x_in = x.copy()
+    out = seen.call("out", f, x_in)
+    seen.call("x after", lambda: x_in)
+    given = np.array(out, dtype=np.float64, copy=True) if out is not None else None
+    seen.call("out given", lambda: given)  # the student's own out, as the derivative received it
+    kept = None if given is None else given.copy()
+    seen.call("slope", derivative, kept)
+    seen.call("out after", lambda: kept)
+    seen.call("out float32", f, x.astype(np.float32))
+    seen.call("slope float32", derivative, None if given is None else given.astype(np.float32))
+    seen.call("out at x + h", f, x + STEP)
+    seen.call("out at x - h", f, x - STEP)
+    seen.call("strict", lambda: run_strict_value(f, x))
+
+
+def run_strict_value(f, x):
+    """f(x) with every floating-point overflow, division by zero or invalid operation raised."""
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        return f(x.copy())
+
+
+def run_graded_cases(label, f, derivative):
+    """Run the graded task ``label`` (e.g. "Lesson 3, task 2") of the activation ``f`` and its
+    ``derivative`` (the student's) on every graded case and emit the task's record; nothing is
+    judged here."""
+    cases = {}
+    for name, x in graded_cases():
+        seen = cases[name] = Observation()
+        with np.errstate(all="ignore"):
+            try:
+                _observe(seen, f, derivative, x)
+            except Exception as err:  # only the course's own code is left to raise here
+                seen.values.setdefault("layer", encode_error(err))
+    emit(label, {name: seen.values for name, seen in cases.items()})
+    not_judged_warning(label)
 
 
 def gradient_norms(f, derivative, depth=30, width=64, batch=32, rng=0):

@@ -27,8 +27,8 @@ import numpy as np
 from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
-from backprop_course.tasks.lesson_2 import (GRAD_SMALL, W_SQUARE, X_SMALL, only_backward, slope_error,
-                                            small_inputs, small_layer, square_layer)
+from backprop_course.tasks.lesson_2 import (GRAD_SMALL, W_SQUARE, X_SMALL, only_backward, run_graded_cases,
+                                            slope_error, small_inputs, small_layer, square_layer)
 from backprop_lib.layers import Linear
 
 # %% [markdown] id="forward-md"
@@ -55,33 +55,18 @@ from backprop_lib.layers import Linear
 # with this $W$ and $b$); bars are relative errors.
 
 # %% role="build"
-from backprop_course.autograder.lesson_source import literal
-from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, layer_with, linear_case, small_layer, square_layer
+from backprop_course.tasks.lesson_2 import GRAD_SMALL, X_SMALL, small_layer, square_layer
 from backprop_lib.layers import Linear
 
-
-def listed(arrays):
-    """A list literal of arrays of different shapes (one array literal would need equal shapes)."""
-    return "[" + ", ".join(literal(array) for array in arrays) + "]"
-
-
-# The visible example's values, from the reference layer.
+# The visible example's values, from the reference layer. The graded cases have none here: the
+# grader's judge computes them (autograder/judge/lesson_2.py).
 layer = small_layer(Linear)
 small = {"out": layer.forward(X_SMALL), "dx": layer.backward(GRAD_SMALL)}
 small.update(dW=layer.grads["W"], db=layer.grads["b"], dx_square=square_layer(Linear).backward(GRAD_SMALL))
 
-# The hidden tests' seeded cases and their values, from the reference layer in float64.
-graded_shapes = [(21, 1, 3, 2), (22, 4, 5, 3), (23, 6, 2, 7)]   # (seed, N, in, out); batch 1 first
-graded_out, graded_dW, graded_db, graded_dx = [], [], [], []
-for case in graded_shapes:
-    x, W, b, grad_out = linear_case(*case)
-    layer = layer_with(Linear, W, b)
-    graded_out.append(layer.forward(x))
-    graded_dx.append(layer.backward(grad_out))
-    graded_dW.append(layer.grads["W"])
-    graded_db.append(layer.grads["b"])
 
 # %% id="task1-check" role="tests" points=2
+run_graded_cases("Lesson 2, task 1", Linear)   # more cases, judged by the grader when you hand in
 with task("Lesson 2, task 1") as check:
     layer = small_layer(Linear)
     x = X_SMALL.copy()                         # every check works on its own copies
@@ -94,23 +79,6 @@ with task("Lesson 2, task 1") as check:
     out32 = small_layer(Linear, np.float32).forward(X_SMALL.astype(np.float32))
     check.true("float32 in, float32 out", np.asarray(out32).dtype == np.float32,
                f"got {np.asarray(out32).dtype}: use only the layer's own arrays and x")
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
-from backprop_lib.layers import Linear as GradedLinear
-graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
-graded_out = {{ listed(graded_out) }}
-with graded_task("Lesson 2, task 1 (graded)") as graded:
-    for shape, x, W, b, _, expected in graded_cases(graded_shapes, graded_out):
-        layer = layer_with(GradedLinear, W, b)
-        x_before = x.copy()
-        graded.close(f"out {shape}", layer.forward(x), expected, bar=1e-10, inputs={"x": x_before, "W": W, "b": b})
-        graded.true(f"x unchanged {shape}", np.array_equal(x, x_before), "forward modified its input")
-        graded.true(f"cache holds x {shape}", np.array_equal(np.asarray(layer.cache), x), "store x in self.cache")
-        out32 = layer_with(GradedLinear, W, b, np.float32).forward(x.astype(np.float32))
-        graded.true(f"float32 out {shape}", np.asarray(out32).dtype == np.float32 and near(out32, expected, 1e-5),
-                    "a float32 layer must return float32 values within 1e-5 of the float64 result")
-### END HIDDEN TESTS
 
 # %% [markdown] id="backward-md"
 # ## The backward pass
@@ -137,6 +105,7 @@ with graded_task("Lesson 2, task 1 (graded)") as graded:
 # accumulates across calls instead, which is why its loops call `zero_grad()`.) The check sets `self.cache` itself, so it tests task 2 alone.
 
 # %% id="task2-check" role="tests" points=3
+run_graded_cases("Lesson 2, task 2", Linear)   # more cases, judged by the grader when you hand in
 with task("Lesson 2, task 2") as check:
     layer = small_layer(Linear, cache=X_SMALL)  # the cache forward (task 1) stores: task 1 is not needed
     grad = GRAD_SMALL.copy()
@@ -149,33 +118,6 @@ with task("Lesson 2, task 2") as check:
     layer.cache = X_SMALL[:1].copy()
     layer.param_backward(GRAD_SMALL[:1].copy())
     check.close("dL/db (batch of 1)", layer.grads["b"], GRAD_SMALL[0], bar=1e-12, inputs=small_inputs(1))
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
-from backprop_lib.layers import Linear as GradedLinear
-graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
-graded_dW, graded_db = {{ listed(graded_dW) }}, {{ listed(graded_db) }}
-with graded_task("Lesson 2, task 2 (graded)") as graded:
-    for shape, x, W, b, grad_out, dW, db in graded_cases(graded_shapes, graded_dW, graded_db):
-        layer = layer_with(GradedLinear, W, b)
-        layer.cache = x.copy()
-        grad_before = grad_out.copy()
-        layer.param_backward(grad_out)
-        graded.chain([("dL/dout (given)", grad_out, grad_before),
-                      ("dL/dW", layer.grads["W"], dW, "dL/dout and the cached x"),
-                      ("dL/db", layer.grads["b"], db, "dL/dout")], bar=1e-10, name=f"gradients {shape}",
-                     inputs={"x": x, "grad_out": grad_before})
-        layer.param_backward(grad_out)
-        graded.close(f"dL/dW after a second call {shape}", layer.grads["W"], dW, bar=1e-10,
-                     inputs={"x": x, "grad_out": grad_before, "calls": 2})
-        layer32 = layer_with(GradedLinear, W, b, np.float32)
-        layer32.cache = x.astype(np.float32)
-        layer32.param_backward(grad_out.astype(np.float32))
-        graded.true(f"float32 dL/dW, dL/db {shape}",
-                    all(np.asarray(layer32.grads[k]).dtype == np.float32 for k in "Wb")
-                    and near(layer32.grads["W"], dW, 1e-5) and near(layer32.grads["b"], db, 1e-5),
-                    "float32 gradients must be float32 and within 1e-5 of the float64 ones")
-### END HIDDEN TESTS
 
 # %% [markdown] id="dx-md"
 # ### Lesson 2, task 3: `Linear.backward` ({{ points["task3-check"] }} points)
@@ -185,6 +127,7 @@ with graded_task("Lesson 2, task 2 (graded)") as graded:
 # `self.cache` and switches `param_backward` off, so it tests task 3 alone.
 
 # %% id="task3-check" role="tests" points=2
+run_graded_cases("Lesson 2, task 3", Linear)   # more cases, judged by the grader when you hand in
 with task("Lesson 2, task 3") as check:
     square = square_layer(Linear).backward(GRAD_SMALL.copy())   # a 2x2 W first: it shows a missing .T
     check.close("dL/dx (2x2 layer)", square, {{ small["dx_square"] }}, bar=1e-12, inputs=small_inputs(W=W_SQUARE))
@@ -193,27 +136,6 @@ with task("Lesson 2, task 3") as check:
     dx = layer.backward(grad)
     check.close("dL/dx", dx, {{ small["dx"] }}, bar=1e-12, inputs=small_inputs())
     check.true("grad_out unchanged", np.array_equal(grad, GRAD_SMALL), "do not modify grad_out")
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_2 import graded_cases, layer_with, near, only_backward
-from backprop_lib.layers import Linear as GradedLinear
-graded_shapes = {{ repr(graded_shapes) }}   # (seed, N, in, out); batch 1 first
-graded_dx = {{ listed(graded_dx) }}
-with graded_task("Lesson 2, task 3 (graded)") as graded:
-    for shape, x, W, b, grad_out, dx in graded_cases(graded_shapes, graded_dx):
-        for dtype, bar in ((np.float64, 1e-10), (np.float32, 1e-5)):
-            layer = only_backward(layer_with(GradedLinear, W, b, dtype))   # task 2 is graded on its own
-            layer.cache = x.astype(dtype)
-            grad_in = grad_out.astype(dtype)
-            got = layer.backward(grad_in)
-            if dtype is np.float64:
-                graded.chain([("dL/dout (given)", grad_in, grad_out),
-                              ("dL/dx", got, dx, "dL/dout and W")], bar=bar, name=f"dL/dx {shape}",
-                             inputs={"W": W, "grad_out": grad_out})
-            else:
-                graded.true(f"float32 dL/dx {shape}", np.asarray(got).dtype == np.float32 and near(got, dx, bar),
-                            "float32 dL/dx must be float32 and within 1e-5 of the float64 one")
-### END HIDDEN TESTS
 
 # %% [markdown] id="gradcheck-md"
 # ### Your whole layer against central differences (not graded)

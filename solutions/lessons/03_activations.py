@@ -30,38 +30,17 @@ from backprop_course.cells import demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
 from backprop_course.tasks.lesson_3 import (central_difference, check_elementwise, check_extremes,
-                                            gradient_norms)
+                                            gradient_norms, run_graded_cases)
 from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
                                  sigmoid_derivative, tanh, tanh_derivative)
 
 # %% role="build"
 # The expected values of the visible checks: the reference at the five points the checks use.
-from backprop_course.autograder.lesson_source import literal
 from backprop_lib.layers import ACTIVATIONS, DERIVATIVES
 
 x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
 outs = {name: ACTIVATIONS[name](x) for name in ("relu", "sigmoid", "tanh")}
 slopes = {name: DERIVATIVES[name](out) for name, out in outs.items()}
-
-# The hidden tests' inputs, written once: run here for their expected values and pasted into
-# each hidden test. The last array holds the kink 0 (and -0.0) and points within 1e-12 of it.
-GRADED_INPUTS = """\
-graded_inputs = [np.random.default_rng(31).standard_normal((1, 4)) * 3,
-                 np.random.default_rng(32).standard_normal((3, 5)) * 3,
-                 np.concatenate([np.random.default_rng(33).standard_normal(8) * 3,
-                                 [0.0, -0.0, 1e-12, -1e-12]]).reshape(2, 3, 2)]
-graded_extreme = np.array([-1000.0, -40.0, 40.0, 1000.0])"""
-exec(GRADED_INPUTS)
-
-
-def graded_expected(name):
-    """The hidden test's expected values of one activation, as Python source: its outputs and
-    derivatives on graded_inputs and its values at graded_extreme."""
-    f, derivative = ACTIVATIONS[name], DERIVATIVES[name]
-    outs = [f(x) for x in graded_inputs]
-    return (f"[{', '.join(literal(out) for out in outs)}], "
-            f"[{', '.join(literal(derivative(out)) for out in outs)}], "
-            f"{literal(f(graded_extreme))}")
 
 # %% [markdown] id="derivatives-md"
 # ## Derivatives from the output
@@ -87,6 +66,7 @@ def graded_expected(name):
 # $10^{-6}$ against central differences.
 
 # %% id="task1-check" role="tests" points=2
+run_graded_cases("Lesson 3, task 1", relu, relu_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 1") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = relu(x)
@@ -95,15 +75,6 @@ with task("Lesson 3, task 1") as check:
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, relu, relu_derivative)
 
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_3 import graded_activation
-from backprop_lib.layers import relu as graded_f, relu_derivative as graded_derivative
-{{ GRADED_INPUTS }}
-with graded_task("Lesson 3, task 1 (graded)") as graded:
-    graded_activation(graded, "relu", graded_f, graded_derivative, graded_inputs, graded_extreme,
-                      {{ graded_expected("relu") }}, bar=1e-10)
-### END HIDDEN TESTS
 
 # %% [markdown] id="sigmoid-md"
 # ### Lesson 3, task 2: sigmoid ({{ points["task2-check"] }} points)
@@ -114,6 +85,7 @@ with graded_task("Lesson 3, task 1 (graded)") as graded:
 # choosing the formula by the sign of $x$. The check includes $x = \pm 1000$.
 
 # %% id="task2-check" role="tests" points=2
+run_graded_cases("Lesson 3, task 2", sigmoid, sigmoid_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 2") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = sigmoid(x)
@@ -123,15 +95,6 @@ with task("Lesson 3, task 2") as check:
     check_elementwise(check, sigmoid, sigmoid_derivative)
     check_extremes(check, sigmoid, x=[-1000.0, 1000.0], expected=[0.0, 1.0])
 
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_3 import graded_activation
-from backprop_lib.layers import sigmoid as graded_f, sigmoid_derivative as graded_derivative
-{{ GRADED_INPUTS }}
-with graded_task("Lesson 3, task 2 (graded)") as graded:
-    graded_activation(graded, "sigmoid", graded_f, graded_derivative, graded_inputs, graded_extreme,
-                      {{ graded_expected("sigmoid") }}, bar=1e-7)
-### END HIDDEN TESTS
 
 # %% [markdown] id="tanh-md"
 # ### Lesson 3, task 3: tanh ({{ points["task3-check"] }} points)
@@ -140,6 +103,7 @@ with graded_task("Lesson 3, task 2 (graded)") as graded:
 # $e^{x}$ formula does). The check includes $x = \pm 1000$.
 
 # %% id="task3-check" role="tests" points=2
+run_graded_cases("Lesson 3, task 3", tanh, tanh_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 3") as check:
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     out = tanh(x)
@@ -149,15 +113,6 @@ with task("Lesson 3, task 3") as check:
     check_elementwise(check, tanh, tanh_derivative)
     check_extremes(check, tanh, x=[-1000.0, 1000.0], expected=[-1.0, 1.0])
 
-### BEGIN HIDDEN TESTS
-from backprop_course.checks import task as graded_task
-from backprop_course.tasks.lesson_3 import graded_activation
-from backprop_lib.layers import tanh as graded_f, tanh_derivative as graded_derivative
-{{ GRADED_INPUTS }}
-with graded_task("Lesson 3, task 3 (graded)") as graded:
-    graded_activation(graded, "tanh", graded_f, graded_derivative, graded_inputs, graded_extreme,
-                      {{ graded_expected("tanh") }}, bar=1e-7)
-### END HIDDEN TESTS
 
 # %% [markdown] id="saturation-md"
 # ## Saturation

@@ -320,22 +320,22 @@ CASES = [
          edit=_edit_notebook(_strip_metadata), score="correct", clean=True),
     # -- cheats: every one also implements nothing real, so "empty" is the bar ------------------
     Case("patch_allclose", "cheat", "monkeypatching numpy (allclose, testing, max, abs)",
-         "the run-time guard fails every check run with numpy patched; flagged", tasks=ZEROS,
+         "the grader judges in its own process, where nothing is patched: zeros score 0; flagged", tasks=ZEROS,
          cell="import numpy as np\nnp.allclose = lambda *a, **k: True\n"
               "np.testing.assert_allclose = lambda *a, **k: None\n"
               "np.max = lambda *a, **k: 0.0\nnp.abs = lambda x, *a, **k: x * 0",
          flags=("monkeypatch",)),
     Case("patch_ndarray", "cheat", "monkeypatching ndarray methods",
-         "numpy refuses (built-in type); flagged", tasks=ZEROS,
+         "numpy refuses (built-in type), and the judge compares in the grader; flagged", tasks=ZEROS,
          cell="import numpy as np\ntry:\n    np.ndarray.__eq__ = lambda self, other: True\n"
               "except TypeError:\n    pass",
          flags=("monkeypatch",)),
     Case("patch_builtins", "cheat", "monkeypatching builtins",
-         "the run-time guard fails the checks; flagged", tasks=ZEROS,
+         "the judge compares in the grader, where builtins are intact; flagged", tasks=ZEROS,
          cell="import builtins\nbuiltins.float = lambda x=0.0: 0.0\nbuiltins.all = lambda it: True",
          outcomes=("graded", "kernel died"), flags=("monkeypatch",)),
     Case("patch_test_helpers", "cheat", "monkeypatching the test helpers (checks, gradcheck)",
-         "the run-time guard sees the replaced helpers and fails the checks; flagged", tasks=ZEROS,
+         "the helpers decide nothing in grading: the judge, in the grader, fails the zeros; flagged", tasks=ZEROS,
          cell="from backprop_course import checks, gradcheck\n"
               "checks.rel_error = gradcheck.rel_error = lambda *a, **k: 0.0",
          flags=("monkeypatch",)),
@@ -346,18 +346,18 @@ CASES = [
          shown_by=("tests/test_hostile.py::test_what_is_copied_is_bounded_and_never_a_link",
                    "tests/test_grading_inputs.py::test_the_zip_extractor_bounds_depth_size_and_count_and_makes_no_link")),
     Case("fake_machinery", "cheat", "shipping a backprop_course/ whose checks pass everything",
-         "the grading kernel imports the installed machinery only; flagged", tasks=ZEROS,
+         "the grading kernel imports the installed machinery only, and the judge decides; flagged", tasks=ZEROS,
          edit=_fake_machinery, flags=("shadowing",)),
     Case("input_transformer", "cheat", "an IPython input transformer that skips later cells",
-         "the test cells' canaries never print, so they score 0; flagged", tasks=ZEROS,
+         "the graded cases never run, so their records are missing and the judge fails them; flagged", tasks=ZEROS,
          cell="get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])",
          flags=("ipython hook",)),
     Case("custom_exc", "cheat", "set_custom_exc swallowing the checks' errors",
-         "the canaries never print, so the checks score 0; flagged", tasks=ZEROS,
+         "the judge ignores the kernel's errors and fails the zeros from their records; flagged", tasks=ZEROS,
          cell="get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
          flags=("ipython hook",)),
     Case("always_equal", "cheat", "an object whose __eq__ is always true",
-         "the checks coerce to float64 first and fail it; flagged",
+         "the record holds no number for it, so the judge fails it; flagged",
          tasks={1: "class Anything:\n    def __eq__(self, other):\n        return True\n"
                    "self.cache = x\nreturn Anything()"},
          flags=("always-equal",)),
@@ -392,14 +392,14 @@ CASES = [
          flags=("network",), needs=("network isolation",), unprotected=("graded",),
          shown_by=("tests/test_sandbox.py::test_network_is_cut_off_where_a_namespace_exists",)),
     Case("detect_grading", "cheat", "detecting the grading environment to behave differently",
-         "the variables it looks for are not passed in; any patch it makes is caught; flagged",
+         "the variables it looks for are not passed in; a patch decides nothing (the judge does); flagged",
          tasks=ZEROS,
          layers_top="import os\nif os.environ.get('NBGRADER_EXECUTION') or "
                     "not os.getcwd().startswith('/home/'):\n"
                     "    from . import checks as _c\n    _c.rel_error = lambda *a, **k: 0.0",
          flags=("environment", "monkeypatch")),
     Case("hardcoded_outputs", "cheat", "hard-coding the outputs of the visible checks",
-         "the hidden cases use other inputs and fail; flagged",
+         "the judge's seeded cases use other inputs and fail; flagged",
          tasks={1: "self.cache = x\nif x.shape == (2, 3):\n"
                    "    return np.array([[-3.5, -4.5], [5.5, 7.5]])\n"
                    "return np.array([[-3.5, -4.5]])"},

@@ -156,8 +156,35 @@ the Python) is refused instead. The environment variable
 the sandbox tests and this corpus's sandbox-bound cases once per weaker tier, so what a machine
 without bubblewrap gets is exercised on every run.
 
-In notebooks the test cells are checked at run time as well: a canary line proves each test cell
-ran to its end and a guard fails any test cell that ran with numpy, builtins, math or the test
-helpers replaced (`autograder/integrity/canaries.py` and the guard program `guard.py`). The static scan
+## What the judge removes by construction
+
+The lessons judged in the grader (lessons 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
+graded test cell only records what the student's code returned on the task's cases, and
+`JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
+execution, builds the same cases from seeds, runs the reference library there and sets each
+cell's score. So, whatever the sandbox tier:
+
+- **Rewriting a verdict** (sinking the checks' failures, patching numpy, builtins, math, the test
+  helpers or the canary guard, custom exception handlers, input transformers, `sys.exit`,
+  `os._exit` mid-cell) changes no score: the kernel decides none, and an error the kernel shows
+  in a judged cell is kept as a line of text, not as a verdict.
+- **Forging records**: a record that is missing, malformed or there twice fails its case, a
+  record of no known case is ignored, rows the kernel claims are dropped; a record that passes
+  holds the right results, which only a right implementation computes.
+- **Reading the hidden tests or expected values**: a judged lesson has no hidden-test source, and no
+  expected value of a graded case enters the kernel (nor the working copy, which holds the
+  submission's files only); the records, which hold the student's results, are removed from the
+  stored notebook and the feedback. `tests/test_judge_attacks.py` grades these attacks under
+  every tier.
+
+What the judge cannot remove: a submission that detects the graded inputs (the seeds are in the
+installed package) can still only score by returning the right results for them; reading the
+reference library where the sandbox does not hide it (tiers `unshare` and `none`) stays the
+sandbox's to stop.
+
+In the lessons not yet judged in the grader (1, 4-6) the test cells are checked at run time: a
+canary line proves each test cell ran to its end and a guard fails any test cell that ran with
+numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
+guard program `guard.py`); in judged lessons both only flag for review. The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """

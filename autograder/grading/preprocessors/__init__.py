@@ -3,8 +3,8 @@
 Before execution (driver, sanitize): ``RestoreCells`` (OverwriteCells that puts deleted test
 cells back in place) and ``CheckMetadata`` (CheckCellMetadata checking each distinct cell
 metadata once; also after execution, when the driver saves). In the worker, before execution:
-``AddCanaries``; after it, in this order: ``FailUnrunCells``, ``VerifyCanaries``,
-``MinimalTracebacks``, ``ScrubHiddenLines``, ``CapOutputs`` (then nbgrader's IgnorePattern,
+``AddCanaries``; after it, in this order: ``FailUnrunCells``, ``VerifyCanaries``, ``JudgeChecks``
+(the judged test cells' scores, decided here from the kernel's records), ``MinimalTracebacks``, ``ScrubHiddenLines``, ``CapOutputs`` (then nbgrader's IgnorePattern,
 ClearMetadataPreprocessor, LimitOutput). Each reads its traits from the course's
 nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``). Feedback (nbgrader's
 generate_feedback, by the course config): ``FeedbackClearHiddenTests``.
@@ -16,10 +16,11 @@ from .check_metadata import CheckMetadata
 from .cap_outputs import CapOutputs
 from .fail_unrun import FailUnrunCells
 from .feedback_hidden_tests import FeedbackClearHiddenTests
+from .judge import JudgeChecks
 from .minimal_tracebacks import MinimalTracebacks
 from .restore_cells import RestoreCells
 from .scrub_hidden import ScrubHiddenLines
 
 __all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "FeedbackClearHiddenTests",
-           "GradingPreprocessor",
-           "MinimalTracebacks", "RestoreCells", "ScrubHiddenLines", "VerifyCanaries"]
+           "GradingPreprocessor", "JudgeChecks", "MinimalTracebacks", "RestoreCells", "ScrubHiddenLines",
+           "VerifyCanaries"]

@@ -1,0 +1,69 @@
+"""The judge: each judged test cell's score decided in the grader's process, from its records."""
+
+from nbformat import NotebookNode
+
+from backprop_course import records
+from backprop_course.feedback import ROWS_MIME
+
+from ... import judge
+from .base import GradingPreprocessor
+
+
+class JudgeChecks(GradingPreprocessor):
+    """After execution: every graded code cell whose (gradebook) source hands a task to the judge
+    (``judge.judged_task``) gets its verdict from ``judge.judge``, whatever the kernel printed.
+
+    The cell's outputs lose every record (they hold the student's results on the graded cases)
+    and every verdict the kernel gave (rows in ``ROWS_MIME``, errors): an error output becomes a
+    stdout line, stderr becomes stdout. The judge's rows come first (text/plain for the feedback, ``ROWS_MIME`` for the
+    report: {"task", "passed", "rows"}), and a failed task ends with one error output, which is
+    what makes nbgrader score the cell 0 (``utils.determine_grade``). Records and rows that the
+    student's code displayed in any other code cell are dropped too. Runs in
+    ``backprop-course autograde`` after VerifyCanaries, and in plain ``nbgrader autograde`` right
+    after Execute (``c.Autograde.autograde_preprocessors`` in the course's nbgrader_config.py).
+    """
+
+    ename = "CheckFailed"
+
+    def preprocess(self, nb, resources):
+        if not self.enabled:
+            return nb, resources
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            label = judge.judged_task(cell.source) if cell.cell_type == "code" else None
+            if label and meta.get("grade") and not meta.get("solution"):
+                self._judge_cell(cell, label)
+            elif cell.cell_type == "code":
+                # records the student's code showed elsewhere decide nothing; their data is not kept
+                cell.outputs = [output for output in cell.get("outputs", []) if not self._claims(output)]
+        return nb, resources
+
+    @staticmethod
+    def _claims(output):
+        """Whether an output is a record or rows (what only the judge may read or write)."""
+        return output.get("output_type") in ("display_data", "execute_result") \
+            and bool({records.MIME, ROWS_MIME} & set(output.get("data", {})))
+
+    def _judge_cell(self, cell, label):
+        outputs = list(cell.get("outputs", []))
+        verdict = judge.judge(label, outputs)
+        kept = []
+        for output in outputs:
+            if self._claims(output):
+                continue  # records, and rows the kernel claims (only the judge's count)
+            if output.get("output_type") == "error":
+                evalue = str(output.get("evalue", "")).splitlines()[0][:300] if output.get("evalue") else ""
+                kept.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"[in the kernel: {output.get('ename', 'error')}: {evalue}]\n"))
+                continue
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output.name = "stdout"
+            kept.append(output)
+        rows = {"task": verdict.label, "passed": verdict.passed,
+                "rows": [row.__dict__ for row in verdict.rows]}
+        judged = NotebookNode(output_type="display_data", metadata={},
+                              data={"text/plain": "\n".join(verdict.lines), ROWS_MIME: rows})
+        cell.outputs = [judged, *kept]
+        if not verdict.passed:
+            cell.outputs.append(NotebookNode(output_type="error", ename=self.ename, evalue=verdict.message,
+                                             traceback=[f"{self.ename}: {verdict.message}"]))

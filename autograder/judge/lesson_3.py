@@ -1,0 +1,76 @@
+"""The judge of lesson 3's graded tasks: each activation and its derivative, from the records of
+``backprop_course.tasks.lesson_3``. The derivative is judged on the out the student's own f
+returned (so a wrong f is not charged twice), the central differences come from the student's f
+at x +- h as the kernel reported them, and the extremes must match without an overflow."""
+
+import numpy as np
+
+from backprop_course.tasks.lesson_2 import near
+from backprop_course.tasks.lesson_3 import KINK_DISTANCE, STEP, graded_cases
+
+from .reference import reference
+
+BARS = {"relu": 1e-10, "sigmoid": 1e-7, "tanh": 1e-7}
+BAR32 = 1e-6  # float32 results against float64 ones
+BAR_SLOPE = 1e-5  # the derivative against central differences
+
+
+def judge_activation(name):
+    """The per-case judge of activation ``name`` ("relu", "sigmoid", "tanh")."""
+
+    def judge_case(check, case, x, seen):
+        layers = reference("layers")
+        f, derivative = layers.ACTIVATIONS[name], layers.DERIVATIVES[name]
+        with np.errstate(all="ignore"):
+            expected = f(x.copy())
+        if case == "x at the extremes":
+            if check.close(f"{name} at x = {', '.join(f'{value:g}' for value in x)}", seen["out"], expected,
+                           bar=BARS[name], quantity=f"{name}(x)", inputs={"x": x}):
+                try:
+                    seen["strict"]
+                except Exception as err:
+                    report = getattr(err, "report", err)
+                    check.true(f"{name} at the extremes, overflow", False,
+                               f"{report}: a naive formula overflows here, use the stable one")
+            return
+        given = seen["out given"]
+        slope = derivative(given.copy()) if given is not None else None
+        check.true(f"{name}: x unchanged {case}", _same(seen["x after"], x), "do not modify the input")
+        check.chain([(f"{name}(x)", seen["out"], expected),
+                     (f"{name}_derivative(out)", seen["slope"], slope, f"out = {name}(x)")],
+                    bar=BARS[name], name=f"{name} and its derivative {case}", inputs={"x": x, "out": given})
+        check.true(f"{name}_derivative: out unchanged {case}", _same(seen["out after"], given),
+                   "do not modify the output you are given")
+        got32, slope32 = seen["out float32"], seen["slope float32"]
+        check.true(f"{name}: float32 stays float32 {case}",
+                   _dtype(got32) == "float32" and _dtype(slope32) == "float32",
+                   f"float32 in must give float32 out (got {_dtype(got32)}, {_dtype(slope32)})")
+        check.true(f"{name}: float32 values {case}",
+                   near(got32, expected, BAR32) and slope is not None and near(slope32, slope, BAR32),
+                   "float32 results must be within 1e-6 of the float64 ones")
+        plus, minus, got_slope = seen["out at x + h"], seen["out at x - h"], seen["slope"]
+        away = np.abs(x) > KINK_DISTANCE
+        if _fits(plus, x) and _fits(minus, x) and _fits(got_slope, x) and given is not None:
+            central = (plus - minus) / (2 * STEP)
+            check.close(f"{name}: your derivative vs central differences {case}", got_slope[away],
+                        central[away], bar=BAR_SLOPE, quantity=f"{name}_derivative(out)",
+                        inputs={"out": given[away]})
+
+    return judge_case
+
+
+def _same(value, expected):
+    return value is not None and expected is not None and np.array_equal(value, expected)
+
+
+def _dtype(value):
+    return "None" if value is None else value.dtype.name
+
+
+def _fits(value, x):
+    return value is not None and value.shape == x.shape
+
+
+CASES = graded_cases
+JUDGES = {"Lesson 3, task 1": judge_activation("relu"), "Lesson 3, task 2": judge_activation("sigmoid"),
+          "Lesson 3, task 3": judge_activation("tanh")}
