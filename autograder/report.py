@@ -100,14 +100,19 @@ def feedback(course_dir, lesson, problems=None):
 
 def ungraded(course_dir, lesson):
     """"<student>: no feedback (why)" for each submission of ``lesson`` without a whole graded
-    result: never graded, a grader error, or a run killed while recording it."""
+    result: never graded, a grader error, or a run killed while recording it. A lesson graded by
+    nbgrader's own autograde (no result files at all) needs only its autograded notebooks."""
     results = _results(course_dir, lesson)
     lines = []
     for folder in sorted(Path(course_dir).glob(f"submitted/*/{lesson}")):
         student = folder.parent.name
         result = results.get(student)
         notebook = Path(course_dir) / "autograded" / student / lesson / f"{lesson}.ipynb"
-        if result is None:
+        if result is None and not results:  # graded by nbgrader's own autograde: no result files
+            if notebook.is_file():
+                continue
+            why = "not graded: run autograde"
+        elif result is None:
             why = "not graded, or its grading was interrupted: run autograde"
         elif result["outcome"] == GRADER_ERROR:
             why = f"grader error ({result['reason'][:100]}): run autograde again"

@@ -250,7 +250,7 @@ def test_a_kernel_that_cannot_start_is_a_grader_error_naming_the_limit(lesson_co
     result = grading.grade_submission(job_with(lesson_course, "",
                                                SandboxedKernelManager={"memory_mb": 60}))
     assert result.outcome == "grader error"
-    assert result.reason.startswith("kernel did not start: the memory limit of 60 MB")
+    assert result.reason.startswith("before the first cell ran: kernel did not start: the memory limit of 60 MB")
 
 
 def test_output_is_capped_while_it_streams(lesson_course):
