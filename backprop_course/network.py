@@ -46,7 +46,8 @@ class Recording:
 
 
 class LayerNotCalled:
-    """Stands for a value a layer never produced, so ``diagnose`` reports it by this name."""
+    """Stands for a value a layer never produced; ``checks.compare`` says so in words."""
+    missing = "was never computed: that layer's method was never called"
 
     def __repr__(self):
         return "LayerNotCalled()"
@@ -57,7 +58,8 @@ def _copy(value):
 
 
 class NoneReturned:
-    """Stands for a None that a method returned instead of an array, named so by ``diagnose``."""
+    """Stands for a None that a method returned instead of an array; ``checks.compare`` says so."""
+    missing = "is None: the method returned nothing (return the array)"
 
     def __repr__(self):
         return "NoneReturned()"

@@ -394,6 +394,10 @@ def test_formgrader_flags_a_not_gradable_submission_and_its_autograde_button_use
         assert result["success"], result.get("log")
         assert "SandboxedExecute" in result["log"] and "Kernel is running over TCP" not in result["log"]
         assert scores(copy)["correct"][:2] == before["correct"][:2]
+        # Plain nbgrader refuses a submission missing a library file, naming it (never a silent 0).
+        refused = formgrader_call(port, "POST", f"/formgrader/api/submission/{LESSON}/incomplete/autograde")
+        assert not refused["success"]
+        assert "not gradable: backprop_lib/mlp.py missing from the submission" in refused["log"]
     finally:
         try:
             formgrader_call(port, "POST", "/api/shutdown")

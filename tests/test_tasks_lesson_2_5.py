@@ -218,3 +218,13 @@ def test_stand_ins_let_a_reversed_forward_and_a_forward_order_backward_be_named(
     check.close("backward order", [0, 1, 2, 3, 4], [4, 3, 2, 1, 0], bar=0, inputs=given)
     assert check.failures == ["backward order"]
     assert "misconception backward-forward-order:" in capsys.readouterr().out
+
+
+def test_a_value_no_layer_produced_reads_in_words_not_as_a_class_name():
+    from backprop_course.checks import compare
+    from backprop_course.network import LayerNotCalled, NoneReturned
+
+    for missing, words in ((LayerNotCalled(), "was never called"), (NoneReturned(), "returned nothing")):
+        error, problem = compare(missing, np.zeros(3))
+        assert error is None and words in problem
+        assert type(missing).__name__ not in problem

@@ -3,11 +3,23 @@
 nbgrader 0.9.6's ``Execute`` ignores ``c.Execute.kernel_manager_class`` (its ``__init__`` passes
 ``AsyncKernelManager`` as a keyword, which beats config), so put ``SandboxedExecute`` in
 ``c.Autograde.autograde_preprocessors`` in place of ``Execute``.
+
+Under plain ``nbgrader autograde`` (and formgrader's Autograde button) a submission missing a file
+it was given (a library module) is refused with a one-line reason, as ``backprop-course autograde``
+marks it not gradable: a silent 0 would read as the student's score.
 """
 
+import fnmatch
+from pathlib import Path
+
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 
 from .kernel import SandboxedKernelManager
+
+
+class NotGradable(Exception):
+    """A submission lacks a file the release gave students: nothing of theirs to import."""
 
 
 class SandboxedExecute(Execute):
@@ -17,3 +29,23 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb, resources):
+        missing = self.missing_files(resources)
+        if missing:
+            raise NotGradable(f"not gradable: {', '.join(missing)} missing from the submission "
+                              "(`backprop-course autograde` records it with its reason)")
+        return super().preprocess(nb, resources)
+
+    def missing_files(self, resources):
+        """The release's files besides notebooks (the library) that the notebook's folder lacks."""
+        coursedir = CourseDirectory(config=self.config)
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        folder = resources.get("metadata", {}).get("path")
+        if not assignment or not folder:  # not run by nbgrader's autograde: nothing to compare
+            return []
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+        given = [path.relative_to(release) for path in release.rglob("*")
+                 if path.is_file() and path.suffix != ".ipynb"
+                 and not any(fnmatch.fnmatch(part, pattern) for part in path.parts for pattern in coursedir.ignore)]
+        return sorted(str(relative) for relative in given if not (Path(folder) / relative).is_file())
