@@ -15,9 +15,11 @@ one graded before only when its files are: a fixed resubmission copied without t
 with an unchanged one) must still be regraded.
 """
 
+import fnmatch
 import hashlib
 import os
 import stat
+from pathlib import Path
 
 TIMESTAMP = "timestamp.txt"
 MAX_FILE_BYTES = 5_000_000  # a larger file (the notebook apart) is not read, graded or copied
@@ -99,9 +101,22 @@ def syntax_reasons(files):
     return reasons
 
 
+def ignored(path, patterns):
+    """Whether a part of ``path`` matches one of ``patterns`` (nbgrader's CourseDirectory.ignore)."""
+    return any(fnmatch.fnmatch(part, pattern) for part in Path(path).parts for pattern in patterns)
+
+
+def given_files(release, patterns):
+    """The files a release gave students besides its notebooks (their library), as sorted paths
+    relative to ``release``; files matching ``patterns`` (see ``ignored``) are left out."""
+    release = Path(release)
+    return sorted(str(path.relative_to(release)) for path in release.rglob("*")
+                  if path.is_file() and path.suffix != ".ipynb" and not ignored(path, patterns))
+
+
 def missing_reason(files, required):
-    """'<file>, ... missing' for each path of ``required`` not in ``files`` ({relative path:
-    bytes}), or "" when nothing is missing."""
+    """'<file>, ... missing' for each path of ``required`` not in ``files`` (relative paths: a
+    {path: bytes} or a set), or "" when nothing is missing."""
     absent = sorted(set(required) - set(files))
     return f"{', '.join(absent)} missing" if absent else ""
 

@@ -73,8 +73,7 @@ class Course:
         self._require_in_gradebook()
         # Every file the students were given besides the notebook (their library): nothing is put
         # in place of a missing one, so a submission without one is not gradable.
-        self.required = sorted(str(path.relative_to(release)) for path in release.rglob("*")
-                               if path.is_file() and path.suffix != ".ipynb" and not self._ignored(path))
+        self.required = submission.given_files(release, self.coursedir.ignore)
         release_nb = nbformat.read(release / f"{lesson}.ipynb", as_version=4)
         self.config.RestoreCells.update(RestoreCells.release_traits(release_nb))
         self.job_config = {section: dict(self.config[section]) for section in JOB_SECTIONS
@@ -96,8 +95,7 @@ class Course:
                     "--force` to add it, then autograde again") from None
 
     def _ignored(self, path):
-        return any(fnmatch.fnmatch(part, pattern) for part in path.parts
-                   for pattern in self.coursedir.ignore)
+        return submission.ignored(path, self.coursedir.ignore)
 
     def submitted(self, student):
         return self.dir / "submitted" / student / self.lesson

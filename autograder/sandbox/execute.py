@@ -9,12 +9,12 @@ it was given (a library module) is refused with a one-line reason, as ``backprop
 marks it not gradable: a silent 0 would read as the student's score.
 """
 
-import fnmatch
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 
+from ..submission import given_files, missing_reason
 from .kernel import SandboxedKernelManager
 
 
@@ -31,21 +31,20 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources):
-        missing = self.missing_files(resources)
+        missing = self.missing_reason(resources)
         if missing:
-            raise NotGradable(f"not gradable: {', '.join(missing)} missing from the submission "
+            raise NotGradable(f"not gradable: {missing} from the submission "
                               "(`backprop-course autograde` records it with its reason)")
         return super().preprocess(nb, resources)
 
-    def missing_files(self, resources):
-        """The release's files besides notebooks (the library) that the notebook's folder lacks."""
+    def missing_reason(self, resources):
+        """'<file>, ... missing' for the release's files besides notebooks (the library) that the
+        notebook's folder lacks, or ""."""
         coursedir = CourseDirectory(config=self.config)
         assignment = resources.get("nbgrader", {}).get("assignment")
         folder = resources.get("metadata", {}).get("path")
         if not assignment or not folder:  # not run by nbgrader's autograde: nothing to compare
-            return []
-        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
-        given = [path.relative_to(release) for path in release.rglob("*")
-                 if path.is_file() and path.suffix != ".ipynb"
-                 and not any(fnmatch.fnmatch(part, pattern) for part in path.parts for pattern in coursedir.ignore)]
-        return sorted(str(relative) for relative in given if not (Path(folder) / relative).is_file())
+            return ""
+        required = given_files(coursedir.format_path(coursedir.release_directory, ".", assignment),
+                               coursedir.ignore)
+        return missing_reason({name for name in required if (Path(folder) / name).is_file()}, required)
