@@ -204,6 +204,16 @@ def test_points_table_at_the_top_matches_the_graded_cells(name):
     assert found[0] == total, f"{name}: the points table says {found[0]:g}, the graded cells add up to {total:g}"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_every_lesson_names_its_graded_cells_in_one_scheme(name):
+    """Graded code cells are `task<j>-<what>` in every lesson, so a grade id reads the same in the report,
+    the feedback and `check`, whichever lesson it comes from."""
+    ids = [cell.metadata["nbgrader"]["grade_id"] for cell in graded_cells(source(name))]
+    assert ids, f"{name}: no graded cells"
+    strays = [grade_id for grade_id in ids if not re.fullmatch(r"task\d+-[a-z0-9]+(-[a-z0-9]+)*", grade_id)]
+    assert not strays, f"{name}: graded cells outside the task<j>-<what> scheme: {strays}"
+
+
 # ---- the student notebooks, with the untouched skeleton -----------------------------------------
 
 @pytest.mark.parametrize("name", NAMES)

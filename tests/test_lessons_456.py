@@ -89,24 +89,24 @@ CASES = [
     ("l4-mse-not-averaged", "04_losses",
      {"losses.py": [("return float(np.mean(diff * diff))", "return float(np.sum(diff * diff))"),
                     ("return (2.0 / diff.size) * diff", "return 2.0 * diff")]},
-     {"l4-t1-mseloss-values", "l4-t1-mseloss-gradients", "l4-t1-mseloss-edge"}, ("l4-t1-mseloss-values", "WRONG  loss of the example")),
+     {"task1-mseloss-values", "task1-mseloss-gradients", "task1-mseloss-edge"}, ("task1-mseloss-values", "WRONG  loss of the example")),
     ("l4-mse-grad-without-2", "04_losses",
      {"losses.py": [("return (2.0 / diff.size) * diff", "return diff / diff.size")]},
-     {"l4-t1-mseloss-gradients", "l4-t1-mseloss-edge"}, None),
+     {"task1-mseloss-gradients", "task1-mseloss-edge"}, None),
     ("l4-bce-grad-not-divided-by-n", "04_losses",
      {"losses.py": [("return (sigmoid(scores) - y) / scores.shape[0]", "return sigmoid(scores) - y")]},
-     {"l4-t2-bcewithlogitsloss-gradients", "l4-t2-bcewithlogitsloss-edge"}, None),
+     {"task2-bcewithlogitsloss-gradients", "task2-bcewithlogitsloss-edge"}, None),
     ("l4-bce-naive", "04_losses",
      {"losses.py": [("softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))",
                      "softplus = np.log(1 + np.exp(scores))")]},
-     {"l4-t2-bcewithlogitsloss-edge"}, None),
+     {"task2-bcewithlogitsloss-edge"}, None),
     ("l4-softmax-grad-without-one-hot", "04_losses",
      {"losses.py": [("grad[np.arange(len(y)), y] -= 1", "grad = grad")]},
-     {"l4-t3-softmaxcrossentropyloss-gradients", "l4-t3-softmaxcrossentropyloss-edge"}, None),
+     {"task3-softmaxcrossentropyloss-gradients", "task3-softmaxcrossentropyloss-edge"}, None),
     ("l4-softmax-without-max-shift", "04_losses",
      {"losses.py": [("shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores")]},
-     {"l4-t3-log-softmax-huge", "l4-t3-softmaxcrossentropyloss-edge"},
-     ("l4-t3-log-softmax-huge", "overflow encountered in exp")),
+     {"task3-log-softmax-huge", "task3-softmaxcrossentropyloss-edge"},
+     ("task3-log-softmax-huge", "overflow encountered in exp")),
     ("l4-lesson-3-sigmoid-overflows", "04_losses",
      {"layers.py": [("return np.where(x >= 0, 1, e) / (1 + e)", "return 1 / (1 + np.exp(-x))")]}, set(), None),
     ("l4-lesson-3-sigmoid-mirrored", "04_losses",
@@ -115,33 +115,33 @@ CASES = [
     # Lesson 5: MLP.forward (task 1), MLP.backward (task 2), count_parameters (task 3).
     ("l5-forward-not-chained", "05_mlp",
      {"mlp.py": [("x = layer.forward(x)\n        return x", "out = layer.forward(x)\n        return out")]},
-     {"l5-t1-forward"}, ("l5-t1-forward", "the input of sine 1 is wrong")),
+     {"task1-forward"}, ("task1-forward", "the input of sine 1 is wrong")),
     ("l5-forward-skips-the-last-layer", "05_mlp",
      {"mlp.py": [("        for layer in self.layers:\n", "        for layer in self.layers[:-1]:\n")]},
-     {"l5-t1-forward"}, None),
+     {"task1-forward"}, None),
     ("l5-backward-in-forward-order", "05_mlp",
      {"mlp.py": [("for layer in reversed(self.layers[1:]):", "for layer in self.layers[1:]:")]},
-     {"l5-t2-backward", "l5-t2-gradcheck", "l5-t2-input-grad"},
-     ("l5-t2-backward", "the gradient into layer 3 is wrong")),
+     {"task2-backward", "task2-gradcheck", "task2-input-grad"},
+     ("task2-backward", "the gradient into layer 3 is wrong")),
     ("l5-input-grad-ignored", "05_mlp",
-     {"mlp.py": [("if not input_grad:", "if False:")]}, {"l5-t2-input-grad"}, ("l5-t2-input-grad", "return None")),
+     {"mlp.py": [("if not input_grad:", "if False:")]}, {"task2-input-grad"}, ("task2-input-grad", "return None")),
     ("l5-count-without-biases", "05_mlp",
-     {NOTEBOOK: [("return sum((fan_in + 1) * fan_out", "return sum(fan_in * fan_out")]}, {"l5-t3-count"}, None),
+     {NOTEBOOK: [("return sum((fan_in + 1) * fan_out", "return sum(fan_in * fan_out")]}, {"task3-count"}, None),
     ("l5-count-biases-per-input", "05_mlp",
-     {NOTEBOOK: [("return sum((fan_in + 1) * fan_out", "return sum(fan_in * (fan_out + 1)")]}, {"l5-t3-count"}, None),
+     {NOTEBOOK: [("return sum((fan_in + 1) * fan_out", "return sum(fan_in * (fan_out + 1)")]}, {"task3-count"}, None),
     ("l5-lesson-2-bias-gradient", "05_mlp",
      {"layers.py": [('self.grads["b"] = grad_out.sum(axis=0)', 'self.grads["b"] = grad_out.mean(axis=0)')]},
      set(), None),
     ("l5-lessons-2-4-not-done", "05_mlp", {"layers.py": STUBBED, "losses.py": STUBBED}, set(), None),
     # Lesson 6: SGD.step (task 1), plain and with momentum.
     ("l6-sgd-wrong-sign", "06_gradient_descent",
-     {"optim.py": [("param -= self.lr * grad", "param += self.lr * grad")]}, {"l6-t1-sgd"}, None),
+     {"optim.py": [("param -= self.lr * grad", "param += self.lr * grad")]}, {"task1-sgd"}, None),
     ("l6-sgd-rebinds-param", "06_gradient_descent",
      {"optim.py": [("param -= self.lr * grad", "param = param - self.lr * grad")]},
-     {"l6-t1-sgd"}, ("l6-t1-sgd", "update it in place")),
+     {"task1-sgd"}, ("task1-sgd", "update it in place")),
     ("l6-momentum-wrong-sign", "06_gradient_descent",
      {"optim.py": [("velocity[key] -= self.lr * grad", "velocity[key] += self.lr * grad")]},
-     {"l6-t1-momentum"}, None),
+     {"task1-momentum"}, None),
     ("l6-lessons-2-5-not-done", "06_gradient_descent",
      {"layers.py": STUBBED, "losses.py": STUBBED, "mlp.py": STUBBED}, set(), None),
 ]
@@ -192,8 +192,8 @@ def graded(tmp_path_factory):
 
 
 def task_of(cell_id):
-    """The task a graded cell belongs to: "task2" for "task2-check", "l4-t1" for "l4-t1-mseloss-edge"."""
-    return re.match(r"task\d+|l\d+-t\d+", cell_id)[0]
+    """The task a graded cell belongs to: "task2" for "task2-check", "task1" for "task1-mseloss-edge"."""
+    return re.match(r"task\d+", cell_id)[0]
 
 
 def test_every_task_of_every_lesson_has_at_least_two_planted_bugs():
@@ -230,7 +230,7 @@ def test_the_lesson_2_bug_is_diagnosed_at_its_layer(tmp_path):
     plant(folder, nb, {"layers.py": [('self.grads["W"] = self.cache.T @ grad_out',
                                       'self.grads["W"] = 2 * self.cache.T @ grad_out')]})
     execute(nb, folder, allow_errors=True)
-    output = errors_by_cell(nb)["l5-whole-check"][2]
+    output = errors_by_cell(nb)["whole-check"][2]
     assert "dL/dW of layer 3 is wrong" in output, output
     assert "the gradient into layer 3, which flowed into it, is right" in output, output
 

@@ -26,10 +26,10 @@ EDITS = {
                         'self.grads["b"] = grad_out.mean(axis=0)', "task2-check"),
     "03_activations": ("layers.py", "return out * (1 - out)", "return out * (1 + out)", "task2-check"),
     "04_losses": ("losses.py", "return (2.0 / diff.size) * diff", "return (1.0 / diff.size) * diff",
-                  "l4-t1-mseloss-gradients"),
+                  "task1-mseloss-gradients"),
     "05_mlp": ("mlp.py", "for layer in reversed(self.layers[1:]):", "for layer in self.layers[1:]:",
-               "l5-t2-backward"),
-    "06_gradient_descent": ("optim.py", "param += velocity[key]", "param -= velocity[key]", "l6-t1-momentum"),
+               "task2-backward"),
+    "06_gradient_descent": ("optim.py", "param += velocity[key]", "param -= velocity[key]", "task1-momentum"),
 }
 
 

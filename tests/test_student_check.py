@@ -73,7 +73,7 @@ def test_check_shows_misconceptions_keeps_locations_and_prints_no_tcp_warning(tm
 
 
 def test_long_test_names_stay_aligned_and_nothing_is_cut_at_any_width(tmp_path):
-    results = [("l4-t3-softmaxcrossentropyloss-gradients", 2, "", []),
+    results = [("task3-softmaxcrossentropyloss-gradients", 2, "", []),
                ("task1-check", 1, "check failed: " + "NameError: name 'W' is not defined " * 5, ["dL/db: " + "x " * 80])]
     for columns in (80, 200):
         text = student_check.table(tmp_path / "04_losses.ipynb", str(tmp_path / "backprop_lib" / "__init__.py"),

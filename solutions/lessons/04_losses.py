@@ -1,4 +1,4 @@
-# %% [markdown] id="l4-intro"
+# %% [markdown] id="intro"
 # # Lesson 4: Losses
 #
 # A network's last layer produces raw **scores** $s$ (also called logits). The **loss** turns scores
@@ -14,18 +14,18 @@
 # each relative error next to the bar it must meet. Run the notebook top to bottom; a task you have
 # not done yet shows up as one line, `not implemented yet: Lesson 4, task ...`.
 
-# %% [markdown] id="l4-points"
+# %% [markdown] id="points"
 # **Points.** Each check cell after a task is graded on its own, so partial work earns partial credit.
 #
 # | Task | What | Where | Points |
 # |---|---|---|---|
-# | Lesson 4, task 1 | `MSELoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t1")) }} |
-# | Lesson 4, task 2 | `BCEWithLogitsLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t2")) }} |
-# | Lesson 4, task 3 | `log_softmax`, `SoftmaxCrossEntropyLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("l4-t3")) }} |
-# | written answers (graded by hand) | why the pair matters; softmax at growing scale | this notebook | {{ sum(points[cell] for cell in points if cell.startswith("l4-written")) }} |
+# | Lesson 4, task 1 | `MSELoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("task1-")) }} |
+# | Lesson 4, task 2 | `BCEWithLogitsLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("task2-")) }} |
+# | Lesson 4, task 3 | `log_softmax`, `SoftmaxCrossEntropyLoss` | `backprop_lib/losses.py` | {{ sum(points[cell] for cell in points if cell.startswith("task3-")) }} |
+# | written answers (graded by hand) | why the pair matters; softmax at growing scale | this notebook | {{ sum(points[cell] for cell in points if cell.startswith("written-")) }} |
 # | | | **total** | **{{ total_points }}** |
 
-# %% id="l4-setup"
+# %% id="setup"
 from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
@@ -39,7 +39,7 @@ from backprop_lib.layers import sigmoid
 from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss,
                                  log_softmax, softmax)
 
-# %% [markdown] id="l4-pairs"
+# %% [markdown] id="pairs"
 # ## Output activation and loss come in pairs
 #
 # | problem | output activation (in `predict_proba`) | loss, computed from the scores | $\partial \ell/\partial s$ for one sample's loss $\ell$ ($\partial L/\partial s$ divides it by $N$) |
@@ -55,8 +55,8 @@ from backprop_lib.losses import (BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropy
 # All three losses **average** over the batch (divide by $N$), so the size of a gradient step does
 # not depend on the batch size.
 
-# %% [markdown] id="l4-mse"
-# ## Lesson 4, task 1: mean squared error ({{ sum(points[cell] for cell in points if cell.startswith("l4-t1")) }} points)
+# %% [markdown] id="mse"
+# ## Lesson 4, task 1: mean squared error ({{ sum(points[cell] for cell in points if cell.startswith("task1-")) }} points)
 #
 # For scores $S$ and targets $Y$ of shape $(N, K)$,
 # $$L = \frac{1}{NK}\sum_{n,k}(s_{nk} - y_{nk})^2, \qquad
@@ -106,7 +106,7 @@ mse_values, mse_grads = reference_cases(MSELoss, mse_cases)
 mse_example = reference(MSELoss, np.array([[1.0], [2.0], [3.0]]), np.array([0.0, 2.0, 5.0]))
 mse_huge = reference(MSELoss, np.array([[1e4], [-1e4]]), np.array([0.0, 0.0]))
 
-# %% id="l4-t1-mseloss-values" role="tests" points=2
+# %% id="task1-mseloss-values" role="tests" points=2
 with task("Lesson 4, task 1") as check:
     scores = np.array([[1.0], [2.0], [3.0]])
     y = np.array([0.0, 2.0, 5.0])
@@ -119,7 +119,7 @@ with task("Lesson 4, task 1") as check:
     check_values(check, MSELoss, _cases, {{ mse_values }})
 ### END HIDDEN TESTS
 
-# %% id="l4-t1-mseloss-gradients" role="tests" points=2
+# %% id="task1-mseloss-gradients" role="tests" points=2
 with task("Lesson 4, task 1") as check:
     loss = MSELoss()
     scores = np.array([[1.0], [2.0], [3.0]])
@@ -141,7 +141,7 @@ with task("Lesson 4, task 1") as check:
     check_gradients(check, MSELoss, _cases, _want)
 ### END HIDDEN TESTS
 
-# %% id="l4-t1-mseloss-edge" role="tests" points=1
+# %% id="task1-mseloss-edge" role="tests" points=1
 with task("Lesson 4, task 1") as check:
     scores = np.array([[1e4], [-1e4]])
     y = np.array([0.0, 0.0])
@@ -154,8 +154,8 @@ with task("Lesson 4, task 1") as check:
                        {{ mse_huge[0] }}, {{ mse_huge[1] }})
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l4-bce"
-# ## Lesson 4, task 2: binary log loss on logits ({{ sum(points[cell] for cell in points if cell.startswith("l4-t2")) }} points)
+# %% [markdown] id="bce"
+# ## Lesson 4, task 2: binary log loss on logits ({{ sum(points[cell] for cell in points if cell.startswith("task2-")) }} points)
 #
 # With $p = \sigma(s) = 1/(1 + e^{-s})$ the probability of class 1, the log loss of a label $y \in \{0, 1\}$ is
 # $$\ell = -y \log p - (1 - y)\log(1 - p) = \log(1 + e^{s}) - y\,s,$$
@@ -168,7 +168,7 @@ with task("Lesson 4, task 1") as check:
 # $$\log(1 + e^{s}) = \max(s, 0) + \log\left(1 + e^{-|s|}\right),$$
 # where the exponent is never positive, so nothing overflows (`np.log1p` keeps the small term accurate).
 
-# %% id="l4-naive-demo" tags=["raises-exception", "demo"]
+# %% id="naive-demo" tags=["raises-exception", "demo"]
 # The naive formulas at growing scores (warnings silenced: the point is the inf and nan).
 s = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
 with np.errstate(all="ignore"):
@@ -180,7 +180,7 @@ print("log(1 + exp(s))      ", naive_softplus)
 print("-log(1 - sigmoid(s)) ", naive_loss_y0)
 print("exact                ", np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))))
 
-# %% [markdown] id="l4-bce-task"
+# %% [markdown] id="bce-task"
 # **Lesson 4, task 2.** Implement `BCEWithLogitsLoss.forward` and `.backward` with the stable formula.
 # Scores have shape $(N,)$ or $(N, 1)$; labels arrive reshaped like the scores. The third check
 # runs your loss under `np.errstate(over="raise", ...)` at scores of $\pm 10^4$, where any overflow
@@ -196,7 +196,7 @@ bce_values, bce_grads = reference_cases(BCEWithLogitsLoss, bce_cases)
 bce_example = reference(BCEWithLogitsLoss, np.array([0.0, 2.0, -1.0]), np.array([1, 0, 0]))
 bce_huge = reference(BCEWithLogitsLoss, np.array([1e4, -1e4, 1e4, -1e4, 0.0]), np.array([1, 1, 0, 0, 1]))
 
-# %% id="l4-t2-bcewithlogitsloss-values" role="tests" points=2
+# %% id="task2-bcewithlogitsloss-values" role="tests" points=2
 ### BEGIN HIDDEN TESTS
 # Grading isolation: a loss may call sigmoid from lesson 3; use a correct one here so a lesson-3
 # bug is not charged again in lesson 4.
@@ -216,7 +216,7 @@ with task("Lesson 4, task 2") as check:
     check.close("loss of the example", value, {{ bce_example[0] }}, bar=1e-10, inputs=loss_inputs(scores, y))
     check.true("returns one number", np.ndim(value) == 0, "return the mean loss as a float")
 
-# %% id="l4-t2-bcewithlogitsloss-gradients" role="tests" points=2
+# %% id="task2-bcewithlogitsloss-gradients" role="tests" points=2
 ### BEGIN HIDDEN TESTS
 # Grading isolation: a loss may call sigmoid from lesson 3; use a correct one here so a lesson-3
 # bug is not charged again in lesson 4.
@@ -244,7 +244,7 @@ with task("Lesson 4, task 2") as check:
     random_scores = np.random.default_rng(0).normal(size=scores.shape)
     check_against_differences(check, loss, random_scores, y)
 
-# %% id="l4-t2-bcewithlogitsloss-edge" role="tests" points=1
+# %% id="task2-bcewithlogitsloss-edge" role="tests" points=1
 ### BEGIN HIDDEN TESTS
 # Grading isolation: a loss may call sigmoid from lesson 3; use a correct one here so a lesson-3
 # bug is not charged again in lesson 4.
@@ -264,14 +264,14 @@ with task("Lesson 4, task 2") as check:
     # Any overflow, division by zero or invalid operation on the way is an error here:
     check_huge(check, BCEWithLogitsLoss(), scores, y, {{ bce_huge[0] }}, {{ bce_huge[1] }})
 
-# %% [markdown] id="l4-pair-plot-md"
+# %% [markdown] id="pair-plot-md"
 # ### Why the pair matters: a picture
 #
 # Below, for a sample of class $y = 1$, the loss and its gradient as functions of the score: log
 # loss on logits against squared error applied to the sigmoid's output $(\sigma(s) - 1)^2$. Look at
 # the confidently wrong side, $s \ll 0$.
 
-# %% id="l4-pair-plot" tags=["raises-exception", "demo"]
+# %% id="pair-plot" tags=["raises-exception", "demo"]
 import matplotlib.pyplot as plt
 
 with demo("loss curves"):
@@ -297,7 +297,7 @@ with demo("loss curves"):
     plt.tight_layout()
     plt.show()
 
-# %% [markdown] id="l4-written-pair" role="answer" points=2
+# %% [markdown] id="written-pair" role="answer" points=2
 # **Written answer (graded by hand).** A classmate trains a binary classifier with squared error
 # on $\sigma(s)$ instead of `BCEWithLogitsLoss`. Using the plot, explain in two or three sentences
 # what happens to a sample that the network gets confidently wrong ($s \ll 0$ for $y = 1$), and why
@@ -312,8 +312,8 @@ with demo("loss curves"):
 # linearly in $|s|$.
 # ### END SOLUTION
 
-# %% [markdown] id="l4-softmax"
-# ## Lesson 4, task 3: softmax cross-entropy ({{ sum(points[cell] for cell in points if cell.startswith("l4-t3")) }} points)
+# %% [markdown] id="softmax"
+# ## Lesson 4, task 3: softmax cross-entropy ({{ sum(points[cell] for cell in points if cell.startswith("task3-")) }} points)
 #
 # For $C$ classes the scores of one sample $s \in \mathbb{R}^C$ become probabilities
 # $$\mathrm{softmax}(s)_c = \frac{e^{s_c}}{\sum_j e^{s_j}}, \qquad
@@ -348,7 +348,7 @@ log_softmax_want = [reference_log_softmax(scores) for scores, _ in eval(log_soft
 log_softmax_example = log_softmax(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]))
 log_softmax_huge = log_softmax(np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]]))
 
-# %% id="l4-t3-log-softmax-values" role="tests" points=1
+# %% id="task3-log-softmax-values" role="tests" points=1
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     check.close("log_softmax of the example", log_softmax(scores), {{ log_softmax_example }}, bar=1e-10,
@@ -364,7 +364,7 @@ with task("Lesson 4, task 3") as check:
     check_log_softmax(check, log_softmax, _cases, _want)
 ### END HIDDEN TESTS
 
-# %% id="l4-t3-log-softmax-huge" role="tests" points=1
+# %% id="task3-log-softmax-huge" role="tests" points=1
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
     check_log_softmax_at(check, log_softmax, scores, np.array([[0.0, -1000.0], [-1000.0, 0.0]]), bar=1e-12,
@@ -390,7 +390,7 @@ sce_values, sce_grads = reference_cases(SoftmaxCrossEntropyLoss, sce_cases)
 sce_example = reference(SoftmaxCrossEntropyLoss, np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), np.array([2, 0]))
 sce_huge = reference(SoftmaxCrossEntropyLoss, np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]]), np.array([0, 0, 2]))
 
-# %% id="l4-t3-softmaxcrossentropyloss-values" role="tests" points=2
+# %% id="task3-softmaxcrossentropyloss-values" role="tests" points=2
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     y = np.array([2, 0])
@@ -403,7 +403,7 @@ with task("Lesson 4, task 3") as check:
     check_values(check, SoftmaxCrossEntropyLoss, _cases, {{ sce_values }})
 ### END HIDDEN TESTS
 
-# %% id="l4-t3-softmaxcrossentropyloss-gradients" role="tests" points=2
+# %% id="task3-softmaxcrossentropyloss-gradients" role="tests" points=2
 with task("Lesson 4, task 3") as check:
     loss = SoftmaxCrossEntropyLoss()
     scores = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
@@ -424,7 +424,7 @@ with task("Lesson 4, task 3") as check:
     check_gradients(check, SoftmaxCrossEntropyLoss, _cases, _want)
 ### END HIDDEN TESTS
 
-# %% id="l4-t3-softmaxcrossentropyloss-edge" role="tests" points=1
+# %% id="task3-softmaxcrossentropyloss-edge" role="tests" points=1
 with task("Lesson 4, task 3") as check:
     scores = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, -1e4]])
     y = np.array([0, 0, 2])
@@ -437,14 +437,14 @@ with task("Lesson 4, task 3") as check:
                        {{ sce_huge[0] }}, {{ sce_huge[1] }})
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l4-temperature-md"
+# %% [markdown] id="temperature-md"
 # ### Softmax at growing scale
 #
 # Multiplying the scores by a factor makes softmax more confident without changing which class
 # wins. Your `softmax` (through your `log_softmax`) handles any scale; the naive formula returns
 # `nan` once $e^{s}$ overflows.
 
-# %% id="l4-temperature" tags=["raises-exception", "demo"]
+# %% id="temperature" tags=["raises-exception", "demo"]
 with demo("softmax at growing scale"):
     base = np.array([[2.0, 1.0, 0.1]])
     scales = [0.5, 1, 3, 10, 1000]
@@ -461,7 +461,7 @@ with demo("softmax at growing scale"):
     ax.legend()
     plt.show()
 
-# %% [markdown] id="l4-written-logits" role="answer" points=1
+# %% [markdown] id="written-logits" role="answer" points=1
 # **Written answer (graded by hand).** Every loss in `backprop_lib` takes raw scores (logits) rather
 # than probabilities. Give one numerical and one practical reason for that design.
 #
@@ -474,7 +474,7 @@ with demo("softmax at growing scale"):
 # training and use the activation only in `predict_proba`.
 # ### END SOLUTION
 
-# %% [markdown] id="l4-summary"
+# %% [markdown] id="summary"
 # ## Summary
 #
 # - A loss maps scores and targets to one number; its backward pass starts backpropagation with $\partial L/\partial s$.

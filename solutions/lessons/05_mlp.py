@@ -1,4 +1,4 @@
-# %% [markdown] id="l5-intro"
+# %% [markdown] id="intro"
 # # Lesson 5: The multi-layer perceptron
 #
 # A multi-layer perceptron (MLP) is a list of layers, Linear and activation in turn. Forward, each
@@ -14,18 +14,18 @@
 #
 # Tasks 1 and 2 are in `backprop_lib/mlp.py`; task 3 is in this notebook.
 
-# %% [markdown] id="l5-points"
+# %% [markdown] id="points"
 # **Points.** Each check cell is graded on its own; the graded checks test the MLP apart from your layers and losses, so an earlier lesson's bug is not charged again here.
 #
 # | Task | What | Where | Points |
 # |---|---|---|---|
-# | Lesson 5, task 1 | `MLP.forward` | `backprop_lib/mlp.py` | {{ points["l5-t1-forward"] }} |
-# | Lesson 5, task 2 | `MLP.backward` | `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} |
-# | Lesson 5, task 3 | `count_parameters` | this notebook | {{ points["l5-t3-count"] }} |
-# | written answer (graded by hand) | what the hidden layer learns | this notebook | {{ points["l5-written-features"] }} |
+# | Lesson 5, task 1 | `MLP.forward` | `backprop_lib/mlp.py` | {{ points["task1-forward"] }} |
+# | Lesson 5, task 2 | `MLP.backward` | `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("task2-")) }} |
+# | Lesson 5, task 3 | `count_parameters` | this notebook | {{ points["task3-count"] }} |
+# | written answer (graded by hand) | what the hidden layer learns | this notebook | {{ points["written-features"] }} |
 # | | | **total** | **{{ total_points }}** |
 
-# %% id="l5-setup"
+# %% id="setup"
 from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 from functools import partial
@@ -41,7 +41,7 @@ from backprop_course.tasks.lesson_5 import param_grads, run_layers, stand_ins
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
 
-# %% [markdown] id="l5-structure"
+# %% [markdown] id="structure"
 # ## The stack
 #
 # `MLP(in_features, hidden_layer_sizes, out_features, activation, output_activation)` builds
@@ -53,7 +53,7 @@ from backprop_lib.mlp import MLP
 # applied only by `predict_proba`, and training uses the loss that pairs with it (lesson 4).
 # The constructor is given; it works already:
 
-# %% id="l5-structure-demo" tags=["demo"]
+# %% id="structure-demo" tags=["demo"]
 model = MLP(2, (16, 16), 1, activation="relu", output_activation="sigmoid", rng=0)
 print(model)
 for layer in model.layers:
@@ -61,8 +61,8 @@ for layer in model.layers:
 for name, layer, key in model.named_parameters():
     print(f"{name:10} {layer.params[key].shape}")
 
-# %% [markdown] id="l5-forward"
-# ## Lesson 5, task 1: forward through the stack ({{ points["l5-t1-forward"] }} points)
+# %% [markdown] id="forward"
+# ## Lesson 5, task 1: forward through the stack ({{ points["task1-forward"] }} points)
 #
 # **Lesson 5, task 1.** Implement `MLP.forward(x)` in `backprop_lib/mlp.py`: pass `x` through
 # `self.layers` in order and return the last output. Each layer caches what its own backward pass
@@ -134,7 +134,7 @@ probe_model = MLP(3, (3, 3), 3)
 probe_model.layers = network.probe_layers(features=3, depth=3, rng=1)
 probe_expected = reference_recording(probe_model, probe_x, probe_dscores)
 
-# %% id="l5-probe-expected"
+# %% id="probe-expected"
 # What every stand-in layer receives and returns, from the reference solution (inputs x and dL/dscores as in the checks below).
 PROBE_EXPECTED = {{ recording_source(probe_expected) }}
 
@@ -207,7 +207,7 @@ hidden_setup = "\n".join(["from backprop_course.checks import diagnose",
                           "from backprop_course.tasks.lesson_5 import hidden_nets, one_case, stand_ins",
                           grading_layers, f"_nets = {hidden_nets_source}"])
 
-# %% id="l5-t1-forward" role="tests" points=3
+# %% id="task1-forward" role="tests" points=3
 with task("Lesson 5, task 1") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=1)
@@ -238,8 +238,8 @@ with task('Lesson 5, task 1') as check:
                        f"forward visited layers {_rec.forward_order}: visit each once, first to last")
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l5-backward"
-# ## Lesson 5, task 2: backward in reverse ({{ sum(n for grade_id, n in points.items() if grade_id.startswith("l5-t2")) }} points)
+# %% [markdown] id="backward"
+# ## Lesson 5, task 2: backward in reverse ({{ sum(n for grade_id, n in points.items() if grade_id.startswith("task2-")) }} points)
 #
 # The loss hands back $\partial L / \partial \text{scores}$. Going from the last layer to the
 # first, each layer turns the gradient of its output into the gradient of its input (and fills its
@@ -266,7 +266,7 @@ with task('Lesson 5, task 1') as check:
 # (bar $10^{-5}$). Their forward pass is the course's `run_layers`, not your `MLP.forward`, so that
 # a task-1 bug cannot fail task 2 as well.
 
-# %% id="l5-t2-backward" role="tests" points=3
+# %% id="task2-backward" role="tests" points=3
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=1)
@@ -295,7 +295,7 @@ with task('Lesson 5, task 2') as check:
                         bar=0, inputs=_given, quantity="backward order")
 ### END HIDDEN TESTS
 
-# %% id="l5-t2-gradcheck" role="tests" points=1
+# %% id="task2-gradcheck" role="tests" points=1
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=2)
@@ -314,7 +314,7 @@ with task('Lesson 5, task 2') as check:
                 check.true(f"{_label} vs differences", _res.passed, str(_res).replace("\n", " /"))
 ### END HIDDEN TESTS
 
-# %% id="l5-t2-input-grad" role="tests" points=1
+# %% id="task2-input-grad" role="tests" points=1
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=5)
@@ -341,7 +341,7 @@ with task('Lesson 5, task 2') as check:
                        str(_msg) if _msg else "return None when input_grad=False")
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l5-whole"
+# %% [markdown] id="whole"
 # ### Your whole network
 #
 # The graded checks above used stand-in layers. Here is the real thing: your `Linear` (lesson 2),
@@ -359,11 +359,11 @@ whole_x = np.array([[0.5, -1.0], [1.0, 2.0], [-1.5, 0.5], [0.0, 0.3]])
 whole_y = np.array([[1.0], [-1.0], [0.5], [0.0]])
 whole_expected = reference_recording(whole_net, whole_x, whole_y, loss=MSELoss())
 
-# %% id="l5-whole-expected"
+# %% id="whole-expected"
 # Every layer's traffic in the reference solution, for the network below.
 WHOLE_EXPECTED = {{ recording_source(whole_expected) }}
 
-# %% id="l5-whole-check" tags=["raises-exception"]
+# %% id="whole-check" tags=["raises-exception"]
 with task("Your whole network (lessons 2-5, not graded)") as check:
     net = MLP(2, (3, 3), 1, activation="tanh", rng=3)
     x = {{ shown(whole_x) }}
@@ -377,8 +377,8 @@ with task("Your whole network (lessons 2-5, not graded)") as check:
     check_network(check, record, WHOLE_EXPECTED)
     check.gradients(check_model(net, x, y))
 
-# %% [markdown] id="l5-count"
-# ## Lesson 5, task 3: counting parameters ({{ points["l5-t3-count"] }} point{{ "" if points["l5-t3-count"] == 1 else "s" }})
+# %% [markdown] id="count"
+# ## Lesson 5, task 3: counting parameters ({{ points["task3-count"] }} point{{ "" if points["task3-count"] == 1 else "s" }})
 #
 # A Linear layer from $n_{\text{in}}$ to $n_{\text{out}}$ features has a weight matrix and a bias:
 # $n_{\text{in}} n_{\text{out}} + n_{\text{out}} = (n_{\text{in}} + 1)\, n_{\text{out}}$ numbers.
@@ -387,7 +387,7 @@ with task("Your whole network (lessons 2-5, not graded)") as check:
 # **Lesson 5, task 3.** Complete `count_parameters(sizes)` below for the layer sizes
 # `[in_features, *hidden_layer_sizes, out_features]`, in one line, without building a model.
 
-# %% id="l5-t3-solution" role="solution"
+# %% id="task3-solution" role="solution"
 def count_parameters(sizes):
     """Number of weights and biases of an MLP with layer sizes [in, *hidden, out]."""
     ### BEGIN SOLUTION
@@ -400,7 +400,7 @@ def count_parameters(sizes):
 hidden_counts = [(sizes, MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters())
                  for sizes in [(1, 1), (5, 7, 3), (10, 100, 100, 100, 2)]]
 
-# %% id="l5-t3-count" role="tests" points=1
+# %% id="task3-count" role="tests" points=1
 with task("Lesson 5, task 3") as check:
     for sizes in [(2, 16, 16, 1), (3, 1), (784, 64, 10)]:
         built = MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters()
@@ -413,7 +413,7 @@ with task('Lesson 5, task 3') as check:
                     inputs={"sizes": list(_sizes)})
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l5-features"
+# %% [markdown] id="features"
 # ## What the hidden layer learns
 #
 # The red/blue points below are XOR: red where $x_1$ and $x_2$ have the same sign. No straight
@@ -434,7 +434,7 @@ train.fit(xor_model, xor_X, xor_y, lr=1.0, epochs=1500)
 assert (xor_model.predict(xor_X) == xor_y).mean() >= 0.95
 xor_weights = {name: layer.params[key] for name, layer, key in xor_model.named_parameters()}
 
-# %% id="l5-features-plot" tags=["raises-exception", "demo"]
+# %% id="features-plot" tags=["raises-exception", "demo"]
 import matplotlib.pyplot as plt
 
 X, y = data.xor(200, rng=0)
@@ -461,7 +461,7 @@ with demo("hidden features"):
     plt.tight_layout()
     plt.show()
 
-# %% [markdown] id="l5-written-features" role="answer" points=2
+# %% [markdown] id="written-features" role="answer" points=2
 # **Written answer (graded by hand).** Looking at the five panels: how do four tanh units let the
 # network classify XOR, and why can `MLP(2, (), 1)` not do it whatever its weights?
 #
@@ -474,7 +474,7 @@ with demo("hidden features"):
 # side and II and IV on the other.
 # ### END SOLUTION
 
-# %% [markdown] id="l5-summary"
+# %% [markdown] id="summary"
 # ## Summary
 #
 # - An MLP is a list of layers; forward runs them in order, backward runs their backward passes in reverse.

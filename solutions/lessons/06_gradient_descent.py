@@ -1,4 +1,4 @@
-# %% [markdown] id="l6-intro"
+# %% [markdown] id="intro"
 # # Lesson 6: Gradient descent
 #
 # Backpropagation gives $\nabla_\theta L$, the direction in which the loss grows fastest. Training
@@ -16,16 +16,16 @@
 # The one library task is in `backprop_lib/optim.py`. The demos train with your whole library
 # (lessons 2-6); until it is complete they print one line saying which task they wait for.
 
-# %% [markdown] id="l6-points"
+# %% [markdown] id="points"
 # **Points.** Each check cell is graded on its own. The checks set gradients by hand, so they test `SGD.step` alone.
 #
 # | Task | What | Where | Points |
 # |---|---|---|---|
-# | Lesson 6, task 1 | `SGD.step` (plain and momentum) | `backprop_lib/optim.py` | {{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} |
-# | written answers (graded by hand) | reading learning-rate and minibatch curves | this notebook | {{ points["l6-written-lr"] + points["l6-written-batch"] }} |
+# | Lesson 6, task 1 | `SGD.step` (plain and momentum) | `backprop_lib/optim.py` | {{ points["task1-sgd"] + points["task1-momentum"] }} |
+# | written answers (graded by hand) | reading learning-rate and minibatch curves | this notebook | {{ points["written-lr"] + points["written-batch"] }} |
 # | | | **total** | **{{ total_points }}** |
 
-# %% id="l6-setup"
+# %% id="setup"
 from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
@@ -38,8 +38,8 @@ from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
 from backprop_lib.train import fit
 
-# %% [markdown] id="l6-sgd"
-# ## Lesson 6, task 1: the update ({{ points["l6-t1-sgd"] + points["l6-t1-momentum"] }} points)
+# %% [markdown] id="sgd"
+# ## Lesson 6, task 1: the update ({{ points["task1-sgd"] + points["task1-momentum"] }} points)
 #
 # For every parameter $\theta$ (each layer's `W` and `b`) with gradient $g = \partial L / \partial \theta$
 # from the last backward pass, plain gradient descent with learning rate $\eta$ is
@@ -83,7 +83,7 @@ def truth(case):
     assert kept and update_error(after_in_dtype, after, "float32") < F32_BAR / 10
     return after
 
-# %% id="l6-t1-sgd" role="tests" points=3
+# %% id="task1-sgd" role="tests" points=3
 with task("Lesson 6, task 1") as check:
     model = MLP(2, (3,), 1, rng=0)          # only the constructor: given code
     set_gradients(model, 2.0)               # every dL/dparameter = 2
@@ -106,7 +106,7 @@ with task("Lesson 6, task 1") as check:
               {{ truth(PLAIN[2]) }})
 ### END HIDDEN TESTS
 
-# %% id="l6-t1-momentum" role="tests" points=2
+# %% id="task1-momentum" role="tests" points=2
 with task("Lesson 6, task 1") as check:
     model = MLP(1, (), 1, rng=0)           # a single Linear(1, 1)
     layer = model.layers[0]
@@ -129,7 +129,7 @@ with task("Lesson 6, task 1") as check:
               {{ truth(MOMENTUM[2]) }})
 ### END HIDDEN TESTS
 
-# %% [markdown] id="l6-loop"
+# %% [markdown] id="loop"
 # ## The training loop
 #
 # `backprop_lib.train` is given; it is short enough to read (`train_steps`). Each step is
@@ -147,7 +147,7 @@ with task("Lesson 6, task 1") as check:
 # (`step_loss`, `epoch_loss`, and `diverged`: the step at which the loss stopped being finite, when
 # it did; training stops there).
 
-# %% [markdown] id="l6-lr-md"
+# %% [markdown] id="lr-md"
 # ### Learning rate: too small, right, too large
 #
 # The same network, `MLP(1, (32, 32), 1, activation="tanh")`, on the regression problem
@@ -157,7 +157,7 @@ with task("Lesson 6, task 1") as check:
 # until it overflows. `fit` notices the first non-finite loss, stops, warns, and records the step
 # in `History.diverged`.
 
-# %% id="l6-lr" tags=["raises-exception", "demo"]
+# %% id="lr" tags=["raises-exception", "demo"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -189,7 +189,7 @@ with demo("learning rates"):
     ax.legend(loc="upper right")
     plt.show()
 
-# %% [markdown] id="l6-written-lr" role="answer" points=2
+# %% [markdown] id="written-lr" role="answer" points=2
 # **Written answer (graded by hand).** Describe the three curves. Why does the largest learning
 # rate make the loss *grow* rather than merely converge slowly, and how would you choose a
 # learning rate for a new problem?
@@ -204,7 +204,7 @@ with demo("learning rates"):
 # rate whose loss curve falls smoothly, and lowering it (or using a schedule) if the loss oscillates.
 # ### END SOLUTION
 
-# %% [markdown] id="l6-batch-md"
+# %% [markdown] id="batch-md"
 # ### Full batch against minibatches
 #
 # The red/blue moons, `MLP(2, (16, 16), 1, activation="relu", output_activation="sigmoid")`,
@@ -212,7 +212,7 @@ with demo("learning rates"):
 # amount of computation per epoch, ten times as many steps for the minibatches. Thin lines are
 # the loss of each step, thick lines each epoch's mean.
 
-# %% id="l6-batch" tags=["raises-exception", "demo"]
+# %% id="batch" tags=["raises-exception", "demo"]
 X, y = data.moons(200, rng=0)
 with demo("full batch against minibatches"):
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -229,7 +229,7 @@ with demo("full batch against minibatches"):
     ax.legend()
     plt.show()
 
-# %% [markdown] id="l6-written-batch" role="answer" points=1
+# %% [markdown] id="written-batch" role="answer" points=1
 # **Written answer (graded by hand).** In two sentences: why do the minibatch step losses jump
 # around, and why does minibatch SGD still reach a low loss in fewer epochs?
 #
@@ -240,7 +240,7 @@ with demo("full batch against minibatches"):
 # further for the same computation, so the loss per epoch falls faster.
 # ### END SOLUTION
 
-# %% [markdown] id="l6-boundary-md"
+# %% [markdown] id="boundary-md"
 # ### The decision boundary forms
 #
 # The same moons with minibatches of 20: the background shows the predicted probability of red
@@ -251,7 +251,7 @@ with demo("full batch against minibatches"):
 # its sign along each ray from the origin. Once training moves the biases, the kinks leave the
 # origin and the boundary bends around each moon.
 
-# %% id="l6-boundary" tags=["raises-exception", "demo"]
+# %% id="boundary" tags=["raises-exception", "demo"]
 X, y = data.moons(200, rng=0)
 grid_x1, grid_x2 = np.meshgrid(np.linspace(-1.5, 2.5, 100), np.linspace(-1.0, 1.5, 70))
 grid = np.c_[grid_x1.ravel(), grid_x2.ravel()]
@@ -294,14 +294,14 @@ from backprop_course.viz import TrainingAnimator
 
 TrainingAnimator(preset="dataset=moons&hidden=16,16&activation=relu&lr=0.5&batch=20&speed=5")
 
-# %% [markdown] id="l6-regression-md"
+# %% [markdown] id="regression-md"
 # ### A regression problem
 #
 # `MLP(1, (32, 32), 1, activation="tanh")` with the identity output and squared error, fitted to
 # $y = \sin(3x) + \text{noise}$ at lr = 0.1 in minibatches of 20. Each curve is the network's function
 # after the given number of epochs.
 
-# %% id="l6-regression" tags=["raises-exception", "demo"]
+# %% id="regression" tags=["raises-exception", "demo"]
 X_reg, y_reg = data.regression_1d(100, rng=0)
 x_plot = np.linspace(-1.1, 1.1, 200)[:, None]
 curve_epochs = [0, 5, 20, 100, 400]
@@ -327,7 +327,7 @@ with demo("regression"):
     plt.tight_layout()
     plt.show()
 
-# %% [markdown] id="l6-summary"
+# %% [markdown] id="summary"
 # ## Summary
 #
 # - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$.

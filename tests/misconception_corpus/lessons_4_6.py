@@ -2,7 +2,7 @@
 
 A submission carries at most one bug per graded cell's quantity: a loss's forward bug and its
 backward bug are checked by different cells (values, gradients), and plain SGD and SGD with
-momentum by l6-t1-sgd and l6-t1-momentum, so they share a submission without blurring each other.
+momentum by task1-sgd and task1-momentum, so they share a submission without blurring each other.
 """
 
 from test_lessons_456 import NOTEBOOK
@@ -28,12 +28,12 @@ MOMENTUM_STEP = ("velocity[key] *= self.momentum\n                    velocity[k
 INDENT = "\n                    "
 
 L4, L5, L6 = "04_losses", "05_mlp", "06_gradient_descent"
-T1_VALUES, T1_GRADS = "l4-t1-mseloss-values", "l4-t1-mseloss-gradients"
-T2_VALUES, T2_GRADS, T2_EDGE = ("l4-t2-bcewithlogitsloss-values", "l4-t2-bcewithlogitsloss-gradients",
-                                "l4-t2-bcewithlogitsloss-edge")
-LS_VALUES, LS_HUGE = "l4-t3-log-softmax-values", "l4-t3-log-softmax-huge"
-T3_VALUES, T3_GRADS, T3_EDGE = ("l4-t3-softmaxcrossentropyloss-values", "l4-t3-softmaxcrossentropyloss-gradients",
-                                "l4-t3-softmaxcrossentropyloss-edge")
+T1_VALUES, T1_GRADS = "task1-mseloss-values", "task1-mseloss-gradients"
+T2_VALUES, T2_GRADS, T2_EDGE = ("task2-bcewithlogitsloss-values", "task2-bcewithlogitsloss-gradients",
+                                "task2-bcewithlogitsloss-edge")
+LS_VALUES, LS_HUGE = "task3-log-softmax-values", "task3-log-softmax-huge"
+T3_VALUES, T3_GRADS, T3_EDGE = ("task3-softmaxcrossentropyloss-values", "task3-softmaxcrossentropyloss-gradients",
+                                "task3-softmaxcrossentropyloss-edge")
 
 
 def mom(*lines):
@@ -90,52 +90,52 @@ SUBMISSIONS = [
                   "        for layer in self.layers[:-1]:\n            grad_out = layer.backward(grad_out)\n"
                   "        first = self.layers[-1]\n")],
       NOTEBOOK: [(COUNT, "return sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))")]},
-     {"l5-t1-forward": "forward-reversed", "l5-t2-backward": "backward-forward-order",
-      "l5-t3-count": "count-without-biases"}),
+     {"task1-forward": "forward-reversed", "task2-backward": "backward-forward-order",
+      "task3-count": "count-without-biases"}),
     ("c5-skip-activations-bias-per-input", L5,
      {"mlp.py": [(FORWARD_LOOP, "        for layer in [layer for layer in self.layers if layer.params]:\n"
                                 "            x = layer.forward(x)\n"),
                  (BACKWARD_LOOP, "        for layer in reversed([layer for layer in self.layers[1:] if layer.params]):\n"
                                  "            grad_out = layer.backward(grad_out)\n")],
       NOTEBOOK: [(COUNT, "return sum(fan_in * (fan_out + 1) for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))")]},
-     {"l5-t1-forward": "forward-skips-activations", "l5-t2-backward": "backward-skips-activations",
-      "l5-t3-count": "count-bias-per-input"}),
+     {"task1-forward": "forward-skips-activations", "task2-backward": "backward-skips-activations",
+      "task3-count": "count-bias-per-input"}),
     ("c5-not-chained-bias-per-unit", L5,
      {"mlp.py": [("x = layer.forward(x)\n        return x", "out = layer.forward(x)\n        return out"),
                  ("grad_out = layer.backward(grad_out)", "layer.backward(grad_out)")],
       NOTEBOOK: [(COUNT, "return sum(sizes) + sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))")]},
-     {"l5-t1-forward": "forward-not-chained", "l5-t2-backward": "backward-not-chained",
-      "l5-t3-count": "count-bias-per-unit"}),
+     {"task1-forward": "forward-not-chained", "task2-backward": "backward-not-chained",
+      "task3-count": "count-bias-per-unit"}),
     ("c5-stops-early-skips-first", L5,
      {"mlp.py": [("        for layer in self.layers:\n", "        for layer in self.layers[:-1]:\n"),
                  ("return first.backward(grad_out)", "first.param_backward(grad_out)\n        return grad_out")]},
-     {"l5-t1-forward": "forward-stops-early", "l5-t2-backward": "backward-skips-first"}),
-    # Lesson 6: SGD.step, plain (l6-t1-sgd) and with momentum (l6-t1-momentum).
+     {"task1-forward": "forward-stops-early", "task2-backward": "backward-skips-first"}),
+    # Lesson 6: SGD.step, plain (task1-sgd) and with momentum (task1-momentum).
     ("c6-rebinds-momentum-ignored", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("velocity[key] *= self.momentum", "velocity[key] -= self.lr * grad",
                                        "param -= self.lr * grad")),
                    ("                else:\n                    " + PLAIN_STEP,
                     "                else:\n                    param = param - self.lr * grad")]},
-     {"l6-t1-sgd": "sgd-rebinds", "l6-t1-momentum": "momentum-ignored"}),
+     {"task1-sgd": "sgd-rebinds", "task1-momentum": "momentum-ignored"}),
     ("c6-wrong-sign-param-before-velocity", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("param += velocity[key]", "velocity[key] *= self.momentum",
                                        "velocity[key] -= self.lr * grad")),
                    ("                else:\n                    " + PLAIN_STEP,
                     "                else:\n                    param += self.lr * grad")]},
-     {"l6-t1-sgd": "sgd-wrong-sign", "l6-t1-momentum": "param-before-velocity"}),
+     {"task1-sgd": "sgd-wrong-sign", "task1-momentum": "param-before-velocity"}),
     ("c6-lr-ignored-velocity-not-kept", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("step = self.momentum * velocity[key] - self.lr * grad", "param += step")),
                    ("                else:\n                    " + PLAIN_STEP,
                     "                else:\n                    param -= grad")]},
-     {"l6-t1-sgd": "sgd-lr-ignored", "l6-t1-momentum": "momentum-ignored"}),
+     {"task1-sgd": "sgd-lr-ignored", "task1-momentum": "momentum-ignored"}),
     ("c6-velocity-without-lr", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("velocity[key] *= self.momentum", "velocity[key] += grad",
                                        "param -= self.lr * velocity[key]"))]},
-     {"l6-t1-momentum": "velocity-without-lr"}),
+     {"task1-momentum": "velocity-without-lr"}),
     ("c6-velocity-sign", L6,
      {"optim.py": [(MOMENTUM_STEP, mom("velocity[key] *= self.momentum", "velocity[key] += self.lr * grad",
                                        "param -= velocity[key]"))]},
-     {"l6-t1-momentum": "velocity-sign"}),
+     {"task1-momentum": "velocity-sign"}),
 ]
 
 ALTERNATIVES = [

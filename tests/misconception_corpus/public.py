@@ -154,16 +154,16 @@ MLP_SUBMISSIONS = [
     # the model's forward returns softmax(logits) although the loss applies it itself
     ("p5-forward-output-activation", L5,
      {"mlp.py": [(RETURN, "x = layer.forward(x)\n        return OUTPUT_ACTIVATIONS[self.output_activation](x)")]},
-     {"l5-t1-forward": "forward-applies-output-activation"}),
+     {"task1-forward": "forward-applies-output-activation"}),
     # https://github.com/sugi-chan/custom_bert_pipeline/issues/1 : a softmax always applied at the
     # end of forward
     ("p5-forward-softmax-always", L5, {"mlp.py": [(RETURN, "x = layer.forward(x)\n        return softmax(x)")]},
-     {"l5-t1-forward": "forward-applies-output-activation"}),
+     {"task1-forward": "forward-applies-output-activation"}),
     # https://github.com/unda-ml/unda/issues/1 : layers chained wrongly in backward (each layer
     # handed the gradient at the output instead of the one the layer after it returned)
     ("p5-not-chained", L5, {"mlp.py": [("grad_out = layer.backward(grad_out)", "layer.backward(grad_out)"),
                                        (RETURN, "out = layer.forward(x)\n        return out")]},
-     {"l5-t1-forward": "forward-not-chained", "l5-t2-backward": "backward-not-chained"}),
+     {"task1-forward": "forward-not-chained", "task2-backward": "backward-not-chained"}),
 ]
 
 # ---- lesson 6: SGD with momentum ---------------------------------------------------------------
@@ -176,25 +176,25 @@ SGD_SUBMISSIONS = [
     ("p6-momentum-average", L6, {"optim.py": [(MOMENTUM_STEP, mom(
         "velocity[key] *= self.momentum", "velocity[key] += (1 - self.momentum) * grad",
         "param -= self.lr * velocity[key]"))]},
-     {"l6-t1-momentum": "momentum-average"}),
+     {"task1-momentum": "momentum-average"}),
     # https://vivek-s.com/Programming/Deep+Learning/Momentum (Keras with nesterov=True),
     # https://github.com/oysteijo/simd_neuralnet/issues/17 : the Nesterov step where plain momentum is asked
     ("p6-nesterov", L6, {"optim.py": [(MOMENTUM_STEP, mom(
         "velocity[key] *= self.momentum", "velocity[key] -= self.lr * grad",
         "param += self.momentum * velocity[key] - self.lr * grad"))]},
-     {"l6-t1-momentum": "momentum-nesterov"}),
+     {"task1-momentum": "momentum-nesterov"}),
     # https://stats.stackexchange.com/q/299920 (the first formulation: v <- lr grad; theta <- theta
     # - (v + mu v_old)): only the last raw gradient step kept as the velocity
     ("p6-last-gradient", L6, {"optim.py": [(MOMENTUM_STEP, mom(
         "param -= self.lr * grad + self.momentum * velocity[key]", "velocity[key][...] = self.lr * grad"))]},
-     {"l6-t1-momentum": "momentum-last-gradient"}),
+     {"task1-momentum": "momentum-last-gradient"}),
     # https://stats.stackexchange.com/q/299920 ("Pytorch has implemented this version"): the velocity
     # kept without the learning rate; with the plain step rebinding a name
     # (https://github.com/ml-explore/mlx/issues/440 returns a new array from the plain branch)
     ("p6-torch-velocity-rebinds", L6, {"optim.py": [(MOMENTUM_STEP, mom(
         "velocity[key] *= self.momentum", "velocity[key] += grad", "param -= self.lr * velocity[key]")),
         (PLAIN, "                else:\n                    param = param - self.lr * grad")]},
-     {"l6-t1-momentum": "velocity-without-lr", "l6-t1-sgd": "sgd-rebinds"}),
+     {"task1-momentum": "velocity-without-lr", "task1-sgd": "sgd-rebinds"}),
 ]
 
 SUBMISSIONS = (
