@@ -22,6 +22,7 @@ import numpy as np
 
 from . import feedback
 from .gradcheck import rel_error
+from .reveal import reveal
 from .task_regions import GIVEN_LINES
 
 
@@ -243,3 +244,5 @@ def task(label, hidden=None):
     if check.failures:
         raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
     print(f"  all checks of {label} passed")
+    if not check.hidden:
+        reveal(label)

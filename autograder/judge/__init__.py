@@ -1,6 +1,7 @@
 """The grader's judge: graded tasks decided in the grader's process, never in a grading kernel.
 
-A graded test cell names its task in a call ``run_graded_cases("Lesson 2, task 1", ...)`` (the
+A graded test cell names its task in a call ``run_graded_cases("Lesson 2, task 1", ...)``, or one
+part of a task graded in several cells, ``run_graded_cases("Lesson 4, task 1: gradients", ...)`` (the
 cell's source is the gradebook's copy: nbgrader's OverwriteCells puts it back). In the kernel
 that call only records what the student's code returned on the task's cases
 (``backprop_course.records``); ``judge_task`` (verdict.py) builds the same cases here, runs the
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from . import lesson_2, lesson_3
 from .verdict import Verdict, judge_task
 
-CALL = re.compile(r"""^\s*run_graded_cases\(\s*["'](?P<label>Lesson \d+, task \d+)["']""", re.MULTILINE)
+CALL = re.compile(r"""^\s*run_graded_cases\(\s*["'](?P<label>Lesson \d+, task \d+(?:: [\w ,()-]+)?)["']""", re.MULTILINE)
 
 
 @dataclass(frozen=True)
