@@ -334,7 +334,8 @@ def test_drawings_scale_with_their_output_and_controls_wrap():
         view = [float(v) for v in re.search(r'viewBox="([^"]+)"', tag)[1].split()]
         assert 'width="100%"' in tag and 'height=' not in tag.replace("height:auto", "")
         assert float(re.search(r"max-width:([0-9.]+)px", tag)[1]) == min(view[2], 940)
-        assert widget.children[-2].layout.width == "100%"  # the drawing's box is the output's width
+        [box] = [child for child in widget.children if "<svg" in getattr(child, "value", "")]
+        assert box.layout.width == "100%"  # the drawing's box is the output's width
         rows = [child for child in widget.children if isinstance(child, viz.walkthrough.widgets.HBox)]
         assert rows and all(row.layout.flex_flow == "row wrap" for row in rows)
         assert all(control.layout.flex == "0 0 auto" for row in rows for control in row.children)

@@ -94,8 +94,9 @@ def scalable_svg_tag(css_class, width, height, max_width, font_size):
             f'font-family="sans-serif" font-size="{font_size}">')
 
 
-def message_html(text, kind="info"):
-    """A widget's status line: "info" in grey, "todo" (a task to finish, an error) in red."""
-    colour = {"info": "#333333", "todo": "#b00020"}[kind]
-    return (f'<div class="bp-message bp-{kind}" style="font-family:sans-serif;font-size:13px;'
+def message_html(text, kind="info", css="bp-message"):
+    """A widget's status line: "info" in grey, "todo" (a task to finish, an error) in red; a
+    prediction's verdict (css "bp-verdict") "right" in green, "wrong" in red."""
+    colour = {"info": "#333333", "todo": "#b00020", "right": "#1a7f37", "wrong": "#b00020"}[kind]
+    return (f'<div class="{css} bp-{kind}" style="font-family:sans-serif;font-size:13px;'
             f'color:{colour};min-height:1.4em">{html.escape(text)}</div>')

@@ -8,6 +8,7 @@ import numpy as np
 from backprop_lib.graph import Scalar
 
 from .display import fmt, todo_message
+from .predict import Factor, Path, Question
 from .trace import Edge, Node, Trace
 
 _SCALAR_ACTIVATIONS = {"tanh": Scalar.tanh, "sigmoid": Scalar.sigmoid, "relu": Scalar.relu,
@@ -151,15 +152,30 @@ class NetworkSource:
         return t
 
     def _backward_events(self, t, grad_formula):
-        """Unit by unit from the output: each dL/dh as a sum over outgoing weights, then its weights."""
+        """Unit by unit from the output: each dL/dh as a sum over outgoing weights, then its weights.
+        Fills ``t.questions``: what each step asks a student to predict (see ``predict``)."""
         nodes = {n.key: n for n in t.nodes}
         edges = {e.key: e for e in t.edges}
         events = [("L", "∂L/∂L = 1")]
         nodes["L"].grad = "∂ 1"
+        derivative = _DERIVATIVE_TEXT[self.activation]
+
+        def ask(question):
+            t.questions[len(events)] = question
+
+        def upstream(unit, last):
+            """The factor ∂L/∂(pre-activation) of ``unit``, which a student may take from h instead."""
+            name, pre, a, h = unit
+            instead = () if last else ((f"∂L/∂{name}", h.grad, f"∂L/∂{pre} = ∂L/∂{name}·{derivative} "
+                                                             f"includes the activation's derivative"),)
+            return Factor(f"∂L/∂{pre}", a.grad, instead)
+
         for l in range(len(self.units), 0, -1):
+            last = l == len(self.units)
             for j, (name, pre, a, h) in enumerate(self.units[l - 1]):
-                if l == len(self.units):
+                if last:
                     nodes[name].grad = f"∂ {fmt(a.grad)}"
+                    ask(Question(f"∂L/∂{name}", name, given=a.grad, slips=self._loss_slips(a.value, j)))
                     events.append((name, f"∂L/∂{name} = {grad_formula} = {fmt(a.grad)}"))
                     continue
                 out_ws = self.scalars[l][0][j]
@@ -168,19 +184,37 @@ class NetworkSource:
                 products = " + ".join(f"{fmt(n_a.grad)}×{fmt(w.value)}" for (_, _, n_a, _), w in zip(nexts, out_ws))
                 local = h.local_grads()[0] if h is not a else 1.0
                 nodes[name].grad = f"∂{name} {fmt(h.grad)}  ∂{pre} {fmt(a.grad)}"
+                swap = f"the local derivative of w·{name} with respect to {name} is the weight w"
+                ask(Question(f"∂L/∂{name}", name, tuple(
+                    Path(unit[1], (upstream(unit, l + 1 == len(self.units)),
+                                   Factor(w.label, w.value, ((name, h.value, swap),))))
+                    for unit, w in zip(nexts, out_ws))))
                 events.append((name, f"∂L/∂{name} = {factors} = {products} = {fmt(h.grad)};  "
-                                     f"∂L/∂{pre} = ∂L/∂{name}·{_DERIVATIVE_TEXT[self.activation]} = "
+                                     f"∂L/∂{pre} = ∂L/∂{name}·{derivative} = "
                                      f"{fmt(h.grad)}×{fmt(local)} = {fmt(a.grad)}"))
             prev = ([("x" if len(self.x) == 1 else f"x{i + 1}", v) for i, v in enumerate(self.x)]
                     if l == 1 else [(u[0], u[3].value) for u in self.units[l - 2]])
             ws = self.scalars[l - 1][0]
-            for j, (name, pre, a, _) in enumerate(self.units[l - 1]):
+            for j, unit in enumerate(self.units[l - 1]):
+                name, pre, a, _ = unit
                 for i, (source, value) in enumerate(prev):
                     w = ws[i][j]
                     edges[("w", l, i, j)].grad = f"∂ {fmt(w.grad)}"
+                    swap = (w.label, w.value, f"the local derivative of {w.label}·{source} with respect to "
+                                              f"{w.label} is the input {source}")
+                    ask(Question(f"∂L/∂{w.label}", w.label,
+                                 (Path(pre, (upstream(unit, last), Factor(source, value, (swap,)))),)))
                     events.append((("w", l, i, j), f"∂L/∂{w.label} = ∂L/∂{pre}·{source} = "
                                                    f"{fmt(a.grad)}×{fmt(value)} = {fmt(w.grad)}"))
         return events
+
+    def _loss_slips(self, y, j):
+        """The loss derivative's usual slips, for ½(y − t)² (the others' derivatives are given)."""
+        if self.loss != "half":
+            return ()
+        t = float(self.target[j])
+        return (("t − y", t - y, "the derivative of ½(y − t)² with respect to y is y − t"),
+                ("2(y − t)", 2 * (y - t), "the ½ in L cancels the 2 of the square: ∂L/∂y = y − t"))
 
 
 def slide_source(x=2.0, target=1.0, weights=None, activation="relu"):

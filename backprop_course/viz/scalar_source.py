@@ -5,6 +5,7 @@ import operator
 from backprop_lib.graph import Scalar
 
 from .display import fmt, todo_message
+from .predict import Factor, Path, Question
 from .trace import Edge, Node, Trace
 
 _UNARY = {"neg": operator.neg, "exp": Scalar.exp, "log": Scalar.log, "tanh": Scalar.tanh,
@@ -113,12 +114,23 @@ class ScalarSource:
                 text = f"∂L/∂{names[id(node)]} = 1 (the output itself)"
             else:
                 terms = [(child, locals_[id(child)][index]) for child, index in children[id(node)]]
+                t.questions[len(t.backward)] = self._question(node, terms)
                 products = " + ".join(f"{fmt(child.grad)}×{fmt(local)}" for child, local in terms)
                 factors = " + ".join(f"∂L/∂{names[id(child)]}·∂{names[id(child)]}/∂{names[id(node)]}"
                                      for child, _ in terms)
                 text = f"∂L/∂{names[id(node)]} = {factors} = {products} = {fmt(node.grad)}"
             t.backward.append((key[id(node)], text))
         return t
+
+    def _question(self, node, terms):
+        """What a student predicts for ``node``: one path per use of it, ∂L/∂child × ∂child/∂node."""
+        names, me = self.names, self.names[id(node)]
+        swap = "the local derivative of a product with respect to one factor is the other factor"
+        return Question(f"∂L/∂{me}", me, tuple(
+            Path(names[id(child)], (Factor(f"∂L/∂{names[id(child)]}", child.grad),
+                                    Factor(f"∂{names[id(child)]}/∂{me}", local,
+                                           ((me, node.value, swap),) if child.op == "*" else ())))
+            for child, local in terms))
 
     def _forward_text(self, node):
         names = self.names

@@ -38,6 +38,7 @@ class Trace:
     known: set = field(default_factory=set)       # node keys whose values show from the start
     forward: list = field(default_factory=list)   # [(node key, explanation)]
     backward: list = field(default_factory=list)  # [(node or edge key, explanation)]
+    questions: dict = field(default_factory=dict)  # {index into backward: predict.Question asked first}
     loss: float = float("nan")
     forward_error: str = None
     backward_error: str = None
