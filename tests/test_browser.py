@@ -3,7 +3,8 @@
 One JupyterLab server (127.0.0.1, a free port, a temporary workspace) serves every test of this
 module, started as `make lab` starts it. The workspace holds copies of lesson 1, lesson 6, the
 lecture notebook and the reference library (the lecture imports it from ../solutions), and a link
-to backprop_lib/ (the lessons find the skeleton above them, as students do). A lesson that does not contain its widget cell yet gets it appended (the
+to backprop_lib/ (the lessons find the skeleton above them, as students do); finished/ holds lesson 1
+beside a copy of the reference library, as a student who has done tasks 3 and 4 has it. A lesson that does not contain its widget cell yet gets it appended (the
 cells below are the ones the lessons are meant to carry); a lesson notebook that does not exist yet
 is stood in for by its widget cell alone. Screenshots go to artifacts/browser/.
 
@@ -108,6 +109,9 @@ def lab(tmp_path_factory):
     (work / "backprop_lib").symlink_to(ROOT / "backprop_lib")
     for name in LESSON_CELLS:
         workspace_notebook(name, work / "lessons" / f"{name}.ipynb")
+    (work / "finished" / "lessons").mkdir(parents=True)
+    shutil.copytree(work / "solutions" / "backprop_lib", work / "finished" / "backprop_lib")
+    workspace_notebook("01_computation_graph", work / "finished" / "lessons" / "01_computation_graph.ipynb")
     shutil.copy(ROOT / "lecture" / "backprop_live.ipynb", work / "lecture")
     env = dict(os.environ)
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
@@ -267,11 +271,15 @@ def test_lecture_walkthrough_steps_and_training_plays(lab):
     wait_until(lambda: "a1 1  h1 1" in values.all_text_contents(), "step forward showed no value for h1")
     grads = slide.locator("svg.bp-graph text.grad")
     before = grads.all_text_contents()
-    for clicks in range(2):
+    for clicks in range(2):  # ∂L/∂L = 1, then the room is asked for ∂L/∂y
         slide.get_by_role("button", name="step backward").click()
-    wait_until(lambda: "∂ -1.5" in grads.all_text_contents(), "step backward showed no ∂L/∂y")
+    wait_until(lambda: message(slide).startswith("ask the room for ∂L/∂y"), f"no question: {message(slide)!r}")
+    assert "∂ -1.5" not in grads.all_text_contents()
+    answer(slide, "1.5")  # the room's answer, typed: checked, then the step shows
+    wait_until(lambda: "∂ -1.5" in grads.all_text_contents(), "the checked answer showed no ∂L/∂y")
     assert grads.all_text_contents() != before
     assert message(slide) == "∂L/∂y = y − t = -1.5"
+    assert verdict(slide) == "your 1.5 is t − y = 1.5: the derivative of ½(y − t)² with respect to y is y − t"
     deadline = time.monotonic() + 30
     while not message(slide).startswith("backward pass done"):  # every weight's label with its ∂
         assert time.monotonic() < deadline, f"the backward pass did not finish: {message(slide)!r}"
@@ -300,6 +308,47 @@ def test_lesson1_walkthrough_on_the_skeleton_names_the_task(lab):
     wait_until(lambda: message(walk).startswith("finish Lesson 1, task"),
                f"no 'finish the task' message: {message(walk)!r}")
     finish(lab, page, "lesson1", errors)
+
+
+def answer(output, text, key="Enter"):
+    """Type ``text`` in a walkthrough's prediction box and send it with Enter (or the check button)."""
+    box = output.locator(".widget-text input")
+    box.wait_for(state="visible")
+    box.fill(text)
+    if key == "Enter":
+        box.press("Enter")
+    else:
+        output.get_by_role("button", name="check").click()
+
+
+def verdict(output):
+    return output.locator(".bp-verdict").last.text_content()
+
+
+def test_lesson1_predict_then_reveal_checks_typed_gradients(lab):
+    """A student who has done tasks 3 and 4: each backward step asks for its number first; a typed
+    number gets its verdict (the slip named when it reproduces the number), then the product shows."""
+    page, errors = run_all(lab, "finished/lessons/01_computation_graph.ipynb")
+    walk = widget_output(page, "svg.bp-graph", index=-1)
+    step = walk.get_by_role("button", name="step backward")
+    step.click()  # the forward pass completes; ∂L/∂L = 1 asks nothing
+    wait_until(lambda: message(walk) == "∂L/∂L = 1", f"no ∂L/∂L: {message(walk)!r}")
+    assert walk.locator(".widget-text input").is_hidden()
+    step.click()
+    wait_until(lambda: message(walk).startswith("predict ∂L/∂y"), f"no question: {message(walk)!r}")
+    step.click()  # no reveal without a number
+    wait_until(lambda: message(walk).startswith("type your ∂L/∂y"), f"revealed unasked: {message(walk)!r}")
+    answer(walk, "2*(-0.5-1)")
+    wait_until(lambda: message(walk) == "∂L/∂y = y − t = -1.5", f"no product: {message(walk)!r}")
+    assert verdict(walk) == "your -3 is 2(y − t) = -3: the ½ in L cancels the 2 of the square: ∂L/∂y = y − t"
+    assert walk.locator(".widget-text input").is_hidden()
+    step.click()
+    wait_until(lambda: message(walk).startswith("predict ∂L/∂w7"), f"no question: {message(walk)!r}")
+    answer(walk, "-1.5*0.25", key="check")
+    wait_until(lambda: message(walk).startswith("∂L/∂w7 = ∂L/∂y·h3"), f"no product: {message(walk)!r}")
+    assert verdict(walk) == "right: ∂L/∂w7 = -0.375"
+    assert "bp-right" in walk.locator(".bp-verdict").last.get_attribute("class")
+    finish(lab, page, "lesson1-predict", errors)
 
 
 def test_lesson6_animator_on_the_skeleton_names_the_task(lab):

@@ -405,7 +405,9 @@ with demo("the path sum"):
 # %% id="widget" tags=["demo"]
 from backprop_course.viz import GraphWalkthrough
 
-GraphWalkthrough.slide_network(x=x, target=t, weights=weights)
+# Predict, then reveal: before each backward step, type your ∂L/∂node in the box and press Enter;
+# the walkthrough checks your number (it names a left-out path or factor), then shows the product.
+GraphWalkthrough.slide_network(x=x, target=t, weights=weights, predict="type")
 
 # %% [markdown] id="widget-nudge-md"
 # ## Nudge a weight
