@@ -521,3 +521,77 @@ def test_lecture_fits_narrow_windows_and_survives_save_restart_reload(lab):
     time.sleep(1)
     assert clipped(page) == [], "a picture is cut off at 1100 px"
     finish(lab, page, "lecture-restarted", errors)
+
+
+# A failed check as `with task(...)` prints it: the row, then the cell's one-line failure.
+CHECK_ROWS_CELL = """from backprop_course.checks import task
+
+with task("Lesson 1, task 2") as check:
+    check.true("dL/dh1 sums both paths out of h1: dL/dh1 = dL/dh3 relu'(a3) w3 + dL/dh4 relu'(a4) w5", False,
+               "your dL/dh1 = -3 is the path through h3 alone: h1 feeds both a3 and a4, so its gradient "
+               "is the sum over both paths, + dL/dh4 w5 = 0.75 x -1 = -0.75; with it dL/dw1 follows too")
+"""
+
+
+def visual_lines(output):
+    """The lines of an output's text as the browser lays them out: a line break the text holds ends
+    its line with "\\n", a wrap ends it where the browser broke it."""
+    return output.evaluate("""output => {
+        const lines = [];
+        for (const pre of output.querySelectorAll("pre")) {
+            const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+            const range = document.createRange();
+            let line = "", top = null;
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (let i = 0; i < node.length; i++) {
+                    const ch = node.data[i];
+                    if (ch === "\\n") { lines.push(line + "\\n"); line = ""; top = null; continue; }
+                    range.setStart(node, i);
+                    range.setEnd(node, i + 1);
+                    const rect = [...range.getClientRects()].find(r => r.width > 0);
+                    if (rect && top !== null && rect.top > top + 2) { lines.push(line); line = ""; }
+                    if (rect) top = rect.top;
+                    line += ch;
+                }
+            }
+            if (line) lines.push(line + "\\n");
+        }
+        return lines;
+    }""")
+
+
+def mid_word_breaks(lines):
+    """Wraps between two letters or digits: "... leaves out the pa" | "th through h4"."""
+    return [f"{line[-12:]!r} | {after[:12]!r}" for line, after in zip(lines, lines[1:])
+            if not line.endswith("\n") and re.search(r"\w$", line) and re.match(r"\w", after)]
+
+
+def test_check_rows_wrap_between_words_at_1100px(lab):
+    """JupyterLab breaks text outputs anywhere; the students' lab (lab-config/custom.css, served by
+    backprop_course.lab_style) wraps a check row and its failure line between words."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CHECK_ROWS_CELL)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    path = "lessons/check_rows.ipynb"
+    put_notebook(lab, path, nb)
+    page, errors = open_notebook(lab, path)
+    page.set_viewport_size({"width": 1100, "height": 720})
+    browser = page.locator("#filebrowser")
+    if not browser.is_visible():
+        page.locator(".jp-SideBar [data-id='filebrowser']").click()
+    browser.wait_for(state="visible")
+    click_run_all(page, path)
+    outputs = page.locator(f"{PANEL} .jp-OutputArea-output:has(pre)")
+    wait_until(lambda: outputs.count() == 2, f"{outputs.count()} text outputs, expected the rows and the failure")
+    rows, failure = outputs.nth(0), outputs.nth(1)
+    assert "WRONG" in rows.text_content() and "check failed" in failure.text_content()
+    for output in (rows, failure):
+        assert output.locator("pre").first.evaluate("pre => getComputedStyle(pre).wordBreak") == "normal"
+        lines = visual_lines(output)
+        assert len(lines) > output.text_content().count("\n") + 1, f"nothing wrapped at 1100 px: {lines}"
+        assert mid_word_breaks(lines) == [], f"a check row breaks mid-word: {lines}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    rows.screenshot(path=str(ARTIFACTS / "check-rows-1100.png"))
+    # The same rows under JupyterLab's own rule (break-all) do break mid-word: the check can fail.
+    rows.locator("pre").first.evaluate("pre => { pre.style.wordBreak = 'break-all'; pre.style.overflowWrap = 'normal'; }")
+    assert mid_word_breaks(visual_lines(rows)) != []
+    finish(lab, page, "check-rows", errors)
