@@ -471,6 +471,17 @@ def clipped(page):
     return found
 
 
+def narrow_with_file_browser(page, width):
+    """The window ``width`` px wide (720 high) with the file browser open, as a student on a laptop
+    has it; returns the file browser."""
+    page.set_viewport_size({"width": width, "height": 720})
+    browser = page.locator("#filebrowser")
+    if not browser.is_visible():
+        page.locator(".jp-SideBar [data-id='filebrowser']").click()
+    browser.wait_for(state="visible")
+    return browser
+
+
 def test_lecture_fits_narrow_windows_and_survives_save_restart_reload(lab):
     """At 1280x720 and 1100x720 with the file browser open nothing of the seven widgets is cut off;
     after a step and Save, a reload keeps the live widgets; after a kernel restart and a reload every
@@ -478,11 +489,7 @@ def test_lecture_fits_narrow_windows_and_survives_save_restart_reload(lab):
     base, context = lab
     path = "lecture/backprop_live.ipynb"
     page, errors = open_notebook(lab, path)
-    page.set_viewport_size({"width": 1280, "height": 720})
-    browser = page.locator("#filebrowser")
-    if not browser.is_visible():
-        page.locator(".jp-SideBar [data-id='filebrowser']").click()
-    browser.wait_for(state="visible")
+    browser = narrow_with_file_browser(page, 1280)
     click_run_all(page, path)
     assert page.locator(f"{PANEL} .jp-OutputArea-output:has(.bp-graph, .bp-training)").count() == 7
     for width in (1280, 1100):
@@ -574,11 +581,7 @@ def test_check_rows_wrap_between_words_at_1100px(lab):
     path = "lessons/check_rows.ipynb"
     put_notebook(lab, path, nb)
     page, errors = open_notebook(lab, path)
-    page.set_viewport_size({"width": 1100, "height": 720})
-    browser = page.locator("#filebrowser")
-    if not browser.is_visible():
-        page.locator(".jp-SideBar [data-id='filebrowser']").click()
-    browser.wait_for(state="visible")
+    narrow_with_file_browser(page, 1100)
     click_run_all(page, path)
     outputs = page.locator(f"{PANEL} .jp-OutputArea-output:has(pre)")
     wait_until(lambda: outputs.count() == 2, f"{outputs.count()} text outputs, expected the rows and the failure")
