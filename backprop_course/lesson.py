@@ -15,6 +15,9 @@ from pathlib import Path
 from . import live_reload
 
 LIBRARY = "backprop_lib"
+# The folder the last ``start`` put first (it holds the library this notebook uses), or None: the
+# widgets draw that library unless they are given one (``backprop_course.viz.library``).
+STARTED = None
 
 
 class LibraryNotFound(ImportError):
@@ -44,6 +47,7 @@ def start(folder=None):
     """Put the student's library (or the one in ``folder``, e.g. the lecture's "../solutions")
     first on ``sys.path``; reload its edits (except when grading). Returns the folder that holds
     ``backprop_lib/``."""
+    global STARTED
     root = str(Path(folder).resolve() if folder else library_root())
     if not (Path(root) / LIBRARY / "__init__.py").is_file():
         raise LibraryNotFound(f"no {LIBRARY}/ in {root}: pass the folder that holds it")
@@ -58,7 +62,8 @@ def start(folder=None):
     shell = _ipython()
     if shell is not None and not grading():
         live_reload.install(shell)
-    return Path(root)
+    STARTED = Path(root)
+    return STARTED
 
 
 def _ipython():

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 # The reference library, not the installed student skeleton (which raises NotImplementedError).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "solutions"))
+import backprop_lib as reference  # noqa: E402
 from backprop_lib import data  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
 from backprop_course.viz import GraphWalkthrough, TrainingAnimator  # noqa: E402
@@ -64,14 +65,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    anim = TrainingAnimator(preset="dataset=moons&n=200&hidden=16,16&activation=tanh&lr=0.1")
+    anim = TrainingAnimator(preset="dataset=moons&n=200&hidden=16,16&activation=tanh&lr=0.1", library=reference)
     anim.step(1)
     X, y = data.moons(200, rng=0)
     rows = [
         ("TrainingAnimator frame: update + redraw (2-16-16-1, 200 points)", lambda: anim.step(1)),
         ("  of which the update (train_steps)", lambda: next(anim._steps)),
         ("  of which the redraw", anim._draw),
-        ("GraphWalkthrough step: slide network 1-2-2-1", walk_step(GraphWalkthrough.slide_network())),
+        ("GraphWalkthrough step: slide network 1-2-2-1", walk_step(GraphWalkthrough.slide_network(library=reference))),
         ("GraphWalkthrough step: MLP 2-8-8-8-1 unit by unit",
          walk_step(GraphWalkthrough.from_mlp(MLP(2, (8, 8, 8), 1, "tanh", "sigmoid", rng=0), X[0], y[0]))),
     ]

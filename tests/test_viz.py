@@ -9,9 +9,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT, on_reference, reference_module
+from backprop_course import viz
+from conftest import ROOT, SOLUTIONS, load_library, reference_module
 
-viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
+# The widgets draw the library they are given: the reference here, the skeleton where named.
+REFERENCE = load_library(SOLUTIONS / "backprop_lib", "reference_lib")
 graph = reference_module("graph")
 mlp = reference_module("mlp")
 losses = reference_module("losses")
@@ -45,7 +47,7 @@ def edge_colour(svg, name):
 
 
 def test_slide_network_forward_reveals_values_node_by_node():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     assert node_texts(walk.svg, "value")["x"] == "2"
     assert node_texts(walk.svg, "value")["h1"] == "?"
     walk.step_forward()
@@ -60,7 +62,7 @@ def test_slide_network_forward_reveals_values_node_by_node():
 
 
 def test_slide_network_backward_shows_each_gradient_with_its_product():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     walk.step_backward()  # completes the forward pass first
     assert node_texts(walk.svg, "value")["L"] == "1.125"  # as lesson 1's table shows it
     assert walk.active == "L" and node_texts(walk.svg, "grad")["y"] == ""
@@ -77,7 +79,7 @@ def test_slide_network_backward_shows_each_gradient_with_its_product():
 
 
 def test_update_moves_weights_against_the_gradient_and_recolours_edges():
-    walk = viz.GraphWalkthrough.slide_network(lr=0.1)
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE, lr=0.1)
     assert edge_colour(walk.svg, "w4") == viz.display.NEGATIVE
     walk.update()  # runs the rest of the backward pass first
     weights = np.concatenate([W.ravel() for W in walk._source.weights])
@@ -119,7 +121,7 @@ def test_scalar_graph_names_each_node_and_skips_constants_backward():
 
 
 def test_play_ticks_step_and_reset_does_not():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     walk.play.value = 1
     walk.play.value = 2
     assert walk.done_forward == 2
@@ -132,7 +134,7 @@ def test_play_ticks_step_and_reset_does_not():
 
 
 def test_play_cycles_forward_backward_update():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     steps = len(walk._trace.forward) + len(walk._trace.backward)
     for _ in range(steps + 1):
         walk.next()
@@ -151,7 +153,7 @@ def lecture_walkthroughs():
     neuron = viz.GraphWalkthrough(((w * x + b).tanh() - t) ** 2, params=[w, b], lr=0.5)
     X, y = reference_module("data").moons(200, rng=0)
     model = mlp.MLP(2, (4, 3), 1, activation="tanh", output_activation="sigmoid", rng=0)
-    return {"neuron": neuron, "slide": viz.GraphWalkthrough.slide_network(lr=0.02),
+    return {"neuron": neuron, "slide": viz.GraphWalkthrough.slide_network(library=REFERENCE, lr=0.02),
             "mlp": viz.GraphWalkthrough.from_mlp(model, X[0], y[0], lr=0.5)}
 
 
@@ -232,15 +234,15 @@ def test_bad_inputs_get_one_line_errors():
     with pytest.raises(ValueError, match=r"one sample.*pass X\[0\]"):
         viz.GraphWalkthrough.from_mlp(model, np.ones((5, 2)), np.ones(5))
     with pytest.raises(ValueError, match="unknown weight name 'w9'"):
-        viz.GraphWalkthrough.slide_network(weights={"w9": 1.0})
+        viz.GraphWalkthrough.slide_network(library=REFERENCE, weights={"w9": 1.0})
     with pytest.raises(TypeError, match="output Scalar"):
         viz.GraphWalkthrough(3.0)
     with pytest.raises(ValueError, match="unknown preset key 'colour'"):
-        viz.TrainingAnimator(preset="colour=red")
+        viz.TrainingAnimator(library=REFERENCE, preset="colour=red")
     with pytest.raises(ValueError, match="'lr=fast' is not a valid lr"):
-        viz.TrainingAnimator(preset="lr=fast")
+        viz.TrainingAnimator(library=REFERENCE, preset="lr=fast")
     with pytest.raises(ValueError, match="cannot hide 'everything'"):
-        viz.TrainingAnimator(preset="hide=everything")
+        viz.TrainingAnimator(library=REFERENCE, preset="hide=everything")
 
 
 def boundary(animator):
@@ -248,7 +250,7 @@ def boundary(animator):
 
 
 def test_training_step_changes_the_boundary_and_the_loss_curve():
-    anim = viz.TrainingAnimator(preset="dataset=xor&hidden=8&lr=0.3")
+    anim = viz.TrainingAnimator(library=REFERENCE, preset="dataset=xor&hidden=8&lr=0.3")
     before = boundary(anim)
     assert anim.message == "press play or step to train" and 'class="loss"' not in anim.svg
     anim.step(5)
@@ -262,39 +264,39 @@ def test_training_step_changes_the_boundary_and_the_loss_curve():
 
 
 def test_regression_fit_and_divergence_stops_training():
-    anim = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=3&steps=200")
+    anim = viz.TrainingAnimator(library=REFERENCE, preset="dataset=regression&hidden=16&lr=3&steps=200")
     assert anim.diverged is not None and anim.step_count == anim.diverged < 200
     assert anim.message.startswith(f"diverged at step {anim.diverged}") and "try lr=0.3" in anim.message
     anim.step(10)
     assert anim.step_count == anim.diverged
-    fit = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=0.3&steps=50")
+    fit = viz.TrainingAnimator(library=REFERENCE, preset="dataset=regression&hidden=16&lr=0.3&steps=50")
     assert 'class="fit"' in fit.svg and fit.diverged is None
 
 
 def test_preset_round_trips_the_whole_state_and_hides_controls():
     preset = "dataset=circles&n=120&hidden=8,4&activation=relu&lr=0.3&batch=10&seed=3&hide=seed,dataset"
-    first = viz.TrainingAnimator(preset="#" + preset)
+    first = viz.TrainingAnimator(library=REFERENCE, preset="#" + preset)
     first.step(7)
     assert first.preset == preset.replace("&hide", "&steps=7&hide")
-    again = viz.TrainingAnimator(preset=first.preset)
+    again = viz.TrainingAnimator(library=REFERENCE, preset=first.preset)
     assert again.preset == first.preset
     for (_, layer, key), (_, twin, _) in zip(first.model.named_parameters(), again.model.named_parameters()):
         np.testing.assert_array_equal(layer.params[key], twin.params[key])
     assert again.controls["seed"].layout.display == "none" and again.controls["lr"].layout.display is None
-    assert viz.TrainingAnimator(lr=0.03).preset == "lr=0.03"  # keywords override; defaults left out
+    assert viz.TrainingAnimator(library=REFERENCE, lr=0.03).preset == "lr=0.03"  # keywords override; defaults left out
 
 
 def test_skeleton_widgets_name_the_task_to_finish():
-    skeleton_viz = pytest.importorskip("backprop_course.viz")
+    skeleton = load_library(ROOT / "backprop_lib", "skeleton_lib")
     if "raise NotImplementedError" not in (ROOT / "backprop_lib" / "graph.py").read_text():
         pytest.skip("backprop_lib is not the generated skeleton here")
-    walk = skeleton_viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=skeleton)
     walk.step_forward()
     assert walk.message.startswith("a1 = w1·x")  # the forward pass is given code
     walk.step_backward()
     assert walk.message == "finish Lesson 1, task 4 (the backward pass) to step backward"
     assert 'bp-todo' in walk.status.value
-    anim = skeleton_viz.TrainingAnimator()
+    anim = viz.TrainingAnimator(library=skeleton)
     assert anim.message.startswith("finish Lesson 5, task 1")
     anim.controls["play"].value = 1
     assert anim.step_count == 0 and anim.message.startswith("finish Lesson 5, task 1")
@@ -327,8 +329,8 @@ def test_only_the_widgets_import_widgets_and_plotting():
 def test_drawings_scale_with_their_output_and_controls_wrap():
     """JupyterLab's output area clips without scrolling: each drawing has a viewBox, width 100% and its
     natural width as max-width; controls keep their width and wrap; Play's icon buttons have a tooltip."""
-    walk = viz.GraphWalkthrough.slide_network()
-    anim = viz.TrainingAnimator(preset="dataset=xor&hidden=4")
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
+    anim = viz.TrainingAnimator(library=REFERENCE, preset="dataset=xor&hidden=4")
     for widget, svg in ((walk, walk.svg), (anim, anim.svg)):
         tag = re.match(r"<svg [^>]*>", svg)[0]
         view = [float(v) for v in re.search(r'viewBox="([^"]+)"', tag)[1].split()]
@@ -344,7 +346,7 @@ def test_drawings_scale_with_their_output_and_controls_wrap():
 
 
 def test_a_diverged_loss_curve_is_drawn_on_a_log_scale_with_a_mark_inside_the_panel():
-    anim = viz.TrainingAnimator(preset="dataset=regression&hidden=16&lr=3&steps=200")
+    anim = viz.TrainingAnimator(library=REFERENCE, preset="dataset=regression&hidden=16&lr=3&steps=200")
     svg = anim.svg
     assert "loss (log scale)" in svg and 'class="diverged"' in svg
     panel = viz.training_svg.PANEL
@@ -355,7 +357,7 @@ def test_a_diverged_loss_curve_is_drawn_on_a_log_scale_with_a_mark_inside_the_pa
     assert all(0 <= v <= panel for v in points)
     heights = points[1::2]
     assert max(heights) - min(heights) > panel / 2  # on a linear scale all but the last points lie flat
-    calm = viz.TrainingAnimator(preset="dataset=xor&hidden=8&lr=0.3&steps=20").svg
+    calm = viz.TrainingAnimator(library=REFERENCE, preset="dataset=xor&hidden=8&lr=0.3&steps=20").svg
     assert "log scale" not in calm and 'class="diverged"' not in calm
 
 
@@ -367,7 +369,7 @@ def test_a_widgets_saved_picture_is_its_last_state(tmp_path):
     from backprop_course.widget_pictures import KEY, SHOWN_BY, WIDGET_VIEW, keep_latest_pictures
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
-        "import os, sys\nsys.path.insert(0, os.path.join(%r, 'solutions'))\n"
+        "import os\nfrom backprop_course.lesson import start\nstart(os.path.join(%r, 'solutions'))\n"
         "from backprop_course.viz import GraphWalkthrough\nwalk = GraphWalkthrough.slide_network()\nwalk" % str(ROOT),
         "walk.step_forward()\nos.getpid()")])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()

@@ -4,16 +4,17 @@ import re
 
 import pytest
 
-from conftest import ROOT, on_reference
-from test_viz import SLIDE_GRADS, text_content
+from backprop_course import viz
+from backprop_course.viz import nudge
+from conftest import ROOT, load_library
+from test_viz import REFERENCE, SLIDE_GRADS, text_content
 
-viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
-nudge = __import__("reference_viz.nudge", fromlist=["nudge_numbers"])
+LIBRARY = viz.library.Library(REFERENCE)
 
 
 @pytest.mark.parametrize("name", sorted(SLIDE_GRADS))
 def test_the_tangent_slope_is_the_gradient_and_the_central_difference(name):
-    source = nudge.slide_source()
+    source = nudge.slide_source(library=LIBRARY)
     numbers = nudge.nudge_numbers(source, name, 1e-4)
     assert numbers["grad"] == pytest.approx(SLIDE_GRADS[name], rel=1e-12)   # lesson 1, by hand
     assert numbers["central"] == pytest.approx(numbers["grad"], rel=1e-6, abs=1e-9)
@@ -22,7 +23,7 @@ def test_the_tangent_slope_is_the_gradient_and_the_central_difference(name):
 
 
 def test_a_large_nudge_leaves_the_tangent_and_the_weights_as_they_were():
-    source = nudge.slide_source()
+    source = nudge.slide_source(library=LIBRARY)
     numbers = nudge.nudge_numbers(source, "w4", 0.25)
     # w4 = -0.25 + 0.25 = 0: a3 = h1 = 1, y = 2 h3 - 0.5 h4 = 1 = t, so L = 0.
     assert numbers["loss"] == pytest.approx(0.0, abs=1e-15)
@@ -31,7 +32,7 @@ def test_a_large_nudge_leaves_the_tangent_and_the_weights_as_they_were():
 
 
 def test_the_widget_redraws_for_the_slider_and_the_weight_chosen():
-    widget = viz.WeightNudge()
+    widget = viz.WeightNudge(library=REFERENCE)
     assert "w4 = -0.25 + δ = -0.25: L = 1.125" in text_content(widget.status.value)
     widget.delta.value = 0.25
     status = text_content(widget.status.value)
@@ -42,13 +43,13 @@ def test_the_widget_redraws_for_the_slider_and_the_weight_chosen():
     circle = re.search(r'class="on-loss" cx="([\d.]+)"', widget.graph.value)
     assert float(circle.group(1)) > nudge.WIDTH / 2          # δ > 0 is right of the middle
     with pytest.raises(ValueError, match="unknown weight name 'w9'"):
-        viz.WeightNudge(weight="w9")
+        viz.WeightNudge(library=REFERENCE, weight="w9")
 
 
 def test_without_the_backward_pass_the_curve_shows_and_the_tangent_waits():
-    skeleton_viz = pytest.importorskip("backprop_course.viz")
+    skeleton = load_library(ROOT / "backprop_lib", "skeleton_lib")
     if "raise NotImplementedError" not in (ROOT / "backprop_lib" / "graph.py").read_text():
         pytest.skip("backprop_lib is not the generated skeleton here")
-    widget = skeleton_viz.WeightNudge()
+    widget = viz.WeightNudge(library=skeleton)
     assert 'class="loss"' in widget.graph.value and 'class="tangent"' not in widget.graph.value
     assert "finish Lesson 1, task" in text_content(widget.status.value) and "bp-todo" in widget.status.value

@@ -3,11 +3,11 @@ only when its formula reproduces the number, then shows the chain-rule product."
 
 import pytest
 
-from conftest import ROOT, on_reference, reference_module
-from test_viz import SLIDE_GRADS, node_texts
+from backprop_course import viz
+from backprop_course.viz import predict
+from conftest import reference_module
+from test_viz import REFERENCE, SLIDE_GRADS, node_texts
 
-viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
-predict = __import__("reference_viz.predict", fromlist=["verdict"])
 graph = reference_module("graph")
 mlp = reference_module("mlp")
 
@@ -24,7 +24,7 @@ def check(walk, name, typed):
 
 
 def test_the_questions_are_the_hand_gradients_of_lesson_1():
-    asked = questions(viz.GraphWalkthrough.slide_network())
+    asked = questions(viz.GraphWalkthrough.slide_network(library=REFERENCE))
     assert {name: q.value for name, q in asked.items() if name[4:] in SLIDE_GRADS} == \
         {f"∂L/∂{w}": pytest.approx(g, rel=1e-12) for w, g in SLIDE_GRADS.items()}
     assert {name: q.value for name, q in asked.items() if name[4:] not in SLIDE_GRADS} == \
@@ -49,14 +49,14 @@ def test_every_question_of_a_small_mlp_and_a_scalar_graph_is_the_engines_gradien
 
 
 def test_a_right_number_passes_to_three_significant_digits():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     assert check(walk, "∂L/∂h1", -3.75).right and check(walk, "∂L/∂h1", -3.751).right
     assert check(walk, "∂L/∂h1", -3.75).text == "right: ∂L/∂h1 = -3.75"
     assert not check(walk, "∂L/∂h1", -3.7).right
 
 
 def test_a_left_out_path_is_named_with_its_product():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     result = check(walk, "∂L/∂h1", -3.0)
     assert result.named and not result.right
     assert result.text == ("your -3 is ∂L/∂h1 without the path through a4: ∂L/∂a4·w5 = 0.75×-1 = -0.75. "
@@ -65,7 +65,7 @@ def test_a_left_out_path_is_named_with_its_product():
 
 
 def test_a_factor_off_is_named_only_when_it_alone_reproduces_the_number():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     weight = check(walk, "∂L/∂w4", 0.75)  # ∂L/∂a3·w4 = -3 × -0.25: the weight instead of its input h2
     assert weight.named and "w4 = -0.25 in place of h2 = 3" in weight.text and "is the input h2" in weight.text
     assert "with the factor h2 = 3 left out" in check(walk, "∂L/∂w4", -3.0).text
@@ -79,13 +79,13 @@ def test_a_factor_off_is_named_only_when_it_alone_reproduces_the_number():
 
 
 def test_without_a_reproducing_slip_the_verdict_says_what_is_observed():
-    walk = viz.GraphWalkthrough.slide_network()
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE)
     assert check(walk, "∂L/∂w4", 9.0).text == ("your 9 for ∂L/∂w4: the right size with the wrong sign "
                                                "(the gradient is -9)")
     assert check(walk, "∂L/∂w4", -8.0).text == "your -8 for ∂L/∂w4: off by 1 (the gradient is -9)"
     assert check(walk, "∂L/∂w2", -1.0).text == ("your -1 for ∂L/∂w2: off by -4 and the wrong sign "
                                                 "(the gradient is 3)")
-    dead = viz.GraphWalkthrough.slide_network(weights={"w1": -0.5})  # a1 < 0: h1 is a dead ReLU
+    dead = viz.GraphWalkthrough.slide_network(library=REFERENCE, weights={"w1": -0.5})  # a1 < 0: h1 is a dead ReLU
     assert check(dead, "∂L/∂w1", 0.0).right
     assert check(dead, "∂L/∂w1", 5.0).text == ("your 5 for ∂L/∂w1: the gradient is 0 here: no path carries "
                                                "any gradient to this node")
@@ -119,7 +119,7 @@ def test_anything_else_is_refused_in_one_line(text, error):
 
 
 def test_type_mode_asks_checks_then_reveals_the_product():
-    walk = viz.GraphWalkthrough.slide_network(predict="type")
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE, predict="type")
     assert walk.predict_row.layout.display == "none"
     walk.step_backward()  # ∂L/∂L = 1 is no question
     assert walk.message == "∂L/∂L = 1" and not walk.asking
@@ -146,7 +146,7 @@ def test_type_mode_asks_checks_then_reveals_the_product():
 
 
 def test_room_mode_reveals_at_the_next_press_and_play_waits_at_each_question():
-    walk = viz.GraphWalkthrough.slide_network(predict="room")
+    walk = viz.GraphWalkthrough.slide_network(library=REFERENCE, predict="room")
     assert walk.reveal_button in walk.predict_row.children
     walk.step_backward()
     walk.step_backward()
@@ -168,4 +168,4 @@ def test_a_layer_sized_walkthrough_asks_nothing_and_modes_are_checked():
     walk.step_backward()
     assert not walk.asking
     with pytest.raises(ValueError, match="predict must be one of"):
-        viz.GraphWalkthrough.slide_network(predict="yes")
+        viz.GraphWalkthrough.slide_network(library=REFERENCE, predict="yes")

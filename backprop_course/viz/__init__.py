@@ -10,22 +10,26 @@ Both are ipywidgets drawn as SVG (no graphviz, no ipympl). Their Play buttons ti
 when a notebook runs headless (nbclient, nbgrader) nothing animates and nothing waits; each widget
 also carries a static HTML picture of its current state for viewers without a widget manager.
 
-The widgets run the library on ``sys.path`` as ``backprop_lib`` at the time this package is first
-imported: the student's in the lessons, the reference in the lecture (which puts solutions/ first).
-When a library part a widget needs is still a stub, the widget says which task to finish (e.g.
+Each widget draws the library it is given (``library=backprop_lib``, the package the notebook
+imported), or the one its objects were built with (a loss Scalar, an MLP), or else the one
+``backprop_course.lesson.start`` chose for the notebook: the student's in the lessons, the
+reference in the lecture. Importing this package imports no library (see ``library``). When a
+library part a widget needs is still a stub, the widget says which task to finish (e.g.
 "finish Lesson 1, task 4 (the backward pass) to step backward") instead of raising.
 
 Modules: walkthrough (GraphWalkthrough) draws a trace from scalar_source, network_source or
-layer_source with graph_svg; nudge (WeightNudge) plots the slide network's loss
-against one weight; animator (TrainingAnimator) takes its settings from presets and draws
-with training_svg; display holds what both share (numbers, colours, status lines).
+layer_source with graph_svg, and with ``predict`` asks for each backward step first (predict
+checks the answer); nudge (WeightNudge) plots the slide network's loss against one weight;
+animator (TrainingAnimator) takes its settings from presets and draws with training_svg; display
+holds what they share (numbers, colours, status lines); library picks the library drawn.
 """
 
 from .animator import TrainingAnimator
 from .display import todo_message
+from .library import LibraryNotChosen
 from .network_source import SLIDE_WEIGHTS
 from .nudge import WeightNudge
 from .presets import parse_preset
 from .walkthrough import GraphWalkthrough
 
-__all__ = ["GraphWalkthrough", "SLIDE_WEIGHTS", "TrainingAnimator", "WeightNudge", "parse_preset", "todo_message"]
+__all__ = ["GraphWalkthrough", "LibraryNotChosen", "SLIDE_WEIGHTS", "TrainingAnimator", "WeightNudge", "parse_preset", "todo_message"]

@@ -2,14 +2,10 @@
 
 import ipywidgets as widgets
 import numpy as np
-from backprop_lib import data as datasets
-from backprop_lib.layers import ACTIVATION_LAYERS
-from backprop_lib.mlp import MLP
-from backprop_lib.optim import SGD
-from backprop_lib.train import train_steps
 
 from .display import StaticHTML, control_row, message_html, picture_box, todo_message
-from .presets import (BATCH_SIZES, DATASETS, DEFAULTS, LEARNING_RATES, check_settings, format_preset,
+from .library import choose
+from .presets import (BATCH_SIZES, DEFAULTS, LEARNING_RATES, check_settings, datasets_of, format_preset,
                       parse_hidden, parse_preset)
 from .training_svg import TrainingPicture
 
@@ -22,16 +18,19 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
     current state as such a string, including how many steps were trained, so it reproduces the
     picture exactly.
 
-    Each Play tick makes ``speed`` updates with ``train_steps`` and redraws once.
+    Each Play tick makes ``speed`` updates with ``train_steps`` and redraws once. ``library``: the
+    library package whose data, MLP, SGD and ``train_steps`` it runs (``import backprop_lib``, then
+    ``library=backprop_lib``); by default the one ``backprop_course.lesson.start`` chose.
     """
 
-    def __init__(self, preset="", **settings):
+    def __init__(self, preset="", library=None, **settings):
         super().__init__()
+        self.library = lib = choose(library)
         self.settings = {**DEFAULTS, **parse_preset(preset), **settings}
         hidden = self.settings["hidden"]
         self.settings["hidden"] = parse_hidden(hidden if isinstance(hidden, str) else ",".join(map(str, hidden)))
         self.settings["hide"] = tuple(self.settings["hide"])
-        check_settings(self.settings)
+        check_settings(self.settings, lib)
         s = self.settings
         self.image = picture_box()
         self.status = widgets.HTML()
@@ -41,9 +40,9 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
                                  tooltip="play: train step after step; pause; stop"),
             "step": widgets.Button(description="step", layout=widgets.Layout(width="auto")),
             "reset": widgets.Button(description="reset", layout=widgets.Layout(width="auto")),
-            "dataset": widgets.Dropdown(options=DATASETS, value=s["dataset"], description="data",
+            "dataset": widgets.Dropdown(options=datasets_of(lib), value=s["dataset"], description="data",
                                         layout=widgets.Layout(width="190px")),
-            "activation": widgets.Dropdown(options=sorted(ACTIVATION_LAYERS), value=s["activation"],
+            "activation": widgets.Dropdown(options=sorted(lib.layers.ACTIVATION_LAYERS), value=s["activation"],
                                            description="activation", layout=widgets.Layout(width="190px")),
             "hidden": widgets.Text(value=",".join(map(str, s["hidden"])), description="hidden",
                                    continuous_update=False, layout=widgets.Layout(width="190px")),
@@ -85,13 +84,13 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
         self.controls["play"].playing = False
         if s["dataset"] == "regression":
             noise = {} if s["noise"] is None else {"noise": s["noise"]}
-            self.X, self.y = datasets.regression_1d(s["n"], rng=s["seed"], **noise)
+            self.X, self.y = self.library.data.regression_1d(s["n"], rng=s["seed"], **noise)
             out = "identity"
         else:
-            self.X, self.y = datasets.make(s["dataset"], s["n"], s["noise"], rng=s["seed"])
+            self.X, self.y = self.library.data.make(s["dataset"], s["n"], s["noise"], rng=s["seed"])
             out = "sigmoid"
-        self.model = MLP(self.X.shape[1], s["hidden"], 1, s["activation"], out, rng=s["seed"])
-        self.optimizer = SGD(self.model, s["lr"])
+        self.model = self.library.mlp.MLP(self.X.shape[1], s["hidden"], 1, s["activation"], out, rng=s["seed"])
+        self.optimizer = self.library.optim.SGD(self.model, s["lr"])
         self._steps = None
         self.losses = []
         self.step_count = 0
@@ -108,8 +107,9 @@ class TrainingAnimator(StaticHTML, widgets.VBox):
             try:
                 if self._steps is None:
                     batch = None if self.settings["batch"] == "full" else self.settings["batch"]
-                    self._steps = train_steps(self.model, self.X, self.y, optimizer=self.optimizer,
-                                              batch_size=batch, rng=self.settings["seed"])
+                    self._steps = self.library.train.train_steps(self.model, self.X, self.y,
+                                                                 optimizer=self.optimizer, batch_size=batch,
+                                                                 rng=self.settings["seed"])
                 # A too-large learning rate overflows on its way to inf; the status line says so.
                 with np.errstate(all="ignore"):
                     loss = next(self._steps).loss

@@ -1,20 +1,22 @@
 """An MLP too large to draw unit by unit as a walkthrough source: one node per layer."""
 
 import numpy as np
-from backprop_lib.losses import LOSS_FOR_OUTPUT
-from backprop_lib.optim import SGD
 
 from .display import fmt, todo_message
+from .library import library_of
 from .trace import Edge, Node, Trace
+
 
 class LayerSource:
     """An MLP too large to draw unit by unit: one node per layer, vectors summarised by their norms.
 
-    Runs the model's own forward, backward and SGD step on one sample x (1, in_features).
+    Runs the model's own forward, backward and SGD step (of the model's library) on one sample
+    x (1, in_features).
     """
 
     def __init__(self, model, x, y):
         self.model, self.x, self.y = model, x, y
+        self.library = library_of(model)
         self.initial = [(layer, key, layer.params[key].copy()) for _, layer, key in model.named_parameters()]
 
     def reset(self):
@@ -22,7 +24,7 @@ class LayerSource:
             layer.params[key][...] = value
 
     def update(self, lr):
-        SGD(self.model, lr).step()
+        self.library.optim.SGD(self.model, lr).step()
         return self.model.num_parameters()
 
     def trace(self):
@@ -43,7 +45,7 @@ class LayerSource:
         t.nodes.append(Node("L", len(linears) + 1, 0, "L"))
         t.edges.append(Edge(("scores", "L"), "scores", "L"))
         try:
-            loss = LOSS_FOR_OUTPUT[model.output_activation]()
+            loss = self.library.losses.LOSS_FOR_OUTPUT[model.output_activation]()
             scores = model.forward(self.x)
             t.loss = loss.forward(scores, self.y)
         except Exception as err:  # a stub or a bug in a student part: say which, never raise

@@ -1,18 +1,18 @@
 """A small network unit by unit as a walkthrough source: nodes are units, edges are weights.
 
 Used for lesson 1's slide network and for MLPs small enough to draw unit by unit; the graph is
-built from the library's Scalars, so the backward pass is the student's ``Scalar.backward``.
+built from the given library's Scalars, so the backward pass is that library's ``Scalar.backward``
+(the student's in a lesson).
 """
 
 import numpy as np
-from backprop_lib.graph import Scalar
 
 from .display import fmt, todo_message
 from .predict import Factor, Path, Question
 from .trace import Edge, Node, Trace
 
-_SCALAR_ACTIVATIONS = {"tanh": Scalar.tanh, "sigmoid": Scalar.sigmoid, "relu": Scalar.relu,
-                       "identity": lambda a: a}
+# Each activation as the Scalar method that applies it (None: the identity).
+_SCALAR_ACTIVATIONS = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "identity": None}
 _DERIVATIVE_TEXT = {"tanh": "(1 − h²)", "sigmoid": "h(1 − h)", "relu": "[a > 0]", "identity": "1"}
 # The 1-2-2-1 network of lesson 1 (x = 2, t = 1, ReLU, no biases, L = ½(y − t)²). Weights are
 # numbered as on the slide: w1 x→h1, w2 x→h2, w3 h1→h3, w4 h2→h3, w5 h1→h4, w6 h2→h4, w7 h3→y, w8 h4→y.
@@ -31,9 +31,10 @@ class NetworkSource:
     loss: "half" ½(y − t)², "mse" (as MSELoss), "sigmoid" (as BCEWithLogitsLoss), "softmax".
     Names follow the slide: inputs x, units h1, h2, ... (pre-activations a1, a2, ...), outputs y,
     weights w1, w2, ... numbered unit by unit. ``model``, when given, receives every update in place.
+    library: the ``library.Library`` whose ``graph.Scalar`` builds the graph.
     """
 
-    def __init__(self, weights, biases, x, target, activation="relu", loss="half", model=None):
+    def __init__(self, weights, biases, x, target, activation="relu", loss="half", model=None, *, library):
         if activation not in _SCALAR_ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(_SCALAR_ACTIVATIONS)}")
         self.weights = [np.array(W, dtype=float) for W in weights]
@@ -42,7 +43,7 @@ class NetworkSource:
                         None if biases is None else [b.copy() for b in self.biases])
         self.x = np.asarray(x, dtype=float).reshape(-1)
         self.target = np.asarray(target, dtype=float).reshape(-1)
-        self.activation, self.loss, self.model = activation, loss, model
+        self.activation, self.loss, self.model, self.library = activation, loss, model, library
         if len(self.x) != self.weights[0].shape[0]:
             raise ValueError(f"x has {len(self.x)} features but the first layer takes "
                              f"{self.weights[0].shape[0]}: pass one sample")
@@ -87,6 +88,8 @@ class NetworkSource:
         return total.log() + top - outs[int(self.target[0])]
 
     def trace(self):
+        Scalar = self.library.graph.Scalar
+        activation = _SCALAR_ACTIVATIONS[self.activation]
         t = Trace(edge_labels=max(W.size for W in self.weights) <= 4)
         n_in, n_out = self.weights[0].shape[0], self.weights[-1].shape[1]
         names = ["x"] if n_in == 1 else [f"x{i + 1}" for i in range(n_in)]
@@ -123,7 +126,7 @@ class NetworkSource:
                     bs.append(Scalar(self.biases[l - 1][j], label=f"b({name})"))
                     a = a + bs[-1]
                     sums, numbers = f"{sums} + b", f"{numbers} + {fmt(bs[-1].value)}"
-                h = a if last else _SCALAR_ACTIVATIONS[self.activation](a)
+                h = a if last or activation is None else getattr(a, activation)()
                 text = f"{pre} = {sums} = {numbers} = {fmt(a.value)}"
                 if last:
                     value = fmt(a.value)
@@ -217,8 +220,9 @@ class NetworkSource:
                 ("2(y − t)", 2 * (y - t), "the ½ in L cancels the 2 of the square: ∂L/∂y = y − t"))
 
 
-def slide_source(x=2.0, target=1.0, weights=None, activation="relu"):
-    """Lesson 1's 1-2-2-1 network as a NetworkSource; ``weights`` overrides any of ``SLIDE_WEIGHTS``."""
+def slide_source(x=2.0, target=1.0, weights=None, activation="relu", *, library):
+    """Lesson 1's 1-2-2-1 network as a NetworkSource drawn with ``library`` (a ``library.Library``);
+    ``weights`` overrides any of ``SLIDE_WEIGHTS``."""
     values = dict(SLIDE_WEIGHTS)
     unknown = sorted(set(weights or {}) - set(values))
     if unknown:
@@ -226,4 +230,4 @@ def slide_source(x=2.0, target=1.0, weights=None, activation="relu"):
     values.update(weights or {})
     w = [values[f"w{k}"] for k in range(1, 9)]
     Ws = [np.array([[w[0], w[1]]]), np.array([[w[2], w[4]], [w[3], w[5]]]), np.array([[w[6]], [w[7]]])]
-    return NetworkSource(Ws, None, [x], [target], activation, "half")
+    return NetworkSource(Ws, None, [x], [target], activation, "half", library=library)

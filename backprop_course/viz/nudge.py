@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .display import ACTIVE, POSITIVE, StaticHTML, control_row, fmt, message_html, picture_box, scalable_svg_tag
+from .library import choose
 from .network_source import SLIDE_WEIGHTS, slide_source
 
 WIDTH, HEIGHT, PAD = 420, 240, 36   # the plot's size in px and the margin left for the axes' labels
@@ -61,14 +62,16 @@ class WeightNudge(StaticHTML, widgets.VBox):
     ``WeightNudge(x=2.0, target=1.0, weights=None, weight="w4", span=1.0)``: the network of
     ``GraphWalkthrough.slide_network``; the slider moves ``weight`` by δ in [-span, span]. The curve
     needs only the forward pass; the tangent needs the library's backward pass (lesson 1, tasks 3
-    and 4) and says which task to finish until then.
+    and 4) and says which task to finish until then. ``library``: the library package that computes
+    it (``import backprop_lib``, then ``library=backprop_lib``); by default the one
+    ``backprop_course.lesson.start`` chose.
     """
 
-    def __init__(self, x=2.0, target=1.0, weights=None, weight="w4", span=1.0):
+    def __init__(self, x=2.0, target=1.0, weights=None, weight="w4", span=1.0, library=None):
         super().__init__()
         if not span > 0:
             raise ValueError(f"span must be positive, got span={span!r}")
-        self.source = slide_source(x, target, weights)
+        self.source = slide_source(x, target, weights, library=choose(library))
         weight_position(self.source, weight)  # a clear error for an unknown name, before any drawing
         self.span = span
         self.choice = widgets.Dropdown(options=list(SLIDE_WEIGHTS), value=weight, description="weight",

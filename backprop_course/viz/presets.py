@@ -1,14 +1,11 @@
 """TrainingAnimator's settings: their defaults, the choices its controls offer, and preset strings.
 
 A preset "dataset=xor&hidden=8&lr=0.3&hide=dataset,seed" is a whole lecture state in one string.
+The data sets and activations on offer are the drawn library's (a ``library.Library``).
 """
-
-from backprop_lib import data as datasets
-from backprop_lib.layers import ACTIVATION_LAYERS
 
 LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = ["full", 1, 10, 32]
-DATASETS = [*datasets.BINARY, "regression"]
 DEFAULTS = {"dataset": "moons", "n": 200, "noise": None, "hidden": (16, 16), "activation": "tanh",
             "lr": 0.1, "batch": "full", "seed": 0, "speed": 1, "steps": 0, "hide": ()}
 CONTROLS = ("play", "step", "reset", "dataset", "activation", "hidden", "lr", "batch", "seed", "speed")
@@ -77,12 +74,19 @@ def format_preset(settings):
     return "&".join(parts)
 
 
-def check_settings(s):
-    """Raise a one-line ValueError naming the first setting a TrainingAnimator cannot use."""
-    if s["dataset"] not in DATASETS:
-        raise ValueError(f"unknown dataset {s['dataset']!r}: choose one of {', '.join(DATASETS)}")
-    if s["activation"] not in ACTIVATION_LAYERS:
-        raise ValueError(f"unknown activation {s['activation']!r}: choose one of {sorted(ACTIVATION_LAYERS)}")
+def datasets_of(library):
+    """The data sets a TrainingAnimator offers: the library's two-class sets and a 1-D regression."""
+    return [*library.data.BINARY, "regression"]
+
+
+def check_settings(s, library):
+    """Raise a one-line ValueError naming the first setting a TrainingAnimator on ``library`` cannot use."""
+    names = datasets_of(library)
+    if s["dataset"] not in names:
+        raise ValueError(f"unknown dataset {s['dataset']!r}: choose one of {', '.join(names)}")
+    activations = library.layers.ACTIVATION_LAYERS
+    if s["activation"] not in activations:
+        raise ValueError(f"unknown activation {s['activation']!r}: choose one of {sorted(activations)}")
     if not s["lr"] > 0:
         raise ValueError(f"learning rate must be positive, got lr={s['lr']!r}")
     if s["batch"] != "full" and s["batch"] < 1:

@@ -1,21 +1,21 @@
-"""Any Scalar graph as a walkthrough source: one node per Scalar, the update replays every op."""
+"""Any Scalar graph as a walkthrough source: one node per Scalar, the update replays every op.
+
+The graph's own Scalar class (the library that built it) recomputes it: no library is imported here.
+"""
 
 import operator
-
-from backprop_lib.graph import Scalar
 
 from .display import fmt, todo_message
 from .predict import Factor, Path, Question
 from .trace import Edge, Node, Trace
 
-_UNARY = {"neg": operator.neg, "exp": Scalar.exp, "log": Scalar.log, "tanh": Scalar.tanh,
-          "sigmoid": Scalar.sigmoid, "relu": Scalar.relu}
+_UNARY = {"neg": operator.neg, **{op: operator.methodcaller(op) for op in ("exp", "log", "tanh", "sigmoid", "relu")}}
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 
 def _replay(node):
     """A fresh Scalar computing ``node``'s op from its parents' current values (after an update)."""
-    parents = [Scalar(parent.value) for parent in node.parents]
+    parents = [type(node)(parent.value) for parent in node.parents]
     if node.op in _BINARY:
         return _BINARY[node.op](*parents)
     if node.op in _UNARY:
@@ -38,7 +38,7 @@ class ScalarSource:
     """A Scalar graph drawn node by node; the update moves ``params`` and recomputes the graph."""
 
     def __init__(self, root, params=None):
-        if not isinstance(root, Scalar):
+        if not all(hasattr(root, name) for name in ("topological_order", "parents", "backward")):
             raise TypeError(f"GraphWalkthrough takes the output Scalar of a graph (the loss), got "
                             f"{type(root).__name__}; for an MLP use GraphWalkthrough.from_mlp")
         self.root = root

@@ -11,6 +11,7 @@ import numpy as np
 from .display import StaticHTML, control_row, fmt, message_html, picture_box, todo_message
 from .graph_svg import graph_svg
 from .layer_source import LayerSource
+from .library import choose, library_of
 from .network_source import MLP_LOSS, NetworkSource, slide_source
 from .predict import parse_number, verdict
 from .scalar_source import ScalarSource
@@ -86,19 +87,25 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         self._draw()
 
     @classmethod
-    def slide_network(cls, x=2.0, target=1.0, weights=None, activation="relu", lr=0.02, predict=None):
+    def slide_network(cls, x=2.0, target=1.0, weights=None, activation="relu", lr=0.02, predict=None,
+                      library=None):
         """The 1-2-2-1 network of lesson 1: x → h1, h2 → h3, h4 → y, no biases, L = ½(y − t)².
+
+        library: the library package whose Scalar computes it (``import backprop_lib``, then
+        ``library=backprop_lib``); by default the one ``backprop_course.lesson.start`` chose.
 
         weights: {name: value} overriding any of ``SLIDE_WEIGHTS`` (w1 x→h1, w2 x→h2, w3 h1→h3,
         w4 h2→h3, w5 h1→h4, w6 h2→h4, w7 h3→y, w8 h4→y), e.g. the lesson's ``weights`` dict.
         """
-        return cls(lr=lr, predict=predict, _source=slide_source(x, target, weights, activation))
+        return cls(lr=lr, predict=predict,
+                   _source=slide_source(x, target, weights, activation, library=choose(library)))
 
     @classmethod
     def from_mlp(cls, model, x, y, lr=0.1, predict=None):
         """Walk one sample x (in_features,) with target y through ``model``; updates change the model.
 
         Up to 4 layers of at most 8 units are drawn unit by unit; larger models one node per layer.
+        The model's own library (the one that built it) computes the graph.
         y: (out_features,) for regression, a 0/1 label for a sigmoid output, a class for softmax.
         """
         x = np.asarray(x, dtype=float)
@@ -111,7 +118,8 @@ class GraphWalkthrough(StaticHTML, widgets.VBox):
         if len(linears) <= 4 and max(model.sizes) <= 8:
             source = NetworkSource([layer.params["W"] for layer in linears],
                                     [layer.params["b"] for layer in linears], x, y,
-                                    model.activation, MLP_LOSS[model.output_activation], model=model)
+                                    model.activation, MLP_LOSS[model.output_activation], model=model,
+                                    library=library_of(model))
         else:
             y = np.asarray(y)
             y = y.reshape(1, -1) if model.output_activation == "identity" else y.reshape(1)
