@@ -280,6 +280,11 @@ def test_lecture_walkthrough_steps_and_training_plays(lab):
     assert grads.all_text_contents() != before
     assert message(slide) == "∂L/∂y = y − t = -1.5"
     assert verdict(slide) == "your 1.5 is t − y = 1.5: the derivative of ½(y − t)² with respect to y is y − t"
+    slide.get_by_role("button", name="step backward").click()
+    wait_until(lambda: message(slide).startswith("ask the room for ∂L/∂w7"), f"no question: {message(slide)!r}")
+    slide.get_by_role("button", name="reveal").click()  # the room answered aloud
+    wait_until(lambda: message(slide) == "∂L/∂w7 = ∂L/∂y·h3 = -1.5×0.25 = -0.375", f"no reveal: {message(slide)!r}")
+    assert slide.locator(".bp-verdict").count() == 0
     deadline = time.monotonic() + 30
     while not message(slide).startswith("backward pass done"):  # every weight's label with its ∂
         assert time.monotonic() < deadline, f"the backward pass did not finish: {message(slide)!r}"
