@@ -14,6 +14,7 @@ import re
 import textwrap
 import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -306,3 +307,20 @@ def test_no_graded_output_holds_an_expected_value_or_a_record(graded):
             found -= named if cell.id == "task3-check" else set()
             assert not found, (name, cell.id, sorted(found))
             assert not [chunk for chunk in encoded if chunk in text], (name, cell.id)
+
+
+def test_no_expected_value_is_in_the_notebook_or_the_code_a_grading_kernel_imports():
+    """The student notebook and the kernel-side modules of lesson 1 hold none of the graded cases'
+    expected values (other than numbers that are also inputs, such as w2 = 1.5 or relu at -1.5)."""
+    numbers, _ = expected_texts()
+    given = {f"{value:g}" for value in (lesson_1.GIVEN_X, lesson_1.GIVEN_T, *lesson_1.GIVEN_WEIGHTS.values())}
+    given |= {f"{value:g}" for point in lesson_1.GRADED_POINTS for value in point}
+    given |= {"1.5", "-1.5", "-2", "0.5"}  # the points of task 3's visible check
+    given |= {f"{local:g}" for parents in lesson_1.GRADED_GRAPH.values() for _, local in parents}
+    from backprop_course.misconceptions import lesson_1 as catalogue
+    from backprop_course import practice
+
+    for path in (ROOT / "lessons" / f"{L1}.ipynb", Path(lesson_1.__file__), Path(catalogue.__file__),
+                 Path(practice.__file__)):
+        found = set(re.findall(r"-?\d+\.\d+", path.read_text())) & (numbers - given)
+        assert not found, (path.name, sorted(found))
