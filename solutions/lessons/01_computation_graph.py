@@ -145,8 +145,8 @@ with task("Lesson 1, task 1") as check:
 #
 # **What a gradient value means.** $\partial L/\partial w$ is a *sensitivity*: nudging $w$ by a small
 # $\delta$ changes $L$ by about $\frac{\partial L}{\partial w}\,\delta$. A gradient of 0 means the loss
-# does not notice small changes of that weight at all; once task 2 passes, its check reads one of
-# your gradients this way.
+# does not notice small changes of that weight at all. Once your engine works (task 4), a cell below
+# reads its steepest gradient this way and measures the change.
 #
 # ## Lesson 1, task 2: every gradient by hand ({{ points["task2-check"] }} points)
 #
