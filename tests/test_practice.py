@@ -66,6 +66,8 @@ def test_check_answers_at_once_and_names_the_relus_that_are_off(capsys):
     out = capsys.readouterr().out
     assert "WRONG  dL/dy" in out and f"expected {right['dL_dy']:g}" in out
     assert f"0 of 1 right; ReLU off here: {', '.join(graph.off())}" in out
+    assert graph.check({"a1": None}) == 0
+    assert "nothing to check yet" in capsys.readouterr().out
     with pytest.raises(KeyError, match="no value named dL_dw99"):
         graph.check({"dL_dw99": 1.0})
 
