@@ -74,7 +74,7 @@ class PracticeGraph:
                 if node != "x":
                     grad[node] = grad.get(node, 0.0) + upstream * v[w]
         order = ["y"] + [h for _, h, _ in self.units][::-1] + list(self.weights)
-        return {f"dL_d{name}": grad[name] for name in order}
+        return {f"dL_d{name}": grad[name] + 0.0 for name in order}  # + 0.0: a -0.0 reads as 0
 
     def off(self):
         """The hidden units whose ReLU is off (pre-activation <= 0)."""
@@ -91,6 +91,30 @@ class PracticeGraph:
         nodes["y"] = _weighted_sum(nodes, self.output)
         nodes["L"] = 0.5 * (nodes["y"] - self.t) ** 2
         return nodes
+
+    def layout(self):
+        """(positions, weighted edges) for ``lesson_1.draw_network``: one column per layer."""
+        positions, edges = {"x": (0, 0)}, []
+        columns, k = [], 0
+        for width in self.layers:
+            columns.append([self.units[k + i] for i in range(width)])
+            k += width
+        for depth, layer in enumerate(columns, 1):
+            for i, (_, h, incoming) in enumerate(layer):
+                positions[h] = (depth, 0.8 - 1.6 * i if len(layer) > 1 else 0)
+                # a crossing edge's label near its start, so that two crossing labels do not overlap
+                edges += [(node, h, w, 0.22 if positions[node][1] != positions[h][1] and len(incoming) > 1 else 0.5)
+                          for w, node in incoming]
+        edges += [(node, "y", w, 0.5) for w, node in self.output]
+        positions["y"], positions["L"] = (len(columns) + 1, 0), (len(columns) + 2, 0)
+        return positions, edges
+
+    def draw(self, values=None, grads=None):
+        """Draw the graph with its weights (and values, grads as ``lesson_1.draw_network`` takes them)."""
+        from .tasks.lesson_1 import draw_network
+
+        draw_network(self.weights, values, grads, self.layout(),
+                     title=f"practice: x → {' → '.join(f'{width} ReLU' for width in self.layers)} → y → L")
 
     def show(self):
         """Print the graph: its given numbers, its equations and the names to fill in."""

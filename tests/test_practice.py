@@ -78,3 +78,19 @@ def test_show_lists_the_equations_and_every_name_to_fill_in(capsys):
     out = capsys.readouterr().out
     assert all(line in out for line in graph.equations())
     assert "fill in: a1, h1" in out and "dL_dw1" in out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_draw_draws_every_edge_and_node(seed, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    graph = practice_graph(seed)
+    graph.draw(graph.forward())
+    texts = [text.get_text() for text in plt.gcf().axes[0].texts]
+    plt.close("all")
+    nodes = 3 + len(graph.units)  # x, the hidden units, y and L
+    assert len(texts) == len(graph.weights) + nodes
+    assert f"L\n{graph.forward()['L']:.4g}" in texts and all(f"{w}={v:g}" in texts for w, v in graph.weights.items())

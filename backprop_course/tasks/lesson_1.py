@@ -44,29 +44,34 @@ def network(Scalar, x, t, weights):
     return nodes
 
 
-def draw_network(weights, values=None, grads=None):
-    """Draw the 1-2-2-1 network, one weight per edge (weights {"w1": float, ...}); values
-    {node name: float} go into the nodes x, h1..h4, y, L and grads {"w1": float, ...} onto the edges."""
+def draw_network(weights, values=None, grads=None, layout=None,
+                 title="x → ReLU layer (h1, h2) → ReLU layer (h3, h4) → y → L = ½(y − t)²"):
+    """Draw a network, one weight per edge (weights {"w1": float, ...}); values {node name: float}
+    go into the nodes and grads {"w1": float, ...} onto the edges. layout: (positions {node: (x, y)},
+    weighted edges [(start, end, weight, where along the edge its label goes)]) with a node "y" and
+    "L" right of it; by default the lesson's 1-2-2-1 network."""
     import matplotlib.pyplot as plt  # here, not at the top: grading never draws
 
+    positions, edges = layout or (_POSITIONS, _EDGES)
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for start, end, w, where in _EDGES:
-        (x0, y0), (x1, y1) = _POSITIONS[start], _POSITIONS[end]
+    for start, end, w, where in edges:
+        (x0, y0), (x1, y1) = positions[start], positions[end]
         ax.plot([x0, x1], [y0, y1], color="0.6", zorder=1)
         text = f"{w}={weights[w]:g}"
         if grads:
             text += f"\n∂L/∂{w}={grads[w]:.4g}"
         ax.text(x0 + where * (x1 - x0), y0 + where * (y1 - y0) + 0.1, text, fontsize=8,
                 ha="center", color="tab:red" if grads else "black")
-    ax.plot([3, 4], [0, 0], color="0.6", zorder=1)
-    for name, (px, py) in _POSITIONS.items():
+    (yx, yy), (lx, ly) = positions["y"], positions["L"]
+    ax.plot([yx, lx], [yy, ly], color="0.6", zorder=1)
+    for name, (px, py) in positions.items():
         ax.scatter(px, py, s=900, color="white", edgecolors="black", zorder=2)
         label = name if values is None else f"{name}\n{values[name]:.4g}"
         ax.text(px, py, label, ha="center", va="center", fontsize=8, zorder=3)
-    ax.set_xlim(-0.4, 4.4)
+    ax.set_xlim(-0.4, lx + 0.4)
     ax.set_ylim(-1.3, 1.3)
     ax.axis("off")
-    ax.set_title("x → ReLU layer (h1, h2) → ReLU layer (h3, h4) → y → L = ½(y − t)²")
+    ax.set_title(title)
     plt.show()
 
 

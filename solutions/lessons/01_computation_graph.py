@@ -206,6 +206,7 @@ from backprop_course.practice import practice_graph
 
 practice = practice_graph(seed=1)
 practice.show()
+practice.draw()
 practice.check({"a1": None, "h1": None, "y": None, "L": None, "dL_dy": None, "dL_dw1": None})
 
 # %% [markdown] id="engine-md"
