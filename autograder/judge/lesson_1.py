@@ -91,11 +91,14 @@ def backward(check, case, edges, output, recorded, bar, seen):
         return
     if len(recorded) == 1:
         check.close(case, float(got[0]), expected[recorded[0]], bar=bar)
-        return
-    nodes = given_graph(_scalar(), edges)  # the reference graph, carrying the student's gradients
-    for label, grad in zip(recorded, got):
-        nodes[label].grad = float(grad)
-    check_backward(check, nodes[output], expected, bar=bar, name=case)
+    else:
+        nodes = given_graph(_scalar(), edges)  # the reference graph, carrying the student's gradients
+        for label, grad in zip(recorded, got):
+            nodes[label].grad = float(grad)
+        check_backward(check, nodes[output], expected, bar=bar, name=case)
+    seen["backward again"]
+    check.close(f"{case}: a second backward() gives the same", seen["grads again"],
+                [expected[label] for label in recorded], bar=bar)
 
 
 def _cases(label):

@@ -227,10 +227,14 @@ def catalogued(Scalar, expression, points):
     return {"quantity": quantity, "inputs": inputs}
 
 
+def local_check_name(expression, values):
+    """The name of a row checking ``expression``'s local derivatives at one point: "d(a * b) at a = 1.5, b = -2"."""
+    return f"d({expression}) at " + ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
+
+
 def check_local_grads(check, Scalar, expression, values, bar=1e-6):
     """A row "d(<expression>) at a = ..." comparing the node's local_grads() with central differences."""
-    where = ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
-    check.close(f"d({expression}) at {where}", _evaluate(Scalar, expression, values).local_grads(),
+    check.close(local_check_name(expression, values), _evaluate(Scalar, expression, values).local_grads(),
                 local_slopes(Scalar, expression, values), bar=bar, **catalogued(Scalar, expression, values))
 
 
@@ -337,19 +341,28 @@ NETWORK_CASE = "the lesson's network"
 GRADED_EXPRESSIONS = ("a + b", "a - b", "a * b", "a / b", "a ** 3", "a ** 0.5", "a ** -1", "-a", "a.exp()",
                       "a.log()", "a.tanh()", "a.sigmoid()", "a.relu()", "2.0 - a", "1.5 / a", "3.0 * a")
 GRADED_POINTS = ((0.7, -1.3), (2.5, 0.4), (1.1, 3.0))
-LOCAL_CASES = (tuple((f"local derivatives of {expression}", expression, GRADED_POINTS, 1e-10)
-                     for expression in GRADED_EXPRESSIONS)
+# The visible check's points (the judge grades them too).
+VISIBLE_LOCAL = (("a + b", (1.5, -2.0)), ("a - b", (1.5, -2.0)), ("a * b", (1.5, -2.0)), ("a / b", (1.5, -2.0)),
+                 ("a ** 3", (1.5,)), ("-a", (1.5,)), ("a.exp()", (0.5,)), ("a.log()", (1.5,)), ("a.tanh()", (0.5,)),
+                 ("a.sigmoid()", (0.5,)), ("a.relu()", (1.5,)), ("a.relu()", (-1.5,)))
+LOCAL_CASES = (tuple((local_check_name(expression, values), expression, (values,), 1e-6)
+                     for expression, values in VISIBLE_LOCAL)
+               + tuple((f"local derivatives of {expression}", expression, GRADED_POINTS, 1e-10)
+                       for expression in GRADED_EXPRESSIONS)
                + tuple((f"relu'({a:g})", "a.relu()", ((a,),), 0.0) for a in (-2.0, 0.0, 3.0))
                + (("sigmoid' at -800", "a.sigmoid()", ((-800.0,),), 1e-7),))
 
-# Task 4: graphs of fixed local derivatives (``given_graph``), so only backward() is graded: a
-# small one where paths meet (one parent twice: both edges add up) and a chain no recursion limit
-# may stop: (case, edges, output label, the labels whose grads are recorded, bar).
+# Task 4: graphs of fixed local derivatives (``given_graph``), so only backward() is graded: the
+# visible check's, a small one where paths meet (one parent twice: both edges add up) and a chain
+# no recursion limit may stop: (case, edges, output label, the labels whose grads are recorded, bar).
+VISIBLE_GRAPH = {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)], "v": [("a", 0.5), ("u", 3.0)],
+                 "L": [("u", 1.0), ("v", -2.0)]}
 GRADED_GRAPH = {"a": [], "b": [], "c": [], "u": [("a", 1.5), ("b", -2.0)],
                 "v": [("u", 0.25), ("a", 3.0), ("c", -1.0)], "s": [("u", 2.0), ("u", -0.5)],
                 "L": [("v", -1.0), ("s", 4.0), ("b", 0.5)]}
 CHAIN = {"d0": [], **{f"d{i}": [(f"d{i - 1}", 1.0001 if i % 2 else 0.9999)] for i in range(1, 3000)}}
-GRAPH_CASES = (("gradients, from L down", GRADED_GRAPH, "L", tuple(GRADED_GRAPH), 1e-10),
+GRAPH_CASES = (("the example graph, from L down", VISIBLE_GRAPH, "L", tuple(VISIBLE_GRAPH), 1e-12),
+               ("gradients, from L down", GRADED_GRAPH, "L", tuple(GRADED_GRAPH), 1e-10),
                ("3000-node chain: dL/d(first node)", CHAIN, "d2999", ("d0",), 1e-10))
 
 
@@ -384,6 +397,8 @@ def _observe_backward(seen, Scalar, edges, output, recorded):
     nodes = given_graph(Scalar, edges)
     seen.call("backward", nodes[output].backward)
     seen.call("grads", lambda: [nodes[label].grad for label in recorded])
+    seen.call("backward again", nodes[output].backward)
+    seen.call("grads again", lambda: [nodes[label].grad for label in recorded])
 
 
 def run_graded_cases(label, given):
