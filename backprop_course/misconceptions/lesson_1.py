@@ -17,8 +17,8 @@ Quantities and the inputs each needs:
   local derivative), ...]}, parents in the node's order; leaves may be left out). Gradients
   accumulated across backward() calls cannot happen here: the given code zeroes them first.
 
-dL/dw3 has no "weight-instead-of-input" entry: on this network w3 = h1 = 1, so the mistake
-gives the right number.
+dL/dw3 has no "weight-instead-of-input" entry: on this network w3 equals the input h1 it
+multiplies, so the mistake gives the right number.
 """
 
 import numpy as np
@@ -100,7 +100,7 @@ TASK_2 = (
                     f"dL/d{w} multiplies the gradient arriving at its node by the weight {w} itself: "
                     f"the local derivative of {w} * {h} with respect to {w} is the input {h}",
                     one_path(upstream, w))
-      for w, (upstream, h) in WEIGHT_EDGES.items() if w != "w3"),  # w3 = h1 = 1: no telling apart
+      for w, (upstream, h) in WEIGHT_EDGES.items() if w != "w3"),  # w3 equals h1 here: no telling apart
     *(Misconception(T2, hidden, "one-path-only",
                     f"{hidden} leaves out the path through {other[4:]}: {hidden[4:]} feeds both a3 and a4, so "
                     f"its gradient is the sum over both paths, + {other} {other_weight}",

@@ -1,10 +1,15 @@
 """Lesson 1 (the computation graph): the lesson's network, its drawing, and the helpers of its checks.
 
 Everything that builds nodes takes the ``Scalar`` class to build them with (the student's in the
-notebook, the reference at build time), so the same helper serves the visible check, the hidden
-test and the build that computes the expected values. Expressions over the engine are Python text
-in the names ``a`` and ``b``, e.g. ``"a * b"`` or ``"a.exp()"``. The checks hand the misconception
-catalogue (``backprop_course.misconceptions.lesson_1``) its inputs by the names it uses.
+notebook, the reference in the grader's judge), so the same helper serves the visible check and
+the judge. Expressions over the engine are Python text in the names ``a`` and ``b``, e.g.
+``"a * b"`` or ``"a.exp()"``. The checks hand the misconception catalogue
+(``backprop_course.misconceptions.lesson_1``) its inputs by the names it uses.
+
+The graded checks (``run_graded_cases``) only record the student's hand answers (tasks 1, 2) or
+what the student's engine returned on ``graded_cases(label)`` (tasks 3, 4), with ``records``; the
+grader's judge (``backprop_course.autograder.judge.lesson_1``) builds the same cases, runs the
+reference engine and decides. No expected value of a graded case is in this file or a notebook.
 """
 
 import numbers
@@ -13,6 +18,7 @@ import re
 import numpy as np
 
 from backprop_course.checks import compare
+from backprop_course.records import Observation, emit, encode, encode_error, not_judged_warning
 
 # Where each node of the 1-2-2-1 network is drawn, and its edges: (start, end, weight, where along
 # the edge its label goes; the crossing edges w4, w5 get theirs near their start so they do not overlap).
@@ -38,29 +44,34 @@ def network(Scalar, x, t, weights):
     return nodes
 
 
-def draw_network(weights, values=None, grads=None):
-    """Draw the 1-2-2-1 network, one weight per edge (weights {"w1": float, ...}); values
-    {node name: float} go into the nodes x, h1..h4, y, L and grads {"w1": float, ...} onto the edges."""
+def draw_network(weights, values=None, grads=None, layout=None,
+                 title="x → ReLU layer (h1, h2) → ReLU layer (h3, h4) → y → L = ½(y − t)²"):
+    """Draw a network, one weight per edge (weights {"w1": float, ...}); values {node name: float}
+    go into the nodes and grads {"w1": float, ...} onto the edges. layout: (positions {node: (x, y)},
+    weighted edges [(start, end, weight, where along the edge its label goes)]) with a node "y" and
+    "L" right of it; by default the lesson's 1-2-2-1 network."""
     import matplotlib.pyplot as plt  # here, not at the top: grading never draws
 
+    positions, edges = layout or (_POSITIONS, _EDGES)
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for start, end, w, where in _EDGES:
-        (x0, y0), (x1, y1) = _POSITIONS[start], _POSITIONS[end]
+    for start, end, w, where in edges:
+        (x0, y0), (x1, y1) = positions[start], positions[end]
         ax.plot([x0, x1], [y0, y1], color="0.6", zorder=1)
         text = f"{w}={weights[w]:g}"
         if grads:
             text += f"\n∂L/∂{w}={grads[w]:.4g}"
         ax.text(x0 + where * (x1 - x0), y0 + where * (y1 - y0) + 0.1, text, fontsize=8,
                 ha="center", color="tab:red" if grads else "black")
-    ax.plot([3, 4], [0, 0], color="0.6", zorder=1)
-    for name, (px, py) in _POSITIONS.items():
+    (yx, yy), (lx, ly) = positions["y"], positions["L"]
+    ax.plot([yx, lx], [yy, ly], color="0.6", zorder=1)
+    for name, (px, py) in positions.items():
         ax.scatter(px, py, s=900, color="white", edgecolors="black", zorder=2)
         label = name if values is None else f"{name}\n{values[name]:.4g}"
         ax.text(px, py, label, ha="center", va="center", fontsize=8, zorder=3)
-    ax.set_xlim(-0.4, 4.4)
+    ax.set_xlim(-0.4, lx + 0.4)
     ax.set_ylim(-1.3, 1.3)
     ax.axis("off")
-    ax.set_title("x → ReLU layer (h1, h2) → ReLU layer (h3, h4) → y → L = ½(y − t)²")
+    ax.set_title(title)
     plt.show()
 
 
@@ -73,6 +84,20 @@ def compare_with_engine(yours, nodes):
         agrees = mine is not None and abs(mine - engine) <= 1e-3 * max(1, abs(engine))
         verdict = "" if mine is None else ("  ok" if agrees else "  differs")
         print(f"{name:<8}{'-' if mine is None else format(mine, '.4g'):>10}{engine:>10.4g}{verdict}")
+
+
+def sensitivity(Scalar, x, t, weights, weight, nudge=0.01):
+    """What the engine's dL/d<weight> says, in one sentence: the change of L it predicts for
+    <weight> + nudge (gradient x nudge) beside the change a second forward pass measures."""
+    nodes = network(Scalar, x, t, weights)
+    nodes["L"].backward()
+    slope, before = nodes[weight].grad, nodes["L"].value
+    after = network(Scalar, x, t, {**weights, weight: weights[weight] + nudge})["L"].value
+    direction = "lowers" if slope < 0 else "raises"
+    return (f"dL/d{weight} = {slope:.4g}: raising {weight} by {nudge:g} {direction} L by about "
+            f"|{slope:.4g} x {nudge:g}| = {abs(slope * nudge):.4g} (a forward pass measures {after - before:+.4g}), "
+            f"so gradient descent, {weight} <- {weight} - lr dL/d{weight}, "
+            f"{'raises' if slope < 0 else 'lowers'} {weight}.")
 
 
 def check_numbers(check, **answers):
@@ -202,10 +227,14 @@ def catalogued(Scalar, expression, points):
     return {"quantity": quantity, "inputs": inputs}
 
 
+def local_check_name(expression, values):
+    """The name of a row checking ``expression``'s local derivatives at one point: "d(a * b) at a = 1.5, b = -2"."""
+    return f"d({expression}) at " + ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
+
+
 def check_local_grads(check, Scalar, expression, values, bar=1e-6):
     """A row "d(<expression>) at a = ..." comparing the node's local_grads() with central differences."""
-    where = ", ".join(f"{name} = {value:g}" for name, value in zip("ab", values))
-    check.close(f"d({expression}) at {where}", _evaluate(Scalar, expression, values).local_grads(),
+    check.close(local_check_name(expression, values), _evaluate(Scalar, expression, values).local_grads(),
                 local_slopes(Scalar, expression, values), bar=bar, **catalogued(Scalar, expression, values))
 
 
@@ -250,3 +279,144 @@ def graph_stages(output, expected):
                 children[id(parent)].append(node.label)
     return [(f"dL/d{node.label}", node.grad, expected[node.label],
              " and ".join(f"dL/d{child}" for child in children[id(node)])) for node in order]
+
+
+# ---- what each task's check unlocks once it passes (backprop_course.reveal) ------------------------
+
+REVEALS = {
+    "Lesson 1, task 2": r"""$w_1$ reaches $L$ along two paths, through $h_3$ and through $h_4$; each contributes the
+product of the local derivatives along it, and the two add up:
+
+$$\frac{\partial L}{\partial w_1} = (y - t)\,\Big[w_7\,\mathrm{relu}'(a_3)\,w_3
++ w_8\,\mathrm{relu}'(a_4)\,w_5\Big]\,\mathrm{relu}'(a_1)\,x .$$
+
+Backpropagation computes the same sum one node at a time, each from the gradients of the nodes it feeds:
+$\dfrac{\partial L}{\partial h_1} = \dfrac{\partial L}{\partial a_3}\, w_3 + \dfrac{\partial L}{\partial a_4}\, w_5$,
+then $\dfrac{\partial L}{\partial w_1} = \dfrac{\partial L}{\partial h_1}\,\mathrm{relu}'(a_1)\,x$.""",
+    "Lesson 1, task 3": r"""The local derivatives, one per parent:
+
+| operation | $\partial/\partial a$ | $\partial/\partial b$ |
+|---|---|---|
+| $a + b$ | $1$ | $1$ |
+| $a - b$ | $1$ | $-1$ |
+| $a b$ | $b$ | $a$ |
+| $a / b$ | $1/b$ | $-a/b^2$ |
+| $a^n$ | $n a^{n-1}$ | |
+| $-a$ | $-1$ | |
+| $e^a$ | $e^a$ = `out` | |
+| $\log a$ | $1/a$ | |
+| $\tanh a$ | $1 - \text{out}^2$ | |
+| $\sigma(a)$ | $\text{out}\,(1 - \text{out})$ | |
+| $\mathrm{relu}(a)$ | $1$ if $a > 0$, else $0$ | |""",
+    "Lesson 1, task 4": r"""Visit the nodes in *reverse* topological order, so that a node's gradient is complete before it is
+passed on, and for every node $n$ and every parent $p$ of $n$ **add**
+
+$$\frac{\partial L}{\partial p} \mathrel{+}= \frac{\partial n}{\partial p}\,\frac{\partial L}{\partial n}
+\qquad\text{(in code: } \texttt{parent.grad += local * node.grad}\text{)}.$$
+
+**Add within a pass, start afresh across calls.** Adding (not assigning) is what sums over paths: a node used
+twice, or feeding two nodes, receives a contribution along each edge. That adding happens *within* one backward
+pass; the given code zeroes every `grad` first, so a second `backward()` gives the same gradients, not twice them.
+Lesson 2's layers *overwrite* their gradients for the same reason: one call is one pass, and its sum over paths
+(over the batch) happens inside the matrix product. PyTorch instead keeps adding across calls, so a training loop
+calls `optimizer.zero_grad()` before each `backward()`.""",
+}
+
+
+# ---- the graded cases: recorded here, judged by the grader ---------------------------------------
+
+# The lesson's network (tasks 1 and 2): the numbers the notebook gives the student.
+GIVEN_X, GIVEN_T = 2.0, 1.0
+GIVEN_WEIGHTS = {"w1": 0.5, "w2": 1.5, "w3": 1.0, "w4": -0.25, "w5": -1.0, "w6": 1.0, "w7": 2.0, "w8": -0.5}
+# The hand answers each task records, by their names in the notebook (task 2's check also needs task 1's).
+FORWARD_NAMES = ("a1", "h1", "a2", "h2", "a3", "h3", "a4", "h4", "y", "L")
+GRADIENT_NAMES = ("dL_dy", "dL_dh3", "dL_dh4", "dL_dh1", "dL_dh2", "dL_dw1", "dL_dw2", "dL_dw3", "dL_dw4",
+                  "dL_dw5", "dL_dw6", "dL_dw7", "dL_dw8")
+ANSWERS = {"Lesson 1, task 1": FORWARD_NAMES, "Lesson 1, task 2": GRADIENT_NAMES}
+NETWORK_CASE = "the lesson's network"
+
+# Task 3: each operation's local derivatives at three points, relu' on both sides of and at its
+# kink, and sigmoid' far out (where a formula from exp(-a) alone overflows): (case, expression,
+# points, bar).
+GRADED_EXPRESSIONS = ("a + b", "a - b", "a * b", "a / b", "a ** 3", "a ** 0.5", "a ** -1", "-a", "a.exp()",
+                      "a.log()", "a.tanh()", "a.sigmoid()", "a.relu()", "2.0 - a", "1.5 / a", "3.0 * a")
+GRADED_POINTS = ((0.7, -1.3), (2.5, 0.4), (1.1, 3.0))
+# The visible check's points (the judge grades them too).
+VISIBLE_LOCAL = (("a + b", (1.5, -2.0)), ("a - b", (1.5, -2.0)), ("a * b", (1.5, -2.0)), ("a / b", (1.5, -2.0)),
+                 ("a ** 3", (1.5,)), ("-a", (1.5,)), ("a.exp()", (0.5,)), ("a.log()", (1.5,)), ("a.tanh()", (0.5,)),
+                 ("a.sigmoid()", (0.5,)), ("a.relu()", (1.5,)), ("a.relu()", (-1.5,)))
+LOCAL_CASES = (tuple((local_check_name(expression, values), expression, (values,), 1e-6)
+                     for expression, values in VISIBLE_LOCAL)
+               + tuple((f"local derivatives of {expression}", expression, GRADED_POINTS, 1e-10)
+                       for expression in GRADED_EXPRESSIONS)
+               + tuple((f"relu'({a:g})", "a.relu()", ((a,),), 0.0) for a in (-2.0, 0.0, 3.0))
+               + (("sigmoid' at -800", "a.sigmoid()", ((-800.0,),), 1e-7),))
+
+# Task 4: graphs of fixed local derivatives (``given_graph``), so only backward() is graded: the
+# visible check's, a small one where paths meet (one parent twice: both edges add up) and a chain
+# no recursion limit may stop: (case, edges, output label, the labels whose grads are recorded, bar).
+VISIBLE_GRAPH = {"a": [], "b": [], "u": [("a", 2.0), ("b", -1.0)], "v": [("a", 0.5), ("u", 3.0)],
+                 "L": [("u", 1.0), ("v", -2.0)]}
+GRADED_GRAPH = {"a": [], "b": [], "c": [], "u": [("a", 1.5), ("b", -2.0)],
+                "v": [("u", 0.25), ("a", 3.0), ("c", -1.0)], "s": [("u", 2.0), ("u", -0.5)],
+                "L": [("v", -1.0), ("s", 4.0), ("b", 0.5)]}
+CHAIN = {"d0": [], **{f"d{i}": [(f"d{i - 1}", 1.0001 if i % 2 else 0.9999)] for i in range(1, 3000)}}
+GRAPH_CASES = (("the example graph, from L down", VISIBLE_GRAPH, "L", tuple(VISIBLE_GRAPH), 1e-12),
+               ("gradients, from L down", GRADED_GRAPH, "L", tuple(GRADED_GRAPH), 1e-10),
+               ("3000-node chain: dL/d(first node)", CHAIN, "d2999", ("d0",), 1e-10))
+
+
+def graded_cases(label):
+    """[(case name, *inputs)] of graded task ``label``: (name, x, t, weights) for tasks 1 and 2,
+    LOCAL_CASES for task 3, GRAPH_CASES for task 4."""
+    if label in ANSWERS:
+        return [(NETWORK_CASE, GIVEN_X, GIVEN_T, dict(GIVEN_WEIGHTS))]
+    return list(LOCAL_CASES if label == "Lesson 1, task 3" else GRAPH_CASES)
+
+
+def _observe_answers(seen, label, answers):
+    names = ANSWERS[label]
+    seen.call("answers", _all_given, label, names, answers)
+    for name in FORWARD_NAMES + (GRADIENT_NAMES if label == "Lesson 1, task 2" else ()):
+        seen.values[name] = encode(answers.get(name))
+
+
+def _all_given(label, names, answers):
+    """Raises NotImplementedError naming the answers still None: the judge then says what to fill
+    in, as the visible check does."""
+    missing = [name for name in names if answers.get(name) is None]
+    if missing:
+        raise NotImplementedError(f"{label}: fill in {', '.join(missing)}")
+
+
+def _observe_local_grads(seen, Scalar, expression, points):
+    seen.call("local grads", local_grads_table, Scalar, expression, points)
+
+
+def _observe_backward(seen, Scalar, edges, output, recorded):
+    nodes = given_graph(Scalar, edges)
+    seen.call("backward", nodes[output].backward)
+    seen.call("grads", lambda: [nodes[label].grad for label in recorded])
+    seen.call("backward again", nodes[output].backward)
+    seen.call("grads again", lambda: [nodes[label].grad for label in recorded])
+
+
+def run_graded_cases(label, given):
+    """Record graded task ``label`` ("Lesson 1, task k") and emit it; nothing is judged here.
+    Tasks 1 and 2: ``given`` maps the notebook's names to the student's hand answers (the cell
+    passes ``globals()``). Tasks 3 and 4: ``given`` is the student's ``Scalar`` class, run on
+    every graded case."""
+    cases = {}
+    for name, *inputs in graded_cases(label):
+        seen = cases[name] = Observation()
+        try:
+            if label in ANSWERS:
+                _observe_answers(seen, label, given)
+            elif label == "Lesson 1, task 3":
+                _observe_local_grads(seen, given, *inputs[:2])
+            else:
+                _observe_backward(seen, given, *inputs[:3])
+        except Exception as err:  # only the course's own code is left to raise here
+            seen.values.setdefault("layer", encode_error(err))
+    emit(label, {name: seen.values for name, seen in cases.items()})
+    not_judged_warning(label)

@@ -158,7 +158,7 @@ without bubblewrap gets is exercised on every run.
 
 ## What the judge removes by construction
 
-The lessons judged in the grader (lessons 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
+The lessons judged in the grader (lessons 1, 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
 graded test cell only records what the student's code returned on the task's cases, and
 `JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
 execution, builds the same cases from seeds, runs the reference library there and sets each
@@ -175,14 +175,14 @@ cell's score. So, whatever the sandbox tier:
   expected value of a graded case enters the kernel (nor the working copy, which holds the
   submission's files only); the records, which hold the student's results, are removed from the
   stored notebook and the feedback. `tests/test_judge_attacks.py` grades these attacks under
-  every tier.
+  every tier; `tests/test_judge_lesson_1.py` grades them on lesson 1's hand answers and engine.
 
 What the judge cannot remove: a submission that detects the graded inputs (the seeds are in the
 installed package) can still only score by returning the right results for them; reading the
 reference library where the sandbox does not hide it (tiers `unshare` and `none`) stays the
 sandbox's to stop.
 
-In the lessons not yet judged in the grader (1, 4-6) the test cells are checked at run time: a
+In the lessons not yet judged in the grader (4-6) the test cells are checked at run time: a
 canary line proves each test cell ran to its end and a guard fails any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
 guard program `guard.py`); in judged lessons both only flag for review. The static scan
