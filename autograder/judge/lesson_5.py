@@ -12,6 +12,8 @@ nothing the kernel reports can set the numbers it is held to (a kernel that repo
 values and gradients alike could make zeros agree with zeros).
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from backprop_course.gradcheck import BAR as GRADCHECK_BAR
@@ -30,6 +32,7 @@ def _mlp():
     return reference("mlp").MLP
 
 
+@lru_cache(maxsize=None)  # the same for every submission; network_stages only reads it
 def expected_recording(net, input_grad=True):
     """The reference MLP's traffic on ``net`` (forward, then backward of its dL/dscores), in
     float64 on the net's (possibly float32-rounded) numbers, as ``network.recording_dict``."""
@@ -83,18 +86,27 @@ def backward(check, case, net, seen):
     backward_row(check, f"backward {case}", record, expected, seen["returned"], given, net.bar)
 
 
-def gradient_check(check, case, net, seen):
+@lru_cache(maxsize=None)
+def central_differences(net):
+    """[(name, index, key, slope)] of L = sum(scores * dL/dscores) through ``net``'s stand-ins in
+    float64, for every parameter from the loss down (as the gradient flows), then for x (index and
+    key None)."""
     layers = net_layers(net, np.float64)
     x, grad = net_inputs(net, np.float64)
-    record = student_recording(seen, layers, ("param_grads",))
     names = Recording(layers).names
-    stages = []
-    for i in range(len(layers) - 1, -1, -1):   # from the loss down, as the gradient flows
+    slopes = []
+    for i in range(len(layers) - 1, -1, -1):
         for key, param in layers[i].params.items():
-            numeric = numerical_gradient(lambda _: float(np.sum(run_layers(layers, x) * grad)), param, h=STEP)
-            stages.append((f"dL/d{key} of {names[i]}", _got(record.param_grads[i].get(key)), numeric, ""))
-    numeric_dx = numerical_gradient(lambda value: float(np.sum(run_layers(layers, value) * grad)), x.copy(), h=STEP)
-    stages.append(("dL/dx that MLP.backward returned", _got(seen["returned"]), numeric_dx, ""))
+            slope = numerical_gradient(lambda _: float(np.sum(run_layers(layers, x) * grad)), param, h=STEP)
+            slopes.append((f"dL/d{key} of {names[i]}", i, key, slope))
+    slope = numerical_gradient(lambda value: float(np.sum(run_layers(layers, value) * grad)), x.copy(), h=STEP)
+    return slopes + [("dL/dx that MLP.backward returned", None, None, slope)]
+
+
+def gradient_check(check, case, net, seen):
+    record = student_recording(seen, net_layers(net, np.float64), ("param_grads",))
+    stages = [(name, _got(seen["returned"] if i is None else record.param_grads[i].get(key)), slope, "")
+              for name, i, key, slope in central_differences(net)]
     message = diagnose(stages, GRADCHECK_BAR)
     check.true(f"your gradients vs central differences {case}", message is None,
                message and message.replace("is wrong", "differs from central differences"))
