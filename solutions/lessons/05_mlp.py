@@ -8,11 +8,14 @@
 #
 # **Objectives.** After this lesson you can
 # - build an MLP from `hidden_layer_sizes`, a hidden activation and an output activation, and count its parameters;
+# - derive how a gradient crosses several layers (a sum over paths, which one matrix product per
+#   layer computes) and why the backward pass runs in reverse;
 # - implement the forward pass through the stack and the backward pass in reverse;
 # - check a whole network's gradients at once, and read a diagnosis that names the first layer that is wrong;
 # - see what hidden units compute on a 2-D problem.
 #
-# Tasks 1 and 2 are in `backprop_lib/mlp.py`; task 3 is in this notebook.
+# Tasks 1 and 2 are in `backprop_lib/mlp.py` (task 2 starts with a derivation in this notebook);
+# task 3 is in this notebook.
 
 # %% [markdown] id="points"
 # **Points.** Each check cell is graded on its own; the graded checks test the MLP apart from your layers and losses, so an earlier lesson's bug is not charged again here.
