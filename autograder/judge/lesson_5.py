@@ -20,8 +20,9 @@ from backprop_course.gradcheck import BAR as GRADCHECK_BAR
 from backprop_course.gradcheck import numerical_gradient
 from backprop_course.checks import diagnose
 from backprop_course.network import LayerNotCalled, Recording, network_stages, record_layers, recording_dict
-from backprop_course.tasks.lesson_5 import (backward_row, forward_row, graded_cases, net_inputs, net_layers,
-                                            net_model, run_layers, stand_ins, traffic_name)
+from backprop_course.tasks.lesson_5 import (backward_row, forward_row, graded_cases, input_grad_problem,
+                                            net_inputs, net_layers, net_model, run_layers, stand_ins,
+                                            traffic_name)
 
 from .reference import reference
 
@@ -116,15 +117,9 @@ def input_gradient(check, case, net, seen):
     layers = net_layers(net)
     expected = expected_recording(net, input_grad=False)
     record = student_recording(seen, layers, ("grads_in", "grads_out", "param_grads"))
-    problems = [diagnose(network_stages(record, expected)[1], net.bar)]
-    returned = seen["returned"]
-    if returned is not None:
-        problems.append("backward returned an array: with input_grad=False return None")
-    if record.grads_out[0] is not None:
-        problems.append("the first layer's backward ran: with input_grad=False call only its param_backward "
-                        "(its dL/dx is never used)")
-    problems = [problem for problem in problems if problem]
-    check.true(f"input_grad=False {case}", not problems, "; ".join(problems))
+    problem = (diagnose(network_stages(record, expected)[1], net.bar)
+               or input_grad_problem(seen["returned"], record.grads_out[0]))
+    check.true(f"input_grad=False {case}", problem is None, problem)
 
 
 def _got(value):

@@ -180,6 +180,35 @@ def check_paths(check, answer):
                 bar=1e-6, hidden=True)
 
 
+def input_grad_problem(returned, first_dx):
+    """What is wrong with ``backward(grad, input_grad=False)`` besides its gradients, or None: it
+    must return None and skip the first layer's dL/dx (``first_dx``, what that layer's backward
+    returned: None when only its param_backward ran)."""
+    problems = []
+    if returned is not None:
+        problems.append("backward returned an array: with input_grad=False return None")
+    if first_dx is not None:
+        problems.append("the first layer's backward ran: with input_grad=False call only its param_backward "
+                        "(its dL/dx is never used)")
+    return "; ".join(problems) or None
+
+
+def check_input_grad(check, model, x, grad):
+    """Rows for ``model.backward(grad, input_grad=False)`` on the stand-in ``model`` at ``x``: it
+    returns None and skips the first layer's dL/dx (one row), and every parameter gradient is the
+    one a pass with input_grad=True gives."""
+    run_layers(model.layers, x)
+    model.backward(grad)
+    with_input = param_grads(model)
+    run_layers(model.layers, x)
+    with record_layers(model) as record:
+        returned = model.backward(grad, input_grad=False)
+    problem = input_grad_problem(returned, record.grads_out[0])
+    check.true("input_grad=False", problem is None, problem)
+    for name, value in param_grads(model).items():
+        check.close(f"{name} same as with input_grad", value, with_input[name], bar=1e-12)
+
+
 def param_grads(model):
     """{name: a copy of its gradient} for every parameter of ``model``, named as
     ``model.named_parameters()`` names them (e.g. "layer1.W"); a later pass cannot change it."""

@@ -40,7 +40,7 @@ from backprop_course.cells import answers, demo
 from backprop_course.checks import task
 from backprop_course.network import check_network, probe_layers, ProbeLoss, record_layers
 from backprop_course.gradcheck import check_model
-from backprop_course.tasks.lesson_5 import (PATH_WEIGHTS, backward_row, check_paths, forward_row, param_grads,
+from backprop_course.tasks.lesson_5 import (backward_row, check_input_grad, check_paths, forward_row,
                                             run_graded_cases, run_layers, stand_ins)
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
@@ -242,14 +242,7 @@ with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=5)
     x, g = np.random.default_rng(6).normal(size=(2, 2, 3))   # a batch of 2 and its dL/dscores
-    run_layers(model.layers, x)
-    model.backward(g)
-    with_input = param_grads(model)
-    run_layers(model.layers, x)
-    result = model.backward(g, input_grad=False)
-    check.true("input_grad=False returns None", result is None, "return None when input_grad=False")
-    for name, grad in param_grads(model).items():
-        check.close(f"{name} same as with input_grad", grad, with_input[name], bar=1e-12)
+    check_input_grad(check, model, x, g)   # returns None, skips the first dL/dx, same parameter gradients
 
 # %% [markdown] id="whole"
 # ### Your whole network
