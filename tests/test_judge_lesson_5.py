@@ -221,8 +221,9 @@ def expected_texts():
 LESSON = "05_mlp"
 FORWARD_BODY = "        for layer in self.layers:\n            x = layer.forward(x)\n        return x\n"
 BACKWARD_BODY = ("        for layer in reversed(self.layers[1:]):\n            grad_out = layer.backward(grad_out)\n"
-                 "        first = self.layers[0]\n        if not input_grad:\n            first.param_backward(grad_out)\n"
-                 "            return None\n        return first.backward(grad_out)\n")
+                 "        first = self.layers[0]\n        if not input_grad:\n"
+                 "            first.param_backward(grad_out)\n            return None\n"
+                 "        return first.backward(grad_out)\n")
 ZERO_FORWARD = "        return np.zeros_like(x)\n"
 ZERO_BACKWARD = "        return np.zeros_like(grad_out)\n"
 COUNT_LINE = "return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))"
