@@ -98,9 +98,11 @@ class Checks:
                             f"rel error {err:.1e}  (bar {result.bar:.0e}{note})")
         return ok
 
-    def true(self, name, condition, why):
-        """A yes/no property, e.g. "x unchanged"; ``why`` explains a failure."""
-        return self._row(name, bool(condition), "" if condition else why)
+    def true(self, name, condition, why, finding=None):
+        """A yes/no property, e.g. "x unchanged"; ``why`` explains a failure, and ``finding``
+        (a ``misconceptions.Finding``) names what it shows, e.g. a whole pass's first wrong stage
+        and the catalogued mistake behind it."""
+        return self._row(name, bool(condition), "" if condition else why, finding)
 
     def chain(self, stages, bar=1e-7, name=None, *, inputs=None, hidden=False):
         """Values that flow through stages in order [(name, got, expected)]: name the first wrong one.

@@ -4,7 +4,6 @@ They are tested here against the reference library (the class they are given) an
 deliberately wrong layers, so that a helper that hid a student's bug would fail here.
 """
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -161,41 +160,6 @@ def test_param_grads_names_and_copies_every_gradient(ref):
     np.testing.assert_array_equal(grads["layer3.shift"], [2.0, 2.0, 2.0])   # sum of dL/dscores over the batch
     model.layers[-1].grads["shift"][...] = 0        # a later pass writing in place
     np.testing.assert_array_equal(grads["layer3.shift"], [2.0, 2.0, 2.0])
-
-
-def test_hidden_nets_builds_each_model_with_its_label_and_bar():
-    built = []
-    nets = [((3, 4, 2), 7, np.float64, np.zeros((4, 3)), "g64", "exp64"),
-            ((2, 1), 8, np.float32, np.zeros((1, 2), np.float32), "g32", "exp32")]
-    rows = list(lesson_5.hidden_nets(nets, lambda *args: built.append(args) or SimpleNamespace(k=len(built))))
-    assert built == [((3, 4, 2), 7, np.float64), ((2, 1), 8, np.float32)]
-    assert [row[0] for row in rows] == ["hidden: MLP(3, 4, 2) batch 4 float64, output identity",
-                                        "hidden: MLP(2, 1) batch 1 float32, output sigmoid"]
-    assert [row[1] for row in rows] == [lesson_5.FLOAT64_BAR, lesson_5.FLOAT32_BAR]
-    # Each net's model gets the next output activation: forward must return raw scores with each.
-    assert [(row[2].k, row[2].output_activation) for row in rows] == [(1, "identity"), (2, "sigmoid")]
-    assert [row[3:] for row in rows] == [(nets[0][3], "g64", "exp64"), (nets[1][3], "g32", "exp32")]
-
-
-def test_one_case_turns_a_crash_into_one_failed_row_and_goes_on(capsys):
-    with pytest.raises(CheckFailed, match="1 check.s. failed: net A"):
-        with task("T") as check:
-            with lesson_5.one_case(check, "net A"):
-                raise ValueError("shapes (2,3) and (4,) not aligned")
-            with lesson_5.one_case(check, "net B"):
-                check.true("net B: forward", True, "")
-    out = capsys.readouterr().out
-    assert "WRONG  net A" in out and "raised ValueError: shapes (2,3) and (4,) not aligned" in out
-    assert "ok     net B: forward" in out
-
-
-def test_one_case_lets_an_unfinished_task_through():
-    from backprop_course.checks import NotImplementedYet
-
-    with pytest.raises(NotImplementedYet, match="Lesson 5, task 1: implement MLP.forward"):
-        with task("Lesson 5, task 1") as check:
-            with lesson_5.one_case(check, "net A"):
-                raise NotImplementedError("Lesson 5, task 1: implement MLP.forward")
 
 
 def test_stand_ins_let_a_reversed_forward_and_a_forward_order_backward_be_named(ref, capsys):

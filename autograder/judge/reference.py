@@ -8,10 +8,14 @@ Where it lives is decided by ``reference_folder`` alone, through ``backprop_cour
 
 import importlib.util
 import sys
+import threading
 
 from backprop_course import content
 
 NAME = "backprop_course_reference"
+# The package is put in sys.modules before it runs (its modules import each other): without the
+# lock a second judging thread would take a half-imported module from there.
+_IMPORTING = threading.Lock()
 
 
 class ReferenceMissing(RuntimeError):
@@ -27,8 +31,11 @@ def reference_folder():
 def reference(module="layers"):
     """A module of the reference library (e.g. ``reference("layers").Linear``), imported once."""
     name = f"{NAME}.{module}"
-    if name in sys.modules:
-        return sys.modules[name]
+    with _IMPORTING:
+        return sys.modules.get(name) or _import(name)
+
+
+def _import(name):
     if NAME not in sys.modules:
         folder = reference_folder()
         if not (folder / "__init__.py").is_file():

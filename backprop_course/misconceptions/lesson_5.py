@@ -90,9 +90,12 @@ TASK_2 = (
                   "backward returns the gradient arriving at the first layer: call the first "
                   "layer's backward too and return what it gives",
                   lambda grad_out, backwards, **_: through(backwards[:0:-1], grad_out)),
-    Misconception(T2, "backward order", "backward-forward-order",
-                  "backward visits the layers first to last: go through them in reverse",
-                  lambda is_activation, **_: np.arange(len(is_activation))),
+    *(Misconception(T2, "backward order", "backward-forward-order",
+                    "backward visits the layers first to last: go through them in reverse",
+                    wrong)
+      for wrong in (lambda is_activation, **_: np.arange(len(is_activation)),
+                    # reversed() dropped from the loop over self.layers[1:], the first layer last as given
+                    lambda is_activation, **_: np.roll(np.arange(len(is_activation)), -1))),
     Misconception(T2, "backward order", "backward-skips-activations",
                   "backward skips the activation layers: call backward on every layer, last to first",
                   lambda is_activation, **_: np.flatnonzero(~np.asarray(is_activation, bool))[::-1]),

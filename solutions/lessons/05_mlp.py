@@ -8,11 +8,14 @@
 #
 # **Objectives.** After this lesson you can
 # - build an MLP from `hidden_layer_sizes`, a hidden activation and an output activation, and count its parameters;
+# - derive how a gradient crosses several layers (a sum over paths, which one matrix product per
+#   layer computes) and why the backward pass runs in reverse;
 # - implement the forward pass through the stack and the backward pass in reverse;
 # - check a whole network's gradients at once, and read a diagnosis that names the first layer that is wrong;
 # - see what hidden units compute on a 2-D problem.
 #
-# Tasks 1 and 2 are in `backprop_lib/mlp.py`; task 3 is in this notebook.
+# Tasks 1 and 2 are in `backprop_lib/mlp.py` (task 2 starts with a derivation in this notebook);
+# task 3 is in this notebook.
 
 # %% [markdown] id="points"
 # **Points.** Each check cell is graded on its own; the graded checks test the MLP apart from your layers and losses, so an earlier lesson's bug is not charged again here.
@@ -20,7 +23,7 @@
 # | Task | What | Where | Points |
 # |---|---|---|---|
 # | Lesson 5, task 1 | `MLP.forward` | `backprop_lib/mlp.py` | {{ points["task1-forward"] }} |
-# | Lesson 5, task 2 | `MLP.backward` | `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("task2-")) }} |
+# | Lesson 5, task 2 | the chain across layers (derived), `MLP.backward` | this notebook, `backprop_lib/mlp.py` | {{ sum(n for grade_id, n in points.items() if grade_id.startswith("task2-")) }} |
 # | Lesson 5, task 3 | `count_parameters` | this notebook | {{ points["task3-count"] }} |
 # | written answer (graded by hand) | what the hidden layer learns | this notebook | {{ points["written-features"] }} |
 # | | | **total** | **{{ total_points }}** |
@@ -33,11 +36,12 @@ from functools import partial
 import numpy as np
 
 from backprop_lib import data
-from backprop_course.cells import demo
+from backprop_course.cells import answers, demo
 from backprop_course.checks import task
 from backprop_course.network import check_network, probe_layers, ProbeLoss, record_layers
 from backprop_course.gradcheck import check_model
-from backprop_course.tasks.lesson_5 import param_grads, run_layers, stand_ins
+from backprop_course.tasks.lesson_5 import (backward_row, check_input_grad, check_paths, forward_row,
+                                            run_graded_cases, run_layers, stand_ins)
 from backprop_lib.losses import MSELoss
 from backprop_lib.mlp import MLP
 
@@ -74,12 +78,13 @@ for name, layer, key in model.named_parameters():
 # in activations at once, growing with both the batch size and the depth. A forward pass for
 # prediction alone could drop each activation as soon as the next layer has read it.
 #
-# **How this is checked.** The graded checks swap the model's layers for stand-ins
-# (`Probe`, an elementwise scale-and-shift, and `ProbeSine`, from `backprop_course.network`), so they test your
+# **How this is checked.** The checks swap the model's layers for stand-ins (`Probe`, an
+# elementwise scale-and-shift, and `ProbeSine`, from `backprop_course.network`), so they test your
 # `MLP.forward` alone: a bug in your lesson-2 `Linear` cannot fail them. Every layer's input and
 # output is recorded, and a failure names the first one that is wrong, e.g. *"the input of layer 2 is
 # wrong; the output of sine 1, which flowed into it, is right"* (so the wiring between them is the bug).
-# Bar: $10^{-7}$.
+# The example below has a sigmoid output activation; the grader's networks have each output
+# activation (identity, sigmoid, softmax), a batch of one and a float32 network. Bar: $10^{-7}$.
 
 # %% role="build"
 from backprop_course.autograder.lesson_source import literal
@@ -138,164 +143,91 @@ probe_expected = reference_recording(probe_model, probe_x, probe_dscores)
 # What every stand-in layer receives and returns, from the reference solution (inputs x and dL/dscores as in the checks below).
 PROBE_EXPECTED = {{ recording_source(probe_expected) }}
 
-# %% role="build"
-# Correct layers for grading MLP alone, pasted (in hidden_setup below) into the hidden region of
-# every task-1 and task-2 cell, so that each graded cell is self-contained. A correct affine layer is lesson 2's solution: it
-# must stay hidden, so it lives here, never in backprop_course.
-grading_layers = '''class _Lin:
-    """A correct affine layer, so MLP is graded apart from lesson 2's Linear."""
-    def __init__(self, W, b):
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-        self.cache = None
-    def __call__(self, x):
-        return self.forward(x)
-    def forward(self, x):
-        self.cache = x
-        return x @ self.params["W"] + self.params["b"]
-    def param_backward(self, g):
-        self.grads["W"] = self.cache.T @ g
-        self.grads["b"] = g.sum(axis=0)
-    def backward(self, g):
-        self.param_backward(g)
-        return g @ self.params["W"].T
-class _Tanh:
-    """A correct tanh layer, so MLP is graded apart from lesson 3."""
-    name = "tanh"
-    def __init__(self):
-        self.params, self.grads, self.cache = {}, {}, None
-    def __call__(self, x):
-        return self.forward(x)
-    def forward(self, x):
-        self.cache = np.tanh(x)
-        return self.cache
-    def backward(self, g):
-        return g * (1 - self.cache ** 2)
-def _grading_mlp(sizes, seed, dtype=np.float64):
-    """The student's MLP class with its layers swapped for _Lin/_Tanh, seeded weights."""
-    model = MLP(sizes[0], tuple(sizes[1:-1]), sizes[-1], activation="tanh", dtype=dtype)
-    rng = np.random.default_rng(seed)
-    layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers += [_Lin(rng.normal(0, 0.7, (fan_in, fan_out)).astype(dtype),
-                        rng.normal(0, 0.3, fan_out).astype(dtype)), _Tanh()]
-    model.layers = layers[:-1]
-    return model'''
-grading = {"np": np, "MLP": MLP}
-exec(grading_layers, grading)
-
-# The hidden nets (sizes, batch, dtype, seed): batch 1, a deep narrow net, a wide one, float32.
-# Truth in float64 on the very same (possibly float32-rounded) numbers.
-hidden_rows = []
-for sizes, batch, dtype, seed in [((3, 4, 5, 2), 4, np.float64, 5101), ((2, 3, 1), 1, np.float64, 5102),
-                                  ((4, 3, 3, 3, 3), 3, np.float64, 5103), ((2, 6, 3), 5, np.float32, 5104)]:
-    rng = np.random.default_rng(seed + 50)
-    x = rng.normal(size=(batch, sizes[0])).astype(dtype)
-    grad = rng.normal(size=(batch, sizes[-1])).astype(dtype)
-    model64 = grading["_grading_mlp"](sizes, seed, np.float64)
-    for layer64, layer in zip(model64.layers, grading["_grading_mlp"](sizes, seed, dtype).layers):
-        for key, value in layer.params.items():
-            layer64.params[key][...] = value
-    expected = reference_recording(model64, x.astype(np.float64), grad.astype(np.float64))
-    hidden_rows.append(f"({sizes!r}, {seed}, np.{np.dtype(dtype).name}, {literal(x)},\n"
-                       f"     {literal(grad)},\n     {nested(expected)})")
-hidden_nets_source = "[\n    " + ",\n    ".join(hidden_rows) + "]"
-
-# What every hidden region of tasks 1 and 2 starts with: imports, the correct layers, the nets.
-hidden_setup = "\n".join(["from backprop_course.checks import diagnose",
-                          "from backprop_course.network import network_stages",
-                          "from backprop_course.tasks.lesson_5 import hidden_nets, one_case, stand_ins",
-                          grading_layers, f"_nets = {hidden_nets_source}"])
-
 # %% id="task1-forward" role="tests" points=3
+run_graded_cases("Lesson 5, task 1", MLP)   # more networks, judged by the grader when you hand in
 with task("Lesson 5, task 1") as check:
-    model = MLP(3, (3, 3), 3)
+    model = MLP(3, (3, 3), 3, output_activation="sigmoid")   # forward still returns the raw scores
     model.layers = probe_layers(features=3, depth=3, rng=1)
     x = {{ shown(probe_x) }}
-    dscores = {{ shown(probe_dscores) }}   # dL/dscores of ProbeLoss
     x_before = x.copy()
     with record_layers(model) as record:
         scores = model.forward(x)
-    check_network(check, record, PROBE_EXPECTED, scores=scores, directions=["forward"])
-    check.close("scores MLP.forward returned", scores, PROBE_EXPECTED["outputs"][-1],
-                inputs=stand_ins(model.layers, x), quantity="scores")
+    forward_row(check, "forward pass, layer by layer", record, PROBE_EXPECTED, scores, stand_ins(model.layers, x),
+                bar=1e-7)
     check.true("x unchanged", np.array_equal(x, x_before), "forward must not modify its input")
-### BEGIN HIDDEN TESTS
-{{ hidden_setup }}
-with task('Lesson 5, task 1') as check:
-    for _label, _bar, _model, _x, _g, _exp in hidden_nets(_nets, _grading_mlp):
-        with one_case(check, _label):
-            _x0 = _x.copy()
-            with record_layers(_model) as _rec:
-                _scores = _model.forward(_x)
-            _msg = diagnose(network_stages(_rec, _exp, _scores)[0], _bar)
-            check.true(f"{_label}: forward", _msg is None, str(_msg))
-            check.close(f"{_label}: scores", _scores, _exp["outputs"][-1], bar=_bar,
-                        inputs=stand_ins(_model.layers, _x), quantity="scores")
-            check.true(f"{_label}: dtype kept", np.asarray(_scores).dtype == _x.dtype, "keep the input's dtype")
-            check.true(f"{_label}: x unchanged", np.array_equal(_x, _x0), "forward must not modify x")
-            check.true(f"{_label}: layers in order", _rec.forward_order == list(range(len(_model.layers))),
-                       f"forward visited layers {_rec.forward_order}: visit each once, first to last")
-### END HIDDEN TESTS
 
 # %% [markdown] id="backward"
 # ## Lesson 5, task 2: backward in reverse ({{ sum(n for grade_id, n in points.items() if grade_id.startswith("task2-")) }} points)
 #
-# The loss hands back $\partial L / \partial \text{scores}$. Going from the last layer to the
-# first, each layer turns the gradient of its output into the gradient of its input (and fills its
-# parameter gradients on the way):
-# $$g_{\text{in}} = \texttt{layer.backward}(g_{\text{out}}), \qquad
-# \frac{\partial L}{\partial W_l} = h_{l-1}^\top \frac{\partial L}{\partial a_l}, \quad
-# \frac{\partial L}{\partial b_l} = \sum_n \frac{\partial L}{\partial a_{l,n}} .$$
-# This is the chain rule of lesson 1, one layer at a time: the gradient reaching $W_l$ is the sum,
-# over every path from the loss down to layer $l$, of the product of the local derivatives along
-# it. The matrix products compute that sum: entry $(n, i)$ of $G W^\top$ is $\sum_j G_{nj} W_{ij}$,
-# the paths through every unit $j$ of the layer above, and each further layer multiplies in one
-# more factor per path.
-# The reverse order is what lets every shared product be computed once and reused.
+# The loss hands back $\partial L / \partial \text{scores}$, and every layer already has a
+# `backward(g_out)` that turns the gradient of its output into the gradient of its input, filling
+# its parameter gradients on the way. `MLP.backward` only calls them, but in which order, and what
+# does it hand each one? Work it out before you write it:
 #
-# **Lesson 5, task 2.** Implement `MLP.backward(grad_out, input_grad=True)`: call the layers'
-# `backward` from the last to the first and return $\partial L / \partial x$. With
-# `input_grad=False` (what training uses) skip the first layer's input gradient: call only its
-# `param_backward` and return `None`.
+# - Which layer's `backward` can run first? What does a layer's `backward` need that only another
+#   layer's `backward` can give it?
+# - Lesson 1 summed, over every path from a node to the loss, the product of the local derivatives
+#   along the path. Take a network with no activation and no bias, one sample $x = (x_1, x_2)$ and
+#   one score, $\text{score} = x\, W_1 W_2 W_3$, with
+# $$W_1 = \begin{pmatrix} 1 & 2 \\ 0 & -1 \end{pmatrix}, \quad
+#   W_2 = \begin{pmatrix} 3 & 1 \\ 1 & 2 \end{pmatrix}, \quad
+#   W_3 = \begin{pmatrix} 1 \\ -2 \end{pmatrix}$$
+#   ($W_1$ maps $x$ to the first hidden layer's two units, $(W_1)_{ij}$ is the weight from $x_i$ to
+#   unit $j$). How many paths lead from $x_1$ to the score, and what does each contribute? Sum them
+#   by hand for $\partial\,\text{score}/\partial x_1$ and $\partial\,\text{score}/\partial x_2$.
+#
+# **Lesson 5, task 2 (derivation).** Write your two numbers as `dscore_dx` below. The check compares
+# them with central differences of the score (without showing either); once it passes it shows how
+# one matrix product per layer computes your sums, and why backward runs in reverse.
+
+# %% role="build"
+from backprop_course.tasks.lesson_5 import PATH_WEIGHTS
+
+assert PATH_WEIGHTS == (((1.0, 2.0), (0.0, -1.0)), ((3.0, 1.0), (1.0, 2.0)), ((1.0,), (-2.0,))), \
+    "the task-2 derivation's matrices in the text above no longer match PATH_WEIGHTS"
+
+# %% id="task2-paths-answer" role="solution" tags=["raises-exception"]
+# Lesson 5, task 2: [dscore/dx_1, dscore/dx_2], each a sum over the paths from x_i to the score
+dscore_dx = None
+with answers("Lesson 5, task 2"):
+    ### BEGIN SOLUTION
+    dscore_dx = [1 * 3 * 1 + 1 * 1 * -2 + 2 * 1 * 1 + 2 * 2 * -2,
+                 0 * 3 * 1 + 0 * 1 * -2 + -1 * 1 * 1 + -1 * 2 * -2]
+    ### END SOLUTION
+
+# %% id="task2-paths" role="tests" points=1
+run_graded_cases("Lesson 5, task 2: paths", dscore_dx)   # judged by the grader when you hand in
+with task("Lesson 5, task 2") as check:
+    check_paths(check, dscore_dx)
+
+# %% [markdown] id="backward-task"
+# **Lesson 5, task 2.** Implement `MLP.backward(grad_out, input_grad=True)` in
+# `backprop_lib/mlp.py`: call the layers' `backward` in the order you found, hand each the gradient
+# it needs, and return $\partial L / \partial x$. With `input_grad=False` (what training uses) skip
+# the first layer's input gradient: call only its `param_backward` and return `None`.
 #
 # The checks use the stand-in layers and `ProbeLoss` (whose $\partial L/\partial\text{scores}$ is
 # just the target array), record what arrives at and leaves each layer, and name the first wrong
 # gradient, e.g. *"dL/dscale of layer 2 is wrong; the gradient into layer 2, which flowed into it, is
-# right"*. They also check your backward pass against central differences of your own forward pass
+# right"*. They also check your backward pass against central differences of the forward pass
 # (bar $10^{-5}$). Their forward pass is the course's `run_layers`, not your `MLP.forward`, so that
 # a task-1 bug cannot fail task 2 as well.
 
-# %% id="task2-backward" role="tests" points=3
+# %% id="task2-backward" role="tests" points=2
+run_graded_cases("Lesson 5, task 2: backward", MLP)   # more networks, judged by the grader when you hand in
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=1)
     x = {{ shown(probe_x) }}
     dscores = {{ shown(probe_dscores) }}   # dL/dscores of ProbeLoss
+    run_layers(model.layers, x)
     with record_layers(model) as record:
-        run_layers(model.layers, x)
         dx = model.backward(dscores)
-    check_network(check, record, PROBE_EXPECTED, dx=dx, directions=["backward"])
-    given = stand_ins(model.layers, x, grad_out=dscores)
-    check.close("dL/dx MLP.backward returned", dx, PROBE_EXPECTED["grads_out"][0], inputs=given)
-    check.close("backward order", record.backward_order, [4, 3, 2, 1, 0], bar=0, inputs=given)
-### BEGIN HIDDEN TESTS
-{{ hidden_setup }}
-with task('Lesson 5, task 2') as check:
-    for _label, _bar, _model, _x, _g, _exp in hidden_nets(_nets, _grading_mlp):
-        with one_case(check, _label):
-            with record_layers(_model) as _rec:
-                run_layers(_model.layers, _x)
-                _dx = _model.backward(_g)
-            _msg = diagnose(network_stages(_rec, _exp, dx=_dx)[1], _bar)
-            check.true(f"{_label}: backward", _msg is None, str(_msg))
-            _given = stand_ins(_model.layers, _x, grad_out=_g)
-            check.close(f"{_label}: dL/dx", _dx, _exp["grads_out"][0], bar=_bar, inputs=_given, quantity="dL/dx")
-            check.close(f"{_label}: reverse order", _rec.backward_order, list(range(len(_model.layers)))[::-1],
-                        bar=0, inputs=_given, quantity="backward order")
-### END HIDDEN TESTS
+    backward_row(check, "backward pass, layer by layer", record, PROBE_EXPECTED, dx,
+                 stand_ins(model.layers, x, grad_out=dscores), bar=1e-7)
 
 # %% id="task2-gradcheck" role="tests" points=1
+run_graded_cases("Lesson 5, task 2: gradient check", MLP)   # more networks, judged by the grader
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=2)
@@ -303,43 +235,14 @@ with task("Lesson 5, task 2") as check:
     x = np.random.default_rng(3).normal(size=(4, 3))
     y = np.random.default_rng(4).normal(size=(4, 3))
     check.gradients(check_model(model, x, y, loss=ProbeLoss()))
-### BEGIN HIDDEN TESTS
-{{ hidden_setup }}
-with task('Lesson 5, task 2') as check:
-    for _label, _bar, _model, _x, _g, _exp in hidden_nets(_nets, _grading_mlp):
-        with one_case(check, _label):
-            if _x.dtype == np.float64:
-                _model.forward = lambda _in, _m=_model: run_layers(_m.layers, _in)
-                _res = check_model(_model, _x, _g, loss=ProbeLoss())
-                check.true(f"{_label} vs differences", _res.passed, str(_res).replace("\n", " /"))
-### END HIDDEN TESTS
 
 # %% id="task2-input-grad" role="tests" points=1
+run_graded_cases("Lesson 5, task 2: input gradient", MLP)   # more networks, judged by the grader
 with task("Lesson 5, task 2") as check:
     model = MLP(3, (3, 3), 3)
     model.layers = probe_layers(features=3, depth=3, rng=5)
     x, g = np.random.default_rng(6).normal(size=(2, 2, 3))   # a batch of 2 and its dL/dscores
-    run_layers(model.layers, x)
-    model.backward(g)
-    with_input = param_grads(model)
-    run_layers(model.layers, x)
-    result = model.backward(g, input_grad=False)
-    check.true("input_grad=False returns None", result is None, "return None when input_grad=False")
-    for name, grad in param_grads(model).items():
-        check.close(f"{name} same as with input_grad", grad, with_input[name], bar=1e-12)
-### BEGIN HIDDEN TESTS
-{{ hidden_setup }}
-with task('Lesson 5, task 2') as check:
-    for _label, _bar, _model, _x, _g, _exp in hidden_nets(_nets, _grading_mlp):
-        with one_case(check, _label):
-            run_layers(_model.layers, _x)
-            with record_layers(_model) as _rec:
-                _r = _model.backward(_g, input_grad=False)
-            _stages = [s for s in network_stages(_rec, _exp)[1] if not s[0].startswith("the gradient out of layer 1")]
-            _msg = diagnose(_stages, _bar)
-            check.true(f"{_label} input_grad=False", _msg is None and _r is None,
-                       str(_msg) if _msg else "return None when input_grad=False")
-### END HIDDEN TESTS
+    check_input_grad(check, model, x, g)   # returns None, skips the first dL/dx, same parameter gradients
 
 # %% [markdown] id="whole"
 # ### Your whole network
@@ -380,9 +283,9 @@ with task("Your whole network (lessons 2-5, not graded)") as check:
 # %% [markdown] id="count"
 # ## Lesson 5, task 3: counting parameters ({{ points["task3-count"] }} point{{ "" if points["task3-count"] == 1 else "s" }})
 #
-# A Linear layer from $n_{\text{in}}$ to $n_{\text{out}}$ features has a weight matrix and a bias:
-# $n_{\text{in}} n_{\text{out}} + n_{\text{out}} = (n_{\text{in}} + 1)\, n_{\text{out}}$ numbers.
-# Activations have none. So `MLP(2, (16, 16), 1)` has $(2+1)16 + (16+1)16 + (16+1)1 = 337$.
+# How many numbers does a Linear layer from $n_{\text{in}}$ to $n_{\text{out}}$ features hold? The
+# shapes `named_parameters()` printed at the top of this lesson show it for `MLP(2, (16, 16), 1)`;
+# and how many do the activations hold?
 #
 # **Lesson 5, task 3.** Complete `count_parameters(sizes)` below for the layer sizes
 # `[in_features, *hidden_layer_sizes, out_features]`, in one line, without building a model.
@@ -395,23 +298,13 @@ def count_parameters(sizes):
     ### END SOLUTION
 
 
-# %% role="build"
-# Parameter counts of the hidden task-3 cases, from the reference MLP.
-hidden_counts = [(sizes, MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters())
-                 for sizes in [(1, 1), (5, 7, 3), (10, 100, 100, 100, 2)]]
-
 # %% id="task3-count" role="tests" points=1
+run_graded_cases("Lesson 5, task 3", count_parameters)   # more sizes, judged by the grader when you hand in
 with task("Lesson 5, task 3") as check:
     for sizes in [(2, 16, 16, 1), (3, 1), (784, 64, 10)]:
         built = MLP(sizes[0], sizes[1:-1], sizes[-1]).num_parameters()
         check.close(f"count_parameters({sizes})", count_parameters(list(sizes)), built, bar=0,
                     inputs={"sizes": list(sizes)})
-### BEGIN HIDDEN TESTS
-with task('Lesson 5, task 3') as check:
-    for _sizes, _n in {{ repr(hidden_counts) }}:
-        check.close(f"hidden: count_parameters({_sizes})", count_parameters(list(_sizes)), _n, bar=0,
-                    inputs={"sizes": list(_sizes)})
-### END HIDDEN TESTS
 
 # %% [markdown] id="features"
 # ## What the hidden layer learns

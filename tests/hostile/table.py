@@ -158,7 +158,7 @@ without bubblewrap gets is exercised on every run.
 
 ## What the judge removes by construction
 
-The lessons judged in the grader (lessons 1, 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
+The lessons judged in the grader (lessons 1, 2, 3 and 5; `autograder/judge/`) run no verdict in the kernel: a
 graded test cell only records what the student's code returned on the task's cases, and
 `JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
 execution, builds the same cases from seeds, runs the reference library there and sets each
@@ -182,7 +182,14 @@ installed package) can still only score by returning the right results for them;
 reference library where the sandbox does not hide it (tiers `unshare` and `none`) stays the
 sandbox's to stop.
 
-In the lessons not yet judged in the grader (4-6) the test cells are checked at run time: a
+Lesson 5's gradient check is the judge's own: the kernel reports only the gradients the student's
+`MLP.backward` left, and the judge computes the central differences of the course's forward pass
+through the stand-in layers at its own points (`autograder/judge/lesson_5.py`). Had the kernel
+reported the forward values as well, a submission could make zero gradients agree with zero
+differences; the structural diagnosis (which layer's value first went wrong) also runs in the judge,
+on the layer traffic the records hold.
+
+In the lessons not yet judged in the grader (4, 6) the test cells are checked at run time: a
 canary line proves each test cell ran to its end and a guard fails any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
 guard program `guard.py`); in judged lessons both only flag for review. The static scan
