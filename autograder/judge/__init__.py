@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from . import lesson_2, lesson_3
+from . import lesson_6
 from .verdict import Verdict, judge_task
 
 CALL = re.compile(r"""^\s*run_graded_cases\(\s*["'](?P<label>Lesson \d+, task \d+(?:: [\w ,()-]+)?)["']""", re.MULTILINE)
@@ -29,6 +30,7 @@ class Spec:
 
 SPECS = {label: Spec(module.CASES, judge)
          for module in (lesson_2, lesson_3) for label, judge in module.JUDGES.items()}
+SPECS.update({label: Spec(cases, judge) for label, (cases, judge) in lesson_6.JUDGED.items()})
 
 
 def judged_task(source):
