@@ -276,10 +276,13 @@ def hand_values(label, seen, **numbers):
     """Record hand answers {name: float}; any still None: a NotImplementedError naming them."""
     missing = [name for name, value in numbers.items() if value is None]
     if missing:
-        seen.values["answers"] = encode_error(NotImplementedError(f"{label}: fill in {', '.join(missing)}"))
+        try:  # raised, so that the record holds a report like any other exception's
+            raise NotImplementedError(f"{label}: fill in {', '.join(missing)}")
+        except NotImplementedError as err:
+            seen.values["answers"] = encode_error(err)
         return
     for name, value in numbers.items():
-        seen.call(name, lambda value=value: np.asarray(value, dtype=np.float64))
+        seen.call(name, lambda value=value: value)
 
 
 def _observe_hand_step(seen, new_weights, L_predicted, L_new):

@@ -1,0 +1,264 @@
+"""Lesson 6 judged in the grader: records in, verdicts out (autograder/judge/lesson_6.py).
+
+The records are made by the kernel-side code itself (``lesson_6.run_graded_cases`` with a stand-in
+``display``) from the reference, from planted bugs, or forged. Each planted bug must fail exactly
+its own task and get only a name that reproduces it; no row may show an expected value. The
+notebook-level attacks (the whole lesson run in a kernel, then judged) are at the end.
+"""
+
+import base64
+import json
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from backprop_course import records
+from backprop_course.autograder import judge
+from backprop_course.autograder.judge.reference import reference
+from backprop_course.tasks import lesson_6
+
+PLAIN, MOMENTUM = "Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"
+STEP, RATE, BATCHES = "Lesson 6, task 2", "Lesson 6, task 3", "Lesson 6, task 4"
+LABELS = [PLAIN, MOMENTUM, STEP, RATE, BATCHES]
+RIGHT_WEIGHTS = {name: w - lesson_6.HAND_LR * lesson_6.SLIDE_GRADS[name] for name, w in lesson_6.SLIDE_WEIGHTS.items()}
+RIGHT = {STEP: (RIGHT_WEIGHTS, 0.954984375, 0.961528676044),
+         RATE: (lambda lr, curvature: 1 - lr * curvature, lambda curvature: 2 / curvature),
+         BATCHES: (-7.5, -3.0, -12.0, 1.375, 1.675)}
+
+
+def outputs_of(label, yours, monkeypatch):
+    """The outputs ``run_graded_cases(label, *yours)`` leaves in a cell."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw=False: shown.append(bundle))
+    lesson_6.run_graded_cases(label, *yours)
+    return [nbformat.from_dict({"output_type": "display_data", "data": bundle, "metadata": {}}) for bundle in shown]
+
+
+def sgd_with(update):
+    """The reference SGD whose step applies ``update(self, param, velocity, key, grad)`` to each parameter."""
+    base = reference("optim").SGD
+
+    class Planted(base):
+        def step(self):
+            for layer, velocity in zip(self.layers, self.velocity):
+                for key, param in layer.params.items():
+                    update(self, param, velocity, key, layer.grads[key])
+
+    return Planted
+
+
+def verdicts(sgd=None, **hand):
+    """{label: Verdict} of every task with the reference everywhere except ``sgd`` and the hand
+    answers given ({STEP: (...)}, by label)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        mlp = reference("mlp").MLP
+        yours = {PLAIN: (mlp, sgd or reference("optim").SGD), MOMENTUM: (mlp, sgd or reference("optim").SGD),
+                 **RIGHT, **{label: hand[key] for key, label in (("step", STEP), ("rate", RATE), ("batches", BATCHES))
+                             if key in hand}}
+        return {label: judge.judge(label, outputs_of(label, yours[label], monkeypatch)) for label in LABELS}
+
+
+def failed(found):
+    return {label for label, verdict in found.items() if not verdict.passed}
+
+
+def names(verdict):
+    return {row.key for row in verdict.rows if row.kind == "misconception"}
+
+
+def test_the_reference_passes_every_task():
+    for label, verdict in verdicts().items():
+        assert verdict.passed, verdict.lines
+        assert verdict.lines[-1] == f"  all checks of {label} (graded) passed"
+
+
+def test_the_skeleton_scores_nothing():
+    class Stub(reference("optim").SGD):
+        def step(self):
+            raise NotImplementedError("Lesson 6, task 1: implement SGD.step")
+
+    def todo(*args):
+        raise NotImplementedError()
+
+    found = verdicts(Stub, step=(None, None, None), rate=(todo, todo), batches=(None,) * 5)
+    assert failed(found) == set(LABELS)
+    assert found[PLAIN].message == "not implemented yet: Lesson 6, task 1: implement SGD.step"
+    assert found[STEP].message.startswith("not implemented yet: Lesson 6, task 2: fill in w1, w2")
+    assert found[RATE].message == f"not implemented yet: {RATE}"
+
+
+def ascend(self, param, velocity, key, grad):
+    velocity[key] *= self.momentum
+    velocity[key] += self.lr * grad
+    param += velocity[key]
+
+
+def rebind(self, param, velocity, key, grad):
+    velocity[key] *= self.momentum
+    velocity[key] -= self.lr * grad
+    param = param + velocity[key]  # noqa: F841 (the bug: a local name, not the model's array)
+
+
+def average(self, param, velocity, key, grad):  # issue 18: named velocity-sign before
+    if not self.momentum:
+        param -= self.lr * grad
+        return
+    velocity[key] *= self.momentum
+    velocity[key] += (1 - self.momentum) * grad
+    param -= self.lr * velocity[key]
+
+
+def nesterov(self, param, velocity, key, grad):
+    velocity[key] *= self.momentum
+    velocity[key] -= self.lr * grad
+    param += self.momentum * velocity[key] - self.lr * grad if self.momentum else velocity[key]
+
+
+def weight_decay(self, param, velocity, key, grad):
+    velocity[key] *= self.momentum
+    velocity[key] -= self.lr * (grad + 1e-2 * param)
+    param += velocity[key]
+
+
+def velocity_sign(self, param, velocity, key, grad):
+    if not self.momentum:
+        param -= self.lr * grad
+        return
+    velocity[key] *= self.momentum
+    velocity[key] += self.lr * grad
+    param -= velocity[key]
+
+
+def last_gradient(self, param, velocity, key, grad):
+    if not self.momentum:
+        param -= self.lr * grad
+        return
+    param -= self.lr * grad + self.momentum * velocity[key]
+    velocity[key][...] = self.lr * grad
+
+
+# bug: (the tasks it must fail, {label: the only names its rows may give, each of them given})
+PLANTED = {
+    # every step's sign flipped: the parameters are sgd-wrong-sign's, the velocity velocity-sign's
+    "ascend": (ascend, {PLAIN: {"sgd-wrong-sign"}, MOMENTUM: {"sgd-wrong-sign", "velocity-sign"}}),
+    "rebind": (rebind, {PLAIN: {"sgd-rebinds"}, MOMENTUM: {"sgd-rebinds"}}),
+    "average": (average, {MOMENTUM: {"momentum-average"}}),
+    "nesterov": (nesterov, {MOMENTUM: {"momentum-nesterov"}}),
+    "weight_decay": (weight_decay, {PLAIN: set(), MOMENTUM: set()}),
+    "velocity_sign": (velocity_sign, {MOMENTUM: {"velocity-sign"}}),
+    "last_gradient": (last_gradient, {MOMENTUM: {"momentum-last-gradient"}}),
+}
+
+
+@pytest.mark.parametrize("bug", PLANTED)
+def test_a_planted_update_fails_its_task_with_only_names_that_reproduce(bug):
+    update, expected = PLANTED[bug]
+    found = verdicts(sgd_with(update))
+    assert failed(found) == set(expected), {label: found[label].message for label in failed(found)}
+    for label, allowed in expected.items():
+        assert names(found[label]) <= allowed or not allowed and not names(found[label]), (label, names(found[label]))
+        if allowed:
+            assert names(found[label]) == allowed, (label, found[label].lines)
+
+
+def test_an_update_that_rebinds_is_named_once_and_never_described_as_never_written():
+    lines = "\n".join(verdicts(sgd_with(rebind))[PLAIN].lines)
+    assert "misconception sgd-rebinds" in lines
+    assert "never written" not in lines and "zeros" not in lines
+
+
+def test_an_update_that_replaces_the_models_arrays_fails_in_place():
+    class Replaces(reference("optim").SGD):
+        def step(self):
+            for layer in self.layers:
+                for key in layer.params:
+                    layer.params[key] = layer.params[key] - self.lr * layer.grads[key]
+
+    found = verdicts(Replaces)
+    assert failed(found) == {PLAIN, MOMENTUM}
+    assert "a parameter is a new array" in "\n".join(found[PLAIN].lines)
+
+
+def test_weight_decay_gets_no_catalogue_name():
+    found = verdicts(sgd_with(weight_decay))
+    assert not names(found[PLAIN]) and not names(found[MOMENTUM])
+
+
+WRONG_HAND = {
+    "step-sign": ("step", ({name: w + lesson_6.HAND_LR * lesson_6.SLIDE_GRADS[name]
+                            for name, w in lesson_6.SLIDE_WEIGHTS.items()}, 1.294015625, 1.30157970049), STEP,
+                  "moved along its gradient"),
+    "step-predicted-is-L": ("step", (RIGHT_WEIGHTS, 1.125, 0.961528676044), STEP, "this is L itself"),
+    "rate-plus": ("rate", (lambda lr, c: 1 + lr * c, RIGHT[RATE][1]), RATE, "1 + lr * curvature"),
+    "rate-one-step": ("rate", (RIGHT[RATE][0], lambda c: 1 / c), RATE, "lands on the minimum in one step"),
+    "batches-sum": ("batches", (-15.0, -3.0, -12.0, 1.75, 1.675), BATCHES, "the sum over the samples"),
+    "batches-at-start": ("batches", (-7.5, -3.0, -12.0, 1.375, 1.75), BATCHES, "the gradient at the start"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_HAND)
+def test_a_wrong_hand_answer_fails_its_task_and_says_what_reproduces_it(case):
+    """One quantity wrong, one row per case of it (task 3 has two cases), each saying what the
+    wrong formula is; a number that follows from a wrong one is judged from it, so not charged."""
+    key, answer, label, words = WRONG_HAND[case]
+    found = verdicts(**{key: answer})
+    assert failed(found) == {label}
+    wrong_rows = [row for row in found[label].rows if not row.ok]
+    assert len({row.name.split(" ")[0] for row in wrong_rows}) == 1, found[label].lines
+    assert all(words in row.detail for row in wrong_rows), found[label].lines
+
+
+def test_an_answer_that_is_not_a_number_fails_without_a_crash():
+    found = verdicts(step=({**RIGHT_WEIGHTS, "w3": "1.003"}, 0.954984375, 0.961528676044))
+    assert failed(found) == {STEP}
+    assert "w3 is a str" in "\n".join(found[STEP].lines)
+
+
+def test_records_missing_twice_forged_or_of_another_case_decide_nothing_in_the_students_favour(monkeypatch):
+    mlp, sgd = reference("mlp").MLP, reference("optim").SGD
+    good = outputs_of(MOMENTUM, (mlp, sgd), monkeypatch)
+    assert judge.judge(MOMENTUM, good).passed
+    assert not judge.judge(MOMENTUM, []).passed
+    assert not judge.judge(MOMENTUM, good + good).passed
+    wrong = outputs_of(MOMENTUM, (mlp, sgd_with(ascend)), monkeypatch)
+    claims = nbformat.from_dict({"output_type": "display_data", "metadata": {}, "data": {
+        records.MIME: {"task": MOMENTUM, "cases": {}, "passed": True}, "text/plain": "all checks passed"}})
+    assert not judge.judge(MOMENTUM, wrong + [claims]).passed
+    # records of plain SGD handed in for momentum: every case is missing
+    assert not judge.judge(MOMENTUM, [nbformat.from_dict({**good[0], "data": {
+        **good[0].data, records.MIME: {**good[0].data[records.MIME], "task": PLAIN}}})]).passed
+
+
+def expected_values():
+    """The graded cases' expected values as the feedback could show them: each number to 4 and 6
+    significant digits (|x| > 1e-3), and each seeded array's bytes in base64."""
+    mlp, sgd = reference("mlp").MLP, reference("optim").SGD
+    arrays = []
+    for momentum in (False, True):
+        for _, build, lr, mu, steps, dtype in lesson_6.sgd_cases(momentum)[1:]:
+            model, grads = build(mlp)
+            optimizer = sgd(model, lr=lr, momentum=mu)
+            after, _ = lesson_6.run_sgd(model, optimizer, grads[:steps])
+            arrays += [after, lesson_6.velocity_vector(model, optimizer)]
+    for _, lr, curvature in lesson_6.bowl_cases():
+        arrays += [1 - lr * curvature, 2 / curvature]
+    hand = [*RIGHT_WEIGHTS.values(), *RIGHT[STEP][1:], *RIGHT[BATCHES]]
+    numbers = {f"{value:.{digits}g}" for array in [*arrays, np.array(hand)] for value in np.ravel(array)
+               for digits in (4, 6) if abs(value) > 1e-3}
+    encoded = {base64.b64encode(np.asarray(array, dtype).tobytes()).decode()[:24]
+               for array in arrays for dtype in (np.float64, np.float32)}
+    return numbers, encoded
+
+
+def test_no_row_of_a_wrong_submission_shows_an_expected_value():
+    numbers, encoded = expected_values()
+    wrong_hand = {key: answer for key, answer, _, _ in (WRONG_HAND[case] for case in
+                                                         ("step-sign", "rate-plus", "batches-at-start"))}
+    for found in (verdicts(sgd_with(average), **wrong_hand), verdicts(sgd_with(ascend))):
+        text = json.dumps([[verdict.lines, [row.__dict__ for row in verdict.rows], verdict.message]
+                           for verdict in found.values()])
+        shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
+        assert not shown, sorted(shown)[:5]
+        assert not [chunk for chunk in encoded if chunk in text]
