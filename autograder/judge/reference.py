@@ -8,10 +8,14 @@ Where it lives is decided by ``reference_folder`` alone, through ``backprop_cour
 
 import importlib.util
 import sys
+import threading
 
 from backprop_course import content
 
 NAME = "backprop_course_reference"
+# Judges may run in threads (a grader's workers, the tests' pools): a module that another thread
+# is still executing would be found half initialized in sys.modules.
+IMPORTING = threading.RLock()
 
 
 class ReferenceMissing(RuntimeError):
@@ -26,7 +30,11 @@ def reference_folder():
 
 def reference(module="layers"):
     """A module of the reference library (e.g. ``reference("layers").Linear``), imported once."""
-    name = f"{NAME}.{module}"
+    with IMPORTING:
+        return _import(f"{NAME}.{module}")
+
+
+def _import(name):
     if name in sys.modules:
         return sys.modules[name]
     if NAME not in sys.modules:
