@@ -356,3 +356,23 @@ def test_no_judged_cell_shows_an_expected_value_or_keeps_a_record(attacked):
                 shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
                 assert not shown, (name, cell.id, sorted(shown)[:5])
                 assert not [chunk for chunk in encoded if chunk in text], (name, cell.id)
+
+
+# ---- students derive: each formula shows only after its check passes ---------------------------
+
+FORMULAS = ["\\theta \\leftarrow \\theta - \\eta", "v \\leftarrow \\mu", "lr * grad", "1 - \\eta\\lambda", "2/\\lambda",
+            "(1 - \\eta", "\\lVert g\\rVert", "unbiased"]
+
+
+def test_every_task_reveals_a_formula_no_student_file_shows_before_its_check():
+    from backprop_course.reveal import revealed
+    from test_lessons import ROOT, student
+
+    nb = student("06_gradient_descent")
+    before = [cell.source for cell in nb.cells[:[cell.id for cell in nb.cells].index("summary")]]
+    before.append((ROOT / "backprop_lib" / "optim.py").read_text())
+    for task in range(1, 5):
+        assert revealed(f"Lesson 6, task {task}"), task
+    shown = [formula for formula in FORMULAS if any(formula in text for text in before)]
+    assert not shown, shown
+    assert any(formula in revealed(f"Lesson 6, task {task}") for formula in FORMULAS for task in range(1, 5))
