@@ -376,3 +376,25 @@ def test_every_task_reveals_a_formula_no_student_file_shows_before_its_check():
     shown = [formula for formula in FORMULAS if any(formula in text for text in before)]
     assert not shown, shown
     assert any(formula in revealed(f"Lesson 6, task {task}") for formula in FORMULAS for task in range(1, 5))
+
+
+def test_the_visible_examples_tell_every_catalogued_update_apart():
+    """Issue 18: on the visible momentum example (lr != 1 - momentum, three changing gradients)
+    and on the plain example's b (not 0 at the start) every entry that applies is named."""
+    from backprop_course.misconceptions import audit
+
+    mlp, sgd = reference("mlp").MLP, reference("optim").SGD
+    model, grads = lesson_6.momentum_example(mlp)
+    optimizer = sgd(model, lr=lesson_6.MOMENTUM_LR, momentum=lesson_6.MOMENTUM_MU)
+    lesson_6.run_sgd(model, optimizer, grads)
+    inputs = lesson_6.steps_taken([[1.0]], [[[grad]] for grad in lesson_6.MOMENTUM_GRADS],
+                                  lr=lesson_6.MOMENTUM_LR, momentum=lesson_6.MOMENTUM_MU)
+    for quantity, value in (("param", model.layers[0].params["W"]), ("velocity", optimizer.velocity[0]["W"])):
+        status = audit("Lesson 6, task 1", quantity, value, inputs, bar=1e-10)
+        assert set(status.values()) == {"named"}, status
+    model, grads = lesson_6.plain_example(mlp)
+    lesson_6.run_sgd(model, sgd(model, lr=lesson_6.PLAIN_LR), grads)
+    status = audit("Lesson 6, task 1", "param", model.layers[2].params["b"],
+                   lesson_6.steps_taken([lesson_6.B_START], [lesson_6.PLAIN_GRAD], lr=lesson_6.PLAIN_LR), bar=1e-10)
+    assert {key for key, said in status.items() if said == "named"} >= {"sgd-rebinds", "sgd-wrong-sign", "sgd-lr-ignored"}
+    assert not [said for said in status.values() if said.startswith("coincides")], status

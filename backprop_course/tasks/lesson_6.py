@@ -43,7 +43,7 @@ MOMENTUM = ((3, (4,), 2, "float64", 0.05, 0.9, 3, 6104), (2, (5,), 3, "float32",
 # gradient shows), dL/db = 0, lr 0.1 and momentum 0.5 (lr != 1 - momentum: an averaged velocity
 # is then not a sign-flipped one).
 B_START, PLAIN_GRAD, PLAIN_LR = 0.5, 2.0, 0.1
-MOMENTUM_GRADS, MOMENTUM_LR, MOMENTUM_MU = (1.0, -2.0, 0.5), 0.1, 0.5
+MOMENTUM_GRADS, MOMENTUM_LR, MOMENTUM_MU = (1.0, -2.0, 3.0), 0.1, 0.5
 
 
 def set_gradients(model, value):

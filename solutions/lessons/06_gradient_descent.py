@@ -99,10 +99,10 @@ with task("Lesson 6, task 1") as check:
 # %% id="task1-momentum" role="tests" points=2
 run_graded_cases("Lesson 6, task 1: momentum", MLP, SGD)   # more cases, judged by the grader when you hand in
 with task("Lesson 6, task 1") as check:
-    model, grads = momentum_example(MLP)   # one Linear(1, 1), W = 1; dL/dW = 1, then -2, then 0.5
+    model, grads = momentum_example(MLP)   # one Linear(1, 1), W = 1; dL/dW = 1, then -2, then 3
     optimizer = SGD(model, lr=0.1, momentum=0.5)
     run_sgd(model, optimizer, grads)       # three steps, each setting the gradients first
-    steps = steps_taken([[1.0]], [[[1.0]], [[-2.0]], [[0.5]]], lr=0.1, momentum=0.5)
+    steps = steps_taken([[1.0]], [[[1.0]], [[-2.0]], [[3.0]]], lr=0.1, momentum=0.5)
     check.close("W after three momentum steps", model.layers[0].params["W"], {{ momentum["W"] }}, bar=1e-10,
                 inputs=steps, quantity="param")
     check.close("velocity of W", optimizer.velocity[0]["W"], {{ momentum["v"] }}, bar=1e-10, inputs=steps)
