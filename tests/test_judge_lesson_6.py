@@ -193,7 +193,8 @@ WRONG_HAND = {
     "step-predicted-is-L": ("step", (RIGHT_WEIGHTS, 1.125, 0.961528676044), STEP, "this is L itself"),
     "rate-plus": ("rate", (lambda lr, c: 1 + lr * c, RIGHT[RATE][1]), RATE, "1 + lr * curvature"),
     "rate-one-step": ("rate", (RIGHT[RATE][0], lambda c: 1 / c), RATE, "lands on the minimum in one step"),
-    "batches-sum": ("batches", (-15.0, -3.0, -12.0, 1.75, 1.675), BATCHES, "the sum over the samples"),
+    "batches-sum": ("batches", (-30.0, -3.0, -12.0, 2.5, 1.675), BATCHES, "the sum over the 4 samples"),
+    "batches-no-2": ("batches", (-7.5, -1.5, -12.0, 1.375, 1.6375), BATCHES, "the 2 of the square's derivative"),
     "batches-at-start": ("batches", (-7.5, -3.0, -12.0, 1.375, 1.75), BATCHES, "the gradient at the start"),
 }
 
@@ -211,9 +212,11 @@ def test_a_wrong_hand_answer_fails_its_task_and_says_what_reproduces_it(case):
 
 
 def test_an_answer_that_is_not_a_number_fails_without_a_crash():
-    found = verdicts(step=({**RIGHT_WEIGHTS, "w3": "1.003"}, 0.954984375, 0.961528676044))
-    assert failed(found) == {STEP}
+    found = verdicts(step=({**RIGHT_WEIGHTS, "w3": "1.003"}, 0.954984375, 0.961528676044),
+                     batches=(-7.5, [-3.0, 1.0], -12.0, True, 1.675))
+    assert failed(found) == {STEP, BATCHES}
     assert "w3 is a str" in "\n".join(found[STEP].lines)
+    assert "g_first is not one number" in "\n".join(found[BATCHES].lines)
 
 
 def test_records_missing_twice_forged_or_of_another_case_decide_nothing_in_the_students_favour(monkeypatch):

@@ -18,6 +18,7 @@ from backprop_course.tasks import lesson_6 as tasks
 from backprop_course.tasks.lesson_1 import network
 
 from .reference import reference
+from .verdict import StudentRaised
 
 BOWL_BAR = 1e-9  # the two closed forms in float64: another correct formula differs by ~1e-15
 
@@ -91,6 +92,14 @@ def _numbers(check, name, got, expected, bar, alternatives=()):
     return check.close(name, got, expected, bar=bar, quantity=name)
 
 
+def _number(seen, name):
+    """The hand answer ``name`` as a float; StudentRaised when it is not one number."""
+    value = seen[name]
+    if value is None or np.size(value) != 1 or value.dtype == bool:
+        raise StudentRaised(f"{name} is not one number")
+    return float(value.reshape(()))
+
+
 def judge_hand_step(check, case, seen):
     scalar = reference("graph").Scalar
     names = list(tasks.SLIDE_WEIGHTS)
@@ -99,16 +108,16 @@ def judge_hand_step(check, case, seen):
     w = np.array([tasks.SLIDE_WEIGHTS[name] for name in names])
     g = np.array([nodes[name].grad for name in names])
     lr = tasks.HAND_LR
-    got = np.array([seen[name] for name in names], dtype=np.float64)
+    got = np.array([_number(seen, name) for name in names])
     _numbers(check, "your new weights w1 ... w8", got, w - lr * g, tasks.HAND_BAR, [
         ("each weight moved along its gradient (w + lr dL/dw), which raises the loss: move against it", w + lr * g),
         ("each weight moved by its whole gradient: the step is lr times the gradient", w - g)])
     # From the student's own weights: a mistake in them is not charged again here.
     loss = nodes["L"].value
-    _numbers(check, "L predicted from the gradients", seen["L_predicted"], loss + float(g @ (got - w)),
+    _numbers(check, "L predicted from the gradients", _number(seen, "L_predicted"), loss + float(g @ (got - w)),
              tasks.HAND_BAR, [("this is L itself: add the change the gradients predict for your step", loss)])
     mine = network(scalar, tasks.SLIDE_X, tasks.SLIDE_T, dict(zip(names, map(float, got))))["L"].value
-    _numbers(check, "L after the step (with your new weights)", seen["L_new"], mine, tasks.HAND_BAR,
+    _numbers(check, "L after the step (with your new weights)", _number(seen, "L_new"), mine, tasks.HAND_BAR,
              [("this is L before the step: run the forward pass with your new weights", loss)])
 
 
@@ -137,20 +146,23 @@ def _batch_gradient(w, rows):
 
 
 def judge_batches(check, case, seen):
+    g_full, g_first, g_second, w_full, w_epoch = (_number(seen, name) for name in
+                                                  ("g_full", "g_first", "g_second", "w_full", "w_epoch"))
     everything, first, second = slice(None), slice(0, tasks.BATCH_SIZE), slice(tasks.BATCH_SIZE, None)
     w0, lr = tasks.W_START, tasks.BATCH_LR
-    full = _batch_gradient(w0, everything)
-    _numbers(check, "full-batch gradient", seen["g_full"], full, tasks.HAND_BAR,
-             [("this is the sum over the samples: the loss is their mean", 2 * full)])
-    _numbers(check, "first minibatch's gradient", seen["g_first"], _batch_gradient(w0, first), tasks.HAND_BAR)
-    _numbers(check, "second minibatch's gradient", seen["g_second"], _batch_gradient(w0, second), tasks.HAND_BAR)
-    _numbers(check, "w after one full-batch step", seen["w_full"], w0 - lr * seen["g_full"], tasks.HAND_BAR,
-             [("w moved along the gradient: a descent step moves against it", w0 + lr * seen["g_full"])])
-    moved = w0 - lr * seen["g_first"]
-    _numbers(check, "w after the epoch of two minibatch steps", seen["w_epoch"],
+    for name, got, rows in (("full-batch gradient", g_full, everything), ("first minibatch's gradient", g_first, first),
+                            ("second minibatch's gradient", g_second, second)):
+        right, count = _batch_gradient(w0, rows), len(tasks.BATCH_X[rows])
+        _numbers(check, name, got, right, tasks.HAND_BAR, [
+            (f"this is the sum over the {count} samples: the loss is their mean", count * right),
+            ("this lacks the 2 of the square's derivative, d(s - y)^2/ds = 2 (s - y)", right / 2)])
+    _numbers(check, "w after one full-batch step", w_full, w0 - lr * g_full, tasks.HAND_BAR,
+             [("w moved along the gradient: a descent step moves against it", w0 + lr * g_full)])
+    moved = w0 - lr * g_first
+    _numbers(check, "w after the epoch of two minibatch steps", w_epoch,
              moved - lr * _batch_gradient(moved, second), tasks.HAND_BAR,
              [("the second step used the gradient at the start: take it at the weight the first step left",
-               moved - lr * seen["g_second"])])
+               moved - lr * g_second)])
 
 
 JUDGED = {
