@@ -202,12 +202,16 @@ with demo("learning rates"):
 # Why does the largest rate make the loss *grow*, not merely fall slowly? Near a minimum $w^*$ a
 # loss looks like a bowl, $L(w) = \frac{\lambda}{2}(w - w^*)^2$, whose curvature $\lambda > 0$ is its
 # second derivative. **Measure first:** `bowl_run(lr, curvature, steps)` runs gradient descent on
-# the bowl with $w^* = 0$ from $w = 1$ and returns $w$ after every step; try curvature 4 with
-# lr = 0.1, 0.3, 0.45 and 0.55. **Then derive**, from the update rule of task 1:
+# the bowl with $w^* = 0$ from $w = 1$ and returns $w$ after every step; the next cell runs it at
+# curvature 4 with lr = 0.1, 0.3, 0.45 and 0.55. **Then derive**, from the update rule of task 1:
 # - `step_factor(lr, curvature)`: the number one step multiplies $w - w^*$ by;
 # - `largest_stable_lr(curvature)`: the learning rate above which $w$ no longer approaches the minimum.
 #
 # Both take numpy arrays (or floats) of one shape and work elementwise.
+
+# %% id="bowl" tags=["demo"]
+for lr in [0.1, 0.3, 0.45, 0.55]:   # measured: w after each of 8 steps on the bowl of curvature 4
+    print(f"lr = {lr:<4}: w = " + ", ".join(f"{w:.3g}" for w in bowl_run(lr, 4.0, steps=8)))
 
 # %% id="task3-answers" role="solution"
 # Lesson 6, task 3: your two functions
