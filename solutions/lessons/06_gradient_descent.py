@@ -404,9 +404,12 @@ with demo("regression"):
 # %% [markdown] id="summary"
 # ## Summary
 #
-# - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$.
+# - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$,
+#   an exponentially decaying sum of past steps.
+# - A small step changes the loss by about $-\eta \lVert g\rVert^2$: it always goes down, until the step is too large for that linear picture.
 # - One training step is forward, loss, backward, update; an epoch is one pass over the data, in one full batch or many shuffled minibatches.
-# - The learning rate decides everything: too small crawls, too large overshoots and diverges (the loss grows geometrically); try values on a log scale.
-# - Minibatches give noisy but cheap gradients and many more steps per epoch.
+# - The learning rate decides everything: on a bowl of curvature $\lambda$ a step multiplies the distance to the minimum by $1 - \eta\lambda$, so
+#   too small crawls and $\eta > 2/\lambda$ overshoots and diverges (the loss grows geometrically); try values on a log scale.
+# - Minibatch gradients are noisy but cheap: with equal batches their mean is the full gradient, and an epoch takes $N/B$ steps.
 #
 # You have now built and trained a multi-layer perceptron from single numbers up.
