@@ -5,12 +5,12 @@ import numpy as np
 
 
 class SGD:
-    """Stochastic gradient descent with optional (heavy-ball) momentum.
-
-    update: v <- momentum * v - lr * grad;  param <- param + v   (plain SGD when momentum = 0)
+    """Stochastic gradient descent with optional (heavy-ball) momentum: lesson 6, task 1 says
+    what one step does (its check shows the formula once it passes).
 
     ``model`` is anything with a ``layers`` list (an MLP) or a single Layer; parameters are
-    updated in place, so references to them stay valid.
+    updated in place, so references to them stay valid. ``velocity[i][key]`` is the velocity of
+    parameter ``key`` of the i-th layer that has parameters, zeros at first.
     """
 
     def __init__(self, model, lr, momentum=0.0):

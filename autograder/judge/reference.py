@@ -13,9 +13,9 @@ import threading
 from backprop_course import content
 
 NAME = "backprop_course_reference"
-# The package is put in sys.modules before it runs (its modules import each other): without the
-# lock a second judging thread would take a half-imported module from there.
-_IMPORTING = threading.Lock()
+# Judges may run in threads (a grader's workers, the tests' pools): a module that another thread
+# is still executing would be found half initialized in sys.modules.
+IMPORTING = threading.RLock()
 
 
 class ReferenceMissing(RuntimeError):
@@ -30,12 +30,13 @@ def reference_folder():
 
 def reference(module="layers"):
     """A module of the reference library (e.g. ``reference("layers").Linear``), imported once."""
-    name = f"{NAME}.{module}"
-    with _IMPORTING:
-        return sys.modules.get(name) or _import(name)
+    with IMPORTING:
+        return _import(f"{NAME}.{module}")
 
 
 def _import(name):
+    if name in sys.modules:
+        return sys.modules[name]
     if NAME not in sys.modules:
         folder = reference_folder()
         if not (folder / "__init__.py").is_file():

@@ -13,15 +13,19 @@
 # - pick a learning rate by looking at the loss curve, and recognise divergence;
 # - watch a decision boundary and a regression curve form during training.
 #
-# The one library task is in `backprop_lib/optim.py`. The demos train with your whole library
-# (lessons 2-6); until it is complete they print one line saying which task they wait for.
+# Task 1 is in `backprop_lib/optim.py`; tasks 2 to 4 are worked out in this notebook. The demos
+# train with your whole library (lessons 2-6); until it is complete they print one line saying which task they wait for.
 
 # %% [markdown] id="points"
-# **Points.** Each check cell is graded on its own. The checks set gradients by hand, so they test `SGD.step` alone.
+# **Points.** Each check cell is graded on its own. Task 1's checks set gradients by hand, so they test
+# `SGD.step` alone; tasks 2 to 4 need nothing from your library.
 #
 # | Task | What | Where | Points |
 # |---|---|---|---|
 # | Lesson 6, task 1 | `SGD.step` (plain and momentum) | `backprop_lib/optim.py` | {{ points["task1-sgd"] + points["task1-momentum"] }} |
+# | Lesson 6, task 2 | one step by hand on lesson 1's network | this notebook | {{ points["task2-step"] }} |
+# | Lesson 6, task 3 | the learning rate on a bowl: one step's factor, the largest stable rate | this notebook | {{ points["task3-rate"] }} |
+# | Lesson 6, task 4 | one epoch of minibatches by hand | this notebook | {{ points["task4-batches"] }} |
 # | written answers (graded by hand) | reading learning-rate and minibatch curves | this notebook | {{ points["written-lr"] + points["written-batch"] }} |
 # | | | **total** | **{{ total_points }}** |
 
@@ -31,9 +35,10 @@ start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
 
 from backprop_lib import data
-from backprop_course.cells import demo
+from backprop_course.cells import answers, demo
 from backprop_course.checks import task
-from backprop_course.tasks.lesson_6 import check_sgd, set_gradients, steps_taken
+from backprop_course.tasks.lesson_6 import (bowl_run, check_batches, check_hand_step, check_rates, momentum_example,
+                                            plain_example, run_graded_cases, run_sgd, steps_taken)
 from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
 from backprop_lib.train import fit
@@ -41,93 +46,99 @@ from backprop_lib.train import fit
 # %% [markdown] id="sgd"
 # ## Lesson 6, task 1: the update ({{ points["task1-sgd"] + points["task1-momentum"] }} points)
 #
-# For every parameter $\theta$ (each layer's `W` and `b`) with gradient $g = \partial L / \partial \theta$
-# from the last backward pass, plain gradient descent with learning rate $\eta$ is
-# $$\theta \leftarrow \theta - \eta\, g .$$
-# **Momentum** $\mu \in [0, 1)$ keeps a velocity per parameter, an exponentially decaying sum of
-# past steps (the step $k$ updates ago weighs $\mu^k$), which smooths the zig-zag of noisy gradients and speeds up travel along shallow valleys:
-# $$v \leftarrow \mu\, v - \eta\, g, \qquad \theta \leftarrow \theta + v .$$
-# With $\mu = 0$ this is plain SGD; a constant gradient makes the step grow towards $\eta g/(1-\mu)$.
+# Every parameter $\theta$ (each layer's `W` and `b`) has a gradient $g = \partial L / \partial \theta$
+# from the last backward pass. Lesson 1 read it as a *sensitivity*: nudging $\theta$ by a small
+# $\delta$ changes $L$ by about $g\,\delta$. **Gradient descent** moves every parameter by a step
+# proportional to its own gradient, with one factor, the learning rate $\eta > 0$, for all of them,
+# in the direction that makes $L$ smaller. Work out the update of $\theta$ from that sentence:
+# which sign does the step have?
+#
+# **Momentum** $\mu \in [0, 1)$ keeps a velocity $v$ per parameter (zeros at first). Each step first
+# shrinks the velocity to $\mu$ times itself, then adds to it the plain gradient-descent step you
+# just worked out; the parameter then moves by the new velocity. With $\mu = 0$ this is plain
+# gradient descent. (What the velocity adds up to over many steps shows once the check passes.)
 #
 # **In place.** The model, the optimizer and (later) the training widget all hold references to the
-# same parameter arrays. `param -= lr * grad` changes that array; `param = param - lr * grad` only
-# rebinds a local name to a new array and the model never sees the update.
+# same parameter arrays. `param -= ...` changes that array; `param = param - ...` only rebinds a
+# local name to a new array and the model never sees the update.
 #
 # **Lesson 6, task 1.** Implement the body of the loop in `SGD.step` (`backprop_lib/optim.py`):
 # update `param` in place from `grad`, using `velocity[key]` (an array of zeros to start with)
 # when `self.momentum` is not 0. The checks set gradients by hand, so they need nothing from
-# earlier lessons. Bar: $10^{-12}$ in float64, $10^{-6}$ in float32.
+# earlier lessons. Bar: $10^{-10}$ in float64, $10^{-6}$ in float32.
 
 # %% role="build"
+from backprop_course.tasks.lesson_6 import momentum_example, plain_example, run_sgd
 from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD
-from backprop_course.tasks.lesson_6 import F32_BAR, run_sgd, seeded_model, update_error
 
-# The hidden cases, (fan_in, hidden, fan_out, dtype, lr, momentum, steps, seed): models built by
-# the MLP constructor alone, gradients set by hand, so no earlier lesson's code is involved.
-PLAIN = [(3, (4,), 2, "float64", 0.05, 0.0, 1, 6101), (1, (), 1, "float64", 0.5, 0.0, 3, 6102),
-         (2, (3, 3), 1, "float32", 0.1, 0.0, 2, 6103)]
-MOMENTUM = [(3, (4,), 2, "float64", 0.05, 0.9, 3, 6104), (2, (5,), 3, "float32", 0.2, 0.5, 2, 6105),
-            (2, (2,), 1, "float64", 0.3, 0.99, 4, 6106)]
-
-
-def truth(case):
-    """The reference SGD's parameters after each step of ``case``, (steps, P): in float64, from
-    the case's own gradients. The reference in the case's dtype must meet the bar with room."""
-    fan_in, hidden, fan_out, dtype, lr, momentum, steps, seed = case
-    model, _ = seeded_model(MLP, fan_in, hidden, fan_out, "float64", seed)
-    model_in_dtype, grads = seeded_model(MLP, fan_in, hidden, fan_out, dtype, seed)
-    grads64 = [{name: grad.astype(np.float64) for name, grad in step.items()} for step in grads[:steps]]
-    after, kept = run_sgd(model, SGD(model, lr, momentum), grads64)
-    after_in_dtype, _ = run_sgd(model_in_dtype, SGD(model_in_dtype, lr, momentum), grads[:steps])
-    assert kept and update_error(after_in_dtype, after, "float32") < F32_BAR / 10
-    return after
+# The visible examples' values, from the reference SGD. The graded cases have none here: the
+# grader's judge computes them (autograder/judge/lesson_6.py).
+model, grads = plain_example(MLP)
+run_sgd(model, SGD(model, lr=0.1), grads)
+plain = {"W": model.layers[0].params["W"], "b": model.layers[2].params["b"]}
+model, grads = momentum_example(MLP)
+optimizer = SGD(model, lr=0.1, momentum=0.5)
+run_sgd(model, optimizer, grads)
+momentum = {"W": model.layers[0].params["W"], "v": optimizer.velocity[0]["W"]}
 
 # %% id="task1-sgd" role="tests" points=3
+run_graded_cases("Lesson 6, task 1: plain", MLP, SGD)   # more cases, judged by the grader when you hand in
 with task("Lesson 6, task 1") as check:
-    model = MLP(2, (3,), 1, rng=0)          # only the constructor: given code
-    set_gradients(model, 2.0)               # every dL/dparameter = 2
-    W = model.layers[0].params["W"]
-    W_before = W.copy()
-    SGD(model, lr=0.1).step()
-    check.close("W after one step", model.layers[0].params["W"], W_before - 0.2, bar=1e-12,
+    model, grads = plain_example(MLP)    # MLP(2, (3,), 1, rng=0) with every b = 0.5; every gradient 2
+    W, W_before = model.layers[0].params["W"], model.layers[0].params["W"].copy()
+    run_sgd(model, SGD(model, lr=0.1), grads)   # sets every gradient, then one step
+    check.close("W after one step", model.layers[0].params["W"], {{ plain["W"] }}, bar=1e-10,
                 inputs=steps_taken(W_before, [2.0], lr=0.1), quantity="param")
     check.true("W updated in place", model.layers[0].params["W"] is W and not np.array_equal(W, W_before),
                "the array the model holds did not change: update it in place (param -= ...)")
-    check.close("b after one step", model.layers[2].params["b"], np.array([-0.2]), bar=1e-12)
+    check.close("b after one step", model.layers[2].params["b"], {{ plain["b"] }}, bar=1e-10,
+                inputs=steps_taken([0.5], [2.0], lr=0.1), quantity="param")
     check.close("gradient left alone", model.layers[0].grads["W"], np.full((2, 3), 2.0), bar=0)
-### BEGIN HIDDEN TESTS
-with task("Lesson 6, task 1") as check:
-    check_sgd(check, MLP, SGD, {{ repr(PLAIN[0]) }},
-              {{ truth(PLAIN[0]) }})
-    check_sgd(check, MLP, SGD, {{ repr(PLAIN[1]) }},
-              {{ truth(PLAIN[1]) }})
-    check_sgd(check, MLP, SGD, {{ repr(PLAIN[2]) }},
-              {{ truth(PLAIN[2]) }})
-### END HIDDEN TESTS
 
 # %% id="task1-momentum" role="tests" points=2
+run_graded_cases("Lesson 6, task 1: momentum", MLP, SGD)   # more cases, judged by the grader when you hand in
 with task("Lesson 6, task 1") as check:
-    model = MLP(1, (), 1, rng=0)           # a single Linear(1, 1)
-    layer = model.layers[0]
-    layer.params["W"][...] = 1.0
-    optimizer = SGD(model, lr=0.1, momentum=0.9)
-    for step in range(2):
-        layer.grads["W"], layer.grads["b"] = np.array([[1.0]]), np.array([0.0])
-        optimizer.step()
-    # v1 = -0.1, W1 = 0.9; v2 = 0.9 * v1 - 0.1 = -0.19, W2 = 0.71
-    steps = steps_taken(np.array([[1.0]]), [1.0, 1.0], lr=0.1, momentum=0.9)
-    check.close("W after two momentum steps", layer.params["W"], np.array([[0.71]]), bar=1e-12, inputs=steps, quantity="param")
-    check.close("velocity of W", optimizer.velocity[0]["W"], np.array([[-0.19]]), bar=1e-12, inputs=steps)
-### BEGIN HIDDEN TESTS
-with task("Lesson 6, task 1") as check:
-    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[0]) }},
-              {{ truth(MOMENTUM[0]) }})
-    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[1]) }},
-              {{ truth(MOMENTUM[1]) }})
-    check_sgd(check, MLP, SGD, {{ repr(MOMENTUM[2]) }},
-              {{ truth(MOMENTUM[2]) }})
-### END HIDDEN TESTS
+    model, grads = momentum_example(MLP)   # one Linear(1, 1), W = 1; dL/dW = 1, then -2, then 3
+    optimizer = SGD(model, lr=0.1, momentum=0.5)
+    run_sgd(model, optimizer, grads)       # three steps, each setting the gradients first
+    steps = steps_taken([[1.0]], [[[1.0]], [[-2.0]], [[3.0]]], lr=0.1, momentum=0.5)
+    check.close("W after three momentum steps", model.layers[0].params["W"], {{ momentum["W"] }}, bar=1e-10,
+                inputs=steps, quantity="param")
+    check.close("velocity of W", optimizer.velocity[0]["W"], {{ momentum["v"] }}, bar=1e-10, inputs=steps)
+
+# %% [markdown] id="step-md"
+# ## Lesson 6, task 2: one step by hand ({{ points["task2-step"] }} points)
+#
+# Back to lesson 1's network: $x = 2$, $t = 1$, $L = \tfrac12 (y - t)^2 = 1.125$ with the weights
+# below, and the gradients you found in lesson 1, task 2:
+#
+# | | $w_1$ | $w_2$ | $w_3$ | $w_4$ | $w_5$ | $w_6$ | $w_7$ | $w_8$ |
+# |---|---|---|---|---|---|---|---|---|
+# | weight | 0.5 | 1.5 | 1 | -0.25 | -1 | 1 | 2 | -0.5 |
+# | $\partial L/\partial w$ | -7.5 | 3 | -3 | -9 | 0.75 | 2.25 | -0.375 | -3 |
+#
+# Take one gradient-descent step with $\eta = 0.001$. Give the eight new weights; then
+# `L_predicted`, the loss after the step as the gradients predict it (each gradient is a
+# sensitivity: add up what each weight's change does to $L$), and `L_new`, the loss after the step
+# from a forward pass with your new weights (pen and paper or Python arithmetic; lesson 1's table
+# of forward values helps). Graded to 3 significant digits.
+
+# %% id="task2-answers" role="solution" tags=["raises-exception"]
+# Lesson 6, task 2: your numbers
+new_weights = L_predicted = L_new = None
+with answers("Lesson 6, task 2"):
+    ### BEGIN SOLUTION
+    new_weights = {"w1": 0.5075, "w2": 1.497, "w3": 1.003, "w4": -0.241,
+                   "w5": -1.00075, "w6": 0.99775, "w7": 2.000375, "w8": -0.497}
+    L_predicted, L_new = 0.954984375, 0.961528676044
+    ### END SOLUTION
+
+# %% id="task2-step" role="tests" points=3
+run_graded_cases("Lesson 6, task 2", new_weights, L_predicted, L_new)   # judged by the grader when you hand in
+# The visible check tests that your numbers fit together; the grader compares them with the true values.
+with task("Lesson 6, task 2") as check:
+    check_hand_step(check, new_weights, L_predicted, L_new)
 
 # %% [markdown] id="loop"
 # ## The training loop
@@ -142,8 +153,7 @@ with task("Lesson 6, task 1") as check:
 # over batches `(xb, yb)`. **Full-batch** gradient descent uses all $N$ samples in every step: exact
 # gradients, one step per epoch. **Minibatch** SGD shuffles the data each epoch and steps once per
 # batch of $B$ samples: each gradient is a noisy estimate of the full one, but there are $N/B$
-# steps per epoch for the same work, and the noise does little harm: its average is the full
-# gradient. `fit(model, X, y, lr, epochs, batch_size)` runs the loop and returns a `History`
+# steps per epoch for the same work (task 4 works one epoch out by hand). `fit(model, X, y, lr, epochs, batch_size)` runs the loop and returns a `History`
 # (`step_loss`, `epoch_loss`, and `diverged`: the step at which the loss stopped being finite, when
 # it did; training stops there).
 
@@ -151,11 +161,8 @@ with task("Lesson 6, task 1") as check:
 # ### Learning rate: too small, right, too large
 #
 # The same network, `MLP(1, (32, 32), 1, activation="tanh")`, on the regression problem
-# $y = \sin(3x) + \text{noise}$, 400 full-batch epochs at three learning rates. Gradient descent
-# on a quadratic bowl of curvature $\lambda$ converges only when $\eta < 2/\lambda$; beyond that
-# every step overshoots the minimum by more than it started, and the loss grows geometrically
-# until it overflows. `fit` notices the first non-finite loss, stops, warns, and records the step
-# in `History.diverged`.
+# $y = \sin(3x) + \text{noise}$, 400 full-batch epochs at three learning rates. `fit` notices the
+# first non-finite loss, stops, warns, and records the step in `History.diverged`.
 
 # %% id="lr" tags=["raises-exception", "demo"]
 import warnings
@@ -189,10 +196,48 @@ with demo("learning rates"):
     ax.legend(loc="upper right")
     plt.show()
 
+# %% [markdown] id="rate-md"
+# ## Lesson 6, task 3: the learning rate on a bowl ({{ points["task3-rate"] }} points)
+#
+# Why does the largest rate make the loss *grow*, not merely fall slowly? Near a minimum $w^*$ a
+# loss looks like a bowl, $L(w) = \frac{\lambda}{2}(w - w^*)^2$, whose curvature $\lambda > 0$ is its
+# second derivative. **Measure first:** `bowl_run(lr, curvature, steps)` runs gradient descent on
+# the bowl with $w^* = 0$ from $w = 1$ and returns $w$ after every step; the next cell runs it at
+# curvature 4 with lr = 0.1, 0.3, 0.45 and 0.55. **Then derive**, from the update rule of task 1:
+# - `step_factor(lr, curvature)`: the number one step multiplies $w - w^*$ by;
+# - `largest_stable_lr(curvature)`: the learning rate above which $w$ no longer approaches the minimum.
+#
+# Both take numpy arrays (or floats) of one shape and work elementwise.
+
+# %% id="bowl" tags=["demo"]
+for lr in [0.1, 0.3, 0.45, 0.55]:   # measured: w after each of 8 steps on the bowl of curvature 4
+    print(f"lr = {lr:<4}: w = " + ", ".join(f"{w:.3g}" for w in bowl_run(lr, 4.0, steps=8)))
+
+# %% id="task3-answers" role="solution"
+# Lesson 6, task 3: your two functions
+def step_factor(lr, curvature):
+    """What one gradient-descent step on the bowl multiplies w - w* by; arrays of one shape."""
+    ### BEGIN SOLUTION
+    return 1 - lr * curvature
+    ### END SOLUTION
+
+
+def largest_stable_lr(curvature):
+    """The learning rate above which gradient descent on the bowl no longer approaches w*."""
+    ### BEGIN SOLUTION
+    return 2 / curvature
+    ### END SOLUTION
+
+# %% id="task3-rate" role="tests" points=2
+run_graded_cases("Lesson 6, task 3", step_factor, largest_stable_lr)   # more cases, judged by the grader
+# Your functions against measured runs of bowl_run: one step's ratio, and runs just below and above your rate.
+with task("Lesson 6, task 3") as check:
+    check_rates(check, step_factor, largest_stable_lr)
+
 # %% [markdown] id="written-lr" role="answer" points=2
-# **Written answer (graded by hand).** Describe the three curves. Why does the largest learning
-# rate make the loss *grow* rather than merely converge slowly, and how would you choose a
-# learning rate for a new problem?
+# **Written answer (graded by hand).** Describe the three curves of the learning-rate demo. With
+# task 3's bowl, why does the largest learning rate make the loss *grow* rather than merely
+# converge slowly, and how would you choose a learning rate for a new problem?
 #
 # ### BEGIN SOLUTION
 # lr = 0.003 decreases the loss steadily but so slowly that it is still far from the minimum after
@@ -228,6 +273,35 @@ with demo("full batch against minibatches"):
     ax.set(xlabel="epoch", ylabel="log loss", yscale="log")
     ax.legend()
     plt.show()
+
+# %% [markdown] id="batches-md"
+# ## Lesson 6, task 4: one epoch of minibatches by hand ({{ points["task4-batches"] }} points)
+#
+# A model with one weight, $\text{score} = w\,x$ (no bias), and lesson 4's squared error, the mean
+# of $(\text{score} - y)^2$ over the samples of a batch, on four samples
+# $x = (1, 2, -1, 3)$, $y = (2, 3, -1, 7)$. Start at $w = 1$ with $\eta = 0.05$ and give
+# - `g_full`: $\partial L/\partial w$ over all four samples, at $w = 1$;
+# - `g_first`, `g_second`: $\partial L/\partial w$ over the first two samples, and over the last two, both at $w = 1$;
+# - `w_full`: $w$ after one full-batch step;
+# - `w_epoch`: $w$ after one epoch of minibatches of 2 in this order (no shuffling): a step on the
+#   first two samples, then a step on the last two.
+#
+# Before you compute: how must `g_full` relate to `g_first` and `g_second`? Graded to 3 significant digits.
+
+# %% id="task4-answers" role="solution" tags=["raises-exception"]
+# Lesson 6, task 4: your numbers
+g_full = g_first = g_second = w_full = w_epoch = None
+with answers("Lesson 6, task 4"):
+    ### BEGIN SOLUTION
+    g_full, g_first, g_second = -7.5, -3.0, -12.0
+    w_full, w_epoch = 1.375, 1.675
+    ### END SOLUTION
+
+# %% id="task4-batches" role="tests" points=3
+run_graded_cases("Lesson 6, task 4", g_full, g_first, g_second, w_full, w_epoch)   # judged by the grader
+# The visible check tests that your numbers fit together; the grader compares them with the true values.
+with task("Lesson 6, task 4") as check:
+    check_batches(check, g_full, g_first, g_second, w_full, w_epoch)
 
 # %% [markdown] id="written-batch" role="answer" points=1
 # **Written answer (graded by hand).** In two sentences: why do the minibatch step losses jump
@@ -330,9 +404,12 @@ with demo("regression"):
 # %% [markdown] id="summary"
 # ## Summary
 #
-# - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$.
+# - SGD: $\theta \leftarrow \theta - \eta g$ in place; momentum adds a velocity $v \leftarrow \mu v - \eta g$,
+#   an exponentially decaying sum of past steps.
+# - A small step changes the loss by about $-\eta \lVert g\rVert^2$: it always goes down, until the step is too large for that linear picture.
 # - One training step is forward, loss, backward, update; an epoch is one pass over the data, in one full batch or many shuffled minibatches.
-# - The learning rate decides everything: too small crawls, too large overshoots and diverges (the loss grows geometrically); try values on a log scale.
-# - Minibatches give noisy but cheap gradients and many more steps per epoch.
+# - The learning rate decides everything: on a bowl of curvature $\lambda$ a step multiplies the distance to the minimum by $1 - \eta\lambda$, so
+#   too small crawls and $\eta > 2/\lambda$ overshoots and diverges (the loss grows geometrically); try values on a log scale.
+# - Minibatch gradients are noisy but cheap: with equal batches their mean is the full gradient, and an epoch takes $N/B$ steps.
 #
 # You have now built and trained a multi-layer perceptron from single numbers up.
