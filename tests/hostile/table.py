@@ -158,7 +158,7 @@ without bubblewrap gets is exercised on every run.
 
 ## What the judge removes by construction
 
-The lessons judged in the grader (lessons 2 and 3; `autograder/judge/`) run no verdict in the kernel: a
+The lessons judged in the grader (lessons 2, 3 and 4; `autograder/judge/`) run no verdict in the kernel: a
 graded test cell only records what the student's code returned on the task's cases, and
 `JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
 execution, builds the same cases from seeds, runs the reference library there and sets each
