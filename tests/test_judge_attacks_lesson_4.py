@@ -115,20 +115,22 @@ def test_an_attack_scores_no_more_than_its_wrong_code(graded, name):
 
 
 def expected_texts():
-    """The expected values of every seeded graded case (the visible examples, the huge scores and the
-    hand answers are in the notebook itself), as the feedback could show them: each number to 4 and
-    6 significant digits, and each array's bytes in base64."""
+    """The expected values of every graded case (none is a visible check's; the hand answers are
+    left out: a few short numbers that the lesson's own text could hold), as the feedback could
+    show them: each number to 4 and 6 significant digits, and each array's bytes in base64."""
     from backprop_course.autograder.judge.lesson_4 import truth
     from backprop_course.autograder.judge.reference import reference
     from backprop_course.tasks.lesson_4 import graded_cases
 
     arrays = []
     for task in (1, 2, 3):
-        for name, scores, y in graded_cases(f"Lesson 4, task {task}: values")[1:]:
-            value, grad = truth(task, scores, y)
-            arrays += [np.array([value]), grad]
-    for name, scores, _ in graded_cases("Lesson 4, task 3: log_softmax")[1:]:
-        arrays.append(reference("losses").log_softmax(scores.astype(np.float64)))
+        for part in ("values", "edge cases"):
+            for name, scores, y in graded_cases(f"Lesson 4, task {task}: {part}"):
+                value, grad = truth(task, scores, y)
+                arrays += [np.array([value]), grad]
+    for part in ("log_softmax", "log_softmax at huge scores"):
+        for name, scores, _ in graded_cases(f"Lesson 4, task 3: {part}"):
+            arrays.append(reference("losses").log_softmax(scores.astype(np.float64)))
     numbers = {f"{value:.{digits}g}" for array in arrays for value in array.ravel()
                for digits in (4, 6) if abs(value) > 1e-3}
     encoded = {base64.b64encode(array.astype(dtype).tobytes()).decode()[:24]

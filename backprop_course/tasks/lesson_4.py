@@ -10,9 +10,9 @@ the reference's), and a failed comparison is explained by the misconception cata
 The graded checks (``run_graded_cases``) run the student's code on ``graded_cases(label)`` and
 only record what it returned (``records``); the grader's judge
 (``backprop_course.autograder.judge.lesson_4``) builds the same cases and decides. No expected
-value of a graded case is in this file or a notebook. The cases tell common mistakes apart: N, C
-and K differ in every case with several columns, no targets or scores are symmetric, and the
-huge scores are 3x4 with rows that need their own maximum.
+value of a graded case is in this file or a notebook, and no graded case is a visible check's.
+The cases tell common mistakes apart: N, C and K differ in every case with several columns, no
+targets or scores are symmetric, and the huge scores are 3x4 with rows that need their own maximum.
 """
 
 import math
@@ -35,12 +35,17 @@ HAND_BAR = 1e-3  # hand answers: three significant digits
 MSE_EXAMPLE = (np.array([[1.0], [2.0], [3.0]]), np.array([0.0, 2.5, 0.5]))  # s - y = 1, -0.5, 2.5: L = 2.5
 BCE_EXAMPLE = (np.array([0.0, 2.0, -1.0]), np.array([1, 0, 0]))
 CE_EXAMPLE = (np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]]), np.array([2, 0]))  # N = 2, C = 3
-# Huge scores: any exp of them overflows. 3x4 for log_softmax and cross-entropy: the last row is far
-# below the batch's largest score (a global max fails there), no row is constant.
+# Huge scores: any exp of them overflows. The visible checks' (the *_HUGE) and the graded ones (the
+# *_HUGE_GRADED, whose values only the judge computes) differ. 3x4 for log_softmax and the graded
+# cross-entropy: the last row is far below the batch's largest score (a global max fails there),
+# no row is constant.
 MSE_HUGE = (np.array([[1e4], [-3e4], [2.5e3]]), np.array([0.0, 5.0, -1.0]))
 BCE_HUGE = (np.array([1e4, -3e3, 800.0, -1e4, 0.5]), np.array([1, 1, 0, 0, 1]))
+CE_HUGE = (np.array([[2e3, -1e4, 0.0], [-5e3, -4e3, -1e4]]), np.array([1, 2]))
+MSE_HUGE_GRADED = (np.array([[-2e4], [7e3], [1.5e4], [-9e3]]), np.array([3.0, -1.0, 0.5, 2.0]))
+BCE_HUGE_GRADED = (np.array([-2e3, 5e3, 1e4, -750.0, 0.25, -1e4]), np.array([1, 0, 1, 1, 0, 0]))
 SCORES_HUGE = np.array([[1e4, 0.0, -1e4, 5.0], [0.0, 1e4, 1e4, -2e3], [-1e4, -1e4, -1e4, -9e3]])
-CE_HUGE = (SCORES_HUGE, np.array([2, 0, 3]))
+CE_HUGE_GRADED = (SCORES_HUGE, np.array([2, 0, 3]))
 # The derivations by hand: one sample of each loss, and that sample in a batch of HAND_N.
 MSE_HAND = (0.5, 2.0)             # s, y with K = 1: l = (s - y)^2
 BCE_HAND = (math.log(3.0), 1)     # s = ln 3, so sigmoid(s) = 3/4; label y = 1
@@ -80,40 +85,38 @@ def seeded_cases(seed, specs, targets):
     return cases
 
 
-def named(example, specs):
-    """[(name, scores, y)]: the visible example, then the seeded cases of ``specs``."""
-    cases = [("the example", *example)]
-    for i, (scores, y) in enumerate(seeded_cases(*specs)):
-        cases.append((f"scores {'x'.join(map(str, scores.shape))} {scores.dtype} #{i + 1}", scores, y))
-    return cases
+def named(specs):
+    """[(name, scores, y)] of the seeded cases of ``specs``."""
+    return [(f"scores {'x'.join(map(str, scores.shape))} {scores.dtype} #{i + 1}", scores, y)
+            for i, (scores, y) in enumerate(seeded_cases(*specs))]
 
 
-def huge(example):
+def huge(extremes):
     """[(name, scores, y)] at huge scores, in float64 and float32."""
-    scores, y = example
+    scores, y = extremes
     return [("huge scores float64", scores, y), ("huge scores float32", scores.astype(np.float32), y)]
 
 
-TASKS = {1: (MSE_EXAMPLE, MSE_SPECS, MSE_HUGE), 2: (BCE_EXAMPLE, BCE_SPECS, BCE_HUGE),
-         3: (CE_EXAMPLE, CE_SPECS, CE_HUGE)}
+TASKS = {1: (MSE_SPECS, MSE_HUGE_GRADED), 2: (BCE_SPECS, BCE_HUGE_GRADED), 3: (CE_SPECS, CE_HUGE_GRADED)}
 
 
 def graded_cases(label):
     """[(name, *inputs)] of the graded part ``label`` ("Lesson 4, task 1: values", ...): a loss's
-    (name, scores, y), log_softmax's (name, scores, unused labels), a derivation's (name, s, y, N)."""
+    (name, scores, y), log_softmax's (name, scores, unused labels), a derivation's (name, s, y, N).
+    None of them is a visible check's input: their expected values are nowhere but in the judge."""
     task, part = int(label.split("task ")[1].split(":")[0]), label.split(": ", 1)[1]
     if part == "derivation":
         s, y = MSE_HAND if task == 1 else BCE_HAND
         return [("one sample by hand", s, y, HAND_N)]
     if part == "log_softmax":
-        return named(CE_EXAMPLE, LOG_SOFTMAX_SPECS)
+        return named(LOG_SOFTMAX_SPECS)
     if part == "log_softmax at huge scores":
         shifted = np.array([[5e3, 5e3 + 1.0, 4e3]])  # the max shift must cancel exactly
         return huge((SCORES_HUGE, None)) + [("shifted scores", shifted, None)]
-    example, specs, extremes = TASKS[task]
+    specs, extremes = TASKS[task]
     if part == "edge cases":
-        return [(f"{name}, hygiene", scores, y) for name, scores, y in named(example, specs)[1:]] + huge(extremes)
-    return named(example, specs)
+        return [(f"{name}, hygiene", scores, y) for name, scores, y in named(specs)] + huge(extremes)
+    return named(specs)
 
 
 # ---- what the kernel records -------------------------------------------------------------------
