@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from backprop_course.autograder.build import strip_solutions
-from test_lessons import NAMES, errors_by_cell, execute, folder_with, graded_cells, source
+from test_lessons import NAMES, errors_by_cell, execute, folder_with, graded_cells, judged, source
 
 pytestmark = pytest.mark.slow
 
@@ -194,7 +194,7 @@ def grade(case, tmp_path):
     plant(folder, nb, bugs)
     points = {cell.id: cell.metadata["nbgrader"]["points"] for cell in graded_cells(nb)}
     execute(nb, folder, allow_errors=True)
-    failed = errors_by_cell(nb)
+    failed = errors_by_cell(judged(nb))  # as grading does: the judge decides the judged cells
     return points, {cell: failed[cell] for cell in failed if cell in points}
 
 

@@ -463,6 +463,22 @@ def lesson_4():
                                        backward=lambda self, f=formula: f(*self.cache))
         cases.append(Planted("Lesson 4, task 3", "dL/dscores", key, got, expected,
                              {"scores": S3, "y": y3, "probs": probs3}, 1e-10))
+
+    # The derivations by hand (lesson 4's graded inputs: s = 0.5, y = 2 in a batch of 4; s = ln 3, y = 1).
+    mse_hand, bce_hand = {"s": 0.5, "y": 2.0, "n": 4}, {"s": float(np.log(3.0)), "y": 1, "n": 4}
+    for quantity, key, got, expected, inputs in [
+            ("dl/ds by hand", "hand-mse-without-2", -1.5, -3.0, mse_hand),
+            ("dL/ds in the batch by hand", "hand-mse-without-2", -0.375, -0.75, mse_hand),
+            ("dl/ds by hand", "hand-mse-sign", 3.0, -3.0, mse_hand),
+            ("dL/ds in the batch by hand", "hand-mse-sign", 0.75, -0.75, mse_hand),
+            ("dl/ds by hand", "hand-mse-averaged", -0.75, -3.0, mse_hand),
+            ("dL/ds in the batch by hand", "hand-mse-batch-not-averaged", -3.0, -0.75, mse_hand),
+            ("p by hand", "hand-sigmoid-mirrored", 0.25, 0.75, bce_hand),
+            ("dl/ds by hand", "hand-bce-sign", 0.25, -0.25, bce_hand),
+            ("dl/ds by hand", "hand-bce-sigmoid-derivative", 0.1875, -0.25, bce_hand),
+            ("dl/ds by hand", "hand-bce-dl-dp", -4 / 3, -0.25, bce_hand)]:
+        task = "Lesson 4, task 1" if inputs is mse_hand else "Lesson 4, task 2"
+        cases.append(Planted(task, quantity, key, got, expected, inputs, 1e-3))
     return cases
 
 

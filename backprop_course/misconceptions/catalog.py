@@ -12,9 +12,9 @@ TASKS = tuple(f"Lesson {lesson}, task {k}"
 
 
 def task_label(label):
-    """The task a check label names: "Lesson 2, task 1 (graded)" -> "Lesson 2, task 1", and a
-    part of a task graded in several cells, "Lesson 6, task 1: momentum (graded)", too."""
-    return label.split(" (")[0].split(":")[0].strip()
+    """The task a check label names: "Lesson 2, task 1 (graded)" -> "Lesson 2, task 1", and so a
+    part label, "Lesson 4, task 1: values (graded)" -> "Lesson 4, task 1"."""
+    return label.split(" (")[0].split(": ")[0].strip()
 
 
 def entries_for(task, quantity=None):

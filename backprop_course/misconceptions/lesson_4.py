@@ -6,6 +6,9 @@ Quantities and the inputs each needs (scores (N, K) or (N,), y the targets as th
 - Task 2 (BCEWithLogitsLoss), "loss": ``scores``, ``y`` (and ``expected``, always passed: a
   summed or negated loss is a known multiple of the right one); "dL/dscores": ``scores``, ``y`` and
   ``probs`` = sigmoid(scores) from the reference (this module computes no stable sigmoid).
+- Tasks 1 and 2, the derivations by hand: "dl/ds by hand" (one sample's loss), "dL/ds in the
+  batch by hand" (the same sample in a batch of n, task 1) and "p by hand" (task 2), from ``s``,
+  ``y`` and ``n``.
 - Task 3, "log_softmax": ``scores``; (SoftmaxCrossEntropyLoss) "loss": ``scores``, ``y``
   (integer labels (N,)); "dL/dscores": ``y`` and ``probs`` = softmax(scores) from the reference.
 
@@ -256,4 +259,43 @@ TASK_3 = (
                   lambda probs, y, **_: (onehot(y, probs) - floats(probs)) / len(floats(probs))),
 )
 
-ENTRIES = TASK_1 + TASK_2 + TASK_3
+def logistic_of(s):
+    return 1 / (1 + np.exp(-float(s)))
+
+
+HAND = (
+    Misconception(T1, "dl/ds by hand", "hand-mse-without-2",
+                  "the derivative lacks the factor 2: the derivative of (s - y)^2 is 2 (s - y)",
+                  lambda s, y, **_: s - y),
+    Misconception(T1, "dL/ds in the batch by hand", "hand-mse-without-2",
+                  "the derivative lacks the factor 2: the derivative of (s - y)^2 is 2 (s - y)",
+                  lambda s, y, n, **_: (s - y) / n),
+    Misconception(T1, "dl/ds by hand", "hand-mse-sign",
+                  "the sign is flipped: s is below its target, so raising s lowers the loss",
+                  lambda s, y, **_: 2 * (y - s)),
+    Misconception(T1, "dL/ds in the batch by hand", "hand-mse-sign",
+                  "the sign is flipped: s is below its target, so raising s lowers the loss",
+                  lambda s, y, n, **_: 2 * (y - s) / n),
+    Misconception(T1, "dl/ds by hand", "hand-mse-averaged",
+                  "one sample's loss alone is divided by N: only the batch's mean L divides by N",
+                  lambda s, y, n, **_: 2 * (s - y) / n),
+    Misconception(T1, "dL/ds in the batch by hand", "hand-mse-batch-not-averaged",
+                  "the sample's gradient in the batch is its own: L is the mean of N losses, so each "
+                  "sample's share is divided by N",
+                  lambda s, y, **_: 2 * (s - y)),
+    Misconception(T2, "p by hand", "hand-sigmoid-mirrored",
+                  "p is sigmoid(-s): sigmoid(s) = 1 / (1 + e^-s) is above 1/2 for s > 0",
+                  lambda s, **_: logistic_of(-s)),
+    Misconception(T2, "dl/ds by hand", "hand-bce-sign",
+                  "the sign is flipped: for label 1, raising s raises p and lowers the loss",
+                  lambda s, y, **_: y - logistic_of(s)),
+    Misconception(T2, "dl/ds by hand", "hand-bce-sigmoid-derivative",
+                  "that is the sigmoid's derivative p (1 - p) alone: the chain rule multiplies it by "
+                  "dl/dp = -y/p + (1 - y)/(1 - p)",
+                  lambda s, **_: logistic_of(s) * (1 - logistic_of(s))),
+    Misconception(T2, "dl/ds by hand", "hand-bce-dl-dp",
+                  "that is dl/dp: multiply it by dp/ds = p (1 - p) (chain rule through the sigmoid)",
+                  lambda s, y, **_: -y / logistic_of(s) + (1 - y) / (1 - logistic_of(s))),
+)
+
+ENTRIES = TASK_1 + TASK_2 + TASK_3 + HAND

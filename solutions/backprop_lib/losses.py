@@ -1,10 +1,10 @@
 """Losses: each pairs with an output activation, and each is computed from the raw scores.
 
-| output activation | loss                     | predict_proba      | dL/dscores (per sample)  |
-|-------------------|--------------------------|--------------------|--------------------------|
-| identity          | MSELoss                  | scores             | 2 (scores - y) / size    |
-| sigmoid           | BCEWithLogitsLoss        | sigmoid(scores)    | (sigmoid(s) - y) / N     |
-| softmax           | SoftmaxCrossEntropyLoss  | softmax(scores)    | (softmax(s) - onehot) / N|
+| output activation | loss                     | predict_proba      |
+|-------------------|--------------------------|--------------------|
+| identity          | MSELoss                  | scores             |
+| sigmoid           | BCEWithLogitsLoss        | sigmoid(scores)    |
+| softmax           | SoftmaxCrossEntropyLoss  | softmax(scores)    |
 
 Taking logits rather than probabilities lets each loss be written so that no exp overflows and
 no log sees 0, for scores of any magnitude. ``forward(scores, y)`` returns the mean loss as a
@@ -29,8 +29,7 @@ class Loss:
 
 
 class MSELoss(Loss):
-    """Mean squared error over all elements: mean of (s - y)^2, without lesson 1's 1/2, so the
-    gradient is 2 (s - y) / (N K).
+    """Mean squared error over all N K elements: the mean of (s - y)^2, without lesson 1's 1/2.
 
     Shapes: scores (N, K) or (N,); y with the same number of elements (N,) for K = 1 is fine.
     Cache: scores - y.

@@ -158,7 +158,7 @@ without bubblewrap gets is exercised on every run.
 
 ## What the judge removes by construction
 
-The lessons judged in the grader (lessons 1, 2, 3, 5 and 6; `autograder/judge/`) run no verdict in the kernel: a
+The lessons judged in the grader (all six lessons; `autograder/judge/`) run no verdict in the kernel: a
 graded test cell only records what the student's code returned on the task's cases, and
 `JudgeChecks` (`autograder/grading/preprocessors/judge.py`), in the grader's process after
 execution, builds the same cases from seeds, runs the reference library there and sets each
@@ -189,9 +189,9 @@ reported the forward values as well, a submission could make zero gradients agre
 differences; the structural diagnosis (which layer's value first went wrong) also runs in the judge,
 on the layer traffic the records hold.
 
-In the lessons not yet judged in the grader (4) the test cells are checked at run time: a
-canary line proves each test cell ran to its end and a guard fails any test cell that ran with
+Every lesson is judged in the grader, so the run-time checks of test cells only flag for review:
+a canary line proves each test cell ran to its end and a guard notes any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
-guard program `guard.py`); in judged lessons both only flag for review. The static scan
+guard program `guard.py`); neither decides a score. The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """

@@ -17,6 +17,9 @@ NORMALISE = "return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 CE_LOSS = "return float(-np.mean(logp[np.arange(len(y)), y]))"
 ONEHOT = "grad[np.arange(len(y)), y] -= 1"
 CE_GRAD = "return grad / len(y)"
+# The hand answers of the derivations (task1-derivation, task2-derivation), in the source notebook.
+MSE_HAND, MSE_HAND_BATCH = "mse_dl_ds = 2 * (0.5 - 2)", "mse_dL_ds = mse_dl_ds / 4"
+BCE_HAND_P, BCE_HAND = "bce_p = 1 / (1 + 1 / 3)", "bce_dl_ds = bce_p - 1"
 
 FORWARD_LOOP = "        for layer in self.layers:\n            x = layer.forward(x)\n"
 BACKWARD_LOOP = "        for layer in reversed(self.layers[1:]):\n            grad_out = layer.backward(grad_out)\n"
@@ -29,6 +32,7 @@ INDENT = "\n                    "
 
 L4, L5, L6 = "04_losses", "05_mlp", "06_gradient_descent"
 T1_VALUES, T1_GRADS = "task1-mseloss-values", "task1-mseloss-gradients"
+T1_HAND, T2_HAND = "task1-derivation", "task2-derivation"
 T2_VALUES, T2_GRADS, T2_EDGE = ("task2-bcewithlogitsloss-values", "task2-bcewithlogitsloss-gradients",
                                 "task2-bcewithlogitsloss-edge")
 LS_VALUES, LS_HUGE = "task3-log-softmax-values", "task3-log-softmax-huge"
@@ -44,39 +48,47 @@ def mom(*lines):
 SUBMISSIONS = [
     # Lesson 4: MSE (task 1), BCE with logits (task 2), log_softmax and cross-entropy (task 3).
     ("c4-summed-without-2-naive-overflows", L4,
-     {"losses.py": [(MSE_LOSS, "return float(np.sum(diff * diff))"),
+     {NOTEBOOK: [(MSE_HAND, "mse_dl_ds = (0.5 - 2)"), (BCE_HAND, "bce_dl_ds = 1 - bce_p")],
+      "losses.py": [(MSE_LOSS, "return float(np.sum(diff * diff))"),
                     (MSE_GRAD, "return diff / diff.size"),
                     (SOFTPLUS, "softplus = np.log(1 + np.exp(scores))"),
                     (BCE_GRAD, "return sigmoid(scores) - y"),
                     (SHIFT, "shifted = scores"),
                     (ONEHOT, "grad = grad")]},
-     {T1_VALUES: "mse-summed", T1_GRADS: "mse-grad-without-2", T2_EDGE: "bce-naive-overflow",
+     {T1_HAND: "hand-mse-without-2", T2_HAND: "hand-bce-sign",
+      T1_VALUES: "mse-summed", T1_GRADS: "mse-grad-without-2", T2_EDGE: "bce-naive-overflow",
       T2_GRADS: "bce-grad-not-divided", LS_HUGE: "log-softmax-naive-overflow", T3_EDGE: "ce-naive-overflow",
       T3_GRADS: "softmax-grad-without-onehot"}),
     ("c4-half-grad-summed-signs", L4,
-     {"losses.py": [(MSE_LOSS, "return float(np.mean(diff * diff) / 2)"),
+     {NOTEBOOK: [(MSE_HAND, "mse_dl_ds = 2 * (2 - 0.5)"), (BCE_HAND, "bce_dl_ds = bce_p * (1 - bce_p)")],
+      "losses.py": [(MSE_LOSS, "return float(np.mean(diff * diff) / 2)"),
                     (MSE_GRAD, "return 2.0 * diff"),
                     (BCE_LOSS, "return float(np.sum(softplus - y * scores))"),
                     (BCE_GRAD, "return (y - sigmoid(scores)) / scores.shape[0]"),
                     (CE_LOSS, "return float(-np.sum(logp[np.arange(len(y)), y]))"),
                     (CE_GRAD, "return grad")]},
-     {T1_VALUES: "mse-half", T1_GRADS: "mse-grad-summed", T2_VALUES: "bce-summed", T2_GRADS: "bce-grad-sign",
+     {T1_HAND: "hand-mse-sign", T2_HAND: "hand-bce-sigmoid-derivative",
+      T1_VALUES: "mse-half", T1_GRADS: "mse-grad-summed", T2_VALUES: "bce-summed", T2_GRADS: "bce-grad-sign",
       T3_VALUES: "ce-summed", T3_GRADS: "softmax-grad-not-divided"}),
     ("c4-root-grad-sign-raw-scores", L4,
-     {"losses.py": [(MSE_LOSS, "return float(np.sqrt(np.mean(diff * diff)))"),
+     {NOTEBOOK: [(MSE_HAND, "mse_dl_ds = 2 * (0.5 - 2) / 4"), (BCE_HAND, "bce_dl_ds = -1 / bce_p")],
+      "losses.py": [(MSE_LOSS, "return float(np.sqrt(np.mean(diff * diff)))"),
                     (MSE_GRAD, "return (-2.0 / diff.size) * diff"),
                     (BCE_LOSS, "return float(np.mean(y * scores - softplus))"),
                     (BCE_GRAD, "return (scores - y) / scores.shape[0]"),
                     (CE_LOSS, "return float(np.mean(logp[np.arange(len(y)), y]))"),
                     (CE_GRAD, "return -grad / len(y)")]},
-     {T1_VALUES: "mse-root", T1_GRADS: "mse-grad-sign", T2_VALUES: "bce-sign", T2_GRADS: "bce-grad-without-sigmoid",
+     {T1_HAND: "hand-mse-averaged", T2_HAND: "hand-bce-dl-dp",
+      T1_VALUES: "mse-root", T1_GRADS: "mse-grad-sign", T2_VALUES: "bce-sign", T2_GRADS: "bce-grad-without-sigmoid",
       T3_VALUES: "ce-sign", T3_GRADS: "softmax-grad-sign"}),
     ("c4-per-row-log-softmax-wrong-axis", L4,
-     {"losses.py": [(MSE_LOSS, "return float(np.sum(diff * diff) / len(diff))"),
+     {NOTEBOOK: [(MSE_HAND_BATCH, "mse_dL_ds = mse_dl_ds"), (BCE_HAND_P, "bce_p = 1 / (1 + 3)")],
+      "losses.py": [(MSE_LOSS, "return float(np.sum(diff * diff) / len(diff))"),
                     (MSE_GRAD, "return (2.0 / len(diff)) * diff"),
                     (SHIFT, "shifted = scores - scores.max(axis=0, keepdims=True)"),
                     (NORMALISE, "return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))")]},
-     {T1_VALUES: "mse-per-row", T1_GRADS: "mse-per-row", LS_VALUES: "log-softmax-wrong-axis"}),
+     {T1_HAND: "hand-mse-batch-not-averaged", T2_HAND: "hand-sigmoid-mirrored",
+      T1_VALUES: "mse-per-row", T1_GRADS: "mse-per-row", LS_VALUES: "log-softmax-wrong-axis"}),
     ("c4-log-softmax-returns-softmax", L4,
      {"losses.py": [(NORMALISE, "return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)")]},
      {LS_VALUES: "log-softmax-returns-softmax"}),
