@@ -214,6 +214,16 @@ def test_every_lesson_names_its_graded_cells_in_one_scheme(name):
     assert not strays, f"{name}: graded cells outside the task<j>-<what> scheme: {strays}"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_every_graded_cell_is_judged_in_the_grader(name):
+    """No lesson decides a grade in the kernel: each autograded cell hands its task to a judge the
+    grader has (so canaries and guards only flag, as docs/threats.md says)."""
+    from backprop_course.autograder.judge import SPECS, judged_task
+    unjudged = [cell.metadata["nbgrader"]["grade_id"] for cell in graded_cells(source(name))
+                if judged_task(cell.source) not in SPECS]
+    assert not unjudged, f"{name}: graded cells the grader's judge does not decide: {unjudged}"
+
+
 # ---- the student notebooks, with the untouched skeleton -----------------------------------------
 
 @pytest.mark.parametrize("name", NAMES)
