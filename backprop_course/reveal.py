@@ -13,7 +13,7 @@ LABEL = re.compile(r"Lesson (?P<lesson>\d+), task (?P<task>\d+)")
 
 def revealed(label):
     """The markdown a passing check of ``label`` ("Lesson 2, task 2", "Lesson 4, task 1: values")
-    unlocks, or None when the task reveals nothing."""
+    unlocks: the part's own entry when REVEALS has one, else the task's; None when neither."""
     match = LABEL.match(label)
     if match is None:
         return None
@@ -21,7 +21,8 @@ def revealed(label):
         module = importlib.import_module(f"backprop_course.tasks.lesson_{match['lesson']}")
     except ModuleNotFoundError:
         return None
-    return getattr(module, "REVEALS", {}).get(f"Lesson {match['lesson']}, task {match['task']}")
+    reveals = getattr(module, "REVEALS", {})  # a part of a task may unlock its own text
+    return reveals.get(label.strip(), reveals.get(match[0]))
 
 
 def reveal(label):

@@ -12,7 +12,7 @@ cases and its per-case judge; a lesson module (lesson_2.py, ...) holds them.
 import re
 from dataclasses import dataclass
 
-from . import lesson_2, lesson_3
+from . import derivations, lesson_2, lesson_3
 from .verdict import Verdict, judge_task
 
 CALL = re.compile(r"""^\s*run_graded_cases\(\s*["'](?P<label>Lesson \d+, task \d+(?:: [\w ,()-]+)?)["']""", re.MULTILINE)
@@ -28,7 +28,7 @@ class Spec:
 
 
 SPECS = {label: Spec(module.CASES, judge)
-         for module in (lesson_2, lesson_3) for label, judge in module.JUDGES.items()}
+         for module in (lesson_2, lesson_3, derivations) for label, judge in module.JUDGES.items()}
 
 
 def judged_task(source):

@@ -12,8 +12,9 @@ TASKS = tuple(f"Lesson {lesson}, task {k}"
 
 
 def task_label(label):
-    """The task a check label names: "Lesson 2, task 1 (graded)" -> "Lesson 2, task 1"."""
-    return label.split(" (")[0].strip()
+    """The task a check label names: "Lesson 2, task 1 (graded)" and "Lesson 2, task 2: by hand"
+    -> "Lesson 2, task 1" and "Lesson 2, task 2"."""
+    return label.split(" (")[0].split(":")[0].strip()
 
 
 def entries_for(task, quantity=None):
