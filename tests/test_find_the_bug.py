@@ -8,7 +8,8 @@ import pytest
 from backprop_course import checks, content
 from backprop_course.gradcheck import check_layer
 from backprop_course.tasks import find_the_bug
-from backprop_course.tasks.find_the_bug import SUSPECTS, X_SUSPECT, check_fixes, listing, patched
+from backprop_course.tasks.find_the_bug import (ACTIVATION_SUSPECTS, SUSPECTS, X_SUSPECT, check_fixes, listing,
+                                                patched)
 
 FIXES = {
     "LayerA": ('self.grads["b"] = grad_out.mean(axis=0)', 'self.grads["b"] = grad_out.sum(axis=0)'),
@@ -24,9 +25,9 @@ def rows(fixes):
     return {row.name: row.ok for row in check.rows}, check.failures
 
 
-@pytest.mark.parametrize("name, blamed", [("LayerA", "b"), ("LayerB", "x"), ("LayerC", "x")])
+@pytest.mark.parametrize("name, blamed", [("LayerA", "b"), ("LayerB", "x"), ("LayerC", "x"), ("SigmoidLayer", "x")])
 def test_the_gradient_check_blames_exactly_the_planted_tensor(name, blamed):
-    result = check_layer(SUSPECTS[name](), X_SUSPECT)
+    result = check_layer({**SUSPECTS, **ACTIVATION_SUSPECTS}[name](), X_SUSPECT)
     assert [tensor for tensor, err in result.errors.items() if err > result.bar] == [blamed]
 
 
@@ -40,6 +41,15 @@ def test_the_inputs_show_the_bugs():
 def test_the_right_fixes_pass():
     found, failures = rows(FIXES)
     assert failures == [] and len(found) == 2 * len(SUSPECTS)
+
+
+def test_lesson_3s_sigmoid_layer_is_fixed_by_caching_the_output():
+    check = checks.Checks("Lesson 3, find the bug", write=lambda line: None)
+    check_fixes(check, {"SigmoidLayer": ("self.cache = x", "self.cache = out")}, ACTIVATION_SUSPECTS)
+    assert check.failures == [] and len(check.rows) == 2
+    check = checks.Checks("Lesson 3, find the bug", write=lambda line: None)
+    check_fixes(check, {"SigmoidLayer": ("out = self.cache", "out = self.cache")}, ACTIVATION_SUSPECTS)
+    assert check.failures == ["SigmoidLayer: fixed, the gradient check passes"]
 
 
 def test_a_line_is_matched_by_its_code_not_its_quotes_or_comments():
@@ -81,11 +91,13 @@ def test_the_listing_numbers_every_line_of_the_shipped_code():
     assert "grad_x = grad_out  # the skip path" in text
 
 
-def test_the_lesson_ships_the_exercise_ungraded_with_no_answer():
+@pytest.mark.parametrize("notebook, fix", [("02_linear_layer.ipynb", "grad_out.sum(axis=0)"),
+                                          ("03_activations.ipynb", "self.cache = out")])
+def test_the_lessons_ship_the_exercise_ungraded_with_no_answer(notebook, fix):
     cells = {cell.get("id"): cell for cell in
-             nbformat.read(content.folder("lessons") / "02_linear_layer.ipynb", as_version=4).cells}
+             nbformat.read(content.folder("lessons") / notebook, as_version=4).cells}
     answer, check = cells["find-the-bug-answers"], cells["find-the-bug-check"]
     assert not check.metadata.get("nbgrader", {}).get("grade")
-    assert "grad_out.sum(axis=0)" not in answer.source and "NotImplementedError" in answer.source
-    assert "check_fixes(check, fixes)" in check.source
+    assert fix not in answer.source and "NotImplementedError" in answer.source
+    assert "check_fixes(check, fixes" in check.source
     assert find_the_bug.__doc__ and "not graded" in find_the_bug.__doc__

@@ -1,8 +1,9 @@
-"""Find the bug: given layers whose backward pass has one planted bug each, for lesson 2.
+"""Find the bug: given layers whose backward pass has one planted bug each, for lessons 2 and 3.
 
-Each suspect is a complete affine layer (``forward`` right, ``backward`` filling ``grads`` and
-returning dL/dx) with W square, so that a missing transpose still runs, and a batch of N = 4 != 3
-features. The student runs the course's gradient check (``gradcheck.check_layer``) on each, reads
+Lesson 2's suspects (``SUSPECTS``) are complete affine layers (``forward`` right, ``backward``
+filling ``grads`` and returning dL/dx) with W square, so that a missing transpose still runs, on
+a batch of N = 4 != 3 features; lesson 3's (``ACTIVATION_SUSPECTS``) is a sigmoid layer that
+caches the wrong tensor. The student runs the course's gradient check (``gradcheck.check_layer``) on each, reads
 which gradient it blames, finds the line in the listing (``listing``) and writes the wrong line and
 its fix; ``check_fixes`` puts the fix in place of that line and runs the gradient check again. No
 answer is stored here: a fix is right when the patched layer passes the gradient check and its
@@ -74,12 +75,30 @@ class LayerC(Suspect):
         return grad_x
 
 
+class SigmoidLayer:
+    """out = sigmoid(x), elementwise; backward computes the slope from the cached output"""
+
+    def __init__(self):
+        self.params, self.grads, self.cache = {}, {}, None
+
+    def forward(self, x):
+        out = 0.5 * np.tanh(0.5 * x) + 0.5
+        self.cache = x
+        return out
+
+    def backward(self, grad_out):
+        out = self.cache
+        return grad_out * out * (1 - out)
+
+
 SUSPECTS = {"LayerA": LayerA, "LayerB": LayerB, "LayerC": LayerC}
+ACTIVATION_SUSPECTS = {"SigmoidLayer": SigmoidLayer}
+_ALL = {**SUSPECTS, **ACTIVATION_SUSPECTS}
 
 
 def listing(name):
     """The source of suspect ``name`` with numbered lines, as one string."""
-    lines = inspect.getsource(SUSPECTS[name]).splitlines()
+    lines = inspect.getsource(_ALL[name]).splitlines()
     return "\n".join(f"{number:>3}  {line}" for number, line in enumerate(lines, 1))
 
 
@@ -94,7 +113,7 @@ def _code(line):
 def patched(name, wrong, fixed):
     """Suspect ``name`` with the line whose text (stripped) is ``wrong`` replaced by ``fixed`` at its
     indentation: a new class, or a str saying why there is none."""
-    source = inspect.getsource(SUSPECTS[name]).splitlines()
+    source = inspect.getsource(_ALL[name]).splitlines()
     found = [i for i, line in enumerate(source) if _code(line) is not None and _code(line) == _code(wrong)]
     if len(found) != 1:
         return (f"no line of {name} reads {str(wrong).strip()!r}: copy the wrong line from its listing"
@@ -109,12 +128,12 @@ def patched(name, wrong, fixed):
     return namespace[name]
 
 
-def check_fixes(check, fixes):
-    """Rows for {suspect name: (wrong line, fixed line)}: each suspect named, its wrong line found,
-    and the fixed layer passing the gradient check with its forward pass unchanged."""
+def check_fixes(check, fixes, suspects=SUSPECTS):
+    """Rows for {suspect name: (wrong line, fixed line)}: each of ``suspects`` named, its wrong line
+    found, and the fixed layer passing the gradient check with its forward pass unchanged."""
     if fixes is None or any(fix is None for fix in dict(fixes).values()):
         raise NotImplementedError(f"{check.label}: fill in the wrong line and its fix for each layer")
-    for name in SUSPECTS:
+    for name in suspects:
         if name not in fixes:
             check.true(name, False, f"no fix for {name}: add \"{name}\": (wrong line, fixed line)")
             continue
@@ -129,7 +148,7 @@ def check_fixes(check, fixes):
             continue
         try:
             result = check_layer(layer(), X_SUSPECT, rng=7)
-            same = np.array_equal(layer().forward(X_SUSPECT.copy()), SUSPECTS[name]().forward(X_SUSPECT.copy()))
+            same = np.array_equal(layer().forward(X_SUSPECT.copy()), suspects[name]().forward(X_SUSPECT.copy()))
         except Exception as err:  # the fixed line may raise anything: say so, in one row
             check.true(f"{name}: fixed", False, f"the fixed layer raised {type(err).__name__}: {err}")
             continue

@@ -136,7 +136,7 @@ with task("Lesson 2, task 2: by hand") as check:
 # Fill `self.grads["W"]` and `self.grads["b"]` from `grad_out` and the cached `x`. **Overwrite**
 # them (calling it twice gives the same gradients, not twice the gradients), do not modify
 # `grad_out`, and keep the dtype. This does not contradict lesson 1's "add, not assign": the sum
-# over paths (here over the batch) happens *inside* one call; across calls
+# over paths happens *inside* one call; across calls
 # each backward pass starts afresh, as `Scalar.backward` zeroes its grads first. (PyTorch
 # accumulates across calls instead, which is why its loops call `zero_grad()`.) The check sets `self.cache` itself, so it tests task 2 alone.
 
@@ -231,7 +231,8 @@ for name, suspect in SUSPECTS.items():
     print(check_layer(suspect(), X_SUSPECT), end="\n\n")
 
 # %% id="find-the-bug-answers" role="solution" tags=["raises-exception"]
-# Find the bug: for each layer, (its wrong line as printed, the fixed line)
+# Find the bug: for each layer, (its wrong line as printed, the fixed line), as in
+#   fixes = {"LayerA": ('the wrong line', 'the fixed line'), "LayerB": (...), "LayerC": (...)}
 fixes = None
 with answers("Lesson 2, find the bug"):
     ### BEGIN SOLUTION

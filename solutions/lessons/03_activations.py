@@ -20,6 +20,7 @@
 # | Lesson 3, task 2 | `sigmoid`, `sigmoid_derivative` | `backprop_lib/layers.py` | {{ points["task2-check"] }} |
 # | Lesson 3, task 3: by hand | tanh's slope at three outputs | this notebook | {{ points["task3-hand"] }} |
 # | Lesson 3, task 3 | `tanh`, `tanh_derivative` | `backprop_lib/layers.py` | {{ points["task3-check"] }} |
+# | find the bug (checked, not graded) | a sigmoid layer's backward pass | this notebook | 0 |
 # | written answers | vanishing gradients; the kink | this notebook | {{ points["vanishing-answer"] + points["kink-answer"] }} |
 # | | | **total** | **{{ total_points }}** |
 
@@ -32,6 +33,7 @@ import numpy as np
 from backprop_course.cells import answers, demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
+from backprop_course.tasks.find_the_bug import ACTIVATION_SUSPECTS, X_SUSPECT, check_fixes, listing
 from backprop_course.tasks.lesson_3 import (POINTS, central_difference, check_by_hand, check_elementwise,
                                             check_extremes, gradient_norms, run_graded_cases)
 from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
@@ -78,7 +80,7 @@ run_graded_cases("Lesson 3, task 1", relu, relu_derivative)   # more cases, judg
 with task("Lesson 3, task 1") as check:
     x = np.array(POINTS)
     check.close("relu(x)", relu(x), {{ outs["relu"] }}, bar=1e-9, inputs={"x": x})
-    out = np.array({{ outs["relu"] }})   # the right outputs: a wrong relu is not charged twice
+    out = {{ outs["relu"] }}   # the right outputs: a wrong relu is not charged twice
     check.close("relu_derivative(out)", relu_derivative(out), {{ slopes["relu"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, relu, relu_derivative)
@@ -118,7 +120,7 @@ run_graded_cases("Lesson 3, task 2", sigmoid, sigmoid_derivative)   # more cases
 with task("Lesson 3, task 2") as check:
     x = np.array(POINTS)
     check.close("sigmoid(x)", sigmoid(x), {{ outs["sigmoid"] }}, bar=1e-9, inputs={"x": x})
-    out = np.array({{ outs["sigmoid"] }})   # the right outputs: a wrong sigmoid is not charged twice
+    out = {{ outs["sigmoid"] }}   # the right outputs: a wrong sigmoid is not charged twice
     check.close("sigmoid_derivative(out)", sigmoid_derivative(out), {{ slopes["sigmoid"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, sigmoid, sigmoid_derivative)
@@ -156,7 +158,7 @@ run_graded_cases("Lesson 3, task 3", tanh, tanh_derivative)   # more cases, judg
 with task("Lesson 3, task 3") as check:
     x = np.array(POINTS)
     check.close("tanh(x)", tanh(x), {{ outs["tanh"] }}, bar=1e-9, inputs={"x": x})
-    out = np.array({{ outs["tanh"] }})   # the right outputs: a wrong tanh is not charged twice
+    out = {{ outs["tanh"] }}   # the right outputs: a wrong tanh is not charged twice
     check.close("tanh_derivative(out)", tanh_derivative(out), {{ slopes["tanh"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, tanh, tanh_derivative)
@@ -230,6 +232,31 @@ plt.show()
 # is exactly 1 for active units, so their products shrink far less (ReLU loses a factor of about
 # $\sqrt 2$ per layer here only because half its units are off; He initialisation compensates).
 # ### END SOLUTION
+
+# %% [markdown] id="find-the-bug-md"
+# ## Find the bug (checked, not graded)
+#
+# `SigmoidLayer` below computes the right outputs, yet its gradient check fails: one line is wrong.
+# Run the check, read the listing, and write the wrong line and its fix in the answer cell, as in
+# lesson 2 (the check puts your fix in place, runs the gradient check again and makes sure the
+# forward pass is unchanged). Checked at once, not graded, for the same reasons as lesson 2's.
+
+# %% id="find-the-bug-run" tags=["demo"]
+print(listing("SigmoidLayer"))
+print(check_layer(ACTIVATION_SUSPECTS["SigmoidLayer"](), X_SUSPECT))
+
+# %% id="find-the-bug-answers" role="solution" tags=["raises-exception"]
+# Find the bug: (the wrong line as printed, the fixed line), as in
+#   fixes = {"SigmoidLayer": ('the wrong line', 'the fixed line')}
+fixes = None
+with answers("Lesson 3, find the bug"):
+    ### BEGIN SOLUTION
+    fixes = {"SigmoidLayer": ("self.cache = x", "self.cache = out  # the slope is written from the output")}
+    ### END SOLUTION
+
+# %% id="find-the-bug-check" tags=["raises-exception"]
+with task("Lesson 3, find the bug (not graded)") as check:
+    check_fixes(check, fixes, ACTIVATION_SUSPECTS)
 
 # %% [markdown] id="kink-md"
 # ## The kink
