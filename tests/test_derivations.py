@@ -147,3 +147,26 @@ def test_the_notebooks_call_the_judged_derivations():
             cell_id = "task{}-hand".format(label.split("task ")[1][0])
             cell = next(cell for cell in cells if cell.get("id") == cell_id)
             assert cell.metadata["nbgrader"]["points"] == 1 and label in cell.source
+
+
+@pytest.mark.parametrize("label", sorted(RIGHT))
+def test_a_grading_kernel_computes_no_expected_number(label, capsys, monkeypatch):
+    """When grading, the visible check only reads the answers; the judge alone compares them."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+
+    def forbidden(*args):
+        raise AssertionError("an expected value computed in a grading kernel")
+
+    monkeypatch.setattr(lesson_2, "one_sample_slopes", forbidden)
+    monkeypatch.setattr(lesson_3, "hand_slopes", forbidden)
+    wrong = {name: np.asarray(value) + 1.0 for name, value in RIGHT[label].items()}
+    assert visible(label, wrong, capsys)[0]
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert not judged(label, wrong, monkeypatch).passed
+
+
+def test_a_grading_kernel_reveals_nothing(capsys, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    label = "Lesson 2, task 3: by hand"
+    passed, printed = visible(label, RIGHT[label], capsys)
+    assert passed and revealed(label) not in printed
