@@ -68,21 +68,26 @@ def test_right_numbers_pass_the_visible_check_and_the_judge(label, capsys, monke
     # tanh's slope as 1 - o
     ("Lesson 3, task 3: by hand", {"tanh_slopes": [1.5, 0.8, 0.2]}, "tanh-one-minus-out"),
 ])
-def test_wrong_numbers_fail_named_and_without_the_answer(label, answers, key, capsys, monkeypatch):
+def test_wrong_numbers_fail_without_the_answer_and_the_judge_names_them(label, answers, key, capsys, monkeypatch):
     passed, printed = visible(label, answers, capsys)
     assert not passed
     assert revealed(label) not in printed
     assert "expected [" not in printed and "got [" not in printed
+    assert "misconception" not in printed  # its message would state the formula to be found
     verdict = judged(label, answers, monkeypatch)
     assert not verdict.passed
     assert key in {row.key for row in verdict.rows if row.kind == "misconception"}
     assert "expected [" not in "\n".join(verdict.lines)
 
 
-def test_a_wrong_number_fails_where_no_misconception_fits(capsys, monkeypatch):
+def test_a_wrong_number_fails_and_the_visible_check_says_what_it_observes(capsys, monkeypatch):
     answers = {"dL_dx": [[-2.5, -3.5, -4.0]]}
-    assert not visible("Lesson 2, task 3: by hand", answers, capsys)[0]
+    passed, printed = visible("Lesson 2, task 3: by hand", answers, capsys)
+    assert not passed and "right except on column 2" in printed
     assert not judged("Lesson 2, task 3: by hand", answers, monkeypatch).passed
+    passed, printed = visible("Lesson 2, task 2: by hand", {"dL_dW": [[3.0, -1.5, 0.75], [-4.0, 2.0, -1.0]],
+                                                            "dL_db": [1.5, -2.0]}, capsys)
+    assert not passed and "transpose" in printed
 
 
 def test_unanswered_is_not_implemented_and_text_is_not_numbers(capsys, monkeypatch):

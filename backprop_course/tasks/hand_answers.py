@@ -3,7 +3,7 @@
 A derivation task ("Lesson 2, task 2: by hand") gives a case small enough for pen and paper (one
 sample, a few outputs) and asks for the gradient as numbers. Its visible check compares them with
 central differences of the forward formula the lesson states (``slope``), in rows that never show
-the expected numbers; when grading, ``record`` only hands the numbers to the grader's judge
+the expected numbers nor a formula; when grading, ``record`` only hands the numbers to the grader's judge
 (``backprop_course.autograder.judge.derivations``), which compares them with the reference's. The
 formula itself is shown only once the check passes (``REVEALS`` of the lesson's tasks module).
 """
@@ -32,10 +32,13 @@ def numbers(check, **answers):
     return arrays
 
 
-def agree(check, name, got, slope, *, inputs, quantity):
+def agree(check, name, got, slope):
     """A row: the hand answer ``got`` against the central-difference ``slope`` (bar BAR), showing
-    neither (a failure names the shape expected, or the misconception the numbers show)."""
-    check.close(name, got, slope, bar=BAR, inputs=inputs, quantity=quantity, hidden=True)
+    neither. A failure says what is observed (the shape expected, a transpose, a constant factor,
+    the entries that differ) but names no catalogued misconception: the catalogue's messages state
+    the right formula, which this check is there to have the student find. (The grader's judge,
+    after hand-in, names them.)"""
+    check.close(name, got, slope, bar=BAR, quantity=name, hidden=True)
 
 
 def slope(f, at, grad_out=None):

@@ -61,8 +61,7 @@ def check_by_hand(check, **answers):
     slopes = one_sample_slopes()
     for name, quantity in HAND[check.label].items():
         if name in got:
-            hand_answers.agree(check, f"{quantity} for one sample", got[name], slopes[name],
-                               inputs=ONE_SAMPLE, quantity=quantity)
+            hand_answers.agree(check, f"{quantity} for one sample", got[name], slopes[name])
 
 
 # Shown by a passing check (``backprop_course.reveal``): never in a cell read before it.

@@ -58,8 +58,7 @@ def check_by_hand(check, **answers):
         return
     if answer in got:
         hand_answers.agree(check, f"{name}'(x) where {name}(x) = {', '.join(map(str, HAND_OUTPUTS[name]))}",
-                           got[answer], hand_slopes(name), inputs={"out": HAND_OUTPUTS[name]},
-                           quantity=f"{name}_derivative(out)")
+                           got[answer], hand_slopes(name))
 
 
 # Shown by a passing check (``backprop_course.reveal``): never in a cell read before it.
