@@ -110,8 +110,8 @@ with task("Lesson 3, task 2: by hand") as check:
 # %% [markdown] id="sigmoid-md"
 # ### Lesson 3, task 2: sigmoid ({{ points["task2-check"] }} points)
 #
-# Implement `sigmoid` and `sigmoid_derivative` (from the output, as you derived). The textbook formula overflows: for $x < -709$,
-# `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
+# Implement `sigmoid` and `sigmoid_derivative` (from the output, as you derived). The textbook
+# formula overflows: for $x < -709$, `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
 # $\sigma(x) = \tfrac12 \tanh(x/2) + \tfrac12$ cannot overflow; nor can evaluating $e^{-|x|}$ and
 # choosing the formula by the sign of $x$. The check includes $x = \pm 1000$.
 
