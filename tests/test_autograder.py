@@ -41,7 +41,8 @@ FAILS = {
 NOTHING = {"not_started", "syntax_error"}
 # Answers written in the notebook, judged apart from the library: a library that does not import
 # (syntax_error) still scores them.
-NOTEBOOK_ANSWERS = {"04_losses": {"task1-derivation", "task2-derivation"}, "05_mlp": {"task2-paths", "task3-count"}}
+NOTEBOOK_ANSWERS = {"02_linear_layer": {"task2-hand", "task3-hand"}, "03_activations": {"task2-hand", "task3-hand"},
+                    "04_losses": {"task1-derivation", "task2-derivation"}, "05_mlp": {"task2-paths", "task3-count"}}
 FULL_MARKS = {"correct", "einsum", "np_dot", "relu_mask", "deleted_test_cell"}
 
 

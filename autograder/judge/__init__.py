@@ -12,7 +12,7 @@ cases and its per-case judge; a lesson module (lesson_2.py, ...) holds them.
 import re
 from dataclasses import dataclass
 
-from . import lesson_1, lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths, lesson_6
+from . import derivations, lesson_1, lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths, lesson_6
 from .verdict import Verdict, judge_task
 
 CALL = re.compile(r"""^\s*run_graded_cases\(\s*["'](?P<label>Lesson \d+, task \d+(?:: [\w ,()-]+)?)["']""", re.MULTILINE)
@@ -29,7 +29,7 @@ class Spec:
 
 # A JUDGES value is a per-case judge (of the module's CASES), or (cases, judge) for a part with cases of its own.
 SPECS = {label: Spec(*judge) if isinstance(judge, tuple) else Spec(module.CASES, judge)
-         for module in (lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths)
+         for module in (lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths, derivations)
          for label, judge in module.JUDGES.items()}
 SPECS.update((label, Spec(cases, judge_case)) for label, (cases, judge_case) in lesson_1.TASKS.items())
 SPECS.update({label: Spec(cases, judge) for label, (cases, judge) in lesson_6.JUDGED.items()})

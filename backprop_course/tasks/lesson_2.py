@@ -8,11 +8,18 @@ visible checks' inputs by the names the misconception catalogue uses (x, W, b, g
 The graded checks (``run_graded_cases``) run the student's layer on ``graded_cases()`` and only
 record what it returned (``records``); the grader's judge (``backprop_course.autograder.judge.lesson_2``) builds
 the same cases and decides. No expected value of a graded case is in this file or a notebook.
+
+Before each backward task the student derives its gradients by hand for one sample (``HAND``:
+X_ONE, GRAD_ONE and the example's W and b), checked against central differences of the forward
+formula (``check_by_hand``) and judged by ``backprop_course.autograder.judge.derivations``; the
+formulas are shown only once a check passes (``REVEALS``).
 """
 
 import numpy as np
 
+from ..lesson import grading
 from ..records import Observation, emit, encode_error, not_judged_warning
+from . import hand_answers
 
 # The visible example, small enough to verify by hand: Linear(3, 2) on a batch of N = 2.
 W_SMALL = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # (in=3, out=2)
@@ -22,6 +29,63 @@ X_SMALL = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])     # (N=2, in=3)
 GRAD_SMALL = np.array([[1.0, -1.0], [0.5, 2.0]])            # dL/dout, (N=2, out=2)
 # A square layer for dL/dx: only with in == out does grad_out @ W (no transpose) run and show.
 W_SQUARE = W_SMALL[:2]                                      # (in=2, out=2)
+
+
+# The one sample of the hand derivations: no zero, repeated or opposite entries, so that a swapped
+# factor, a missing transpose or a sign shows in the numbers.
+X_ONE = np.array([[2.0, -1.0, 0.5]])                         # (N=1, in=3)
+GRAD_ONE = np.array([[1.5, -2.0]])                           # dL/dout, (N=1, out=2)
+ONE_SAMPLE = {"x": X_ONE, "W": W_SMALL, "b": B_SMALL, "grad_out": GRAD_ONE}
+
+# Each derivation: the names the student fills in -> the catalogued quantity each one is.
+HAND = {"Lesson 2, task 2: by hand": {"dL_dW": "dL/dW", "dL_db": "dL/db"},
+        "Lesson 2, task 3: by hand": {"dL_dx": "dL/dx"}}
+
+
+def one_sample_slopes():
+    """{"dL_dW": (3, 2), "dL_db": (2,), "dL_dx": (1, 3)}: central differences of
+    sum((x W + b) * G) on the one sample, from the forward formula alone (no layer)."""
+    x, W, b, grad = X_ONE, W_SMALL, B_SMALL, GRAD_ONE
+    return {"dL_dW": hand_answers.slope(lambda W: x @ W + b, W, grad),
+            "dL_db": hand_answers.slope(lambda b: x @ W + b, b, grad),
+            "dL_dx": hand_answers.slope(lambda x: x @ W + b, x, grad)}
+
+
+def check_by_hand(check, **answers):
+    """The visible check of a derivation (``check.label`` is one of HAND): each hand answer
+    against central differences on the one sample, showing no expected number (when grading,
+    only that the answers are numbers)."""
+    got = hand_answers.numbers(check, **answers)
+    if grading():  # the grader's judge compares: no expected number is computed in a grading kernel
+        return
+    slopes = one_sample_slopes()
+    for name, quantity in HAND[check.label].items():
+        if name in got:
+            hand_answers.agree(check, f"{quantity} for one sample", got[name], slopes[name])
+
+
+# Shown by a passing check (``backprop_course.reveal``): never in a cell read before it.
+REVEALS = {
+    "Lesson 2, task 2: by hand":
+        "$W_{ij}$ reaches the loss only through $\\text{out}_j = \\sum_i x_i W_{ij} + b_j$, with local "
+        "derivative $x_i$ (a multiply node swaps), so $\\partial L/\\partial W_{ij} = x_i\\, g_j$: the outer "
+        "product $x^\\top g$, $(\\text{in}, 1)(1, \\text{out})$. $b_j$ enters with local derivative 1 (an add "
+        "node distributes): $\\partial L/\\partial b = g$. Now a batch: what changes when every sample "
+        "uses the same $W$ and $b$?",
+    "Lesson 2, task 2":
+        "$$\\frac{\\partial L}{\\partial W_{ij}} = \\sum_n x_{ni}\\, G_{nj} = (x^\\top G)_{ij},\\qquad "
+        "\\frac{\\partial L}{\\partial b_j} = \\sum_n G_{nj}.$$ "
+        "$W_{ij}$ reaches the loss through every sample's output: one path per sample, and the chain "
+        "rule adds them. $x^\\top G$ is $(\\text{in}, N)(N, \\text{out})$: the product does that sum, so "
+        "$N$ disappears and the gradient has $W$'s shape whatever $N$ is.",
+    "Lesson 2, task 3: by hand":
+        "$x_i$ feeds every output $j$ with local derivative $W_{ij}$: summing over those paths, "
+        "$\\partial L/\\partial x_i = \\sum_j g_j W_{ij} = (g W^\\top)_i$.",
+    "Lesson 2, task 3":
+        "$$\\frac{\\partial L}{\\partial x_{ni}} = \\sum_j G_{nj}\\, W_{ij} = (G W^\\top)_{ni},$$ "
+        "$(N, \\text{out})(\\text{out}, \\text{in}) = (N, \\text{in})$: each sample's row on its own, "
+        "no sum over the batch (sample $n$'s input reaches only sample $n$'s outputs).",
+}
 
 
 def small_inputs(n=2, calls=1, W=W_SMALL):
@@ -133,9 +197,13 @@ OBSERVERS = {"Lesson 2, task 1": _observe_forward, "Lesson 2, task 2": _observe_
              "Lesson 2, task 3": _observe_backward}
 
 
-def run_graded_cases(label, linear):
+def run_graded_cases(label, linear=None, **answers):
     """Run the graded task ``label`` (e.g. "Lesson 2, task 1") of ``linear`` (the student's
-    ``Linear`` class) on every graded case and emit the task's record; nothing is judged here."""
+    ``Linear`` class) on every graded case and emit the task's record; nothing is judged here.
+    A derivation (a label of HAND) records the hand ``answers`` instead ({name: value})."""
+    if label in HAND:
+        hand_answers.record(label, answers)
+        return
     cases = {}
     for name, x, W, b, grad_out in graded_cases():
         seen = cases[name] = Observation()

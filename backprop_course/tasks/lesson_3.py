@@ -9,17 +9,74 @@ the grader's judge (``backprop_course.autograder.judge.lesson_3``) decides.
 ``central_difference`` also serves the kink demo, ``gradient_norms`` the vanishing-gradient plot.
 Every comparison hands the misconception catalogue its inputs: ``x`` for "<name>(x)", ``out`` for
 "<name>_derivative(out)".
+
+Before sigmoid's and tanh's code the student derives the slope from the output by hand (``HAND``:
+f'(x) at three given outputs o = f(x)), checked against central differences of f at the x with
+f(x) = o (``check_by_hand``) and judged by ``backprop_course.autograder.judge.derivations``; the
+formulas are shown only once a check passes (``REVEALS``).
 """
 
 import numpy as np
 
 from ..cells import run_strict
+from ..lesson import grading
 from ..records import Observation, emit, encode_error, not_judged_warning
+from . import hand_answers
 
 # Tuples, not arrays: a student's function that writes into its input cannot change them.
-POINTS = (-2.0, -0.5, 0.0, 0.5, 2.0)
+# Not symmetric about 0: an output mirrored or negated cannot pass for the right one.
+POINTS = (-2.0, -0.5, 0.0, 0.7, 1.5)
 AWAY_FROM_ZERO = (-1.3, -0.4, 0.7, 2.5)  # central differences here never straddle relu's kink
 KINK_DISTANCE = 1e-4  # graded entries closer to 0 than this are left out of central differences
+
+
+# The hand derivations: f'(x) at the x where f(x) is each of these outputs. Neither symmetric
+# about the middle of f's range nor containing it twice, so that o (1 - o), 1 - o^2, 1 - o and a
+# derivative applied to o as if it were x all give different numbers.
+HAND_OUTPUTS = {"sigmoid": np.array([0.2, 0.5, 0.9]), "tanh": np.array([-0.5, 0.2, 0.8])}
+# Each derivation: the name the student fills in, the activation, the catalogued quantity.
+HAND = {"Lesson 3, task 2: by hand": ("sigmoid_slopes", "sigmoid"),
+        "Lesson 3, task 3: by hand": ("tanh_slopes", "tanh")}
+_INVERSES = {"sigmoid": (lambda o: np.log(o / (1 - o)), lambda x: 0.5 * np.tanh(0.5 * x) + 0.5),
+             "tanh": (np.arctanh, np.tanh)}  # (f^-1, f): the course's own, not the student's
+
+
+def hand_slopes(name):
+    """Central differences of activation ``name`` at the x where it outputs HAND_OUTPUTS[name]."""
+    inverse, f = _INVERSES[name]
+    x = inverse(HAND_OUTPUTS[name])
+    return hand_answers.slope(f, x, np.ones_like(x))
+
+
+def check_by_hand(check, **answers):
+    """The visible check of a derivation (``check.label`` is one of HAND): the slopes typed for the
+    given outputs against central differences, showing no expected number (when grading, only
+    that the answers are numbers)."""
+    answer, name = HAND[check.label]
+    got = hand_answers.numbers(check, **answers)
+    if grading():  # the grader's judge compares: no expected number is computed in a grading kernel
+        return
+    if answer in got:
+        hand_answers.agree(check, f"{name}'(x) where {name}(x) = {', '.join(map(str, HAND_OUTPUTS[name]))}",
+                           got[answer], hand_slopes(name))
+
+
+# Shown by a passing check (``backprop_course.reveal``): never in a cell read before it.
+REVEALS = {
+    "Lesson 3, task 1":
+        "$\\mathrm{relu}'(x) = 1$ where $o > 0$, else $0$: $o > 0$ exactly where $x > 0$, so the "
+        "output alone tells the slope (and $o = 0$ covers the kink, by the convention 0).",
+    "Lesson 3, task 2: by hand":
+        "$\\sigma(x) = (1 + e^{-x})^{-1}$: by the chain rule "
+        "$\\sigma'(x) = \\dfrac{e^{-x}}{(1 + e^{-x})^2} = \\sigma(x)\\,\\dfrac{e^{-x}}{1 + e^{-x}}"
+        " = \\sigma(x)\\,(1 - \\sigma(x))$, so from the output, $\\sigma'(x) = o\\,(1 - o)$.",
+    "Lesson 3, task 2": "$\\sigma'(x) = o\\,(1 - o)$ with $o = \\sigma(x)$: at most $1/4$, at $o = 1/2$.",
+    "Lesson 3, task 3: by hand":
+        "$\\tanh(x) = \\dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}}$: the quotient rule gives "
+        "$\\tanh'(x) = \\dfrac{(e^{x} + e^{-x})^2 - (e^{x} - e^{-x})^2}{(e^{x} + e^{-x})^2} = 1 - \\tanh^2(x)$,"
+        " so from the output, $\\tanh'(x) = 1 - o^2$.",
+    "Lesson 3, task 3": "$\\tanh'(x) = 1 - o^2$ with $o = \\tanh(x)$: at most 1, at $o = 0$.",
+}
 
 
 def central_difference(f, x, h=1e-6):
@@ -97,10 +154,13 @@ def run_strict_value(f, x):
         return f(x.copy())
 
 
-def run_graded_cases(label, f, derivative):
+def run_graded_cases(label, f=None, derivative=None, **answers):
     """Run the graded task ``label`` (e.g. "Lesson 3, task 2") of the activation ``f`` and its
     ``derivative`` (the student's) on every graded case and emit the task's record; nothing is
-    judged here."""
+    judged here. A derivation (a label of HAND) records the hand ``answers`` instead."""
+    if label in HAND:
+        hand_answers.record(label, answers)
+        return
     cases = {}
     for name, x in graded_cases():
         seen = cases[name] = Observation()

@@ -7,15 +7,18 @@
 #
 # **Objectives.** After this lesson you can
 # - write the forward pass of an affine layer for a batch of $N$ samples and state every shape;
-# - derive $\partial L/\partial W = x^\top G$, $\partial L/\partial b = \sum_n G_n$ and
-#   $\partial L/\partial x = G W^\top$ from the scalar chain rule;
-# - check a backward pass against central differences and read the result.
+# - derive the gradients of $W$, $b$ and $x$ from the scalar chain rule, by hand for one sample
+#   and then for a batch, and write them as matrix products;
+# - check a backward pass against central differences, read the result, and use it to find a bug.
 #
 # | Task | What | Where | Points |
 # |---|---|---|---|
 # | Lesson 2, task 1 | `Linear.forward` | `backprop_lib/layers.py` | {{ points["task1-check"] }} |
+# | Lesson 2, task 2: by hand | $\partial L/\partial W$, $\partial L/\partial b$ for one sample | this notebook | {{ points["task2-hand"] }} |
 # | Lesson 2, task 2 | `Linear.param_backward`: $\partial L/\partial W$, $\partial L/\partial b$ | `backprop_lib/layers.py` | {{ points["task2-check"] }} |
+# | Lesson 2, task 3: by hand | $\partial L/\partial x$ for one sample | this notebook | {{ points["task3-hand"] }} |
 # | Lesson 2, task 3 | `Linear.backward`: $\partial L/\partial x$ | `backprop_lib/layers.py` | {{ points["task3-check"] }} |
+# | find the bug (checked, not graded) | three broken backward passes | this notebook | 0 |
 # | written answers | summing over the batch; reading a gradient check | this notebook | {{ points["why-sum-answer"] + points["h-answer"] }} |
 # | | | **total** | **{{ total_points }}** |
 
@@ -24,11 +27,13 @@ from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
 
-from backprop_course.cells import demo
+from backprop_course.cells import answers, demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
-from backprop_course.tasks.lesson_2 import (GRAD_SMALL, W_SQUARE, X_SMALL, only_backward, run_graded_cases,
-                                            slope_error, small_inputs, small_layer, square_layer)
+from backprop_course.tasks.find_the_bug import SUSPECTS, X_SUSPECT, check_fixes, listing
+from backprop_course.tasks.lesson_2 import (GRAD_ONE, GRAD_SMALL, W_SQUARE, X_ONE, X_SMALL, check_by_hand,
+                                            only_backward, run_graded_cases, slope_error, small_inputs,
+                                            small_layer, square_layer)
 from backprop_lib.layers import Linear
 
 # %% [markdown] id="forward-md"
@@ -83,24 +88,55 @@ with task("Lesson 2, task 1") as check:
 # %% [markdown] id="backward-md"
 # ## The backward pass
 #
-# The layer receives $G = \partial L/\partial\,\text{out}$, shape $(N, \text{out})$, from the layer
-# above. Each weight $W_{ij}$ touches the output $\text{out}_{nj}$ of **every** sample $n$, with
-# local derivative $\partial\,\text{out}_{nj}/\partial W_{ij} = x_{ni}$. Summing over those paths:
+# The layer receives $G = \partial L/\partial\,\text{out}$ from the layer above and must find the
+# gradients of its parameters and of its input. You derive them yourself, first for one sample by
+# hand, then for a batch. What you know:
 #
-# $$\frac{\partial L}{\partial W_{ij}} = \sum_n x_{ni}\, G_{nj} = (x^\top G)_{ij},\qquad
-# \frac{\partial L}{\partial b_j} = \sum_n G_{nj},\qquad
-# \frac{\partial L}{\partial x_{ni}} = \sum_j G_{nj}\, W_{ij} = (G W^\top)_{ni}.$$
+# | array | shape | |
+# |---|---|---|
+# | $G$ = `grad_out` | $(N, \text{out})$ | given: row $n$ is $\partial L/\partial\,\text{out}_n$ |
+# | $\partial L/\partial W$ | $(\text{in}, \text{out})$ | one entry per weight: the shape of $W$ |
+# | $\partial L/\partial b$ | $(\text{out},)$ | the shape of $b$ |
+# | $\partial L/\partial x$ | $(N, \text{in})$ | the shape of $x$ |
 #
-# A shape check tells you where each transpose goes: $x^\top G$ is $(\text{in}, N)(N, \text{out}) =
-# (\text{in}, \text{out})$, the shape of $W$, whatever $N$ is. The sum over $n$ is the batch:
-# the same parameters serve every sample, so their gradients add up the samples' contributions.
+# Each output is a sum of products, $\text{out}_{nj} = \sum_i x_{ni} W_{ij} + b_j$: a graph of
+# lesson 1's nodes. Use lesson 1's tools: going backwards, an **add** node distributes (each input
+# gets the upstream gradient unchanged), a **multiply** node swaps (each factor gets the upstream
+# gradient times the *other* factor), and a node's gradient is the **sum over every path** from it
+# to the loss. Ask of each parameter: which outputs does it reach, and with which local derivative?
 #
+# ### Lesson 2, task 2: by hand ({{ points["task2-hand"] }} point)
+#
+# One sample ($N = 1$): $x = (2, -1, 0.5)$ (`X_ONE`, shape $(1, 3)$), the example's $W$ and $b$
+# above, and $G = (1.5, -2)$ (`GRAD_ONE`, shape $(1, 2)$). Write $\partial L/\partial W$ (3 rows of
+# 2 numbers, as a list of lists) and $\partial L/\partial b$ (2 numbers). The check compares them
+# with central differences without showing the answer; once it passes it shows the formula.
+
+# %% id="task2-hand-answers" role="solution" tags=["raises-exception"]
+# Lesson 2, task 2 by hand: your gradients for one sample (dL_dW means dL/dW)
+dL_dW = dL_db = None
+with answers("Lesson 2, task 2: by hand"):
+    ### BEGIN SOLUTION
+    dL_dW = [[3.0, -4.0], [-1.5, 2.0], [0.75, -1.0]]
+    dL_db = [1.5, -2.0]
+    ### END SOLUTION
+
+# %% id="task2-hand" role="tests" points=1
+run_graded_cases("Lesson 2, task 2: by hand", dL_dW=dL_dW, dL_db=dL_db)   # judged by the grader when you hand in
+with task("Lesson 2, task 2: by hand") as check:
+    check_by_hand(check, dL_dW=dL_dW, dL_db=dL_db)
+
+# %% [markdown] id="param-backward-md"
 # ### Lesson 2, task 2: `Linear.param_backward` ({{ points["task2-check"] }} points)
+#
+# Now a batch of $N$ samples: every sample's outputs use the same $W$ and $b$. Generalise your
+# one-sample result (how many paths lead from $W_{ij}$ to the loss now?), write it with matrix
+# products, and check the shapes: the result must have $W$'s shape whatever $N$ is.
 #
 # Fill `self.grads["W"]` and `self.grads["b"]` from `grad_out` and the cached `x`. **Overwrite**
 # them (calling it twice gives the same gradients, not twice the gradients), do not modify
 # `grad_out`, and keep the dtype. This does not contradict lesson 1's "add, not assign": the sum
-# over paths (here over the batch) happens *inside* one call, in the matrix product; across calls
+# over paths happens *inside* one call; across calls
 # each backward pass starts afresh, as `Scalar.backward` zeroes its grads first. (PyTorch
 # accumulates across calls instead, which is why its loops call `zero_grad()`.) The check sets `self.cache` itself, so it tests task 2 alone.
 
@@ -119,11 +155,32 @@ with task("Lesson 2, task 2") as check:
     layer.param_backward(GRAD_SMALL[:1].copy())
     check.close("dL/db (batch of 1)", layer.grads["b"], GRAD_SMALL[0], bar=1e-12, inputs=small_inputs(1))
 
+# %% [markdown] id="dx-hand-md"
+# ### Lesson 2, task 3: by hand ({{ points["task3-hand"] }} point)
+#
+# The gradient the layer passes down: on the same sample, which outputs does $x_i$ reach, and with
+# which local derivative? Write $\partial L/\partial x$ for `X_ONE` as one row of 3 numbers (shape
+# $(1, 3)$, the shape of $x$).
+
+# %% id="task3-hand-answers" role="solution" tags=["raises-exception"]
+# Lesson 2, task 3 by hand: your dL/dx for one sample
+dL_dx = None
+with answers("Lesson 2, task 3: by hand"):
+    ### BEGIN SOLUTION
+    dL_dx = [[-2.5, -3.5, -4.5]]
+    ### END SOLUTION
+
+# %% id="task3-hand" role="tests" points=1
+run_graded_cases("Lesson 2, task 3: by hand", dL_dx=dL_dx)   # judged by the grader when you hand in
+with task("Lesson 2, task 3: by hand") as check:
+    check_by_hand(check, dL_dx=dL_dx)
+
 # %% [markdown] id="dx-md"
 # ### Lesson 2, task 3: `Linear.backward` ({{ points["task3-check"] }} points)
 #
-# `backward(grad_out)` calls `param_backward` (given) and returns $\partial L/\partial x = G W^\top$,
-# shape $(N, \text{in})$: the gradient the layer passes down to the layer below it. The check sets
+# `backward(grad_out)` calls `param_backward` (given) and returns $\partial L/\partial x$ for the
+# whole batch, shape $(N, \text{in})$: the gradient the layer passes down to the layer below it.
+# Does sample $n$'s input reach any other sample's outputs? The check sets
 # `self.cache` and switches `param_backward` off, so it tests task 3 alone.
 
 # %% id="task3-check" role="tests" points=2
@@ -152,6 +209,43 @@ with task("Lesson 2, task 3") as check:
 with task("Lesson 2, your whole layer (not graded)") as check:
     check.gradients(check_layer(Linear(5, 3, rng=1), np.random.default_rng(2).standard_normal((4, 5))))
 
+
+# %% [markdown] id="find-the-bug-md"
+# ## Find the bug (checked, not graded)
+#
+# A gradient check tells you *which* gradient is wrong; finding the line is then up to you. Three
+# layers someone wrote, `LayerA`, `LayerB` and `LayerC`, each have a right forward pass and exactly
+# one wrong line in `backward`. The next cell prints each one's listing and runs the gradient check
+# on it (a batch of $N = 4$ samples with 3 features). For each layer, read which gradient the check
+# blames, find the line that computes it wrongly, and write that line and its fix in the answer
+# cell below. The check puts your fix in place of that line, runs the gradient check again and
+# makes sure the forward pass is unchanged.
+#
+# This exercise is checked at once but not graded: the gradient check alone decides whether a fix
+# works, so you know right away, and with one wrong line in a few, points would reward trying lines
+# one by one more than reading the check.
+
+# %% id="find-the-bug-run" tags=["demo"]
+for name, suspect in SUSPECTS.items():
+    print(listing(name))
+    print(check_layer(suspect(), X_SUSPECT), end="\n\n")
+
+# %% id="find-the-bug-answers" role="solution" tags=["raises-exception"]
+# Find the bug: for each layer, (its wrong line as printed, the fixed line), as in
+#   fixes = {"LayerA": ('the wrong line', 'the fixed line'), "LayerB": (...), "LayerC": (...)}
+fixes = None
+with answers("Lesson 2, find the bug"):
+    ### BEGIN SOLUTION
+    fixes = {
+        "LayerA": ('self.grads["b"] = grad_out.mean(axis=0)', 'self.grads["b"] = grad_out.sum(axis=0)'),
+        "LayerB": ('return grad_out @ self.params["W"]', 'return grad_out @ self.params["W"].T'),
+        "LayerC": ("grad_x = grad_out  # the skip path", "grad_x += grad_out  # the skip path adds to it"),
+    }
+    ### END SOLUTION
+
+# %% id="find-the-bug-check" tags=["raises-exception"]
+with task("Lesson 2, find the bug (not graded)") as check:
+    check_fixes(check, fixes)
 
 # %% [markdown] id="why-sum-md"
 # ### Written answer ({{ points["why-sum-answer"] }} point)
@@ -204,7 +298,8 @@ with demo("the finite-difference plot"):
 # Below $h \approx 10^{-6}$ (in float64) rounding dominates: the two forward values agree in most of
 # their digits, their difference keeps only the rounding noise $\approx \varepsilon|f|$, and dividing
 # by $2h$ blows it up as $\varepsilon|f|/h$. Above, truncation ($\propto h^2$) dominates. In float32,
-# $\varepsilon \approx 6\cdot 10^{-8}$: the two errors balance only near $h \approx 10^{-3}$, and
-# there the error is still about $10^{-5}$, the bar itself, so no step size gets safely below the
-# bar. float32 code is checked against a float64 computation instead.
+# $\varepsilon \approx 6\cdot 10^{-8}$: the two errors balance only near $h \approx 10^{-3}$
+# (the theory says $\varepsilon^{1/3} \approx 4\cdot 10^{-3}$; the plot's minimum is at $10^{-3}$,
+# not $10^{-2}$, where truncation alone is already $8\cdot 10^{-5}$), and there the error is still
+# about $10^{-5}$, the bar itself, so no step size gets safely below the bar. float32 code is checked against a float64 computation instead.
 # ### END SOLUTION

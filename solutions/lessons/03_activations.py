@@ -7,7 +7,8 @@
 # arrive intact or fade away.
 #
 # **Objectives.** After this lesson you can
-# - implement ReLU, sigmoid and tanh and their derivatives, written from the activation's *output*;
+# - derive the derivatives of ReLU, sigmoid and tanh as formulas in the activation's *output*, and
+#   implement all six functions;
 # - compute sigmoid without overflow for any input;
 # - explain saturation and vanishing gradients from a plot;
 # - state the convention at ReLU's kink and why gradient checks must stay away from it.
@@ -15,8 +16,11 @@
 # | Task | What | Where | Points |
 # |---|---|---|---|
 # | Lesson 3, task 1 | `relu`, `relu_derivative` | `backprop_lib/layers.py` | {{ points["task1-check"] }} |
+# | Lesson 3, task 2: by hand | sigmoid's slope at three outputs | this notebook | {{ points["task2-hand"] }} |
 # | Lesson 3, task 2 | `sigmoid`, `sigmoid_derivative` | `backprop_lib/layers.py` | {{ points["task2-check"] }} |
+# | Lesson 3, task 3: by hand | tanh's slope at three outputs | this notebook | {{ points["task3-hand"] }} |
 # | Lesson 3, task 3 | `tanh`, `tanh_derivative` | `backprop_lib/layers.py` | {{ points["task3-check"] }} |
+# | find the bug (checked, not graded) | a sigmoid layer's backward pass | this notebook | 0 |
 # | written answers | vanishing gradients; the kink | this notebook | {{ points["vanishing-answer"] + points["kink-answer"] }} |
 # | | | **total** | **{{ total_points }}** |
 
@@ -26,33 +30,38 @@ from backprop_course.lesson import start
 start()  # finds your backprop_lib/ and reloads your edits
 import numpy as np
 
-from backprop_course.cells import demo
+from backprop_course.cells import answers, demo
 from backprop_course.checks import task
 from backprop_course.gradcheck import check_layer
-from backprop_course.tasks.lesson_3 import (central_difference, check_elementwise, check_extremes,
-                                            gradient_norms, run_graded_cases)
+from backprop_course.tasks.find_the_bug import ACTIVATION_SUSPECTS, X_SUSPECT, check_fixes, listing
+from backprop_course.tasks.lesson_3 import (POINTS, central_difference, check_by_hand, check_elementwise,
+                                            check_extremes, gradient_norms, run_graded_cases)
 from backprop_lib.layers import (ACTIVATIONS, DERIVATIVES, ReLU, relu, relu_derivative, sigmoid,
                                  sigmoid_derivative, tanh, tanh_derivative)
 
 # %% role="build"
 # The expected values of the visible checks: the reference at the five points the checks use.
+from backprop_course.tasks.lesson_3 import POINTS
 from backprop_lib.layers import ACTIVATIONS, DERIVATIVES
 
-x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+x = np.array(POINTS)
 outs = {name: ACTIVATIONS[name](x) for name in ("relu", "sigmoid", "tanh")}
 slopes = {name: DERIVATIVES[name](out) for name, out in outs.items()}
 
 # %% [markdown] id="derivatives-md"
 # ## Derivatives from the output
 #
-# An activation layer caches its **output** $o = f(x)$, and each derivative below is written in
-# terms of $o$ alone (as scikit-learn's MLP does), which saves recomputing $f$ in the backward pass:
+# An activation layer caches its **output** $o = f(x)$, and its derivative is written in terms of
+# $o$ alone (as scikit-learn's MLP does), which saves recomputing $f$ in the backward pass. Finding
+# those formulas is your job: differentiate $f$ with the chain rule (lesson 1's local derivatives:
+# $\frac{d}{dx} e^{u} = e^{u} \frac{du}{dx}$, $\frac{d}{dx} \frac1u = -\frac{1}{u^2} \frac{du}{dx}$)
+# and then write the result with $f(x)$ itself where you can.
 #
-# | $f(x)$ | formula | $f'(x)$ in terms of $o = f(x)$ |
+# | $f(x)$ | formula | range of $o = f(x)$ |
 # |---|---|---|
-# | ReLU | $\max(x, 0)$ | $1$ if $o > 0$, else $0$ |
-# | sigmoid | $\sigma(x) = \dfrac{1}{1 + e^{-x}}$ | $o\,(1 - o)$ |
-# | tanh | $\dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}}$ | $1 - o^2$ |
+# | ReLU | $\max(x, 0)$ | $[0, \infty)$ |
+# | sigmoid | $\sigma(x) = \dfrac{1}{1 + e^{-x}}$ | $(0, 1)$ |
+# | tanh | $\dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}}$ | $(-1, 1)$ |
 #
 # The backward pass of an activation layer is then `grad_out * derivative(out)` (given code in
 # `Activation.backward`). All functions take arrays of any shape, work elementwise, must not modify
@@ -60,7 +69,8 @@ slopes = {name: DERIVATIVES[name](out) for name, out in outs.items()}
 #
 # ### Lesson 3, task 1: ReLU ({{ points["task1-check"] }} points)
 #
-# Implement `relu` and `relu_derivative` in `backprop_lib/layers.py`. At the kink $x = 0$ ReLU has
+# Implement `relu` and `relu_derivative` in `backprop_lib/layers.py`: what is ReLU's slope, told
+# from its output alone? At the kink $x = 0$ ReLU has
 # no derivative; use the convention $\mathrm{relu}'(0) = 0$ (as PyTorch does). A derivative built
 # from a comparison is boolean: convert it with `.astype(out.dtype)`. Bars: $10^{-9}$ for values,
 # $10^{-6}$ against central differences.
@@ -68,33 +78,74 @@ slopes = {name: DERIVATIVES[name](out) for name, out in outs.items()}
 # %% id="task1-check" role="tests" points=2
 run_graded_cases("Lesson 3, task 1", relu, relu_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 1") as check:
-    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
-    out = relu(x)
-    check.close("relu(x)", out, {{ outs["relu"] }}, bar=1e-9, inputs={"x": x})
+    x = np.array(POINTS)
+    check.close("relu(x)", relu(x), {{ outs["relu"] }}, bar=1e-9, inputs={"x": x})
+    out = {{ outs["relu"] }}   # the right outputs: a wrong relu is not charged twice
     check.close("relu_derivative(out)", relu_derivative(out), {{ slopes["relu"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, relu, relu_derivative)
 
 
+# %% [markdown] id="sigmoid-hand-md"
+# ### Lesson 3, task 2: by hand ({{ points["task2-hand"] }} point)
+#
+# Differentiate $\sigma(x) = (1 + e^{-x})^{-1}$ and write $\sigma'(x)$ with $\sigma(x)$ itself.
+# Then, without finding $x$: what is $\sigma'(x)$ at the inputs where the output is
+# $o = 0.2$, $0.5$ and $0.9$? Type the three slopes. The check compares them with central
+# differences of sigmoid without showing the answer; once it passes it shows the formula.
+
+# %% id="task2-hand-answers" role="solution" tags=["raises-exception"]
+# Lesson 3, task 2 by hand: sigmoid'(x) where sigmoid(x) = 0.2, 0.5, 0.9
+sigmoid_slopes = None
+with answers("Lesson 3, task 2: by hand"):
+    ### BEGIN SOLUTION
+    sigmoid_slopes = [0.16, 0.25, 0.09]
+    ### END SOLUTION
+
+# %% id="task2-hand" role="tests" points=1
+run_graded_cases("Lesson 3, task 2: by hand", sigmoid_slopes=sigmoid_slopes)   # judged by the grader when you hand in
+with task("Lesson 3, task 2: by hand") as check:
+    check_by_hand(check, sigmoid_slopes=sigmoid_slopes)
+
 # %% [markdown] id="sigmoid-md"
 # ### Lesson 3, task 2: sigmoid ({{ points["task2-check"] }} points)
 #
-# Implement `sigmoid` and `sigmoid_derivative`. The textbook formula overflows: for $x < -709$,
-# `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
+# Implement `sigmoid` and `sigmoid_derivative` (from the output, as you derived). The textbook
+# formula overflows: for $x < -709$, `np.exp(-x)` is `inf` (NumPy warns, and the check turns warnings into errors). The identity
 # $\sigma(x) = \tfrac12 \tanh(x/2) + \tfrac12$ cannot overflow; nor can evaluating $e^{-|x|}$ and
 # choosing the formula by the sign of $x$. The check includes $x = \pm 1000$.
 
 # %% id="task2-check" role="tests" points=2
 run_graded_cases("Lesson 3, task 2", sigmoid, sigmoid_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 2") as check:
-    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
-    out = sigmoid(x)
-    check.close("sigmoid(x)", out, {{ outs["sigmoid"] }}, bar=1e-9, inputs={"x": x})
+    x = np.array(POINTS)
+    check.close("sigmoid(x)", sigmoid(x), {{ outs["sigmoid"] }}, bar=1e-9, inputs={"x": x})
+    out = {{ outs["sigmoid"] }}   # the right outputs: a wrong sigmoid is not charged twice
     check.close("sigmoid_derivative(out)", sigmoid_derivative(out), {{ slopes["sigmoid"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, sigmoid, sigmoid_derivative)
     check_extremes(check, sigmoid, x=[-1000.0, 1000.0], expected=[0.0, 1.0])
 
+
+# %% [markdown] id="tanh-hand-md"
+# ### Lesson 3, task 3: by hand ({{ points["task3-hand"] }} point)
+#
+# Differentiate $\tanh(x) = \dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}}$ (the quotient rule, or
+# $\tanh(x) = 2\sigma(2x) - 1$ and your sigmoid result) and write $\tanh'(x)$ with $\tanh(x)$
+# itself. What is $\tanh'(x)$ where the output is $o = -0.5$, $0.2$ and $0.8$? Type the three slopes.
+
+# %% id="task3-hand-answers" role="solution" tags=["raises-exception"]
+# Lesson 3, task 3 by hand: tanh'(x) where tanh(x) = -0.5, 0.2, 0.8
+tanh_slopes = None
+with answers("Lesson 3, task 3: by hand"):
+    ### BEGIN SOLUTION
+    tanh_slopes = [0.75, 0.96, 0.36]
+    ### END SOLUTION
+
+# %% id="task3-hand" role="tests" points=1
+run_graded_cases("Lesson 3, task 3: by hand", tanh_slopes=tanh_slopes)   # judged by the grader when you hand in
+with task("Lesson 3, task 3: by hand") as check:
+    check_by_hand(check, tanh_slopes=tanh_slopes)
 
 # %% [markdown] id="tanh-md"
 # ### Lesson 3, task 3: tanh ({{ points["task3-check"] }} points)
@@ -105,9 +156,9 @@ with task("Lesson 3, task 2") as check:
 # %% id="task3-check" role="tests" points=2
 run_graded_cases("Lesson 3, task 3", tanh, tanh_derivative)   # more cases, judged by the grader
 with task("Lesson 3, task 3") as check:
-    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
-    out = tanh(x)
-    check.close("tanh(x)", out, {{ outs["tanh"] }}, bar=1e-9, inputs={"x": x})
+    x = np.array(POINTS)
+    check.close("tanh(x)", tanh(x), {{ outs["tanh"] }}, bar=1e-9, inputs={"x": x})
+    out = {{ outs["tanh"] }}   # the right outputs: a wrong tanh is not charged twice
     check.close("tanh_derivative(out)", tanh_derivative(out), {{ slopes["tanh"] }}, bar=1e-9, inputs={"out": out})
     # x unchanged, the slope against central differences (away from 0), float32 in -> float32 out
     check_elementwise(check, tanh, tanh_derivative)
@@ -181,6 +232,31 @@ plt.show()
 # is exactly 1 for active units, so their products shrink far less (ReLU loses a factor of about
 # $\sqrt 2$ per layer here only because half its units are off; He initialisation compensates).
 # ### END SOLUTION
+
+# %% [markdown] id="find-the-bug-md"
+# ## Find the bug (checked, not graded)
+#
+# `SigmoidLayer` below computes the right outputs, yet its gradient check fails: one line is wrong.
+# Run the check, read the listing, and write the wrong line and its fix in the answer cell, as in
+# lesson 2 (the check puts your fix in place, runs the gradient check again and makes sure the
+# forward pass is unchanged). Checked at once, not graded, for the same reasons as lesson 2's.
+
+# %% id="find-the-bug-run" tags=["demo"]
+print(listing("SigmoidLayer"))
+print(check_layer(ACTIVATION_SUSPECTS["SigmoidLayer"](), X_SUSPECT))
+
+# %% id="find-the-bug-answers" role="solution" tags=["raises-exception"]
+# Find the bug: (the wrong line as printed, the fixed line), as in
+#   fixes = {"SigmoidLayer": ('the wrong line', 'the fixed line')}
+fixes = None
+with answers("Lesson 3, find the bug"):
+    ### BEGIN SOLUTION
+    fixes = {"SigmoidLayer": ("self.cache = x", "self.cache = out  # the slope is written from the output")}
+    ### END SOLUTION
+
+# %% id="find-the-bug-check" tags=["raises-exception"]
+with task("Lesson 3, find the bug (not graded)") as check:
+    check_fixes(check, fixes, ACTIVATION_SUSPECTS)
 
 # %% [markdown] id="kink-md"
 # ## The kink
