@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import feedback
+from . import check_rows
 from .gradcheck import rel_error
 from .reveal import reveal
 from .task_regions import GIVEN_LINES
@@ -58,8 +58,8 @@ class Checks:
         self.rows = []
 
     def _row(self, name, ok, detail, finding=None, values=""):
-        self.write(feedback.format_row(ok, name, detail, finding))
-        self.rows.append(feedback.row_of(ok, name, detail, finding))
+        self.write(check_rows.format_row(ok, name, detail, finding))
+        self.rows.append(check_rows.row_of(ok, name, detail, finding))
         if not ok:
             if values:
                 self.write(values)
@@ -68,10 +68,10 @@ class Checks:
 
     def _explain(self, name, quantity, got, expected, bar, inputs, hidden):
         """(finding, the got/expected line or "") for a failed comparison."""
-        finding = feedback.find(self.label, quantity or feedback.quantity_of(self.label, name),
+        finding = check_rows.find(self.label, quantity or check_rows.quantity_of(self.label, name),
                                 got, expected, bar, inputs)
-        hides = self.hidden or hidden or feedback.is_hidden(name)
-        return finding, "" if hides else feedback.values_line(got, expected)
+        hides = self.hidden or hidden or check_rows.is_hidden(name)
+        return finding, "" if hides else check_rows.values_line(got, expected)
 
     def close(self, name, got, expected, bar=1e-7, *, inputs=None, quantity=None, hidden=False):
         """got and expected agree: same shape and rel_error(got, expected) <= bar.
@@ -116,7 +116,7 @@ class Checks:
             return self._row(name, True, "")
         index, message = wrong
         stage, got, expected = stages[index][:3]
-        quantity = feedback.quantity_of(self.label, stage)
+        quantity = check_rows.quantity_of(self.label, stage)
         return self._row(name, False, message, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
 

@@ -110,16 +110,16 @@ def _case(name, wrong, attack=None):
 @pytest.fixture(scope="module", params=sandbox.working_tiers())
 def graded(request, tmp_path_factory):
     """Lesson 2 with every attack and its wrong code alone, autograded under one tier."""
-    from backprop_course.autograder import course as course_module
+    from backprop_course.autograder import nbgrader_course
     from backprop_course.autograder import grading, report
 
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv(sandbox.FORCE_ENV, request.param)
     course = tmp_path_factory.mktemp(f"judge-{request.param}") / "course"
-    course_module.init_course(course, [corpus.LESSON])
+    nbgrader_course.init_course(course, [corpus.LESSON])
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-    release = course_module.release(course, corpus.LESSON)
+    release = nbgrader_course.release(course, corpus.LESSON)
     cases = [_case("correct", "zeros", {"tasks": corpus.CORRECT}),
              *(_case(name, wrong) for name, wrong in (("zeros", "zeros"), ("partial", "partial"))),
              *(_case(name, wrong, attack) for name, (wrong, attack) in ATTACKS.items())]

@@ -1,6 +1,5 @@
 """The lecture widgets without a browser: what each control changes, presets, stubs, headless runs."""
 
-import html
 import re
 import subprocess
 import sys
@@ -9,7 +8,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT, on_reference, reference_module
+from helpers.checkout import ROOT
+from helpers.reference_library import on_reference, reference_module
+from helpers.slide_network import SLIDE_GRADS, text_content
 
 viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
 graph = reference_module("graph")
@@ -20,12 +21,6 @@ optim = reference_module("optim")
 # Lesson 1's network (x = 2, t = 1) by hand: the chain rule along each path.
 SLIDE_VALUES = {"h1": "a1 1  h1 1", "h2": "a2 3  h2 3", "h3": "a3 0.25  h3 0.25", "h4": "a4 2  h4 2",
                 "y": "-0.5", "L": "1.125"}
-SLIDE_GRADS = {"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25, "w7": -0.375, "w8": -3.0}
-
-
-def text_content(markup):
-    """What a browser's textContent gives for an element's inner markup: its text, tags left out."""
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 def node_texts(svg, css_class):

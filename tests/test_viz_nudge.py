@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from conftest import ROOT, on_reference
-from test_viz import SLIDE_GRADS, text_content
+from helpers.checkout import ROOT
+from helpers.reference_library import on_reference
+from helpers.slide_network import SLIDE_GRADS, text_content
 
 viz = on_reference(ROOT / "backprop_course" / "viz", "reference_viz")
 nudge = __import__("reference_viz.nudge", fromlist=["nudge_numbers"])

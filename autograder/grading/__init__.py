@@ -33,7 +33,7 @@ worker grades the current one), ``kernel_cpu`` (CPU seconds per phase), ``driver
 """
 
 from .batch import autograde
-from .cli import add_autograde, cmd_autograde
+from .autograde_command import add_autograde, cmd_autograde
 from .driver import DEMO_TAG, MAX_FILE_BYTES, RESULTS, Course, is_whole
 from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR, GraderError, Job, Result
 from .lock import LOCK_NAME, CourseLock

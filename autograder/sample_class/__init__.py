@@ -18,8 +18,8 @@ import nbformat
 
 from backprop_course import content
 
-from .. import build as build_module
-from .. import course as course_module
+from .. import solution_markers
+from .. import nbgrader_course
 
 TIMESTAMP = "2026-11-20 12:00:00.000000 UTC"
 LESSONS = ("02_linear_layer", "03_activations", "04_losses", "05_mlp")
@@ -95,13 +95,13 @@ BY_NAME = {student.name: student for student in STUDENTS}
 def reference_without_markers(text):
     """A reference file as a student would write it: the solution code kept, the marker lines gone."""
     return "".join(line for line in text.splitlines(keepends=True)
-                   if build_module.BEGIN not in line and build_module.END not in line)
+                   if solution_markers.BEGIN not in line and solution_markers.END not in line)
 
 
 def library(student, root=content.root()):
     """{file name: text} of the student's library files that hold solution regions."""
     files = {name: reference_without_markers(text)
-             for name, text in course_module.library_files(root).items() if build_module.BEGIN in text}
+             for name, text in nbgrader_course.library_files(root).items() if solution_markers.BEGIN in text}
     for name, old, new in student.edits:
         count = len(re.findall(re.escape(old), files[name]))
         if count != 1:
@@ -137,7 +137,7 @@ def submit(course_dir, lesson, students=STUDENTS, root=content.root(), timestamp
     course_dir = Path(course_dir)
     release = course_dir / "release" / lesson
     if not release.exists():
-        raise course_module.CourseError(f"lesson {lesson!r} is not released: run "
+        raise nbgrader_course.CourseError(f"lesson {lesson!r} is not released: run "
                                         f"`backprop-course release {lesson} --course {course_dir}` first")
     for student in students:
         folder = course_dir / "submitted" / student.name / lesson
@@ -146,7 +146,7 @@ def submit(course_dir, lesson, students=STUDENTS, root=content.root(), timestamp
         shutil.copytree(release, folder)
         if not student.empty:
             for name, text in library(student, root).items():
-                (folder / course_module.LIBRARY / name).write_text(text)
+                (folder / nbgrader_course.LIBRARY / name).write_text(text)
             _answer_code_cells(folder / f"{lesson}.ipynb", course_dir / "source" / lesson / f"{lesson}.ipynb")
         if student.notebook == "delete first test cell":
             _delete_first_test_cell(folder / f"{lesson}.ipynb")

@@ -96,7 +96,7 @@ def __getattr__(name):
     # nbgrader is imported only when SandboxedExecute is asked for: run_limited users do not pay
     # for it.
     if name == "SandboxedExecute":
-        from .execute import SandboxedExecute
+        from .sandboxed_execute import SandboxedExecute
 
         globals()[name] = SandboxedExecute
         return SandboxedExecute

@@ -185,6 +185,6 @@ sandbox's to stop.
 In the lessons not yet judged in the grader (1, 4-6) the test cells are checked at run time: a
 canary line proves each test cell ran to its end and a guard fails any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
-guard program `guard.py`); in judged lessons both only flag for review. The static scan
+guard program `runtime_guard.py`); in judged lessons both only flag for review. The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """
