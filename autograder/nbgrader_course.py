@@ -5,7 +5,7 @@
     DIR/nbgrader_config.py          hardened (see CONFIG below: each setting says why)
     DIR/gradebook.db                created by the first release
     DIR/source/<lesson>/<lesson>.ipynb        the nbgrader source notebook from solutions/
-    DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``build.strip_solutions``)
+    DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``solution_markers.strip_solutions``)
 
 nbgrader's generate_assignment (the command, formgrader's Generate button, ``--force``) copies
 every non-notebook file of source/ verbatim into release/, so source/ holds no library solution

@@ -5,7 +5,7 @@
         check.gradients(check_layer(layer, x))
 
 prints one row per check (the relative error next to the bar it must meet; a failed one also
-names the misconception it shows, see ``feedback``) and, when a check fails, raises
+names the misconception it shows, see ``check_rows``) and, when a check fails, raises
 ``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose stub still
 raises NotImplementedError ends with the one line "not implemented yet: Lesson 2, task 1:
 implement Linear.forward". In Jupyter both errors show as that one line (IPython's
@@ -44,7 +44,7 @@ class Checks:
     """Collects the rows of one task's checks; see ``task``.
 
     A failed ``close`` or ``chain`` also names the misconception its result shows, or the
-    structure of the error (``feedback``), and shows got and expected when they are small. A
+    structure of the error (``check_rows``), and shows got and expected when they are small. A
     hidden Checks, or a hidden row, never prints the values it compares. ``write`` takes each
     line (``print`` in a kernel; the grader's judge collects them), and ``rows`` keeps each row as
     data (``feedback.Row``).

@@ -1,6 +1,6 @@
 """The generated student skeleton (backprop_lib/) against the reference (solutions/backprop_lib/).
 
-Every marked solution region is enumerated from the source with backprop_course.autograder.build, so a new region
+Every marked solution region is enumerated from the source with backprop_course.autograder.solution_markers, so a new region
 is covered as soon as it is written: its stub must raise NotImplementedError with exactly the
 region's tag ("Lesson k, task j: ..."), from inside the region's own function. Everything else in
 the skeleton must be the reference's code, line for line, and behave identically.
@@ -288,6 +288,6 @@ def test_strip_solutions_replaces_a_region_at_its_indentation():
     ("### BEGIN SOLUTION Lesson 1, task 1: a\nx = 1\n", r"'Lesson 1, task 1: a' is never closed"),
 ])
 def test_strip_solutions_rejects_malformed_markers(text, message):
-    with pytest.raises(build.BuildError, match=message) as info:
+    with pytest.raises(solution_markers.MarkerError, match=message) as info:
         solution_markers.strip_solutions(text, where="f.py")
     assert "\n" not in str(info.value)
