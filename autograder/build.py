@@ -17,8 +17,9 @@ the leak check are ``solution_markers``'s, shared with the commands that hand fi
 ``generate_assignment`` uses (solutions and hidden tests cleared, outputs cleared, cells locked,
 checksums computed), minus the database step, which only a course has.
 
-Every generated file says so in its first line (a notebook in its metadata), with the command
-that regenerates it. The output is deterministic, so ``--check`` can compare byte for byte.
+Every generated file says so in its first line, with the command that regenerates it: a source
+notebook in its first cell (``generated_note_cell``: never released) and its metadata, a student
+notebook in its metadata only (students edit it). The output is deterministic, so ``--check`` can compare byte for byte.
 """
 
 import re
@@ -29,6 +30,7 @@ import nbformat
 from backprop_course import content
 
 from . import lesson_source
+from .generated_note_cell import with_note, without_note
 from .solution_markers import (BEGIN, END, leaks, notebook_solution_lines, solution_lines, strip_solutions,
                                student_notebook)
 
@@ -96,8 +98,11 @@ def generated_note(source, root):
     return f"generated from {source.relative_to(root)} by `{REGENERATE}`: edit there, not here"
 
 
-def _notebook_text(nb, source, root):
+def _notebook_text(nb, source, root, note_cell=False):
+    """The notebook's text, its metadata (and, with note_cell, its first cell) saying it is generated."""
     nb.metadata["backprop_course"] = {"generated": generated_note(source, root)}
+    if note_cell:
+        with_note(nb, generated_note(source, root))
     return nbformat.writes(nb) + "\n"
 
 
@@ -127,9 +132,11 @@ def targets(root=None):
             root / "solutions" / "backprop_lib", task_regions_text(library, root), None)
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
     for name, source in texts.items():
-        # The source notebook keeps its solutions: it is for instructors, never handed out.
+        # The source notebook keeps its solutions: it is for instructors, never handed out. It opens
+        # with a note cell (JupyterLab shows no metadata), left out of everything released.
         plan[root / "solutions" / f"{name}.ipynb"] = (
-            source, _notebook_text(lesson_source.read_lesson(source, root / "solutions"), source, root), None)
+            source, _notebook_text(lesson_source.read_lesson(source, root / "solutions"), source, root,
+                                   note_cell=True), None)
     notebooks = {root / "solutions" / f"{name}.ipynb" for name in texts}
     for notebook in sorted(notebooks | set((root / "solutions").glob("*.ipynb"))):
         source = texts.get(notebook.stem, notebook)
@@ -137,6 +144,7 @@ def targets(root=None):
             nb = nbformat.reads(plan[notebook][1], as_version=4)
         else:
             nb = nbformat.read(notebook, as_version=4)
+        without_note(nb)
         secret = notebook_solution_lines(nb)
         plan[root / "lessons" / notebook.name] = (source, _notebook_text(student_notebook(nb), source, root), secret)
     return plan

@@ -47,6 +47,7 @@ from backprop_course import content
 from . import solution_markers
 from . import course_files
 from . import release_check
+from .generated_note_cell import released_text
 
 LIBRARY = "backprop_lib"
 CONFIG_NAME = "nbgrader_config.py"
@@ -277,7 +278,7 @@ def init_course(course_dir, lessons=None, root=content.root(), course_id=None, f
                 for name, text in library_files(root).items()}
     planned = {}
     for lesson in lessons:
-        planned[f"source/{lesson}/{lesson}.ipynb"] = (Path(root) / "solutions" / f"{lesson}.ipynb").read_text()
+        planned[f"source/{lesson}/{lesson}.ipynb"] = released_text(Path(root) / "solutions" / f"{lesson}.ipynb")
         for name, text in skeleton.items():
             planned[f"source/{lesson}/{LIBRARY}/{name}"] = text
     planned[CONFIG_NAME] = config_text(lessons_configured(course_dir) | set(lessons), course_id, root)
