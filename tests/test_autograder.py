@@ -15,8 +15,8 @@ import sys
 import nbformat
 import pytest
 
-from backprop_course.autograder import grading, nbgrader_course, report, sample_class, student_check
-from backprop_course.autograder import solution_markers
+from backprop_course.autograder import (grading, nbgrader_course, report, sample_class, solution_markers,
+                                        student_check)
 from backprop_course.autograder.cli import main
 
 from helpers.checkout import ROOT
@@ -72,7 +72,7 @@ def test_sample_class_has_the_required_students():
 
 def test_a_sample_edit_that_no_longer_matches_the_reference_fails_loudly():
     ghost = sample_class.Student("ghost", "edits a line that is not there",
-                                 (("layers.py", "return x @ W_that_does_not_exist", "return 0"),))
+                                 {"layers.py": [("return x @ W_that_does_not_exist", "return 0")]})
     with pytest.raises(ValueError, match="occurs 0 times"):
         sample_class.library(ghost)
 
