@@ -33,8 +33,7 @@ import nbformat
 
 from backprop_course import content
 
-from . import solution_markers
-from . import nbgrader_course
+from . import nbgrader_course, solution_markers
 from . import misconception_report
 from .feedback_html import pending_grade_ids
 from .grading import GRADER_ERROR, RESULTS, is_whole

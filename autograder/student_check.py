@@ -24,8 +24,7 @@ import nbformat
 
 from backprop_course import check_rows, content
 
-from . import solution_markers
-from . import nbgrader_course
+from . import nbgrader_course, solution_markers
 
 # Where a crash happened, as ``backprop_course.checks.crash_report`` ends its line: never split.
 LOCATION = re.compile(r"\((?:at|in the course's) [^()]*, line \d+[^()]*\)$")

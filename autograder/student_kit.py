@@ -25,8 +25,7 @@ from pathlib import Path
 
 from backprop_course import content
 
-from . import solution_markers
-from . import nbgrader_course
+from . import nbgrader_course, solution_markers
 
 LIBRARY = "backprop_lib"
 

@@ -22,8 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_course.autograder import grading, nbgrader_course, sample_class
-from backprop_course.autograder import solution_markers
+from backprop_course.autograder import grading, nbgrader_course, sample_class, solution_markers
 from backprop_course.autograder.cli import main
 
 from helpers.checkout import ROOT

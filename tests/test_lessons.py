@@ -10,7 +10,7 @@ Generic over ALL solutions/*.ipynb (a new lesson is picked up without editing th
   every source notebook is generated from its lesson text, and a last-bit change of any value a
   build cell computes leaves the notebook unchanged.
 Then, for lessons 1-3, planted bugs run against the hidden tests alone: each fails exactly its own
-task's graded cell, with a diagnosis naming what is wrong (test_lessons_456.py plants bugs in all
+task's graded cell, with a diagnosis naming what is wrong (test_planted_bugs_cost_their_task.py plants bugs in all
 six lessons and runs the whole notebook, visible checks included).
 
 Every notebook runs in a temporary folder beside the library it needs (the source run uses

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers.lesson_runs import NAMES, errors_by_cell, execute, folder_with, graded_cells, source
-from helpers.planted_bugs import NOTEBOOK, STUBBED, WORKERS, plant
+from helpers.lesson_runs import NAMES, WORKERS, errors_by_cell, execute, folder_with, graded_cells, source
+from backprop_course.autograder.bug_planting import NOTEBOOK, STUBBED, plant
 
 pytestmark = pytest.mark.slow
 

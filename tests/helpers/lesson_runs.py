@@ -85,3 +85,6 @@ def outputs_text(cell):
         elif out.output_type == "error":
             parts.append(f"{out.ename}: {out.evalue}\n" + "\n".join(out.traceback))
     return "".join(parts)
+
+
+WORKERS = 2  # notebooks graded at once: this machine's cores
