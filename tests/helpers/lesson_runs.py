@@ -8,6 +8,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from backprop_course.autograder import build
+from backprop_course.autograder.generated_note_cell import without_note
 from helpers.checkout import ROOT, SOLUTIONS
 
 
@@ -48,7 +49,9 @@ def folder_with(tmp_path, library, notebooks=()):
 
 
 def source(name):
-    return nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    """The source notebook of lesson ``name`` as a course gets it: without the generated-file note
+    cell, which ``course init`` leaves out."""
+    return without_note(nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4))
 
 
 def graded_cells(nb):
