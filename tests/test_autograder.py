@@ -342,7 +342,7 @@ def _failing_kernel_starts(monkeypatch, tmp_path, failures):
     a kernel killed by a limit at start does; returns the file counting every start."""
     count = tmp_path / "kernel-starts"
     count.write_text("")
-    real = grading.execute.GradingExecute.start_new_kernel
+    real = grading.grading_execute.GradingExecute.start_new_kernel
 
     def start(self, **kwargs):
         with open(count, "a") as handle:
@@ -351,7 +351,7 @@ def _failing_kernel_starts(monkeypatch, tmp_path, failures):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(self, **kwargs)
 
-    monkeypatch.setattr(grading.execute.GradingExecute, "start_new_kernel", start)
+    monkeypatch.setattr(grading.grading_execute.GradingExecute, "start_new_kernel", start)
     monkeypatch.setattr(grading.spare, "enable", lambda: None)  # every start is a run's own
     return count
 
