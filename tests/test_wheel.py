@@ -30,7 +30,7 @@ CONTENT = ["backprop_course/content/solutions/backprop_lib/layers.py",
            "backprop_course/content/lab-config/jupyter_server_config.json",
            "backprop_course/content/lab-config/labconfig/page_config.json",
            "backprop_course/content/lecture/backprop_live.ipynb",
-           "backprop_course/autograder/integrity/guard.py",
+           "backprop_course/autograder/integrity/runtime_guard.py",
            "backprop_course/autograder/sandbox/zygote_main.py"]
 
 pytestmark = pytest.mark.slow
