@@ -7,7 +7,8 @@
     ### END SOLUTION
 
 becomes ``raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")`` at the
-region's indentation; every other line is copied as it is.
+region's indentation; every other line is copied as it is (the markers, the student versions and
+the leak check are ``solution_markers``'s, shared with the commands that hand files out).
 
 ``solutions/lessons/<lesson>.py`` (the lesson's text, see ``lesson_source``) ->
 ``solutions/<lesson>.ipynb``, the nbgrader source notebook that a course releases.
@@ -16,8 +17,9 @@ region's indentation; every other line is copied as it is.
 ``generate_assignment`` uses (solutions and hidden tests cleared, outputs cleared, cells locked,
 checksums computed), minus the database step, which only a course has.
 
-Every generated file says so in its first line (a notebook in its metadata), with the command
-that regenerates it. The output is deterministic, so ``--check`` can compare byte for byte.
+Every generated file says so in its first line, with the command that regenerates it: a source
+notebook in its first cell (``generated_note_cell``: never released) and its metadata, a student
+notebook in its metadata only (students edit it). The output is deterministic, so ``--check`` can compare byte for byte.
 """
 
 import re
@@ -28,65 +30,15 @@ import nbformat
 from backprop_course import content
 
 from . import lesson_source
-
-BEGIN = "BEGIN SOLUTION"
-END = "END SOLUTION"
-HIDDEN = "BEGIN HIDDEN TESTS"
-HIDDEN_END = "END HIDDEN TESTS"
-MARKER = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<tag>Lesson \d+, task \d+: .+?)\s*$")
-# Lines this short or this common ("return out", "else:") say nothing about a solution.
-DISTINCTIVE_LENGTH = 24
+from .generated_note_cell import with_note, without_note
+from .solution_markers import (BEGIN, END, leaks, notebook_solution_lines, solution_lines, strip_solutions,
+                               student_notebook)
 
 REGENERATE = "backprop-course build"
 
 
 class BuildError(Exception):
     """A source file that cannot be turned into its student version; the message says where and why."""
-
-
-def strip_solutions(text, where="<text>"):
-    """Return ``text`` with every marked solution region replaced by its tagged stub."""
-    out, region = [], None
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        if BEGIN in line:
-            match = MARKER.match(line)
-            if region is not None:
-                raise BuildError(f"{where}:{number}: a solution region opens inside another")
-            if match is None:
-                raise BuildError(f"{where}:{number}: write the marker as "
-                                 "'### BEGIN SOLUTION Lesson K, task J: what to implement'")
-            region = match
-            out.append(f'{match["indent"]}raise NotImplementedError("{match["tag"]}")\n')
-        elif END in line:
-            if region is None:
-                raise BuildError(f"{where}:{number}: END SOLUTION without a BEGIN SOLUTION")
-            region = None
-        elif region is None:
-            out.append(line)
-    if region is not None:
-        raise BuildError(f"{where}: the region '{region['tag']}' is never closed with ### END SOLUTION")
-    return "".join(out)
-
-
-def _distinctive_lines(text, all_secret=False):
-    """(secret, shown): distinctive stripped lines inside solution or hidden-test regions (or all of
-    them, with all_secret) and those outside."""
-    secret, shown, in_region = set(), set(), False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if BEGIN in line or HIDDEN in line:
-            in_region = True
-        elif END in line or HIDDEN_END in line:
-            in_region = False
-        elif len(stripped) >= DISTINCTIVE_LENGTH and not stripped.startswith("#"):
-            (secret if all_secret or in_region else shown).add(stripped)
-    return secret, shown
-
-
-def solution_lines(text):
-    """The distinctive lines (stripped) inside solution regions and not also outside them."""
-    secret, shown = _distinctive_lines(text)
-    return secret - shown
 
 
 def task_functions(text):
@@ -141,37 +93,16 @@ def task_regions_text(sources, root):
             f"GIVEN_LINES = {{\n{body}}}\n")
 
 
-def student_notebook(nb):
-    """Apply nbgrader's release preprocessors to a source notebook (in place) and return it."""
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
-                                        ClearOutput, ClearSolutions, ComputeChecksums, LockCells)
-
-    resources = {}
-    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
-                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata):
-        nb, resources = step().preprocess(nb, resources)
-    return nb
-
-
-def notebook_solution_lines(nb):
-    """Distinctive lines of a source notebook's solution regions, solution cells and hidden tests,
-    less the lines the notebook also shows students elsewhere."""
-    secret, shown = set(), set()
-    for cell in nb.cells:
-        whole_cell = cell.metadata.get("nbgrader", {}).get("solution") and BEGIN not in cell.source
-        cell_secret, cell_shown = _distinctive_lines(cell.source, all_secret=whole_cell)
-        secret |= cell_secret
-        shown |= cell_shown
-    return secret - shown
-
-
 def generated_note(source, root):
     """The header every generated file carries: where it comes from and how to regenerate it."""
     return f"generated from {source.relative_to(root)} by `{REGENERATE}`: edit there, not here"
 
 
-def _notebook_text(nb, source, root):
+def _notebook_text(nb, source, root, note_cell=False):
+    """The notebook's text, its metadata (and, with note_cell, its first cell) saying it is generated."""
     nb.metadata["backprop_course"] = {"generated": generated_note(source, root)}
+    if note_cell:
+        with_note(nb, generated_note(source, root))
     return nbformat.writes(nb) + "\n"
 
 
@@ -201,9 +132,11 @@ def targets(root=None):
             root / "solutions" / "backprop_lib", task_regions_text(library, root), None)
     texts = {path.stem: path for path in sorted((root / "solutions" / "lessons").glob("*.py"))}
     for name, source in texts.items():
-        # The source notebook keeps its solutions: it is for instructors, never handed out.
+        # The source notebook keeps its solutions: it is for instructors, never handed out. It opens
+        # with a note cell (JupyterLab shows no metadata), left out of everything released.
         plan[root / "solutions" / f"{name}.ipynb"] = (
-            source, _notebook_text(lesson_source.read_lesson(source, root / "solutions"), source, root), None)
+            source, _notebook_text(lesson_source.read_lesson(source, root / "solutions"), source, root,
+                                   note_cell=True), None)
     notebooks = {root / "solutions" / f"{name}.ipynb" for name in texts}
     for notebook in sorted(notebooks | set((root / "solutions").glob("*.ipynb"))):
         source = texts.get(notebook.stem, notebook)
@@ -211,6 +144,7 @@ def targets(root=None):
             nb = nbformat.reads(plan[notebook][1], as_version=4)
         else:
             nb = nbformat.read(notebook, as_version=4)
+        without_note(nb)
         secret = notebook_solution_lines(nb)
         plan[root / "lessons" / notebook.name] = (source, _notebook_text(student_notebook(nb), source, root), secret)
     return plan
@@ -237,26 +171,6 @@ def drift(generated, committed):
         if abs(float(a) - float(b)) > max(DRIFT_RELATIVE * max(abs(float(a)), abs(float(b))), DRIFT_ABSOLUTE):
             return f"number differs: {a} vs {b}"
     return None
-
-
-def leaks(text, secret):
-    """The solution lines or markers found in a student-facing text (a notebook: its cells' sources)."""
-    found = [marker for marker in (BEGIN, END, HIDDEN, HIDDEN_END) if marker in text]
-    present = {line.strip() for line in visible_source(text).splitlines()}
-    return found + sorted(secret & present)
-
-
-def visible_source(text):
-    """A notebook's cell sources, one after another; any other text as it is.
-
-    Notebook JSON quotes and escapes each line, so lines must be compared in the cells' own form.
-    """
-    if text.lstrip().startswith("{"):
-        try:
-            return "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
-        except (ValueError, AttributeError, nbformat.reader.NotJSONError, nbformat.ValidationError):
-            pass
-    return text
 
 
 def build(root=None, check=False):

@@ -10,10 +10,10 @@ from importlib.metadata import version
 
 from backprop_course import content
 
-from . import build as build_module
-from . import course as course_module
+from . import build
+from . import nbgrader_course
 from . import lesson_source
-from .course import add_course, add_release
+from .nbgrader_course import add_course, add_release
 from .demo import add_demo
 from .grading import add_autograde
 from .lecture_kit import add_lecture
@@ -28,8 +28,8 @@ def cmd_build(args):
         print("backprop-course build: the installed course content is read-only: run it in a clone of "
               "the repository (`build --check` works anywhere)", file=sys.stderr)
         return 2
-    stale = build_module.build(check=args.check)
-    root = build_module.content_base()
+    stale = build.build(check=args.check)
+    root = build.content_base()
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(root)}")
     if args.check and stale:
@@ -63,7 +63,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (build_module.BuildError, course_module.CourseError, lesson_source.LessonSourceError,
+    except (build.BuildError, nbgrader_course.CourseError, lesson_source.LessonSourceError,
             FileNotFoundError, ValueError) as err:
         print(f"backprop-course {args.command}: {err}", file=sys.stderr)
         return 2

@@ -11,28 +11,28 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import course as course_module
+from . import nbgrader_course
 from . import grading, misconception_report, report, sample_class
 
 
 def demo(course_dir, workers=2, lessons=None, out=sys.stdout):
     """Run the workflow in ``course_dir``; returns {lesson: report paths}. Prints as it goes."""
     start = time.monotonic()
-    available = course_module.lessons_available()
+    available = nbgrader_course.lessons_available()
     lessons = [lesson for lesson in (lessons or sample_class.LESSONS) if lesson in available]
     if not lessons:
-        raise course_module.CourseError("none of the sample-class lessons (02-05) exists in solutions/ yet")
-    course_module.init_course(course_dir, lessons)
+        raise nbgrader_course.CourseError("none of the sample-class lessons (02-05) exists in solutions/ yet")
+    nbgrader_course.init_course(course_dir, lessons)
     print(f"course: {course_dir}  (lessons {', '.join(lessons)})", file=out)
     paths = {}
     for lesson in lessons:
-        course_module.release(course_dir, lesson)
+        nbgrader_course.release(course_dir, lesson)
         students = sample_class.submit(course_dir, lesson)
         print(f"\n== {lesson}: released, {len(students)} sample students submitted", file=out)
         rows, failed = grading.autograde(course_dir, lesson, workers=workers)
         if failed:
             print(grading.summary_table(rows), file=out)
-            raise course_module.CourseError(f"the grader failed on {lesson}: see the table above")
+            raise nbgrader_course.CourseError(f"the grader failed on {lesson}: see the table above")
         report.feedback(course_dir, lesson)
         paths[lesson], items, report_rows, review = report.report(course_dir, lesson)
         print(report.gradebook_table(report_rows, [(item["test"], item["points"]) for item in items]), file=out)

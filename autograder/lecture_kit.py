@@ -8,7 +8,7 @@ from pathlib import Path
 
 from backprop_course import content
 
-from .course import CourseError
+from .nbgrader_course import CourseError
 
 
 def _copy(plan):

@@ -2,7 +2,7 @@
 
 A failed check's row ends with "— misconception KEY: sentence" (a catalogued wrong
 implementation) or "— diagnosis KEY: sentence" (an error pattern such as a constant factor or
-wrong rows); see ``backprop_course.feedback``. ``read_cell`` reads them back from a test cell's
+wrong rows); see ``backprop_course.check_rows``. ``read_cell`` reads them back from a test cell's
 printed output, ``count`` counts each student once per task and misconception however many checks
 showed it, and ``write_csv`` and ``chart`` make what a lecturer reviews in the next class. Only
 certain names are counted: a misconception is named only when its wrong formula reproduced the
@@ -13,7 +13,7 @@ import csv
 import textwrap
 from dataclasses import dataclass
 
-from backprop_course.feedback import ROWS_MIME, parse_row, rows_of
+from backprop_course.check_rows import ROWS_MIME, parse_row, rows_of
 from backprop_course.misconceptions import task_label
 
 # Bars on the chart: the class's most common findings of the lesson.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import build as build_module
+from . import solution_markers
 
 DEMO_TAG = "demo"
 
@@ -68,7 +68,7 @@ def problems(source_nb, reference_library, student_library, library_name, cell_t
         if failure:
             name = _grade_id(cell) or f"cell {index + 1}"
             found.append(f"{name} fails with the reference solution ({failure})")
-    student = build_module.student_notebook(nbformat.from_dict(copy.deepcopy(source_nb)))
+    student = solution_markers.student_notebook(nbformat.from_dict(copy.deepcopy(source_nb)))
     started = run_notebook(student, student_library, library_name, cell_timeout)
     for cell in started.cells:
         grade_id = _grade_id(cell)

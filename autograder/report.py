@@ -33,8 +33,7 @@ import nbformat
 
 from backprop_course import content
 
-from . import build as build_module
-from . import course as course_module
+from . import nbgrader_course, solution_markers
 from . import misconception_report
 from .feedback_html import pending_grade_ids
 from .grading import GRADER_ERROR, RESULTS, is_whole
@@ -50,11 +49,11 @@ def feedback(course_dir, lesson, problems=None):
     line "<student>: <why>" goes to ``problems`` (a list), or to stderr when none is given.
     Returns the feedback files. Raises CourseError if nbgrader fails as a whole or any file leaks.
     """
-    course_dir = course_module.require_course(course_dir)
+    course_dir = nbgrader_course.require_course(course_dir)
     if not any((course_dir / "autograded").glob(f"*/{lesson}")):
-        raise course_module.CourseError(f"nothing autograded for {lesson!r}: run "
+        raise nbgrader_course.CourseError(f"nothing autograded for {lesson!r}: run "
                                         f"`backprop-course autograde {lesson} --course {course_dir}` first")
-    api = course_module.nbgrader_api(course_dir)
+    api = nbgrader_course.nbgrader_api(course_dir)
     result = api.generate_feedback(lesson, force=True)
     if not result["success"]:
         # nbgrader goes on past a student it fails on, deletes that student's feedback, then
@@ -63,7 +62,7 @@ def feedback(course_dir, lesson, problems=None):
                             result.get("log", ""), flags=re.MULTILINE)
         if not failed:
             last = (result.get("error") or result.get("log") or "no log").strip().splitlines()[-1]
-            raise course_module.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
+            raise nbgrader_course.CourseError(f"nbgrader generate_feedback {lesson} failed: {last}")
         for student in failed:
             alone = api.generate_feedback(lesson, student_id=student, force=True)
             if not alone["success"]:
@@ -79,7 +78,7 @@ def feedback(course_dir, lesson, problems=None):
             problems.append(line)
     files = sorted((course_dir / "feedback").glob(f"*/{lesson}/*.html"))
     forbidden = [str(course_dir / "source"), str(content.folder("solutions")), "solutions/backprop_lib"]
-    secret = course_module.secret_lines(course_dir, lesson)
+    secret = nbgrader_course.secret_lines(course_dir, lesson)
     leaked = []
     # Only the HTML is new: the other files nbgrader copies back are the student's own submission
     # and the released library files.
@@ -89,12 +88,12 @@ def feedback(course_dir, lesson, problems=None):
         own = _own_lines(course_dir / "submitted" / path.parent.parent.name / lesson)
         text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text(errors="replace")))
         not_own = "\n".join(line for line in text.splitlines() if line.strip() not in own)
-        found = build_module.leaks(text, secret - own) + [item for item in forbidden if item in not_own]
+        found = solution_markers.leaks(text, secret - own) + [item for item in forbidden if item in not_own]
         if found:
             path.unlink()
             leaked.append(f"{path.relative_to(course_dir)}: {found[0]!r}")
     if leaked:
-        raise course_module.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
+        raise nbgrader_course.CourseError(f"feedback leaked hidden or instructor text, files deleted: {leaked[0]}")
     return files
 
 
@@ -129,8 +128,8 @@ def pending_by_hand(course_dir, lesson):
     submissions (students with none left out)."""
     from nbgrader.api import Gradebook
 
-    course_dir = course_module.require_course(course_dir)
-    api = course_module.nbgrader_api(course_dir)
+    course_dir = nbgrader_course.require_course(course_dir)
+    api = nbgrader_course.nbgrader_api(course_dir)
     # Only recorded results: a submission the grader failed on has no scores at all yet.
     recorded = {student for student, result in _results(course_dir, lesson).items()
                 if result["outcome"] != GRADER_ERROR}
@@ -171,7 +170,7 @@ def _results(course_dir, lesson):
 
 def _cell_failures(nb):
     """({grade_id: [failed check names or error names]}, {grade_id: [misconception_report.Finding]})
-    from an autograded notebook's outputs (the rows ``backprop_course.feedback`` prints)."""
+    from an autograded notebook's outputs (the rows ``backprop_course.check_rows`` prints)."""
     failures, findings = {}, {}
     for cell in nb.cells:
         grading = cell.metadata.get("nbgrader", {})
@@ -193,16 +192,16 @@ def collect(course_dir, lesson):
     person grades)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    course_dir = course_module.require_course(course_dir)
-    course_module.tools_on_path()
-    api = course_module.nbgrader_api(course_dir)
+    course_dir = nbgrader_course.require_course(course_dir)
+    nbgrader_course.tools_on_path()
+    api = nbgrader_course.nbgrader_api(course_dir)
     results = _results(course_dir, lesson)
     rows = []
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         try:
             notebook = gb.find_notebook(lesson, lesson)
         except MissingEntry:
-            raise course_module.CourseError(f"lesson {lesson!r} is not in the gradebook: release it first") from None
+            raise nbgrader_course.CourseError(f"lesson {lesson!r} is not in the gradebook: release it first") from None
         cells = [(cell.name, float(cell.max_score)) for cell in notebook.grade_cells]
         by_hand = {cell.name for cell in notebook.grade_cells if cell.cell_type == "markdown"}
         for student, result in results.items():
@@ -241,10 +240,10 @@ def histogram_figure(rows, lesson):
 
 def report(course_dir, lesson):
     """Write the lesson's report files; returns {name: path} and the item analysis rows."""
-    course_dir = course_module.require_course(course_dir)
+    course_dir = nbgrader_course.require_course(course_dir)
     cells, rows, by_hand = collect(course_dir, lesson)
     if not rows:
-        raise course_module.CourseError(f"no graded submissions of {lesson!r}: run autograde first")
+        raise nbgrader_course.CourseError(f"no graded submissions of {lesson!r}: run autograde first")
     out = course_dir / "reports" / lesson
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in ("grades.csv", "items.csv", "histogram.png", "review.csv",
@@ -349,14 +348,14 @@ def cmd_report(args):
 
 
 def add_feedback(subparsers):
-    course_module.add_lesson_command(
+    nbgrader_course.add_lesson_command(
         subparsers, "feedback", cmd_feedback, help="feedback HTML per student, checked for leaks",
         description="nbgrader feedback without hidden-test source; fails if any file leaks; exits 1 "
                     "when some student's feedback could not be made (the others still get theirs).")
 
 
 def add_report(subparsers):
-    course_module.add_lesson_command(
+    nbgrader_course.add_lesson_command(
         subparsers, "report", cmd_report,
         help="grades CSV, item analysis, score histogram, review list, the class's misconceptions",
         description="Write DIR/reports/LESSON/: grades.csv, items.csv, histogram.png, review.csv, "

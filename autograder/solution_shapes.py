@@ -11,7 +11,7 @@ loop body) holds the region's shapes one after another.
 import ast
 import textwrap
 
-from .build import BEGIN, END
+from .solution_markers import BEGIN, END
 
 
 class _Blank(ast.NodeTransformer):

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course import content, feedback
+from backprop_course import check_rows, content
 
-from . import build as build_module
-from . import course as course_module
+from . import nbgrader_course, solution_markers
 
 # Where a crash happened, as ``backprop_course.checks.crash_report`` ends its line: never split.
 LOCATION = re.compile(r"\((?:at|in the course's) [^()]*, line \d+[^()]*\)$")
@@ -44,14 +43,14 @@ def find_notebook(lesson, notebook=None):
         path = next((path for path in candidates if path.exists()), content.folder("lessons") / f"{lesson}.ipynb")
     if not path.exists():
         known = [path.stem for path in sorted(content.folder("lessons").glob("*.ipynb"))]
-        raise course_module.CourseError(f"no notebook {path}: {course_module.lesson_hint(lesson, known)} "
+        raise nbgrader_course.CourseError(f"no notebook {path}: {nbgrader_course.lesson_hint(lesson, known)} "
                                         "(or pass --notebook PATH)")
     return path.resolve()
 
 
 def visible_part(source):
     """A test cell's code before its hidden tests."""
-    return source.split(f"### {build_module.HIDDEN}", 1)[0].rstrip() + "\n"
+    return source.split(f"### {solution_markers.HIDDEN}", 1)[0].rstrip() + "\n"
 
 
 def _reason(cell):
@@ -67,10 +66,10 @@ def _reason(cell):
 
 
 def _findings(cell):
-    """The sentences the cell's failed checks printed after their rows (``backprop_course.feedback``)."""
+    """The sentences the cell's failed checks printed after their rows (``backprop_course.check_rows``)."""
     printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
                       if output.output_type == "stream" and output.get("name") == "stdout")
-    rows = [feedback.parse_row(line) for line in printed.splitlines()]
+    rows = [check_rows.parse_row(line) for line in printed.splitlines()]
     return [f"{row.name}: {row.message}" for row in rows if row and row.kind]
 
 
@@ -116,7 +115,7 @@ def run_checks(path, timeout=120):
             cell.source = visible_part(cell.source)
             tests.append(cell)
     if not tests:
-        raise course_module.CourseError(f"{path} has no test cells: is it a lesson notebook?")
+        raise nbgrader_course.CourseError(f"{path} has no test cells: is it a lesson notebook?")
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # A PYTHONPATH entry comes before the notebook's folder in the kernel's sys.path and would
     # check another backprop_lib than the one beside the notebook (JupyterLab has no PYTHONPATH).

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from backprop_course import content
 
-from . import build as build_module
-from . import course as course_module
+from . import nbgrader_course, solution_markers
 
 LIBRARY = "backprop_lib"
 
@@ -88,25 +87,25 @@ def build_wheel(folder):
     wheels = sorted(Path(folder).glob("*.whl"))
     if run.returncode != 0 or not wheels:
         last = (run.stderr.strip().splitlines() or ["no wheel was written"])[-1]
-        raise course_module.CourseError(f"could not build the course's wheel: {last}")
+        raise nbgrader_course.CourseError(f"could not build the course's wheel: {last}")
     return wheels[-1].name
 
 
 def solution_secrets():
     """Distinctive lines of the reference library's solution regions."""
     folder = content.folder("solutions") / LIBRARY
-    return set().union(*(build_module.solution_lines(path.read_text()) for path in sorted(folder.glob("*.py"))))
+    return set().union(*(solution_markers.solution_lines(path.read_text()) for path in sorted(folder.glob("*.py"))))
 
 
 def write_kit(folder):
     """Write the kit into ``folder`` (new or empty); returns the number of files written."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise course_module.CourseError(f"{folder} is not an empty folder: choose a new one "
+        raise nbgrader_course.CourseError(f"{folder} is not an empty folder: choose a new one "
                                         "(a kit never writes over a student's files)")
     files = kit_files()
     if not any(path.parts[0] == "lessons" for path in files):
-        raise course_module.CourseError(f"no lessons in {content.folder('lessons')}: run `backprop-course build` first")
+        raise nbgrader_course.CourseError(f"no lessons in {content.folder('lessons')}: run `backprop-course build` first")
     folder.mkdir(parents=True, exist_ok=True)
     for inside, source in files.items():
         (folder / inside).parent.mkdir(parents=True, exist_ok=True)
@@ -115,11 +114,11 @@ def write_kit(folder):
     (folder / "README.md").write_text(readme(wheel))
     # The machinery in the wheel holds no reference (STUDENT_WHEEL); its correct stand-ins (e.g. the
     # forward pass the lesson 5 checks run instead of the student's) are not handed-out solutions.
-    leaks = course_module.leaks_in_folder(folder, solution_secrets())
+    leaks = nbgrader_course.leaks_in_folder(folder, solution_secrets())
     if leaks:
         shutil.rmtree(folder)
         path, text = leaks[0]
-        raise course_module.CourseError(f"the kit would hand out solution text in {path.name}: {text!r}")
+        raise nbgrader_course.CourseError(f"the kit would hand out solution text in {path.name}: {text!r}")
     return len(files) + (2 if wheel else 1)
 
 

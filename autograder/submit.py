@@ -24,10 +24,10 @@ import nbformat
 
 from backprop_course import content
 
-from . import course as course_module
+from . import nbgrader_course
 from .student_check import find_notebook
 
-LIBRARY = course_module.LIBRARY
+LIBRARY = nbgrader_course.LIBRARY
 # A student ID safe in a file name and as nbgrader's submitted/<student>/ folder (no leading ".").
 STUDENT_ID = re.compile(r"[\w@+-][\w.@+-]*")
 # Longer IDs make the zip's name longer than a file name may be (255 bytes on most file systems).
@@ -45,14 +45,14 @@ def student_id(given=None):
         except (OSError, KeyError):  # no login name at all (some containers)
             given = ""
         if not given:
-            raise course_module.CourseError(f"no student ID found: pass --student YOUR_ID ({ID_RULES})")
+            raise nbgrader_course.CourseError(f"no student ID found: pass --student YOUR_ID ({ID_RULES})")
     if not given.strip():
-        raise course_module.CourseError(f"the student ID is empty: pass --student YOUR_ID ({ID_RULES})")
+        raise nbgrader_course.CourseError(f"the student ID is empty: pass --student YOUR_ID ({ID_RULES})")
     if len(given) > MAX_STUDENT_ID:
-        raise course_module.CourseError(f"the student ID is {len(given)} characters long, over "
+        raise nbgrader_course.CourseError(f"the student ID is {len(given)} characters long, over "
                                         f"{MAX_STUDENT_ID}: pass --student YOUR_ID ({ID_RULES})")
     if not STUDENT_ID.fullmatch(given):
-        raise course_module.CourseError(f"student ID {given!r} is not valid: pass --student YOUR_ID "
+        raise nbgrader_course.CourseError(f"student ID {given!r} is not valid: pass --student YOUR_ID "
                                         f"({ID_RULES})")
     return given
 
@@ -62,18 +62,18 @@ def library_folder(notebook):
     for folder in (notebook.parent, notebook.parent.parent):
         if (folder / LIBRARY / "__init__.py").is_file():
             return folder / LIBRARY
-    raise course_module.CourseError(f"no {LIBRARY}/ beside {notebook} or in {notebook.parent.parent}: "
+    raise nbgrader_course.CourseError(f"no {LIBRARY}/ beside {notebook} or in {notebook.parent.parent}: "
                                     f"keep your {LIBRARY}/ folder next to the lesson notebook")
 
 
 def write_handin(lesson, notebook, library, student, out_dir, when=None):
     """Write the hand-in zip into ``out_dir``; returns (zip path, number of library files)."""
     when = when or datetime.now(timezone.utc)
-    name = course_module.HANDIN_NAME.format(lesson=lesson, student=student,
+    name = nbgrader_course.HANDIN_NAME.format(lesson=lesson, student=student,
                                             stamp=when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     path = Path(out_dir) / name
     if path.exists():
-        raise course_module.CourseError(f"{path} exists already: wait a second and submit again")
+        raise nbgrader_course.CourseError(f"{path} exists already: wait a second and submit again")
     modules = sorted(library.glob("*.py"))
     with zipfile.ZipFile(path, "x", zipfile.ZIP_DEFLATED) as archive:
         archive.write(notebook, f"{lesson}.ipynb")
@@ -86,16 +86,16 @@ def submit(lesson, student=None, notebook=None, out_dir="."):
     """Find the student's work on ``lesson`` and write its hand-in zip; returns (path, library files)."""
     known = [path.stem for path in sorted(content.folder("lessons").glob("*.ipynb"))]
     if notebook and known and lesson not in known:  # the zip's name must name the lesson
-        raise course_module.unknown_lesson(lesson, known)
+        raise nbgrader_course.unknown_lesson(lesson, known)
     path = find_notebook(lesson, notebook)
     try:
         nbformat.read(path, as_version=4)
     except Exception as err:  # corrupt JSON, not a notebook: grading could not read it either
-        raise course_module.CourseError(f"{path} is not a readable notebook ({type(err).__name__}): "
+        raise nbgrader_course.CourseError(f"{path} is not a readable notebook ({type(err).__name__}): "
                                         "save it again in JupyterLab, then submit") from None
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise course_module.CourseError(f"no folder {out_dir}: pass --out an existing folder")
+        raise nbgrader_course.CourseError(f"no folder {out_dir}: pass --out an existing folder")
     return write_handin(lesson, path, library_folder(path), student_id(student), out_dir)
 
 

@@ -5,7 +5,7 @@
         check.gradients(check_layer(layer, x))
 
 prints one row per check (the relative error next to the bar it must meet; a failed one also
-names the misconception it shows, see ``feedback``) and, when a check fails, raises
+names the misconception it shows, see ``check_rows``) and, when a check fails, raises
 ``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose stub still
 raises NotImplementedError ends with the one line "not implemented yet: Lesson 2, task 1:
 implement Linear.forward". In Jupyter both errors show as that one line (IPython's
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import feedback
+from . import check_rows
 from .gradcheck import rel_error
 from .reveal import reveal
 from .task_regions import GIVEN_LINES
@@ -44,7 +44,7 @@ class Checks:
     """Collects the rows of one task's checks; see ``task``.
 
     A failed ``close`` or ``chain`` also names the misconception its result shows, or the
-    structure of the error (``feedback``), and shows got and expected when they are small. A
+    structure of the error (``check_rows``), and shows got and expected when they are small. A
     hidden Checks, or a hidden row, never prints the values it compares. ``write`` takes each
     line (``print`` in a kernel; the grader's judge collects them), and ``rows`` keeps each row as
     data (``feedback.Row``).
@@ -58,8 +58,8 @@ class Checks:
         self.rows = []
 
     def _row(self, name, ok, detail, finding=None, values=""):
-        self.write(feedback.format_row(ok, name, detail, finding))
-        self.rows.append(feedback.row_of(ok, name, detail, finding))
+        self.write(check_rows.format_row(ok, name, detail, finding))
+        self.rows.append(check_rows.row_of(ok, name, detail, finding))
         if not ok:
             if values:
                 self.write(values)
@@ -68,10 +68,10 @@ class Checks:
 
     def _explain(self, name, quantity, got, expected, bar, inputs, hidden):
         """(finding, the got/expected line or "") for a failed comparison."""
-        finding = feedback.find(self.label, quantity or feedback.quantity_of(self.label, name),
+        finding = check_rows.find(self.label, quantity or check_rows.quantity_of(self.label, name),
                                 got, expected, bar, inputs)
-        hides = self.hidden or hidden or feedback.is_hidden(name)
-        return finding, "" if hides else feedback.values_line(got, expected)
+        hides = self.hidden or hidden or check_rows.is_hidden(name)
+        return finding, "" if hides else check_rows.values_line(got, expected)
 
     def close(self, name, got, expected, bar=1e-7, *, inputs=None, quantity=None, hidden=False):
         """got and expected agree: same shape and rel_error(got, expected) <= bar.
@@ -118,7 +118,7 @@ class Checks:
             return self._row(name, True, "")
         index, message = wrong
         stage, got, expected = stages[index][:3]
-        quantity = feedback.quantity_of(self.label, stage)
+        quantity = check_rows.quantity_of(self.label, stage)
         return self._row(name, False, message, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
 

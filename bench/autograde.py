@@ -35,10 +35,10 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def build_course(folder, lesson, count):
-    from backprop_course.autograder import course, sample_class
+    from backprop_course.autograder import nbgrader_course, sample_class
 
-    course.init_course(folder, [lesson])
-    course.release(folder, lesson)
+    nbgrader_course.init_course(folder, [lesson])
+    nbgrader_course.release(folder, lesson)
     students = [sample_class.STUDENTS[i % len(sample_class.STUDENTS)] for i in range(count)]
     sample_class.submit(folder, lesson, students=list(dict.fromkeys(students)))
     # Copy each sample student to as many IDs as needed: s00_correct, s01_einsum, ...

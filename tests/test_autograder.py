@@ -15,11 +15,12 @@ import sys
 import nbformat
 import pytest
 
-from backprop_course.autograder import build, course, grading, report, sample_class, student_check
+from backprop_course.autograder import (grading, nbgrader_course, report, sample_class, solution_markers,
+                                        student_check)
 from backprop_course.autograder.cli import main
 
-from conftest import ROOT
-from test_grading_inputs import held_lock
+from helpers.checkout import ROOT
+from helpers.lock_holder import held_lock
 
 LESSONS = [lesson for lesson in sample_class.LESSONS if (ROOT / "solutions" / f"{lesson}.ipynb").exists()]
 pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet")
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in s
 # Expected scores, from the lessons' graded cells: each student scores full marks on every
 # autograded test cell except those listed here (which score 0); written answers score 0 until a
 # person grades them. Students in NOTHING score 0 everywhere. Each bug costs only the cells of its
-# own task (tests/test_lessons_456.py plants more of them in every lesson).
+# own task (tests/test_planted_bugs_cost_their_task.py plants more of them in every lesson).
 FAILS = {
     "bias_grad_mean": {"02_linear_layer": {"task2-check"}},
     "missing_transpose": {"02_linear_layer": {"task3-check"}},
@@ -75,14 +76,14 @@ def test_sample_class_has_the_required_students():
 
 def test_a_sample_edit_that_no_longer_matches_the_reference_fails_loudly():
     ghost = sample_class.Student("ghost", "edits a line that is not there",
-                                 (("layers.py", "return x @ W_that_does_not_exist", "return 0"),))
+                                 {"layers.py": [("return x @ W_that_does_not_exist", "return 0")]})
     with pytest.raises(ValueError, match="occurs 0 times"):
         sample_class.library(ghost)
 
 
 def test_config_is_hardened(graded):
     course_dir, _ = graded
-    config = course.load_config(course_dir)
+    config = nbgrader_course.load_config(course_dir)
     assert sorted(config.Autograde.exclude_overwriting[LESSONS[0]]) == [
         f"backprop_lib/{name}" for name in ("graph.py", "layers.py", "losses.py", "mlp.py", "optim.py")]
     assert config.OverwriteCells.add_missing_cells is True
@@ -99,9 +100,9 @@ def test_release_strips_the_library_and_leaks_nothing(graded):
         release = course_dir / "release" / lesson
         layers = (release / "backprop_lib" / "layers.py").read_text()
         assert 'raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")' in layers
-        assert course.leaks_in_folder(release, course.secret_lines(course_dir, lesson)) == []
+        assert nbgrader_course.leaks_in_folder(release, nbgrader_course.secret_lines(course_dir, lesson)) == []
         text = (release / f"{lesson}.ipynb").read_text()
-        assert build.HIDDEN not in text and build.BEGIN not in text
+        assert solution_markers.HIDDEN not in text and solution_markers.BEGIN not in text
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -150,8 +151,8 @@ def test_feedback_shows_no_hidden_tests_and_no_instructor_paths(graded):
         files = sorted((course_dir / "feedback").glob(f"*/{lesson}/{lesson}.html"))
         assert len(files) == len(sample_class.STUDENTS)
         source = nbformat.read(course_dir / "source" / lesson / f"{lesson}.ipynb", 4)
-        hidden = [cell.source.split(build.HIDDEN)[1].split(build.HIDDEN_END)[0]
-                  for cell in source.cells if build.HIDDEN in cell.source]
+        hidden = [cell.source.split(solution_markers.HIDDEN)[1].split(solution_markers.HIDDEN_END)[0]
+                  for cell in source.cells if solution_markers.HIDDEN in cell.source]
         # a judged lesson has no hidden tests: nothing of them, nor of its records, can show
         probe = max((line.strip() for block in hidden for line in block.splitlines()), key=len, default=None)
         for path in files:
@@ -223,7 +224,7 @@ def _single_student_course(graded, tmp_path, students):
     for part in ("source", "release"):
         shutil.copytree(course_dir / part, copy / part)
     shutil.copyfile(course_dir / "gradebook.db", copy / "gradebook.db")
-    course.write_config(copy, LESSONS)
+    nbgrader_course.write_config(copy, LESSONS)
     for name in students:
         shutil.copytree(course_dir / "submitted" / name / LESSONS[0], copy / "submitted" / name / LESSONS[0])
     return copy
@@ -346,7 +347,7 @@ def _failing_kernel_starts(monkeypatch, tmp_path, failures):
     a kernel killed by a limit at start does; returns the file counting every start."""
     count = tmp_path / "kernel-starts"
     count.write_text("")
-    real = grading.execute.GradingExecute.start_new_kernel
+    real = grading.grading_execute.GradingExecute.start_new_kernel
 
     def start(self, **kwargs):
         with open(count, "a") as handle:
@@ -355,7 +356,7 @@ def _failing_kernel_starts(monkeypatch, tmp_path, failures):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(self, **kwargs)
 
-    monkeypatch.setattr(grading.execute.GradingExecute, "start_new_kernel", start)
+    monkeypatch.setattr(grading.grading_execute.GradingExecute, "start_new_kernel", start)
     monkeypatch.setattr(grading.spare, "enable", lambda: None)  # every start is a run's own
     return count
 

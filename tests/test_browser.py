@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import IN_CI, ROOT
+from helpers.checkout import IN_CI, ROOT
 
 pytestmark = pytest.mark.browser
 

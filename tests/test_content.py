@@ -9,7 +9,7 @@ import pytest
 
 from backprop_course import content
 from backprop_course.autograder import lecture_kit
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 
 def test_in_a_checkout_the_content_is_the_repositorys_folders():

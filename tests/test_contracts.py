@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 graph = reference_module("graph")
 layers = reference_module("layers")

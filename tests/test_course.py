@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_course.autograder import build, course, grading, sample_class
+from backprop_course.autograder import grading, nbgrader_course, sample_class, solution_markers
 from backprop_course.autograder.cli import main
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
-LESSONS = course.lessons_available()
+LESSONS = nbgrader_course.lessons_available()
 GRADED = "02_linear_layer"  # the lesson submitted and graded below
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(GRADED not in LESSONS, reason="lesson 2 is not in solutions/ yet")
@@ -78,8 +78,8 @@ def released(tmp_path_factory, config_dir):
                                    ("--force", ["--force", f"--CourseDirectory.root={course_dir}"], elsewhere)):
         for lesson in LESSONS:
             nbgrader("generate_assignment", lesson, *extra, cwd=cwd, config_dir=config_dir)
-            leaks[round_name, lesson] = course.leaks_in_folder(course_dir / "release" / lesson,
-                                                               course.secret_lines(course_dir, lesson))
+            leaks[round_name, lesson] = nbgrader_course.leaks_in_folder(course_dir / "release" / lesson,
+                                                               nbgrader_course.secret_lines(course_dir, lesson))
     assert not (elsewhere / "gradebook.db").exists()
     return course_dir, leaks
 
@@ -90,42 +90,42 @@ def test_plain_nbgrader_release_leaks_nothing_for_every_lesson(released):
     assert {key: found for key, found in leaks.items() if found} == {}
     for lesson in LESSONS:
         release = course_dir / "release" / lesson
-        assert sorted(path.name for path in (release / course.LIBRARY).glob("*.py")) == \
-            sorted(course.library_files())
-        layers = (release / course.LIBRARY / "layers.py").read_text()
+        assert sorted(path.name for path in (release / nbgrader_course.LIBRARY).glob("*.py")) == \
+            sorted(nbgrader_course.library_files())
+        layers = (release / nbgrader_course.LIBRARY / "layers.py").read_text()
         assert 'raise NotImplementedError("Lesson 2, task 1: implement Linear.forward")' in layers
         # The check can fail: every line of the reference library's solutions is a secret.
-        reference = (ROOT / "solutions" / course.LIBRARY / "layers.py").read_text()
-        assert build.solution_lines(reference) <= course.secret_lines(course_dir, lesson)
+        reference = (ROOT / "solutions" / nbgrader_course.LIBRARY / "layers.py").read_text()
+        assert solution_markers.solution_lines(reference) <= nbgrader_course.secret_lines(course_dir, lesson)
 
 
 def test_source_holds_no_library_solution(released):
     course_dir, _ = released
     for lesson in LESSONS:
-        for path in (course_dir / "source" / lesson / course.LIBRARY).glob("*.py"):
-            reference = (ROOT / "solutions" / course.LIBRARY / path.name).read_text()
-            assert path.read_text() == build.strip_solutions(reference), path  # the skeleton
+        for path in (course_dir / "source" / lesson / nbgrader_course.LIBRARY).glob("*.py"):
+            reference = (ROOT / "solutions" / nbgrader_course.LIBRARY / path.name).read_text()
+            assert path.read_text() == solution_markers.strip_solutions(reference), path  # the skeleton
 
 
 def test_release_refuses_a_source_that_holds_solutions(released, tmp_path):
     course_dir, _ = released
     copy = tmp_path / "course"
     shutil.copytree(course_dir / "source", copy / "source")
-    course.write_config(copy, LESSONS)
+    nbgrader_course.write_config(copy, LESSONS)
     # A course made by an older version, or edited by hand: the reference in source/.
-    shutil.copyfile(ROOT / "solutions" / course.LIBRARY / "layers.py",
-                    copy / "source" / GRADED / course.LIBRARY / "layers.py")
-    with pytest.raises(course.CourseError, match="leaks solution or hidden-test text.*course init"):
-        course.release(copy, GRADED)
+    shutil.copyfile(ROOT / "solutions" / nbgrader_course.LIBRARY / "layers.py",
+                    copy / "source" / GRADED / nbgrader_course.LIBRARY / "layers.py")
+    with pytest.raises(nbgrader_course.CourseError, match="leaks solution or hidden-test text.*course init"):
+        nbgrader_course.release(copy, GRADED)
 
 
 def test_config_names_no_absolute_path_and_follows_its_folder(released, tmp_path):
     course_dir, _ = released
-    text = (course_dir / course.CONFIG_NAME).read_text()
+    text = (course_dir / nbgrader_course.CONFIG_NAME).read_text()
     assert str(course_dir) not in text and str(course_dir.parent) not in text
     copy = tmp_path / "next-term"
     shutil.copytree(course_dir, copy)
-    config = course.load_config(copy)
+    config = nbgrader_course.load_config(copy)
     assert Path(config.CourseDirectory.root) == copy
     assert config.CourseDirectory.db_url == f"sqlite:///{copy / 'gradebook.db'}"
     # The --force round above ran from another folder: every lesson is in this course's gradebook.
@@ -289,7 +289,7 @@ def test_plain_nbgrader_with_the_sandboxed_execute_grades_as_backprop_course_doe
     ("02_linear_layer-alice.zip-folder/02_linear_layer.ipynb", None),
 ])
 def test_the_collector_regexp_reads_the_hand_in_zips(path, expected):
-    match = re.match(course.HANDIN_REGEXP, f"/course/downloaded/02_linear_layer/extracted/{path}")
+    match = re.match(nbgrader_course.HANDIN_REGEXP, f"/course/downloaded/02_linear_layer/extracted/{path}")
     assert (match and (match["student_id"], match["file_id"])) == expected
 
 
@@ -316,12 +316,12 @@ def test_submit_refuses_a_bad_student_id_and_never_overwrites(released, tmp_path
     line = capsys.readouterr().out.strip()
     (handin,) = tmp_path.glob("*.zip")
     assert handin.name.startswith(f"{GRADED}-hub_alice-") and line == (
-        f"wrote {handin} ({GRADED}.ipynb and {len(course.library_files())} backprop_lib files): hand in this file")
+        f"wrote {handin} ({GRADED}.ipynb and {len(nbgrader_course.library_files())} backprop_lib files): hand in this file")
     from backprop_course.autograder import submit
 
     stamp = datetime.strptime(handin.name.rsplit("-", 1)[1], "%Y%m%dT%H%M%SZ.zip").replace(tzinfo=timezone.utc)
     data = handin.read_bytes()
-    with pytest.raises(course.CourseError, match="exists already"):
+    with pytest.raises(nbgrader_course.CourseError, match="exists already"):
         submit.write_handin(GRADED, work / f"{GRADED}.ipynb", work / "backprop_lib", "hub_alice", tmp_path, stamp)
     assert handin.read_bytes() == data
 

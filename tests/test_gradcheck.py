@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 layers = reference_module("layers")
 losses = reference_module("losses")

@@ -3,7 +3,6 @@ simultaneous starts, what of a submitted folder is read (never a link, within si
 grader's own syntax check, the bounded zip extractor (directly and under the real `nbgrader
 zip_collect` with the course config) and `submit`'s student IDs."""
 
-import contextlib
 import io
 import multiprocessing
 import os
@@ -15,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from backprop_course.autograder import course as course_module
+from backprop_course.autograder import nbgrader_course
 from backprop_course.autograder import submission
 from backprop_course.autograder.cli import main
 from backprop_course.autograder.grading import LOCK_NAME, CourseLock
 from backprop_course.autograder.zip_extract import BoundedExtractor
 
-from conftest import ROOT
+from helpers.checkout import ROOT
+from helpers.lock_holder import held_lock
 
 LESSON = "02_linear_layer"
 BIN = Path(sys.executable).parent
@@ -44,7 +44,7 @@ def _contend(folder, go, log):
                 time.sleep(0.01)
                 write("end")
             return
-        except course_module.CourseError as err:
+        except nbgrader_course.CourseError as err:
             if "(pid " not in str(err):
                 write("bad-refusal")
             time.sleep(0.001)
@@ -70,24 +70,9 @@ def test_many_simultaneous_starts_run_one_at_a_time(tmp_path):
     assert {pid for _, pid in lines} == {str(process.pid) for process in contenders}
 
 
-@contextlib.contextmanager
-def held_lock(course_dir):
-    """Another process holding the course lock; yields it (killed at the end: no clean-up runs)."""
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from backprop_course.autograder.grading import CourseLock\n"
-                               "with CourseLock(sys.argv[1]):\n    print('held', flush=True)\n"
-                               "    time.sleep(600)", str(course_dir)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
-
-
 def test_the_lock_names_its_holder_and_dies_with_it(tmp_path):
     with held_lock(tmp_path) as holder:
-        with pytest.raises(course_module.CourseError, match=rf"another autograde \(pid {holder.pid}\)"):
+        with pytest.raises(nbgrader_course.CourseError, match=rf"another autograde \(pid {holder.pid}\)"):
             with CourseLock(tmp_path):
                 pass
     with CourseLock(tmp_path):  # the holder was killed: the OS released its lock
@@ -205,8 +190,8 @@ def test_zip_collect_with_the_course_config_extracts_within_its_bounds(tmp_path)
     hand-in is collected; a zip of zips of zeros (each hand-in a bomb) is not extracted past
     max_archive_bytes."""
     course_dir = tmp_path / "course"
-    course_module.init_course(course_dir, [LESSON])
-    with open(course_dir / course_module.CONFIG_NAME, "a") as config:
+    nbgrader_course.init_course(course_dir, [LESSON])
+    with open(course_dir / nbgrader_course.CONFIG_NAME, "a") as config:
         config.write("\nc.BoundedExtractor.max_archive_bytes = 100_000  # tests: tiny\n")
     archive = course_dir / "downloaded" / LESSON / "archive"
     archive.mkdir(parents=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from backprop_course.autograder import integrity, sandbox
-from conftest import ROOT
+from helpers.checkout import ROOT
 from hostile import cases as corpus
 from hostile import table
 
@@ -150,14 +150,14 @@ class Listener:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from backprop_course.autograder import course as course_module
+    from backprop_course.autograder import nbgrader_course
     from backprop_course.autograder import grading
 
     course = tmp_path_factory.mktemp("hostile") / "course"
-    course_module.init_course(course, [corpus.LESSON])
+    nbgrader_course.init_course(course, [corpus.LESSON])
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}  # tests: loops end quickly\n")
-    release = course_module.release(course, corpus.LESSON)
+    release = nbgrader_course.release(course, corpus.LESSON)
     listener = Listener()
     victim = course / "submitted" / "correct" / corpus.LESSON
     places = {"course": course, "victim": victim, "port": listener.port,

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from backprop_course.autograder import integrity
-from conftest import ROOT, SOLUTIONS
+from helpers.checkout import ROOT, SOLUTIONS
 
 CHEATS = [
     # (what, source, kind)
@@ -302,19 +302,19 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
 
 
 def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
-    """The set-up cell runs autograder/integrity/guard.py's own text; setuptools ships it."""
+    """The set-up cell runs autograder/integrity/runtime_guard.py's own text; setuptools ships it."""
     import numpy as np
 
-    from backprop_course.autograder.integrity import canaries, guard
+    from backprop_course.autograder.integrity import canaries, runtime_guard
 
-    assert canaries.GUARD_PROGRAM.samefile(guard.__file__)
+    assert canaries.GUARD_PROGRAM.samefile(runtime_guard.__file__)
     assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
     from setuptools import find_packages
 
     # setup.py installs every package under autograder/ as backprop_course.autograder.*
-    package = guard.__name__.rpartition(".")[0]
+    package = runtime_guard.__name__.rpartition(".")[0]
     assert package.removeprefix("backprop_course.autograder.") in find_packages(str(ROOT / "autograder"))
-    check = guard.make_guard()
+    check = runtime_guard.make_guard()
     assert check() == []
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)

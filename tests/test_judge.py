@@ -14,7 +14,7 @@ import pytest
 from backprop_course.autograder import judge
 from backprop_course.autograder.grading.preprocessors import JudgeChecks
 from backprop_course.autograder.judge.reference import NAME, reference
-from backprop_course import feedback, records
+from backprop_course import check_rows, records
 from backprop_course.tasks import lesson_2
 
 LABELS = ["Lesson 2, task 1", "Lesson 2, task 2", "Lesson 2, task 3"]
@@ -105,7 +105,7 @@ def test_a_forged_pass_is_worth_nothing_without_the_right_results(monkeypatch):
              for case, *_ in lesson_2.graded_cases()}
     claims = nbformat.from_dict({"output_type": "display_data", "metadata": {},
                                  "data": {records.MIME: {"task": label, "cases": cases, "verdict": "pass"},
-                                          feedback.ROWS_MIME: {"task": label, "passed": True, "rows": []}}})
+                                          check_rows.ROWS_MIME: {"task": label, "passed": True, "rows": []}}})
     assert not judge.judge(label, [claims]).passed
 
 
@@ -145,7 +145,7 @@ def test_the_preprocessor_decides_the_cell_whatever_the_kernel_said(monkeypatch)
     assert [out.output_type for out in cell.outputs] == ["display_data", "stream", "stream"]
     assert all(out.get("name", "stdout") == "stdout" for out in cell.outputs)
     assert records.MIME not in json.dumps(cell.outputs)
-    assert cell.outputs[0].data[feedback.ROWS_MIME]["passed"] is True
+    assert cell.outputs[0].data[check_rows.ROWS_MIME]["passed"] is True
     from nbgrader.utils import determine_grade
     assert determine_grade(cell)[0] == 2
     # the same cell without records: an error output, scored 0
@@ -188,7 +188,7 @@ def test_the_report_reads_the_judges_rows_not_what_the_kernel_printed(monkeypatc
     label = "Lesson 2, task 2"
     cell = nbformat.v4.new_code_cell(f'run_graded_cases("{label}", Linear)')
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "task2-check", "points": 3}
-    printed = feedback.format_row(False, "dL/dW", "rel error 1.0e+00  (bar 1e-12)") + \
+    printed = check_rows.format_row(False, "dL/dW", "rel error 1.0e+00  (bar 1e-12)") + \
         " — misconception dW-transposed: a row the student's code printed\n"
     cell.outputs = outputs_of(label, MeanBias, monkeypatch) + [
         nbformat.v4.new_output("stream", name="stdout", text=f"{label}:\n{printed}")]

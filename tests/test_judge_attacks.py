@@ -17,74 +17,12 @@ import numpy as np
 import pytest
 
 from backprop_course.autograder import sandbox
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, PRINTS, SINK, SWALLOW, TWICE
 from hostile import cases as corpus
 
 CELL_TIMEOUT = 10
 WALL_LIMIT = 60.0
 PARTIAL = {1: corpus.CORRECT[1], 2: corpus.ZEROS[2], 3: corpus.ZEROS[3]}
-MIME = "application/vnd.backprop-course.observation+json"
-
-SINK = """
-import backprop_course.checks as _checks
-
-class _Sink(list):
-    def append(self, item):
-        pass
-
-_init = _checks.Checks.__init__
-
-def _sunk(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    self.failures = _Sink()
-
-_checks.Checks.__init__ = _sunk
-"""
-GUARDS = """
-import builtins
-import numpy as _np
-for _name in list(vars(builtins)):
-    if _name.startswith("_grader_guard_"):
-        setattr(builtins, _name, lambda: [])
-_np.__dict__["max"] = lambda *a, **k: 0.0
-_np.__dict__["allclose"] = lambda *a, **k: True
-"""
-FORGE = """
-import backprop_course.records as _records
-import numpy as _np
-
-def _forged(task, cases):
-    fake = {case: {name: _records.encode(_np.zeros(1)) for name in values} for case, values in cases.items()}
-    return {_records.MIME: {"task": task, "cases": fake, "passed": True, "verdict": "ok"},
-            "text/plain": "all checks passed"}
-
-_records.record = _forged
-"""
-TWICE = """
-import backprop_course.records as _records
-_emit = _records.emit
-
-def _twice(task, cases):
-    _emit(task, cases)
-    _emit(task, cases)
-
-_records.emit = _twice
-import backprop_course.tasks.lesson_2 as _lesson
-_lesson.emit = _twice
-"""
-# Printed by the student's own code while the graded cases run: a record as JSON text, a record
-# displayed with the record mimetype, and the judge's own rows mimetype claiming a pass.
-PRINTS = ('import json, IPython.display as _d\n'
-          'print(json.dumps({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {}}}))\n'
-          '_d.display({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {"1x3 -> 1x2": '
-          '{"out": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
-          '{"task": "Lesson 2, task 1", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n')
-SWALLOW = """
-try:
-    get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
-except NameError:
-    from IPython import get_ipython
-    get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
-"""
 
 # name: (the wrong code, its attack: {"tasks": {...}} overrides and/or "layers_top")
 ATTACKS = {
@@ -110,16 +48,16 @@ def _case(name, wrong, attack=None):
 @pytest.fixture(scope="module", params=sandbox.working_tiers())
 def graded(request, tmp_path_factory):
     """Lesson 2 with every attack and its wrong code alone, autograded under one tier."""
-    from backprop_course.autograder import course as course_module
+    from backprop_course.autograder import nbgrader_course
     from backprop_course.autograder import grading, report
 
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv(sandbox.FORCE_ENV, request.param)
     course = tmp_path_factory.mktemp(f"judge-{request.param}") / "course"
-    course_module.init_course(course, [corpus.LESSON])
+    nbgrader_course.init_course(course, [corpus.LESSON])
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-    release = course_module.release(course, corpus.LESSON)
+    release = nbgrader_course.release(course, corpus.LESSON)
     cases = [_case("correct", "zeros", {"tasks": corpus.CORRECT}),
              *(_case(name, wrong) for name, wrong in (("zeros", "zeros"), ("partial", "partial"))),
              *(_case(name, wrong, attack) for name, (wrong, attack) in ATTACKS.items())]

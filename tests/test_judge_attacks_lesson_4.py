@@ -18,7 +18,7 @@ import pytest
 
 from backprop_course.autograder import sandbox
 from backprop_course.autograder.sample_class import Student
-from test_judge_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW
 
 LESSON = "04_losses"
 CELL_TIMEOUT = 10
@@ -78,16 +78,16 @@ def students():
 @pytest.fixture(scope="module", params=sandbox.working_tiers())
 def graded(request, tmp_path_factory):
     """Lesson 4 with every attack and its wrong code alone, autograded under one tier."""
-    from backprop_course.autograder import course as course_module
+    from backprop_course.autograder import nbgrader_course
     from backprop_course.autograder import grading, report, sample_class
 
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv(sandbox.FORCE_ENV, request.param)
     course = tmp_path_factory.mktemp(f"judge-4-{request.param}") / "course"
-    course_module.init_course(course, [LESSON])
+    nbgrader_course.init_course(course, [LESSON])
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-    course_module.release(course, LESSON)
+    nbgrader_course.release(course, LESSON)
     sample_class.submit(course, LESSON, students())
     try:
         rows, failed = grading.autograde(course, LESSON, workers=2, wall_limit=WALL_LIMIT, progress=False)

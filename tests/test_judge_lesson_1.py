@@ -20,11 +20,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from backprop_course import feedback, records
+from backprop_course import check_rows, records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_1
-from conftest import ROOT, SOLUTIONS
+from helpers.checkout import ROOT, SOLUTIONS
 from misconception_corpus.lessons_1_3 import BACKWARD, FORWARD, GRADIENTS, LOCAL
 
 LABELS = [f"Lesson 1, task {k}" for k in (1, 2, 3, 4)]
@@ -185,7 +185,7 @@ def test_the_records_hold_the_students_results_only(monkeypatch):
 
 # ---- verdict-rewriting attacks, graded in a kernel -----------------------------------------------
 
-from test_judge_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW  # noqa: E402  the attacks of lesson 2
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW  # noqa: E402  the attacks of lesson 2
 
 L1 = "01_computation_graph"
 ZERO_ANSWERS = ("    a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = 0.0\n",
@@ -241,7 +241,7 @@ def submission(tmp_path, name, wrong, attack=None):
     "partial": task 1 right, the rest wrong; "correct") and ``attack``, after the judge."""
     from nbclient.exceptions import DeadKernelError
     from nbgrader.utils import determine_grade
-    from test_lessons import execute, folder_with, graded_cells, judged, source
+    from helpers.lesson_runs import execute, folder_with, graded_cells, judged, source
 
     attack = attack or {}
     (tmp_path / name).mkdir()
@@ -302,7 +302,7 @@ def test_no_graded_output_holds_an_expected_value_or_a_record(graded):
             assert MIME not in json.dumps(cell.outputs), (name, cell.id)
             # what the judge wrote: its rows and its failure (the visible check's rows are the
             # student's own visible case, computed from the student's code in the kernel)
-            text = json.dumps([output for output in cell.outputs if feedback.ROWS_MIME in output.get("data", {})
+            text = json.dumps([output for output in cell.outputs if check_rows.ROWS_MIME in output.get("data", {})
                                or output.get("ename") == "CheckFailed"])
             found = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
             found -= named if cell.id == "task3-check" else set()

@@ -60,7 +60,8 @@ def failed(monkeypatch, library=None, answers=RIGHT_ANSWERS):
 
 
 def test_every_graded_cell_of_lesson_4_hands_its_part_to_the_judge():
-    from test_lessons import judged_line, source
+    from helpers.lesson_runs import judged_line
+    from helpers.lesson_runs import source
 
     cells = {cell.metadata["nbgrader"]["grade_id"]: judged_line(cell.source) for cell in source("04_losses").cells
              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
@@ -285,7 +286,7 @@ def test_a_passing_gradient_check_reveals_the_formula_and_no_other_check_does():
 
 def test_the_student_notebook_gives_no_gradient_formula_before_its_check():
     """Issue 21: the formulas live in REVEALS; the notebook's text never states them."""
-    from test_lessons import student
+    from helpers.lesson_runs import student
 
     text = "\n".join(cell.source for cell in student("04_losses").cells if cell.cell_type == "markdown")
     for formula in (r"\sigma(s) - y", r"\mathrm{softmax}(s) - \mathrm{onehot}(y)", r"\frac{2}{NK}",

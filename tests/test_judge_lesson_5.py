@@ -321,7 +321,7 @@ def graded_run(name, edits, top, notebook_edits, tmp_path):
     runs it (the judge after the kernel) on the reference library with ``edits``."""
     from nbgrader.utils import determine_grade
 
-    from test_lessons import execute, folder_with, judged, outputs_text, source
+    from helpers.lesson_runs import execute, folder_with, judged, outputs_text, source
 
     (tmp_path / name).mkdir()
     folder = folder_with(tmp_path / name, "reference")

@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from backprop_course import feedback, records
+from backprop_course import check_rows, records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_6
@@ -306,7 +306,7 @@ def lesson_scores(tmp_path, top="", bottom=""):
     """({graded cell: points scored}, the judged notebook) of lesson 6 with the ASCEND bug in a
     copy of the reference library, ``top`` and ``bottom`` added to its optim.py."""
     from nbgrader.utils import determine_grade
-    from test_lessons import execute, folder_with, graded_cells, judged, source
+    from helpers.lesson_runs import execute, folder_with, graded_cells, judged, source
 
     folder = folder_with(tmp_path, "reference")
     path = folder / "backprop_lib" / "optim.py"
@@ -323,7 +323,7 @@ def lesson_scores(tmp_path, top="", bottom=""):
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
-    from test_judge_attacks import FORGE, GUARDS, SINK, SWALLOW
+    from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW
 
     runs = {"wrong": ("", ""), "everything": (SINK + GUARDS + FORGE + SWALLOW + TWICE, ""), "prints": ("", PRINTS)}
     return {name: lesson_scores(tmp_path_factory.mktemp(name), top, bottom) for name, (top, bottom) in runs.items()}
@@ -355,7 +355,7 @@ def test_no_judged_cell_shows_an_expected_value_or_keeps_a_record(attacked):
                 # what the judge wrote: its rows and its error (the kernel's own rows show the
                 # visible example's values, which the cell's source holds anyway)
                 text = json.dumps([output for output in cell.outputs if output.output_type == "error"
-                                   or feedback.ROWS_MIME in output.get("data", {})])
+                                   or check_rows.ROWS_MIME in output.get("data", {})])
                 shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
                 assert not shown, (name, cell.id, sorted(shown)[:5])
                 assert not [chunk for chunk in encoded if chunk in text], (name, cell.id)
@@ -369,7 +369,8 @@ FORMULAS = ["\\theta \\leftarrow \\theta - \\eta", "v \\leftarrow \\mu", "lr * g
 
 def test_every_task_reveals_a_formula_no_student_file_shows_before_its_check():
     from backprop_course.reveal import revealed
-    from test_lessons import ROOT, student
+    from helpers.checkout import ROOT
+    from helpers.lesson_runs import student
 
     nb = student("06_gradient_descent")
     before = [cell.source for cell in nb.cells[:[cell.id for cell in nb.cells].index("summary")]]

@@ -4,7 +4,7 @@ configuration that turns it on. The browser test (test_browser.py) checks check 
 import json
 import types
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 from backprop_course import content, lab_style
 

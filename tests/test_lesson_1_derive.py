@@ -8,7 +8,8 @@ import pytest
 from backprop_course import checks
 from backprop_course.reveal import revealed
 from backprop_course.tasks import lesson_1
-from conftest import ROOT, reference_module
+from helpers.checkout import ROOT
+from helpers.reference_library import reference_module
 
 Scalar = reference_module("graph").Scalar
 # What each task asks the student to find, as the reveal writes it.

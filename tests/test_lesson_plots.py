@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import SOLUTIONS
+from helpers.checkout import SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

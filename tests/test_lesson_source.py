@@ -5,7 +5,7 @@ import pytest
 
 from backprop_course.autograder import lesson_source
 from backprop_course.autograder.lesson_source import LessonSourceError, literal, read_lesson
-from conftest import SOLUTIONS
+from helpers.checkout import SOLUTIONS
 
 LESSON = '''\
 # %% [markdown] id="title"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from backprop_course import lesson
-from conftest import ROOT, SOLUTIONS
+from helpers.checkout import ROOT, SOLUTIONS
 
 
 def test_library_root_is_the_nearest_folder_with_the_library(tmp_path):

@@ -10,7 +10,7 @@ Generic over ALL solutions/*.ipynb (a new lesson is picked up without editing th
   every source notebook is generated from its lesson text, and a last-bit change of any value a
   build cell computes leaves the notebook unchanged.
 Then, for lessons 1-3, planted bugs run against the hidden tests alone: each fails exactly its own
-task's graded cell, with a diagnosis naming what is wrong (test_lessons_456.py plants bugs in all
+task's graded cell, with a diagnosis naming what is wrong (test_planted_bugs_cost_their_task.py plants bugs in all
 six lessons and runs the whole notebook, visible checks included).
 
 Every notebook runs in a temporary folder beside the library it needs (the source run uses
@@ -19,85 +19,30 @@ solutions/ itself, read only), so these tests can run in parallel.
 
 import re
 import shutil
-import time
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from backprop_course.autograder import build as build_module
-from conftest import ROOT, SOLUTIONS
+from backprop_course.autograder import build
+from backprop_course.autograder import solution_markers
+from helpers.checkout import ROOT, SOLUTIONS
+from helpers.lesson_runs import (NAMES, SOURCES, errors_by_cell, execute, folder_with, graded_cells, judged,
+                                 judged_line, outputs_text, source, student)
 
-SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
-NAMES = [path.stem for path in SOURCES]
-CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead of hanging it
 SANITY_CEILING = 60      # seconds per notebook; the target is 20 s, printed, not asserted
 TASK_CALL = re.compile(r'task\("(Lesson \d+, task \d+)"\)')
 TOTAL_ROW = re.compile(r"\*\*total\*\*.*?\*\*(\d+(?:\.\d+)?)\*\*")
-HIDDEN_BEGIN, HIDDEN_END = f"### {build_module.HIDDEN}", f"### {build_module.HIDDEN_END}"
+HIDDEN_BEGIN, HIDDEN_END = f"### {solution_markers.HIDDEN}", f"### {solution_markers.HIDDEN_END}"
 NOT_A_REAL_FAILURE = {"NameError", "SyntaxError", "ImportError", "ModuleNotFoundError",
                       "IndentationError"}
 
 pytestmark = pytest.mark.slow
 
 
-def execute(nb, folder, allow_errors=False):
-    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken."""
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(folder)}}).execute()
-    return time.perf_counter() - start
-
-
-def student_files():
-    """{relative path: text} of the untouched student files, as the build would write them now."""
-    return {path.relative_to(ROOT): text for path, (_, text, _) in build_module.targets(ROOT).items()}
-
-
-def folder_with(tmp_path, library, notebooks=()):
-    """A working folder holding backprop_lib/ (``library`` is "reference" or "skeleton") and the
-    given {name: notebook} as files; returns its path."""
-    folder = tmp_path / library
-    folder.mkdir()
-    if library == "reference":
-        shutil.copytree(SOLUTIONS / "backprop_lib", folder / "backprop_lib",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    else:
-        for relative, text in student_files().items():
-            if relative.parts[0] == "backprop_lib":
-                (folder / relative).parent.mkdir(exist_ok=True)
-                (folder / relative).write_text(text)
-    for name, nb in dict(notebooks).items():
-        nbformat.write(nb, folder / f"{name}.ipynb")
-    return folder
-
-
-def source(name):
-    return nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
-
-
-def student(name):
-    """The student notebook exactly as the build writes it (not the possibly stale lessons/ file)."""
-    return nbformat.reads(student_files()[Path("lessons") / f"{name}.ipynb"], as_version=4)
-
-
-def graded_cells(nb):
-    return [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
-            and cell.cell_type == "code"]
-
-
 def hidden_part(text):
     return text.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
-
-
-def judged_line(text):
-    """The line of a test cell that hands its task to the grader's judge, or None."""
-    from backprop_course.autograder import judge
-
-    return next((line for line in text.splitlines() if judge.judged_task(line)), None)
 
 
 def hidden_only(nb, clear_solutions):
@@ -122,37 +67,6 @@ def hidden_only(nb, clear_solutions):
         kept.append(cell)
     nb.cells = kept
     return nb
-
-
-def judged(nb):
-    """``nb`` after the grader's judge (as after execution when grading): judged cells get their verdicts."""
-    from backprop_course.autograder.grading.preprocessors import JudgeChecks
-
-    return JudgeChecks().preprocess(nb, {})[0]
-
-
-def errors_by_cell(nb):
-    """{cell id: (ename, evalue, text of all outputs)} for cells whose run raised."""
-    failed = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        errors = [out for out in cell.outputs if out.output_type == "error"]
-        if errors:
-            failed[cell.id] = (errors[0].ename, errors[0].evalue, outputs_text(cell))
-    return failed
-
-
-def outputs_text(cell):
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif out.output_type == "display_data":
-            parts.append(out.data.get("text/plain", "") + "\n")
-        elif out.output_type == "error":
-            parts.append(f"{out.ename}: {out.evalue}\n" + "\n".join(out.traceback))
-    return "".join(parts)
 
 
 # ---- the source notebooks, with the reference --------------------------------------------------
@@ -260,28 +174,28 @@ def test_every_hidden_test_fails_on_the_skeleton(name, tmp_path):
 # ---- what students receive ----------------------------------------------------------------------
 
 def test_no_student_file_contains_solution_or_hidden_test_text():
-    for path, (origin, text, secret) in build_module.targets(ROOT).items():
+    for path, (origin, text, secret) in build.targets(ROOT).items():
         if secret is None:  # an instructor's source notebook: it holds the solutions by design
             continue
-        assert not build_module.leaks(text, secret), f"{path.relative_to(ROOT)} would leak {origin.name}"
+        assert not solution_markers.leaks(text, secret), f"{path.relative_to(ROOT)} would leak {origin.name}"
         if path.exists():  # the files in the working tree, too
-            found = build_module.leaks(path.read_text(), secret)
+            found = solution_markers.leaks(path.read_text(), secret)
             assert not found, f"{path.relative_to(ROOT)} contains solution text: {found[0]!r}"
 
 
 def test_rebuilding_twice_gives_byte_identical_files(tmp_path):
     shutil.copytree(SOLUTIONS, tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
-    build_module.build(tmp_path)
+    build.build(tmp_path)
     first = {path: path.read_bytes() for path in sorted(tmp_path.glob("lessons/*.ipynb"))
              + sorted(tmp_path.glob("backprop_lib/*.py"))}
-    assert build_module.build(tmp_path) == [], "a second build found stale files"
+    assert build.build(tmp_path) == [], "a second build found stale files"
     second = {path: path.read_bytes() for path in first}
     assert first == second
     assert {path.name for path in tmp_path.glob("lessons/*.ipynb")} == {f"{name}.ipynb" for name in NAMES}
 
 
 def test_drift_tolerates_rounding_noise_and_nothing_else():
-    drift = build_module.drift
+    drift = build.drift
     assert drift('x = [2.16475572947, 0.0]', 'x = [2.16475572946, 1e-17]') is None
     assert drift('x = [2.16475572947]', 'x = [2.16475572917]') == "number differs: 2.16475572947 vs 2.16475572917"
     assert drift('bar=1e-10', 'bar=1e-12') == "number differs: 1e-10 vs 1e-12"
@@ -320,7 +234,7 @@ def test_every_float_in_the_source_notebooks_has_at_most_12_significant_digits()
     """A float embedded without the build's rounding (e.g. a repr) shows its full 16-17 digits."""
     for path in SOURCES:
         for cell in source(path.stem).cells:
-            for number in build_module.NUMBER.findall(cell.source):
+            for number in build.NUMBER.findall(cell.source):
                 digits = number.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
                 assert len(digits) <= 12, f"{path.name}, cell {cell.id}: {number} is not rounded"
 
@@ -383,7 +297,7 @@ def test_a_crash_is_blamed_on_the_file_that_raised_it():
     """An error raised in an editable file is the student's; one raised in course code (here the
     gradient check, fed a gradient of the wrong shape) is reported as the check's, with its cause."""
     from backprop_course import checks, gradcheck
-    from conftest import reference_module
+    from helpers.reference_library import reference_module
 
     layers = reference_module("layers")
     with pytest.raises(checks.CheckFailed) as student:

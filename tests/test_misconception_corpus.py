@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from misconception_corpus import lessons_1_3, lessons_4_6, public
-from test_lessons import NAMES, errors_by_cell, execute, folder_with, judged, outputs_text, source
-from test_lessons_456 import WORKERS, plant
+from helpers.lesson_runs import (NAMES, WORKERS, errors_by_cell, execute, folder_with, judged, outputs_text,
+                                 source)
+from backprop_course.autograder.bug_planting import plant
 
 pytestmark = pytest.mark.slow
 

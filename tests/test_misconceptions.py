@@ -18,7 +18,7 @@ from backprop_course.gradcheck import rel_error
 from backprop_course.misconceptions import (CATALOG, TASKS, Finding, audit, entries_for, name_across,
                                             name_misconception, structure)
 from backprop_course.misconceptions.structural import agree
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 layers = reference_module("layers")
 losses = reference_module("losses")
@@ -26,6 +26,7 @@ graph = reference_module("graph")
 mlp = reference_module("mlp")
 optim = reference_module("optim")
 from backprop_course import network  # noqa: E402
+from helpers.scalar_backward_bugs import GivenReset, Overwrites
 
 
 @dataclass
@@ -143,24 +144,6 @@ def graph_inputs(root):
     order = root.topological_order()
     edges = {n.label: list(zip([p.label for p in n.parents], n.local_grads())) for n in order}
     return order, {"nodes": [n.label for n in order], "edges": edges}
-
-
-class GivenReset(graph.Scalar):
-    """The given part of backward (zero every grad, 1 at the output), then a student's ``sweep``."""
-
-    def backward(self):
-        order = self.topological_order()
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
-        self.sweep(order)
-
-
-class Overwrites(GivenReset):
-    def sweep(self, order):
-        for node in reversed(order):
-            for parent, local in zip(node.parents, node.local_grads()):
-                parent.grad = local * node.grad
 
 
 class ForwardOrder(GivenReset):

@@ -16,12 +16,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from backprop_course.autograder import course, sample_class
+from backprop_course.autograder import nbgrader_course, sample_class
 from backprop_course.autograder.cli import main
 
 LESSON = "02_linear_layer"
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(LESSON not in course.lessons_available(), reason="lesson 2 is not in solutions/")
+pytestmark = pytest.mark.skipif(LESSON not in nbgrader_course.lessons_available(), reason="lesson 2 is not in solutions/")
 
 
 def run_cli(*args):
@@ -137,7 +137,7 @@ def test_course_init_again_keeps_edited_files_unless_forced(tmp_path, capsys, co
     course_dir = tmp_path / "course"
     assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
     assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0  # nothing edited: refreshed
-    config = course_dir / course.CONFIG_NAME
+    config = course_dir / nbgrader_course.CONFIG_NAME
     source = course_dir / "source" / LESSON / f"{LESSON}.ipynb"
     nb = nbformat.read(source, as_version=4)
     nb.cells[0].source += "\n\nOffice hours: Tuesdays."
@@ -148,7 +148,7 @@ def test_course_init_again_keeps_edited_files_unless_forced(tmp_path, capsys, co
     assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--force" in err
-    assert course.CONFIG_NAME in err and f"source/{LESSON}/{LESSON}.ipynb" in err
+    assert nbgrader_course.CONFIG_NAME in err and f"source/{LESSON}/{LESSON}.ipynb" in err
     assert {path: path.read_text() for path in edited} == edited
     # The edit is what nbgrader releases.
     nbgrader("generate_assignment", LESSON, cwd=course_dir, config_dir=config_dir)
@@ -169,7 +169,7 @@ def test_nbgrader_exchange_route_hands_out_and_collects_under_the_course_id(tmp_
     exchange.mkdir(mode=0o777)
     home.mkdir()
     assert run_cli("course", "init", course_dir, "--lesson", LESSON, "--course-id", "bp101") == 0
-    assert course.load_config(course_dir).CourseDirectory.course_id == "bp101"
+    assert nbgrader_course.load_config(course_dir).CourseDirectory.course_id == "bp101"
     assert run_cli("release", LESSON, "--course", course_dir) == 0
     where = f"--Exchange.root={exchange}"
     nbgrader("release_assignment", LESSON, where, cwd=course_dir, config_dir=config_dir)
@@ -235,7 +235,7 @@ def test_autograde_names_the_command_that_adds_a_lesson_missing_from_the_gradebo
 def test_plain_nbgrader_needs_no_environment_on_path_and_the_config_explains_itself(tmp_path, config_dir):
     course_dir = tmp_path / "course"
     assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
-    text = (course_dir / course.CONFIG_NAME).read_text()
+    text = (course_dir / nbgrader_course.CONFIG_NAME).read_text()
     assert "RECIPES" not in text  # no reference to a document the course does not hold
     regexp_line = next(line for line in text.splitlines() if "named_regexp =" in line)
     assert regexp_line.startswith('c.FileNameCollectorPlugin.named_regexp = r"') and "\\\\\\\\" not in regexp_line

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 NOTATION = ROOT / "docs" / "notation.md"
 MATH = re.compile(r"\$([^$]+)\$")

@@ -20,10 +20,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
-from backprop_course.autograder import grading, import_guard, report, sample_class
+from backprop_course.autograder import grading, kernel_imports, report, sample_class
 from backprop_course.autograder.cli import main
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 LESSON = "04_losses"
 pytestmark = pytest.mark.skipif(not (ROOT / "solutions" / f"{LESSON}.ipynb").exists(),
@@ -153,7 +153,7 @@ def test_the_import_guard_pins_the_library_to_the_copy_and_the_machinery_to_the_
         for name in [name for name in sys.modules if name.split(".")[0] in ("backprop_lib", "backprop_course")]:
             del sys.modules[name]
         sys.path.insert(0, str(tmp_path))  # as in a kernel started in the working copy
-        import_guard.install(tmp_path, installed.parent)
+        kernel_imports.install(tmp_path, installed.parent)
         from backprop_lib import layers
 
         assert layers.WHERE == "working copy"

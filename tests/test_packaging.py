@@ -17,7 +17,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 try:
     import tomllib

@@ -4,7 +4,7 @@ answers agree with the reference engine and with central differences of its own 
 import pytest
 
 from backprop_course.practice import INPUTS, WEIGHTS, PracticeGraph, practice_graph
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 Scalar = reference_module("graph").Scalar
 SEEDS = range(60)

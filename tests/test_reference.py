@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from autograd.scipy.special import logsumexp
 
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 graph = reference_module("graph")
 layers = reference_module("layers")

@@ -16,35 +16,13 @@ import pytest
 from backprop_course.autograder import sandbox
 from backprop_course.autograder.sandbox import Limits, SandboxError, run_limited
 from backprop_course.autograder.sandbox.box import check_reachable
+from helpers.sandbox_tiers import FORCED, TIERS, needs_posix, small, tier, work
 
-FORCED = sandbox.forced_isolation()
-TIERS = [FORCED] if FORCED else sandbox.working_tiers()
-needs_posix = pytest.mark.skipif(not sandbox.available()["rlimits"], reason="POSIX only")
 pytestmark = needs_posix
-
-
-def small(tier, **changes):
-    """Limits small enough to keep every test quick (2 shared cores)."""
-    values = dict(cpu_seconds=5, memory_mb=1024, processes=32, file_mb=5, wall_seconds=8,
-                  isolation=tier)
-    values.update(changes)
-    return Limits(**values)
 
 
 def python(code):
     return [sys.executable, "-c", code]
-
-
-@pytest.fixture(params=TIERS)
-def tier(request):
-    return request.param
-
-
-@pytest.fixture
-def work(tmp_path):
-    folder = tmp_path / "work"
-    folder.mkdir()
-    return folder
 
 
 def test_limits_reject_nonsense_with_one_line():

@@ -8,7 +8,7 @@ import pytest
 
 from backprop_course.autograder import sandbox
 from backprop_course.autograder.sandbox import Limits, SandboxError
-from test_sandbox import TIERS, needs_posix, small
+from helpers.sandbox_tiers import TIERS, needs_posix, small
 
 pytestmark = needs_posix
 

@@ -16,10 +16,10 @@ import nbformat
 import pytest
 from jupyter_core.utils import run_sync
 
-from backprop_course.autograder import course, grading, sample_class, sandbox
+from backprop_course.autograder import grading, nbgrader_course, sample_class, sandbox
 from backprop_course.autograder.sandbox import KernelStartError
-from conftest import IN_CI
-from test_sandbox import needs_posix, small, tier, work  # noqa: F401  (fixtures)
+from helpers.checkout import IN_CI
+from helpers.sandbox_tiers import needs_posix, small, tier, work  # noqa: F401  (fixtures)
 import unprivileged
 
 pytestmark = needs_posix
@@ -32,8 +32,8 @@ DEATH_SECONDS = 60  # for killed processes to be gone: they die in milliseconds,
 def sample_course(tmp_path_factory):
     """Lesson 2 released and the whole sample class submitted (copy it before changing it)."""
     folder = tmp_path_factory.mktemp("class") / "course"
-    course.init_course(folder, [LESSON])
-    course.release(folder, LESSON)
+    nbgrader_course.init_course(folder, [LESSON])
+    nbgrader_course.release(folder, LESSON)
     sample_class.submit(folder, LESSON)
     return folder
 
@@ -227,8 +227,8 @@ def test_a_kernel_that_cannot_start_names_the_limit_it_hit(tier, work, limit, ch
 @pytest.fixture(scope="module")
 def lesson_course(tmp_path_factory):
     folder = tmp_path_factory.mktemp("machine") / "course"
-    course.init_course(folder, [LESSON])
-    course.release(folder, LESSON)
+    nbgrader_course.init_course(folder, [LESSON])
+    nbgrader_course.release(folder, LESSON)
     sample_class.submit(folder, LESSON, students=[s for s in sample_class.STUDENTS
                                                   if s.name == "correct"])
     return grading.Course(folder, LESSON)
@@ -284,7 +284,7 @@ def test_a_course_is_private_from_init_and_autograde_makes_it_so(tmp_path, lesso
     """Without bubblewrap kernels see the host's file system: nothing of the course may be
     reachable by other uids (sandbox uids included)."""
     folder = tmp_path / "fresh"
-    course.init_course(folder, [LESSON])
+    nbgrader_course.init_course(folder, [LESSON])
     assert folder.stat().st_mode & 0o007 == 0
     os.chmod(lesson_course.dir, 0o755)
     rows, failed = grading.autograde(lesson_course.dir, LESSON, workers=1, progress=False)

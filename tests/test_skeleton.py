@@ -1,6 +1,6 @@
 """The generated student skeleton (backprop_lib/) against the reference (solutions/backprop_lib/).
 
-Every marked solution region is enumerated from the source with backprop_course.autograder.build, so a new region
+Every marked solution region is enumerated from the source with backprop_course.autograder.solution_markers, so a new region
 is covered as soon as it is written: its stub must raise NotImplementedError with exactly the
 region's tag ("Lesson k, task j: ..."), from inside the region's own function. Everything else in
 the skeleton must be the reference's code, line for line, and behave identically.
@@ -19,8 +19,10 @@ import pytest
 
 import backprop_lib
 from backprop_course.autograder import build
+from backprop_course.autograder import solution_markers
 from backprop_lib import data, graph, layers, losses, mlp, optim, train
-from conftest import ROOT, SOLUTIONS, reference_module
+from helpers.checkout import ROOT, SOLUTIONS
+from helpers.reference_library import reference_module
 
 SOURCE_DIR = SOLUTIONS / "backprop_lib"
 SKELETON_DIR = ROOT / "backprop_lib"
@@ -54,7 +56,7 @@ def regions():
         text = path.read_text()
         functions = enclosing_functions(ast.parse(text))
         for number, line in enumerate(text.splitlines(), start=1):
-            match = build.MARKER.match(line)
+            match = solution_markers.MARKER.match(line)
             if match:
                 holders = [(first, name) for first, last, name in functions if first <= number <= last]
                 assert holders, f"{path.name}:{number}: a solution region outside any function"
@@ -136,9 +138,9 @@ def test_every_student_part_raises_its_tagged_stub(module_name, line, tag, qualn
 def without_regions(lines):
     kept, inside = [], False
     for line in lines:
-        if build.MARKER.match(line):
+        if solution_markers.MARKER.match(line):
             inside = True
-        elif inside and line.strip() == f"### {build.END}":
+        elif inside and line.strip() == f"### {solution_markers.END}":
             inside = False
         elif not inside:
             kept.append(line)
@@ -272,7 +274,7 @@ def test_strip_solutions_replaces_a_region_at_its_indentation():
             "    ### BEGIN SOLUTION Lesson 9, task 2: implement f\n"
             "    return x + y\n"
             "    ### END SOLUTION\n")
-    assert build.strip_solutions(text) == ("def f(x):\n"
+    assert solution_markers.strip_solutions(text) == ("def f(x):\n"
                                            "    y = 1\n"
                                            '    raise NotImplementedError("Lesson 9, task 2: implement f")\n')
 
@@ -286,6 +288,6 @@ def test_strip_solutions_replaces_a_region_at_its_indentation():
     ("### BEGIN SOLUTION Lesson 1, task 1: a\nx = 1\n", r"'Lesson 1, task 1: a' is never closed"),
 ])
 def test_strip_solutions_rejects_malformed_markers(text, message):
-    with pytest.raises(build.BuildError, match=message) as info:
-        build.strip_solutions(text, where="f.py")
+    with pytest.raises(solution_markers.MarkerError, match=message) as info:
+        solution_markers.strip_solutions(text, where="f.py")
     assert "\n" not in str(info.value)

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from jupyter_core.utils import run_sync
 
-from backprop_course.autograder import course, grading, sample_class
+from backprop_course.autograder import grading, nbgrader_course, sample_class
 from backprop_course.autograder.grading import spare
-from test_sandbox import needs_posix
+from helpers.sandbox_tiers import needs_posix
 
 pytestmark = needs_posix
 LESSON = "02_linear_layer"
@@ -22,8 +22,8 @@ STUDENTS = ("correct", "missing_transpose", "einsum")
 @pytest.fixture(scope="module")
 def lesson_course(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spare") / "course"
-    course.init_course(folder, [LESSON])
-    course.release(folder, LESSON)
+    nbgrader_course.init_course(folder, [LESSON])
+    nbgrader_course.release(folder, LESSON)
     students = [student for student in sample_class.STUDENTS if student.name in STUDENTS]
     sample_class.submit(folder, LESSON, students=students)
     return grading.Course(folder, LESSON)

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_course.autograder import course, solution_shapes, student_kit
+from backprop_course.autograder import nbgrader_course, solution_shapes, student_kit
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "backprop_course.autograder"]
@@ -43,7 +43,7 @@ def test_the_kit_holds_the_lessons_the_skeleton_and_the_machinery_and_no_solutio
     assert {path.name for path in (kit / "lessons").glob("*.ipynb")} == \
         {path.name for path in (ROOT / "lessons").glob("*.ipynb")}
     assert not any("solutions" in name for name in files)
-    assert course.leaks_in_folder(kit, student_kit.solution_secrets()) == []
+    assert nbgrader_course.leaks_in_folder(kit, student_kit.solution_secrets()) == []
     skeleton = (kit / "backprop_lib" / "mlp.py").read_text()
     assert 'raise NotImplementedError("Lesson 5, task 1: implement MLP.forward")' in skeleton
     with zipfile.ZipFile(kit / wheel[0]) as archive:

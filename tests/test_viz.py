@@ -1,6 +1,5 @@
 """The lecture widgets without a browser: what each control changes, presets, stubs, headless runs."""
 
-import html
 import re
 import subprocess
 import sys
@@ -10,10 +9,10 @@ import numpy as np
 import pytest
 
 from backprop_course import viz
-from conftest import ROOT, SOLUTIONS, load_library, reference_module
+from helpers.checkout import ROOT
+from helpers.reference_library import load_library, reference_module
+from helpers.viz_reference import REFERENCE, node_texts
 
-# The widgets draw the library they are given: the reference here, the skeleton where named.
-REFERENCE = load_library(SOLUTIONS / "backprop_lib", "reference_lib")
 graph = reference_module("graph")
 mlp = reference_module("mlp")
 losses = reference_module("losses")
@@ -22,19 +21,6 @@ optim = reference_module("optim")
 # Lesson 1's network (x = 2, t = 1) by hand: the chain rule along each path.
 SLIDE_VALUES = {"h1": "a1 1  h1 1", "h2": "a2 3  h2 3", "h3": "a3 0.25  h3 0.25", "h4": "a4 2  h4 2",
                 "y": "-0.5", "L": "1.125"}
-SLIDE_GRADS = {"w1": -7.5, "w2": 3.0, "w3": -3.0, "w4": -9.0, "w5": 0.75, "w6": 2.25, "w7": -0.375, "w8": -3.0}
-
-
-def text_content(markup):
-    """What a browser's textContent gives for an element's inner markup: its text, tags left out."""
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
-
-
-def node_texts(svg, css_class):
-    """{node key: text of its <text class=css_class>} from a walkthrough's SVG."""
-    found = re.findall(r'<g class="node" data-key="([^"]+)">.*?<text class="' + css_class + r'"[^>]*>(.*?)</text>',
-                       svg)
-    return {key: text_content(inner) for key, inner in found}
 
 
 def edge_labels(svg):

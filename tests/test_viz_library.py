@@ -9,8 +9,9 @@ import nbformat
 import pytest
 
 from backprop_course import lesson, viz
-from conftest import ROOT, SOLUTIONS, load_library
-from test_viz import REFERENCE
+from helpers.checkout import ROOT, SOLUTIONS
+from helpers.reference_library import load_library
+from helpers.viz_reference import REFERENCE
 
 # Run outside the checkout, where no backprop_lib is importable: the package imports, a widget with
 # no library refuses in one line, and a library loaded from a folder under a name of its own works.

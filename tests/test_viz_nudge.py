@@ -6,8 +6,10 @@ import pytest
 
 from backprop_course import viz
 from backprop_course.viz import nudge
-from conftest import ROOT, load_library
-from test_viz import REFERENCE, SLIDE_GRADS, text_content
+from helpers.checkout import ROOT
+from helpers.reference_library import load_library
+from helpers.viz_reference import REFERENCE
+from helpers.slide_network import SLIDE_GRADS, text_content
 
 LIBRARY = viz.library.Library(REFERENCE)
 

@@ -5,8 +5,9 @@ import pytest
 
 from backprop_course import viz
 from backprop_course.viz import predict
-from conftest import reference_module
-from test_viz import REFERENCE, SLIDE_GRADS, node_texts
+from helpers.reference_library import reference_module
+from helpers.viz_reference import REFERENCE, node_texts
+from helpers.slide_network import SLIDE_GRADS
 
 graph = reference_module("graph")
 mlp = reference_module("mlp")

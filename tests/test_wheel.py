@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from helpers.checkout import ROOT
 
 SECTION = "## Install from a package"
 LESSON = "02_linear_layer"
@@ -30,7 +30,7 @@ CONTENT = ["backprop_course/content/solutions/backprop_lib/layers.py",
            "backprop_course/content/lab-config/jupyter_server_config.json",
            "backprop_course/content/lab-config/labconfig/page_config.json",
            "backprop_course/content/lecture/backprop_live.ipynb",
-           "backprop_course/autograder/integrity/guard.py",
+           "backprop_course/autograder/integrity/runtime_guard.py",
            "backprop_course/autograder/sandbox/zygote_main.py"]
 
 pytestmark = pytest.mark.slow
@@ -63,7 +63,7 @@ def test_the_sdist_rebuilds_a_wheel_that_installs_only_our_import_name_and_the_c
     with tarfile.open(sdist) as archive:  # the wheel above was built from these files
         members = {member.name.split("/", 1)[1] for member in archive.getmembers() if "/" in member.name}
     assert {name for name in CONTENT if "/content/" in name} <= members
-    assert {"CHANGELOG.md", "setup.py", "autograder/integrity/guard.py"} <= members
+    assert {"CHANGELOG.md", "setup.py", "autograder/integrity/runtime_guard.py"} <= members
 
 
 def test_the_readme_install_path_runs_outside_the_checkout(dist, tmp_path):

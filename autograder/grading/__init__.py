@@ -26,14 +26,14 @@ recorded as "grader error" with no score, graded again by the next run, and make
 exit non-zero.
 
 Modules: ``job`` (Job, Result), ``worker`` (grade_submission and its preprocessor lists),
-``execute`` (the sandboxed Execute), ``spare`` (the next submission's kernel, started while a
+``grading_execute`` (the sandboxed Execute), ``spare`` (the next submission's kernel, started while a
 worker grades the current one), ``kernel_cpu`` (CPU seconds per phase), ``driver`` (Course),
 ``lock`` (CourseLock), ``pools`` (LocalPool, DaskPool), ``batch`` (autograde), ``progress``
-(Progress, summary_table), ``cli`` (the command) and ``preprocessors`` (one notebook transform each).
+(Progress, summary_table), ``autograde_command`` (the command) and ``preprocessors`` (one notebook transform each).
 """
 
 from .batch import autograde
-from .cli import add_autograde, cmd_autograde
+from .autograde_command import add_autograde, cmd_autograde
 from .driver import DEMO_TAG, MAX_FILE_BYTES, RESULTS, Course, is_whole
 from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR, GraderError, Job, Result
 from .lock import LOCK_NAME, CourseLock

@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from .. import course as course_module
+from .. import nbgrader_course
 from .. import sandbox
 from .driver import Course
 from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR
@@ -28,7 +28,7 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
     students = course.students(student)
     if not students:
         where = course.dir / "submitted" / "<student>" / lesson
-        raise course_module.CourseError(f"no submissions match: expected folders like {where}")
+        raise nbgrader_course.CourseError(f"no submissions match: expected folders like {where}")
     rows = []
     with CourseLock(course.dir):
         todo = []
@@ -42,7 +42,7 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
             else:
                 todo.append(name)
         sandbox.leftovers.clean()  # what a killed run left in the temp folder
-        if course_module.make_private(course.dir):
+        if nbgrader_course.make_private(course.dir):
             print(f"note: {course.dir} was open to other users (sandbox uids too): made it "
                   "private (chmod o-rwx)", file=sys.stderr)
         if todo and not dask:  # one line before grading starts, naming what this machine lacks

@@ -16,7 +16,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, Deduplicat
                                     OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import parse_utc
 
-from .. import course as course_module
+from .. import nbgrader_course
 from .. import integrity, submission
 from .job import GRADER_ERROR, Job
 from .preprocessors import CheckMetadata, RestoreCells
@@ -57,17 +57,17 @@ class Course:
     """The driver's view of one lesson in a course: paths, config, and the gradebook."""
 
     def __init__(self, course_dir, lesson):
-        self.dir = course_module.require_course(course_dir)
-        course_module.tools_on_path()
+        self.dir = nbgrader_course.require_course(course_dir)
+        nbgrader_course.tools_on_path()
         self.lesson = lesson
-        self.config = course_module.load_config(self.dir)
+        self.config = nbgrader_course.load_config(self.dir)
         self.coursedir = CourseDirectory(config=self.config)
         self.coursedir.root = str(self.dir)
         self.db_url = self.coursedir.db_url
         self.results = self.dir / RESULTS / lesson
         release = self.dir / "release" / lesson
         if not (release / f"{lesson}.ipynb").exists():
-            raise course_module.CourseError(
+            raise nbgrader_course.CourseError(
                 f"lesson {lesson!r} is not released in {self.dir}: run "
                 f"`backprop-course release {lesson} --course {self.dir}` first")
         self._require_in_gradebook()
@@ -89,7 +89,7 @@ class Course:
             try:
                 gb.find_assignment(self.lesson)
             except MissingEntry:
-                raise course_module.CourseError(
+                raise nbgrader_course.CourseError(
                     f"lesson {self.lesson!r} is released but not in the gradebook {self.db_url} (a new or "
                     f"replaced gradebook.db): run `backprop-course release {self.lesson} --course {self.dir} "
                     "--force` to add it, then autograde again") from None

@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .. import course as course_module
+from .. import nbgrader_course
 
 LOCK_NAME = ".autograde.lock"
 
@@ -36,7 +36,7 @@ class CourseLock:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            raise course_module.CourseError(
+            raise nbgrader_course.CourseError(
                 f"another autograde (pid {holder}) is running on this course: wait for it to "
                 "finish") from None
         handle.seek(0)

@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from .. import course as course_module
+from .. import nbgrader_course
 from .. import integrity, sandbox
 from . import spare, worker
 
@@ -95,7 +95,7 @@ class DaskPool:
     @staticmethod
     def unreachable(address, err):
         why = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return course_module.CourseError(f"no Dask scheduler answers at {address} ({why}): start a "
+        return nbgrader_course.CourseError(f"no Dask scheduler answers at {address} ({why}): start a "
                                          "scheduler with `dask scheduler` or drop --dask")
 
     def submit(self, job):

@@ -19,7 +19,7 @@ from traitlets.config import Config
 
 from .. import sandbox
 
-from .execute import start_kernel
+from .grading_execute import start_kernel
 
 _enabled = False
 _spare = None

@@ -12,7 +12,7 @@ from traitlets.config import Config
 
 from .. import integrity, sandbox
 from . import spare
-from .execute import run_notebook
+from .grading_execute import run_notebook
 from .job import GRADER_ERROR, Result
 from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, JudgeChecks, MinimalTracebacks,
                             ScrubHiddenLines, VerifyCanaries)

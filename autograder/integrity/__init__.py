@@ -3,7 +3,7 @@
 Modules (one idea each): ``rules`` (the kinds of flag and the names each rule looks for),
 ``findings`` (Flag, Report), ``paths`` (which strings name course secrets), ``visitor`` (the rules
 applied to one parsed file or cell), ``scan`` (reading a submission's files and notebooks),
-``canaries`` (per-test-cell canaries) and ``guard`` (the run-time guard program the grading kernel
+``canaries`` (per-test-cell canaries) and ``runtime_guard`` (the run-time guard program the grading kernel
 runs). Everything a caller needs is importable from ``backprop_course.autograder.integrity`` itself:
 
 - ``scan(folder, instructor_files=None) -> list[Flag]`` and ``inspect(...) -> Report`` (flags and

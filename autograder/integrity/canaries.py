@@ -6,7 +6,7 @@ swallow a failing test's error, and a patched ``np.allclose`` or ``checks.rel_er
 wrong answer pass; each time the test cell shows no error. Before execution, ``add_canaries(nb)``
 inserts a first cell (it runs before any student code) that snapshots numpy, numpy.testing,
 numpy.linalg, builtins and math, and appends to every graded test cell a line printing
-``CANARY:<token>:<grade_id>`` plus the names the guard (guard.py, run by that first cell) finds
+``CANARY:<token>:<grade_id>`` plus the names the guard (runtime_guard.py, run by that first cell) finds
 replaced (the token is random per run, so it is in no released file). After execution ``verify_canaries(nb, token)`` removes that
 cell and those lines again (so checksums, feedback and the stored notebook are as before) and
 gives every test cell that ran without an error but did not print a clean canary an error output
@@ -28,9 +28,9 @@ from .findings import Flag
 CANARY = "CANARY:{token}:{grade_id}"
 GUARD = "_grader_guard_{token}"
 CANARY_LINE = '\nprint("' + CANARY + '", *' + GUARD + '())  # grader canary'
-# The program the first cell runs (a real file of this package, see guard.py), and how it is run:
+# The program the first cell runs (a real file of this package, see runtime_guard.py), and how it is run:
 # in a namespace of its own, so the notebook's namespace gets nothing from it.
-GUARD_PROGRAM = Path(__file__).with_name("guard.py")
+GUARD_PROGRAM = Path(__file__).with_name("runtime_guard.py")
 
 
 def guard_cell_source(name):

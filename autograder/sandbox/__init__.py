@@ -56,7 +56,7 @@ Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError, KernelStartE
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
 (``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
-kernels) and ``execute`` (nbgrader's Execute with it). Everything below is importable from
+kernels) and ``sandboxed_execute`` (nbgrader's Execute with it). Everything below is importable from
 ``backprop_course.autograder.sandbox`` itself.
 
 Entry points:
@@ -96,7 +96,7 @@ def __getattr__(name):
     # nbgrader is imported only when SandboxedExecute is asked for: run_limited users do not pay
     # for it.
     if name == "SandboxedExecute":
-        from .execute import SandboxedExecute
+        from .sandboxed_execute import SandboxedExecute
 
         globals()[name] = SandboxedExecute
         return SandboxedExecute

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import diagnose
-from ..feedback import find
+from ..check_rows import find
 from ..gradcheck import numerical_gradient
 from ..network import network_stages, probe_layers, record_layers
 from ..records import Observation, emit, encode_error, not_judged_warning

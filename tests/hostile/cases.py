@@ -1,7 +1,7 @@
 """The hostile-submission corpus: breakage and cheats, each a real lesson-2 submission.
 
 A case is a change to the released lesson folder (notebook + ``backprop_lib/``): code in place of
-task stubs, module-level code in ``layers.py``, a student cell after the set-up cell, or file
+task stubs (planted as ``bug_planting`` plants every corpus's bugs), module-level code in ``layers.py``, a student cell after the set-up cell, or file
 surgery. ``materialize`` writes it into ``submitted/<case>/<lesson>/`` of a course. Each case says
 what it threatens, what must happen, and what the grader must report; tests/test_hostile.py checks
 every case end to end and ``hostile.table.render_table`` turns the list into docs/threats.md.
@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from backprop_course.autograder.bug_planting import plant_text
 
 LESSON = "02_linear_layer"
 TIMESTAMP = "2026-11-26 04:00:00.000000 UTC"
@@ -420,6 +422,17 @@ def _fill(code, places):
     return code
 
 
+def _task_changes(case, text, places):
+    """The case's task code as planted bugs (``bug_planting``): each task's stub line replaced by the
+    code at the stub's indentation."""
+    changes = []
+    for number, code in case.tasks.items():
+        stub = f'raise NotImplementedError("Lesson 2, task {number}:'
+        line = next(line for line in text.splitlines(keepends=True) if stub in line)
+        changes.append((line, _indent(_fill(code, places), line[:len(line) - len(line.lstrip())])))
+    return changes
+
+
 def materialize(case, release, course, places):
     """Write ``case`` as course/submitted/<case.name>/<LESSON>/ from the release folder."""
     folder = Path(course) / "submitted" / case.name / LESSON
@@ -428,13 +441,7 @@ def materialize(case, release, course, places):
     shutil.copytree(release, folder)
     (folder / "timestamp.txt").write_text(TIMESTAMP)
     layers = folder / "backprop_lib" / "layers.py"
-    lines = layers.read_text().splitlines(keepends=True)
-    for number, code in case.tasks.items():
-        stub = f'raise NotImplementedError("Lesson 2, task {number}:'
-        index = next(i for i, line in enumerate(lines) if stub in line)
-        indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
-        lines[index] = _indent(_fill(code, places), indent)
-    text = "".join(lines)
+    text = plant_text(layers.read_text(), _task_changes(case, layers.read_text(), places), str(layers))
     if case.layers_top:
         text += "\n\n" + _fill(case.layers_top, places) + "\n"
     layers.write_text(text)

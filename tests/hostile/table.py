@@ -192,6 +192,6 @@ on the layer traffic the records hold.
 Every lesson is judged in the grader, so the run-time checks of test cells only flag for review:
 a canary line proves each test cell ran to its end and a guard notes any test cell that ran with
 numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
-guard program `guard.py`); neither decides a score. The static scan
+guard program `runtime_guard.py`); neither decides a score. The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """

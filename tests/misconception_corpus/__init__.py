@@ -8,5 +8,5 @@ Each module defines
     ALTERNATIVES: [(id, lesson, {library module: [(reference line, correct alternative)]})]
         correct implementations written differently (einsum, np.dot, in-place writes, other stable
         formulas): they must pass and no cell may name a misconception.
-Lines are planted with ``test_lessons_456.plant``, so NOTEBOOK edits a source-notebook cell.
+Lines are planted with ``backprop_course.autograder.bug_planting.plant``, so NOTEBOOK edits a source-notebook cell.
 """

@@ -4,8 +4,8 @@ Lesson 1's hand answers (tasks 1 and 2) are planted in the source notebook's ans
 engine (tasks 3 and 4) in graph.py; lessons 2 and 3 in layers.py. A lesson has as many
 submissions as its task with the most catalogued misconceptions (lesson 1, task 3: 16).
 """
+from backprop_course.autograder.bug_planting import NOTEBOOK
 
-NOTEBOOK = "notebook"  # test_lessons_456.NOTEBOOK: the changes apply to the source notebook's cells
 
 # ---- lesson 1 -----------------------------------------------------------------------------------
 

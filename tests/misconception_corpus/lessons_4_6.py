@@ -5,7 +5,7 @@ backward bug are checked by different cells (values, gradients), and plain SGD a
 momentum by task1-sgd and task1-momentum, so they share a submission without blurring each other.
 """
 
-from test_lessons_456 import NOTEBOOK
+from backprop_course.autograder.bug_planting import NOTEBOOK
 
 MSE_LOSS = "return float(np.mean(diff * diff))"
 MSE_GRAD = "return (2.0 / diff.size) * diff"

@@ -12,7 +12,7 @@ from misconception_corpus.lessons_4_6 import (BCE_GRAD, BCE_LOSS, CE_GRAD, CE_LO
                                               MOMENTUM_STEP, MSE_GRAD, MSE_LOSS, NORMALISE, ONEHOT, PLAIN_STEP,
                                               SHIFT, SOFTPLUS, T1_GRADS, T1_VALUES, T2_GRADS, T2_VALUES, T3_EDGE,
                                               T3_GRADS, T3_VALUES, mom)
-from test_lessons_456 import NOTEBOOK
+from backprop_course.autograder.bug_planting import NOTEBOOK
 
 # ---- lesson 1: the Scalar engine (micrograd-style) -----------------------------------------------
 

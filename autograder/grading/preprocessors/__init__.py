@@ -11,7 +11,7 @@ generate_feedback, by the course config): ``FeedbackClearHiddenTests``.
 """
 
 from .base import GradingPreprocessor
-from .canaries import AddCanaries, VerifyCanaries
+from .canary_cells import AddCanaries, VerifyCanaries
 from .check_metadata import CheckMetadata
 from .cap_outputs import CapOutputs
 from .fail_unrun import FailUnrunCells

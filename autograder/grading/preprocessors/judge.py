@@ -3,7 +3,7 @@
 from nbformat import NotebookNode
 
 from backprop_course import records
-from backprop_course.feedback import ROWS_MIME
+from backprop_course.check_rows import ROWS_MIME
 
 from ... import judge
 from .base import GradingPreprocessor

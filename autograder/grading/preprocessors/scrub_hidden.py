@@ -2,7 +2,7 @@
 
 from traitlets import Integer, Unicode
 
-from ... import build
+from ... import solution_markers
 from .base import GradingPreprocessor
 
 
@@ -11,8 +11,8 @@ class ScrubHiddenLines(GradingPreprocessor):
     came from) with a placeholder, so feedback never shows hidden-test source. Delimiters as
     nbgrader's ClearHiddenTests names them."""
 
-    begin_test_delimeter = Unicode(build.HIDDEN).tag(config=True)
-    end_test_delimeter = Unicode(build.HIDDEN_END).tag(config=True)
+    begin_test_delimeter = Unicode(solution_markers.HIDDEN).tag(config=True)
+    end_test_delimeter = Unicode(solution_markers.HIDDEN_END).tag(config=True)
     min_line_chars = Integer(12, help="shorter hidden lines (e.g. 'else:') are too common to hide").tag(config=True)
     placeholder = Unicode("    [a line of a hidden test]\n").tag(config=True)
 

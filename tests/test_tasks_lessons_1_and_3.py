@@ -6,7 +6,7 @@ import pytest
 
 from backprop_course.checks import Checks, diagnose
 from backprop_course.tasks import lesson_1, lesson_3
-from conftest import reference_module
+from helpers.reference_library import reference_module
 
 layers = reference_module("layers")
 Scalar = reference_module("graph").Scalar
@@ -323,7 +323,7 @@ def test_check_backward_names_the_first_wrong_node_and_the_misconception():
     right = lesson_1.given_graph(Scalar, edges)
     right["L"].backward()
     assert failures(lesson_1.check_backward, right["L"], expected, 1e-12) == []
-    from test_misconceptions import Overwrites  # backward assigning parent.grad instead of adding
+    from helpers.scalar_backward_bugs import Overwrites  # backward assigning parent.grad instead of adding
 
     wrong = lesson_1.given_graph(Overwrites, edges)
     wrong["L"].backward()

@@ -5,7 +5,7 @@ prints a value; the row format reads back for the report."""
 import numpy as np
 import pytest
 
-from backprop_course import feedback
+from backprop_course import check_rows
 from backprop_course.checks import CheckFailed, task
 
 RNG = np.random.default_rng(11)
@@ -27,7 +27,7 @@ def run(label, body, capsys):
 
 
 def rows(out):
-    return [row for row in map(feedback.parse_row, out.splitlines()) if row]
+    return [row for row in map(check_rows.parse_row, out.splitlines()) if row]
 
 
 def test_db_as_the_mean_is_named_on_its_wrong_row_with_got_and_expected(capsys):
@@ -38,8 +38,8 @@ def test_db_as_the_mean_is_named_on_its_wrong_row_with_got_and_expected(capsys):
     assert line.startswith("  WRONG  dL/db ") and "rel error 7.1e-01" in line
     assert line.endswith(" — misconception db-mean: dL/db equals the mean of grad_out over the batch: "
                          "the bias is used by every sample, so its gradient is the sum")
-    assert out.splitlines()[2].strip() == (f"got {feedback.show(GRAD_OUT.mean(axis=0))}, "
-                                           f"expected {feedback.show(DB)}")
+    assert out.splitlines()[2].strip() == (f"got {check_rows.show(GRAD_OUT.mean(axis=0))}, "
+                                           f"expected {check_rows.show(DB)}")
     [row] = rows(out)
     assert (row.ok, row.name, row.kind, row.key) == (False, "dL/db", "misconception", "db-mean")
     assert row.detail == "rel error 7.1e-01  (bar 1e-12)"
@@ -81,7 +81,7 @@ def test_correct_results_get_no_message(capsys):
     out, failed = run("Lesson 2, task 2", body, capsys)
     assert not failed
     assert all(row.ok and not row.kind for row in rows(out)) and len(rows(out)) == 3
-    assert feedback.SEPARATOR not in out and "got " not in out
+    assert check_rows.SEPARATOR not in out and "got " not in out
 
 
 def numbers_in(*arrays):
@@ -131,18 +131,18 @@ def test_large_arrays_show_no_values_and_odd_results_never_break_a_check(capsys)
 
 
 def test_quantity_of_finds_the_catalogued_quantity_a_name_starts_with():
-    assert feedback.quantity_of("Lesson 2, task 2", "dL/dW after a second call") == "dL/dW"
-    assert feedback.quantity_of("Lesson 2, task 2 (graded)", "dL/db (batch of 1)") == "dL/db"
-    assert feedback.quantity_of("Lesson 4, task 2", "hidden: dL/dscores, (6,) float64") == "dL/dscores"
-    assert feedback.quantity_of("Lesson 2, task 1", "out 2x3 -> 2x2") == "out"
-    assert feedback.quantity_of("Lesson 1, task 2", "dL/dw10") == "dL/dw10"  # dL/dw1 is no prefix of it
-    assert feedback.quantity_of("Lesson 2, task 1", "x unchanged") == "x unchanged"
+    assert check_rows.quantity_of("Lesson 2, task 2", "dL/dW after a second call") == "dL/dW"
+    assert check_rows.quantity_of("Lesson 2, task 2 (graded)", "dL/db (batch of 1)") == "dL/db"
+    assert check_rows.quantity_of("Lesson 4, task 2", "hidden: dL/dscores, (6,) float64") == "dL/dscores"
+    assert check_rows.quantity_of("Lesson 2, task 1", "out 2x3 -> 2x2") == "out"
+    assert check_rows.quantity_of("Lesson 1, task 2", "dL/dw10") == "dL/dw10"  # dL/dw1 is no prefix of it
+    assert check_rows.quantity_of("Lesson 2, task 1", "x unchanged") == "x unchanged"
 
 
 def test_parse_row_reads_rows_without_a_finding_and_ignores_other_lines():
-    line = feedback.format_row(False, "forward pass, layer by layer", "layer 2 raised ValueError: matmul")
-    row = feedback.parse_row(line)
+    line = check_rows.format_row(False, "forward pass, layer by layer", "layer 2 raised ValueError: matmul")
+    row = check_rows.parse_row(line)
     assert (row.name, row.detail, row.kind) == ("forward pass, layer by layer", "layer 2 raised ValueError: matmul", "")
-    assert feedback.parse_row(feedback.format_row(True, "x unchanged", "")).name == "x unchanged"
-    assert feedback.parse_row("Lesson 2, task 1:") is None
-    assert feedback.parse_row("  all checks of Lesson 2, task 1 passed") is None
+    assert check_rows.parse_row(check_rows.format_row(True, "x unchanged", "")).name == "x unchanged"
+    assert check_rows.parse_row("Lesson 2, task 1:") is None
+    assert check_rows.parse_row("  all checks of Lesson 2, task 1 passed") is None

@@ -14,14 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from backprop_course.autograder.build import strip_solutions
-from test_lessons import NAMES, errors_by_cell, execute, folder_with, graded_cells, judged, source
+from helpers.lesson_runs import NAMES, WORKERS, errors_by_cell, execute, folder_with, graded_cells, judged, source
+from backprop_course.autograder.bug_planting import NOTEBOOK, STUBBED, plant
 
 pytestmark = pytest.mark.slow
-
-STUBBED = "stubbed"  # instead of (line, bug) pairs: the whole module back to its student stubs
-NOTEBOOK = "notebook"  # as a module name: the (line, bug) pairs apply to the source notebook's cells
-WORKERS = 2  # notebooks graded at once: this machine's cores
 
 
 # (id, lesson, {module: [(reference line, buggy line)] or STUBBED}, graded cells that must fail,
@@ -162,27 +158,6 @@ CASES = [
     ("l6-lessons-2-5-not-done", "06_gradient_descent",
      {"layers.py": STUBBED, "losses.py": STUBBED, "mlp.py": STUBBED}, set(), None),
 ]
-
-
-def plant(folder, nb, bugs):
-    """Apply {module: [(line, bug)] or STUBBED} to the library copy in ``folder`` (and, for
-    NOTEBOOK, to ``nb``'s cells)."""
-    for module, changes in bugs.items():
-        if module == NOTEBOOK:
-            for line, bug in changes:
-                cells = [cell for cell in nb.cells if line in cell.source]
-                assert len(cells) == 1, f"the source notebook no longer has {line!r}: update this test"
-                cells[0].source = cells[0].source.replace(line, bug)
-            continue
-        path = folder / "backprop_lib" / module
-        text = path.read_text()
-        if changes == STUBBED:
-            text = strip_solutions(text, path)
-        else:
-            for line, bug in changes:
-                assert text.count(line) == 1, f"the reference {module} no longer has {line!r}: update this test"
-                text = text.replace(line, bug)
-        path.write_text(text)
 
 
 def grade(case, tmp_path):

@@ -2,7 +2,7 @@
 
 import sys
 
-from .. import course as course_module
+from .. import nbgrader_course
 from .batch import autograde
 from .job import DEFAULT_WALL_LIMIT
 from .progress import summary_table
@@ -28,7 +28,7 @@ def cmd_autograde(args):
 
 
 def add_autograde(subparsers):
-    parser = course_module.add_lesson_command(
+    parser = nbgrader_course.add_lesson_command(
         subparsers, "autograde", cmd_autograde, help="grade submitted/<student>/LESSON in parallel",
         description="Autograde a lesson's submissions in parallel over students; resumable; one bad "
                     "submission never stops the batch; exits non-zero only when the grader fails.")

@@ -12,7 +12,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from .. import import_guard, sandbox
+from .. import kernel_imports, sandbox
 from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
 
@@ -108,7 +108,7 @@ def with_guard(config, workdir):
     working copy only, never anything else on the kernel's path."""
     config = copy.deepcopy(config)
     config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
-                                      import_guard.kernel_argument(workdir)]
+                                      kernel_imports.kernel_argument(workdir)]
     return config
 
 

@@ -5,7 +5,7 @@
     DIR/nbgrader_config.py          hardened (see CONFIG below: each setting says why)
     DIR/gradebook.db                created by the first release
     DIR/source/<lesson>/<lesson>.ipynb        the nbgrader source notebook from solutions/
-    DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``build.strip_solutions``)
+    DIR/source/<lesson>/backprop_lib/*.py     the student skeleton (``solution_markers.strip_solutions``)
 
 nbgrader's generate_assignment (the command, formgrader's Generate button, ``--force``) copies
 every non-notebook file of source/ verbatim into release/, so source/ holds no library solution
@@ -44,9 +44,10 @@ import nbformat
 
 from backprop_course import content
 
-from . import build as build_module
+from . import solution_markers
 from . import course_files
 from . import release_check
+from .generated_note_cell import released_text
 
 LIBRARY = "backprop_lib"
 CONFIG_NAME = "nbgrader_config.py"
@@ -73,7 +74,7 @@ def student_files(root=content.root()):
     """Library paths (relative to an assignment folder) that students edit: those with solution
     regions. Autograde keeps the student's copies of these and overwrites every other file."""
     return [f"{LIBRARY}/{name}" for name, text in library_files(root).items()
-            if build_module.BEGIN in text]
+            if solution_markers.BEGIN in text]
 
 
 # The hand-in zip `backprop-course submit` writes (stamp: UTC, %Y%m%dT%H%M%SZ) and the regexp
@@ -273,11 +274,11 @@ def init_course(course_dir, lessons=None, root=content.root(), course_id=None, f
     course_dir.mkdir(parents=True, exist_ok=True)
     make_private(course_dir)
     # The skeleton, never the reference: nbgrader's own generate_assignment copies these as they are.
-    skeleton = {name: build_module.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
+    skeleton = {name: solution_markers.strip_solutions(text, Path(root) / "solutions" / LIBRARY / name)
                 for name, text in library_files(root).items()}
     planned = {}
     for lesson in lessons:
-        planned[f"source/{lesson}/{lesson}.ipynb"] = (Path(root) / "solutions" / f"{lesson}.ipynb").read_text()
+        planned[f"source/{lesson}/{lesson}.ipynb"] = released_text(Path(root) / "solutions" / f"{lesson}.ipynb")
         for name, text in skeleton.items():
             planned[f"source/{lesson}/{LIBRARY}/{name}"] = text
     planned[CONFIG_NAME] = config_text(lessons_configured(course_dir) | set(lessons), course_id, root)
@@ -377,14 +378,14 @@ def secret_lines(course_dir, lesson, root=content.root()):
     inside, outside = set(), set()
     for path in sorted((Path(root) / "solutions" / LIBRARY).glob("*.py")):
         text = path.read_text()
-        inside |= build_module.solution_lines(text)
+        inside |= solution_markers.solution_lines(text)
         # A line that a released file hands out anyway (a loop idiom in gradcheck.py that a hidden
         # test or another file's solution also uses) is no secret.
-        outside |= {line.strip() for line in build_module.strip_solutions(text, path).splitlines()}
+        outside |= {line.strip() for line in solution_markers.strip_solutions(text, path).splitlines()}
     notebook = nbformat.read(Path(course_dir) / "source" / lesson / f"{lesson}.ipynb", as_version=4)
-    secret = build_module.notebook_solution_lines(notebook)
+    secret = solution_markers.notebook_solution_lines(notebook)
     # Likewise a hidden-test line that the visible part of a test cell also shows.
-    visible = build_module.student_notebook(nbformat.from_dict(copy.deepcopy(notebook)))
+    visible = solution_markers.student_notebook(nbformat.from_dict(copy.deepcopy(notebook)))
     outside |= {line.strip() for cell in visible.cells for line in cell.source.splitlines()}
     return (secret | inside) - outside
 
@@ -396,7 +397,7 @@ def leaks_in_folder(folder, secret):
     for path in sorted(Path(folder).rglob("*")):
         if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
             continue
-        hits = build_module.leaks(path.read_text(errors="replace"), secret)
+        hits = solution_markers.leaks(path.read_text(errors="replace"), secret)
         if hits:
             found.append((path, hits[0]))
     return found

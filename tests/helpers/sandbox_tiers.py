@@ -1,0 +1,32 @@
+"""The sandbox's isolation tiers a test runs on (every tier that works here, or the forced one),
+small limits, and the fixtures of the sandbox tests."""
+
+import pytest
+
+from backprop_course.autograder import sandbox
+from backprop_course.autograder.sandbox import Limits
+
+
+FORCED = sandbox.forced_isolation()
+TIERS = [FORCED] if FORCED else sandbox.working_tiers()
+needs_posix = pytest.mark.skipif(not sandbox.available()["rlimits"], reason="POSIX only")
+
+
+def small(tier, **changes):
+    """Limits small enough to keep every test quick (2 shared cores)."""
+    values = dict(cpu_seconds=5, memory_mb=1024, processes=32, file_mb=5, wall_seconds=8,
+                  isolation=tier)
+    values.update(changes)
+    return Limits(**values)
+
+
+@pytest.fixture(params=TIERS)
+def tier(request):
+    return request.param
+
+
+@pytest.fixture
+def work(tmp_path):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder

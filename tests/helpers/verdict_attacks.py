@@ -1,0 +1,67 @@
+"""Verdict-rewriting attacks a submission's library code can run at import (lesson 2's
+end-to-end attacks, reused by the other lessons' attack tests): each must score no more than the
+same wrong code without it."""
+
+MIME = "application/vnd.backprop-course.observation+json"
+
+SINK = """
+import backprop_course.checks as _checks
+
+class _Sink(list):
+    def append(self, item):
+        pass
+
+_init = _checks.Checks.__init__
+
+def _sunk(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    self.failures = _Sink()
+
+_checks.Checks.__init__ = _sunk
+"""
+GUARDS = """
+import builtins
+import numpy as _np
+for _name in list(vars(builtins)):
+    if _name.startswith("_grader_guard_"):
+        setattr(builtins, _name, lambda: [])
+_np.__dict__["max"] = lambda *a, **k: 0.0
+_np.__dict__["allclose"] = lambda *a, **k: True
+"""
+FORGE = """
+import backprop_course.records as _records
+import numpy as _np
+
+def _forged(task, cases):
+    fake = {case: {name: _records.encode(_np.zeros(1)) for name in values} for case, values in cases.items()}
+    return {_records.MIME: {"task": task, "cases": fake, "passed": True, "verdict": "ok"},
+            "text/plain": "all checks passed"}
+
+_records.record = _forged
+"""
+TWICE = """
+import backprop_course.records as _records
+_emit = _records.emit
+
+def _twice(task, cases):
+    _emit(task, cases)
+    _emit(task, cases)
+
+_records.emit = _twice
+import backprop_course.tasks.lesson_2 as _lesson
+_lesson.emit = _twice
+"""
+# Printed by the student's own code while the graded cases run: a record as JSON text, a record
+# displayed with the record mimetype, and the judge's own rows mimetype claiming a pass.
+PRINTS = ('import json, IPython.display as _d\n'
+          'print(json.dumps({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {}}}))\n'
+          '_d.display({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {"1x3 -> 1x2": '
+          '{"out": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
+          '{"task": "Lesson 2, task 1", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n')
+SWALLOW = """
+try:
+    get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+except NameError:
+    from IPython import get_ipython
+    get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+"""
