@@ -56,15 +56,34 @@ class Checks:
         self.write = write
         self.failures = []
         self.rows = []
+        self.values = {}  # row index -> the got/expected line under it
 
     def _row(self, name, ok, detail, finding=None, values=""):
-        self.write(feedback.format_row(ok, name, detail, finding))
-        self.rows.append(feedback.row_of(ok, name, detail, finding))
+        row = feedback.row_of(ok, name, detail, finding)
+        if self.write is not None:
+            self.write(feedback.format_row(ok, name, detail, finding))
+        self.rows.append(row)
         if not ok:
             if values:
-                self.write(values)
+                self.values[len(self.rows) - 1] = values
+                if self.write is not None:
+                    self.write(values)
             self.failures.append(name)
         return ok
+
+    def settle(self):
+        """One row per mistake (issue 18): once a row names a misconception, the other rows of this
+        task keep their verdicts but lose a structural diagnosis, which would only blur the name."""
+        self.rows = feedback.one_name_per_task(self.rows)
+
+    def lines(self):
+        """The rows as the student reads them, with the got/expected line under a failed row."""
+        shown = []
+        for index, row in enumerate(self.rows):
+            shown.append(feedback.format_data_row(row))
+            if index in self.values:
+                shown.append(self.values[index])
+        return shown
 
     def _explain(self, name, quantity, got, expected, bar, inputs, hidden):
         """(finding, the got/expected line or "") for a failed comparison."""
@@ -225,24 +244,31 @@ def crash_report(err):
 
 
 @contextmanager
-def task(label, hidden=None):
+def task(label, hidden=False):
     """Run one task's checks: report each, then fail once with a one-line reason.
 
-    hidden: the task is a hidden test's, whose rows never print the values they compare;
-    by default so for a label ending "(graded)".
+    hidden: the task is a hidden test's, whose rows never print the values they compare (say so
+    here: the label's wording decides nothing). The rows are shown when the task ends, once
+    ``Checks.settle`` has kept one explanation per mistake, as text and as data
+    (``feedback.show_rows``).
     """
-    check = Checks(label, label.rstrip().endswith("(graded)") if hidden is None else hidden)
-    print(f"{label}:")
+    check = Checks(label, hidden, write=None)
+    passed = False
     try:
-        yield check
-    except NotImplementedError as err:
-        raise NotImplementedYet(str(err) or label) from None
-    except (CheckFailed, NotImplementedYet):
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{label}: {crash_report(err)}") from None
-    if check.failures:
-        raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
-    print(f"  all checks of {label} passed")
+        try:
+            yield check
+        except NotImplementedError as err:
+            raise NotImplementedYet(str(err) or label) from None
+        except (CheckFailed, NotImplementedYet):
+            raise
+        except Exception as err:
+            raise CheckFailed(f"{label}: {crash_report(err)}") from None
+        if check.failures:
+            raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
+        passed = True
+    finally:  # also when the cell is interrupted: the rows so far are shown
+        check.settle()
+        feedback.show_rows(label, passed, check.rows, [f"{label}:", *check.lines()]
+                           + ([f"  all checks of {label} passed"] if passed else []))
     if not check.hidden:
         reveal(label)

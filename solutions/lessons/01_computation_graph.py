@@ -129,7 +129,7 @@ with task("Lesson 1, task 1") as check:
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
 
-with graded_task("Lesson 1, task 1 (graded)") as graded:
+with graded_task("Lesson 1, task 1 (graded)", hidden=True) as graded:
     graded.chain([
         ("a1", a1, {{ value["a1"] }}, "x and w1 (given)"),
         ("h1", h1, {{ value["h1"] }}, "a1"),
@@ -206,7 +206,7 @@ print("Your numbers are compared with the engine's after task 4.")
 ### BEGIN HIDDEN TESTS
 from backprop_course.checks import task as graded_task
 
-with graded_task("Lesson 1, task 2 (graded)") as graded:
+with graded_task("Lesson 1, task 2 (graded)", hidden=True) as graded:
     graded.chain([
         ("dL/dy", dL_dy, {{ grad["y"] }}, ""),
         ("dL/dw7", dL_dw7, {{ grad["w7"] }}, "dL/dy"),
@@ -288,7 +288,7 @@ from backprop_lib.graph import Scalar as GradedScalar
 
 graded_points = {{ GRADED_POINTS }}
 graded_cases = {{ graded_local_grads }}
-with graded_task("Lesson 1, task 3 (graded)") as graded:
+with graded_task("Lesson 1, task 3 (graded)", hidden=True) as graded:
     for expression, expected in graded_cases:
         graded.close(f"local derivatives of {expression}", local_grads_table(GradedScalar, expression, graded_points),
                      expected, bar=1e-10, **catalogued(GradedScalar, expression, graded_points))
@@ -353,7 +353,7 @@ from backprop_course.tasks.lesson_1 import check_backward, given_graph
 from backprop_lib.graph import Scalar as GradedScalar
 
 {{ GRADED_GRAPHS }}
-with graded_task("Lesson 1, task 4 (graded)") as graded:
+with graded_task("Lesson 1, task 4 (graded)", hidden=True) as graded:
     graded_nodes["L"].backward()
     check_backward(graded, graded_nodes["L"], {{ small_grads }}, bar=1e-10)
     deep["d2999"].backward()
