@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from .misconceptions import entries_for, name_misconception
+from .misconceptions import entries_for, name_across, name_misconception
 
 STATUS_WIDTH = 5          # "ok   " and "WRONG"
 NAME_WIDTH = 28           # names are padded to this, and always followed by two spaces
@@ -69,6 +69,11 @@ def row_of(ok, name, detail, finding=None):
     """The Row ``format_row`` prints, as data (a finding only on a WRONG row)."""
     kind = "" if finding is None or ok else ("misconception" if finding.kind == "misconception" else "diagnosis")
     return Row(ok, name, detail, kind, finding.key if kind else "", finding.message if kind else "")
+
+
+def with_finding(row, finding):
+    """A WRONG ``row`` carrying ``finding`` (None: no finding) in place of its own."""
+    return row_of(row.ok, row.name, row.detail, finding)
 
 
 def one_name_per_task(rows):
@@ -128,6 +133,15 @@ def find(task, quantity, got, expected, bar, inputs=None):
     verdict must never depend on its explanation)."""
     try:
         return name_misconception(task, quantity, got, expected, inputs=inputs, bar=bar)
+    except Exception:  # a student's object may raise anything when read as numbers
+        return None
+
+
+def find_across(task, quantity, results, bar):
+    """The Finding for one check run on several inputs ``[(got, expected, inputs)]``
+    (``misconceptions.name_across``), or None, also when diagnosis itself fails."""
+    try:
+        return name_across(task, quantity, results, bar=bar)
     except Exception:  # a student's object may raise anything when read as numbers
         return None
 

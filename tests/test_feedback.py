@@ -69,16 +69,17 @@ def test_dw_divided_by_n_is_named_with_inputs_and_diagnosed_as_1_over_n_without(
         check.close("dL/dW", DW / 6, DW, bar=1e-12, inputs=INPUTS)
         check.close("dL/dW after a second call", DW / 6, DW, bar=1e-12)
         check.close("dL/dW after a second call", 2 * DW, DW, bar=1e-12, inputs={**INPUTS, "calls": 2})
-        check.close("dL/dW", DW.T, DW, bar=1e-12, inputs=INPUTS)
 
     out, _ = run("Lesson 2, task 2", body, capsys)
-    named, factor, accumulated, transposed = rows(out)
+    named, factor, accumulated = rows(out)
     assert (named.kind, named.key) == ("misconception", "dW-divided-by-N")
     # one explanation per mistake: beside a name, a pattern on another row of the task says nothing
     assert not factor.ok and factor.kind == ""
     assert accumulated.key == "grads-accumulated"
+    assert out.count("\n         got [[") == 3  # 6 numbers each: shown, on one line
+    out, _ = run("Lesson 2, task 2", lambda check: check.close("dL/dW", DW.T, DW, bar=1e-12, inputs=INPUTS), capsys)
+    [transposed] = rows(out)
     assert transposed.key == "dW-transposed" and transposed.detail == "has shape (2, 3), expected (3, 2)"
-    assert out.count("\n         got [[") == 4  # 6 numbers each: shown, on one line
     out, _ = run("Lesson 2, task 2", lambda check: check.close("dL/dW", DW / 6, DW, bar=1e-12), capsys)
     [alone] = rows(out)
     assert (alone.kind, alone.key) == ("diagnosis", "factor")
@@ -182,3 +183,27 @@ def test_rows_round_trip_as_data_and_a_forged_body_reads_as_nothing():
     for body in (["passed"], {"task": "x", "passed": True, "rows": [{"ok": True}]}, {"rows": 3}, None):
         assert feedback.rows_of({"output_type": "display_data", "data": {feedback.ROWS_MIME: body}}) == []
     assert feedback.rows_of({"output_type": "stream", "name": "stdout", "text": feedback.format_data_row(row)}) == []
+
+
+def test_a_name_must_reproduce_every_input_of_the_check():
+    """One check on several inputs (a judge's cases): named only when the wrong formula gives the
+    result on each of them; a result that one mistake explains here and another there gets no name."""
+    from backprop_course.checks import Checks
+
+    scores = [RNG.normal(size=(3, 1)), RNG.normal(size=(5, 1))]
+    targets = [RNG.normal(size=3), RNG.normal(size=5)]
+    right = [float(np.mean((s.ravel() - y) ** 2)) for s, y in zip(scores, targets)]
+    broadcast = [float(np.mean((s - y) ** 2)) for s, y in zip(scores, targets)]   # (N, N) for (N, 1) scores
+    summed = [float(np.sum((s.ravel() - y) ** 2)) for s, y in zip(scores, targets)]
+
+    def settled(results):
+        check = Checks("Lesson 4, task 1", hidden=True, write=None)
+        for i, (got, s, y) in enumerate(zip(results, scores, targets)):
+            check.close(f"loss, case {i}", got, right[i], bar=1e-10, quantity="loss", inputs={"scores": s, "y": y})
+        check.settle()
+        return [row.key for row in check.rows]
+
+    assert settled(broadcast) == ["mse-broadcast", "mse-broadcast"]
+    assert settled(summed) == ["mse-summed", "mse-summed"]
+    assert settled([summed[0], broadcast[1]]) == ["", ""]
+

@@ -17,8 +17,10 @@ Every notebook runs in a temporary folder beside the library it needs (the sourc
 solutions/ itself, read only), so these tests can run in parallel.
 """
 
+import os
 import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 from backprop_course.autograder import build as build_module
 from conftest import ROOT, SOLUTIONS
@@ -45,10 +48,14 @@ pytestmark = pytest.mark.slow
 
 
 def execute(nb, folder, allow_errors=False):
-    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken."""
+    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken.
+    The kernel talks over local sockets in a private folder: TCP ports picked by many kernels
+    starting at once on a shared machine collided ("Address already in use", kernel died)."""
     start = time.perf_counter()
-    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    with tempfile.TemporaryDirectory(prefix="lesson-kernel-") as sockets:
+        local = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+        NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors, config=local,
+                       resources={"metadata": {"path": str(folder)}}).execute()
     return time.perf_counter() - start
 
 
