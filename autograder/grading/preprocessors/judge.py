@@ -3,7 +3,7 @@
 from nbformat import NotebookNode
 
 from backprop_course import records
-from backprop_course.feedback import ROWS_MIME
+from backprop_course.feedback import ROWS_MIME, rows_data
 
 from ... import judge
 from .base import GradingPreprocessor
@@ -73,10 +73,8 @@ class JudgeChecks(GradingPreprocessor):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 output.name = "stdout"
             kept.append(output)
-        rows = {"task": verdict.label, "passed": verdict.passed,
-                "rows": [row.__dict__ for row in verdict.rows]}
-        judged = NotebookNode(output_type="display_data", metadata={},
-                              data={"text/plain": "\n".join(verdict.lines), ROWS_MIME: rows})
+        judged = NotebookNode(output_type="display_data", metadata={}, data={
+            "text/plain": "\n".join(verdict.lines), ROWS_MIME: rows_data(verdict.label, verdict.passed, verdict.rows)})
         cell.outputs = [judged, *kept]
         if not verdict.passed:
             cell.outputs.append(NotebookNode(output_type="error", ename=self.ename, evalue=verdict.message,
