@@ -57,8 +57,7 @@ class Checks:
         self.failures = []
         self.rows = []
         self.values = {}  # row index -> the got/expected line under it
-        # what each comparison compared, for naming across inputs: (row index or None for a right
-        # result, quantity, got, expected, inputs, bar)
+        # each failed comparison, for naming across inputs: (row index, quantity, got, expected, inputs, bar)
         self.compared = []
 
     def _row(self, name, ok, detail, finding=None, values=""):
@@ -77,22 +76,20 @@ class Checks:
     def settle(self):
         """Settle the findings across the task's rows before they are shown (issue 18).
 
-        Name only what reproduces: a quantity compared on several inputs with the same names (one
-        check on a judge's cases, or on a visible check's examples) gets its failed rows' finding
-        from all of them at once
-        (``misconceptions.name_across``): a misconception whose formula reproduces every input, a
-        pattern every wrong result shows, else none. Then one row per mistake: once a row names
-        a misconception, the other rows keep their verdicts but lose a structural diagnosis,
-        which would only blur the name."""
+        Name only what reproduces: a quantity that failed on several inputs with the same names
+        (one check on a judge's cases, or on a visible check's examples) gets one finding from
+        all of them at once (``misconceptions.name_across``): a misconception whose formula
+        reproduces every wrong result, a pattern every wrong result shows, else none. Then one
+        row per mistake: once a row names a misconception, the other rows keep their verdicts but
+        lose a structural diagnosis, which would only blur the name."""
         groups = {}
         for index, quantity, got, expected, inputs, bar in self.compared:
             groups.setdefault((quantity, frozenset(inputs)), []).append((index, got, expected, inputs, bar))
         for (quantity, _), items in groups.items():
-            failed = [index for index, *_ in items if index is not None]
-            if failed and len(items) > 1:
+            if len(items) > 1:
                 finding = feedback.find_across(self.label, quantity, [item[1:4] for item in items],
                                                max(item[4] for item in items))
-                for index in failed:
+                for index, *_ in items:
                     self.rows[index] = feedback.with_finding(self.rows[index], finding)
         self.rows = feedback.one_name_per_task(self.rows)
 
@@ -123,16 +120,15 @@ class Checks:
         err, problem = compare(got, expected)
         ok = problem is None and err <= bar
         detail = problem or f"rel error {err:.1e}  (bar {bar:.0e})"
-        self._compared(None if ok else len(self.rows), quantity or feedback.quantity_of(self.label, name),
-                       got, expected, inputs, bar)
         if ok:
             return self._row(name, True, detail)
+        self._compared(quantity or feedback.quantity_of(self.label, name), got, expected, inputs, bar)
         return self._row(name, False, detail, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
-    def _compared(self, index, quantity, got, expected, inputs, bar):
-        """Keep a comparison, with the inputs it was given, for ``settle``."""
+    def _compared(self, quantity, got, expected, inputs, bar):
+        """Keep the failed comparison the next row shows, with the inputs it was given, for ``settle``."""
         if got is not None:
-            self.compared.append((index, quantity, got, expected, inputs or {}, bar))
+            self.compared.append((len(self.rows), quantity, got, expected, inputs or {}, bar))
 
     def gradients(self, result, name="gradient check"):
         """A GradCheckResult passed; each checked tensor gets its own row."""
@@ -158,14 +154,12 @@ class Checks:
         """
         name = name or f"{len(stages)} stages"
         wrong = first_wrong(stages, bar)
-        for stage, got, expected, *_ in stages[:len(stages) if wrong is None else wrong[0]]:
-            self._compared(None, feedback.quantity_of(self.label, stage), got, expected, inputs, bar)
         if wrong is None:
             return self._row(name, True, "")
         index, message = wrong
         stage, got, expected = stages[index][:3]
         quantity = feedback.quantity_of(self.label, stage)
-        self._compared(len(self.rows), quantity, got, expected, inputs, bar)
+        self._compared(quantity, got, expected, inputs, bar)
         return self._row(name, False, message, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
 

@@ -45,12 +45,13 @@ def name_misconception(task, quantity, got, expected, inputs=None, bar=1e-7):
 def name_across(task, quantity, results, bar=1e-7):
     """One Finding for a check run on several inputs, or None: for a judge that sees them all.
 
-    results: [(got, expected, inputs)], one per input of the check (results that are not numbers
-    are left out). A misconception is named only when its wrong formula reproduces got on every
-    input (where got is right, the formula must give the expected value too), it is told apart
-    from the expected value on at least one wrong result, and no other key does as well; otherwise a structural pattern is told only when every
-    wrong result shows the same one (the same factor on every input, ...), else None: what one
-    input suggests, another may contradict.
+    results: [(got, expected, inputs)], one per input of the check (results that are not numbers,
+    and right ones, are left out). A misconception is named only when its wrong formula reproduces got on every
+    input where got is wrong (and differs there from the expected value), and no other key does
+    as well. A right result is no evidence either way: the mistake did not show there, and some
+    show only in some configurations (an output activation applied only when a model has one).
+    Otherwise a structural pattern is told only when every wrong result shows the same one (the
+    same factor on every input, ...), else None: what one input suggests, another may contradict.
     """
     label = task_label(task)
     tolerance = max(bar, FLOOR)
@@ -62,7 +63,7 @@ def name_across(task, quantity, results, bar=1e-7):
         return None
     entries = entries_for(label, quantity)
     fits = [key for key in dict.fromkeys(entry.key for entry in entries)
-            if _fits_everywhere([entry for entry in entries if entry.key == key], rows, wrong, tolerance)]
+            if _fits_everywhere([entry for entry in entries if entry.key == key], wrong, tolerance)]
     if len(fits) == 1:
         entry = next(entry for entry in entries if entry.key == fits[0])
         return Finding("misconception", entry.key, entry.explain, label, quantity)
@@ -73,19 +74,15 @@ def name_across(task, quantity, results, bar=1e-7):
     return None
 
 
-def _fits_everywhere(entries, rows, wrong, tolerance):
-    """Whether one key's entries reproduce got on every row (one of them runs there and gives
-    got) and are told apart from the expected value on a wrong row."""
-    told_apart = False
-    for got, expected, inputs in rows:
-        results = [result for result in (evaluate(entry, inputs) for entry in entries
-                                         if all(name in inputs for name in entry.needs()))
-                   if result is not None and agree(got, result, tolerance)]
-        if not results:
+def _fits_everywhere(entries, wrong, tolerance):
+    """Whether one key's entries reproduce every wrong result: on each, one of them runs, gives
+    got and differs from the expected value."""
+    for got, expected, inputs in wrong:
+        results = [evaluate(entry, inputs) for entry in entries if all(name in inputs for name in entry.needs())]
+        if not any(result is not None and agree(got, result, tolerance) and not agree(result, expected, tolerance)
+                   for result in results):
             return False
-        told_apart |= any(row[0] is got for row in wrong) and any(not agree(result, expected, tolerance)
-                                                                 for result in results)
-    return told_apart
+    return True
 
 
 def matching(task, quantity, got, expected, inputs, tolerance):
