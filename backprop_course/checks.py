@@ -4,9 +4,10 @@
         check.close("out", layer.forward(x), expected_out, bar=1e-9)
         check.gradients(check_layer(layer, x))
 
-prints one row per check (the relative error next to the bar it must meet; a failed one also
-names the misconception it shows, see ``feedback``) and, when a check fails, raises
-``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose stub still
+shows one row per check when the task ends (the relative error next to the bar it must meet; a
+failed one also names the misconception it shows, see ``feedback``), as text and as data for
+``backprop-course check`` and the report, and, when a check fails, raises ``CheckFailed`` once at
+the end, so nbgrader marks the cell failed. A task whose stub still
 raises NotImplementedError ends with the one line "not implemented yet: Lesson 2, task 1:
 implement Linear.forward". In Jupyter both errors show as that one line (IPython's
 ``_render_traceback_`` hook), and the notebooks tag their check cells "raises-exception" so that
