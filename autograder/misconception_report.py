@@ -1,9 +1,9 @@
 """What the class got wrong in one lesson: misconceptions.csv and misconceptions.png of the report.
 
-A failed check's row ends with "— misconception KEY: sentence" (a catalogued wrong
-implementation) or "— diagnosis KEY: sentence" (an error pattern such as a constant factor or
-wrong rows); see ``backprop_course.check_rows``. ``read_cell`` reads them back from a test cell's
-printed output, ``count`` counts each student once per task and misconception however many checks
+A failed check's row carries "misconception KEY: sentence" (a catalogued wrong implementation)
+or "diagnosis KEY: sentence" (an error pattern such as a constant factor or wrong rows); see
+``backprop_course.check_rows``. ``read_outputs`` reads the rows as data from a test cell's
+outputs, ``count`` counts each student once per task and misconception however many checks
 showed it, and ``write_csv`` and ``chart`` make what a lecturer reviews in the next class. Only
 certain names are counted: a misconception is named only when its wrong formula reproduced the
 student's result, while a diagnosis describes what was observed and names no cause.
@@ -13,7 +13,7 @@ import csv
 import textwrap
 from dataclasses import dataclass
 
-from backprop_course.check_rows import ROWS_MIME, parse_row, rows_of
+from backprop_course.check_rows import rows_of
 from backprop_course.misconceptions import task_label
 
 # Bars on the chart: the class's most common findings of the lesson.
@@ -25,8 +25,8 @@ COLUMNS = ("task", "tests", "kind", "key", "message", "students", "share")
 class Finding:
     """One finding on one failed check's row.
 
-    task: the task label printed above the rows ("Lesson 2, task 2", a " (graded)" suffix
-    dropped), else the test cell's grade id; test: the grade id; kind: "misconception" or
+    task: the task label of the rows ("Lesson 2, task 2", a " (graded)" suffix dropped), else
+    the test cell's grade id; test: the grade id; kind: "misconception" or
     "diagnosis"; key and message as printed.
     """
 
@@ -37,33 +37,18 @@ class Finding:
     message: str
 
 
-def read_cell(grade_id, text):
-    """[(failed check name, Finding or None)] for the WRONG rows in a test cell's printed text."""
-    task, failed = grade_id, []
-    for line in text.splitlines():
-        row = parse_row(line)
-        if row is None:
-            # checks.task prints "<label>:" before its rows
-            if line.endswith(":") and not line.startswith(" "):
-                task = task_label(line[:-1])
-        elif not row.ok:
-            failed.append((row.name, Finding(task, grade_id, row.kind, row.key, row.message) if row.kind else None))
-    return failed
-
-
 def read_outputs(grade_id, outputs):
-    """``read_cell`` of a test cell's outputs: for a judged cell, the rows the grader's judge wrote
-    (``feedback.ROWS_MIME``; what the kernel printed there decides nothing and is not read);
-    for any other cell its printed stdout."""
+    """[(failed check name, Finding or None)] of a test cell, read as data: the rows of every
+    ``check_rows.ROWS_MIME`` output (after grading a judged cell holds only the judge's; a cell
+    still judged in its kernel, its kernel's). Printed text is never parsed: a student's code can
+    print anything."""
+    failed = []
     for output in outputs:
-        judged = rows_of(output)
-        if judged is not None:
-            label = task_label(output["data"][ROWS_MIME].get("task", grade_id))
-            return [(row.name, Finding(label, grade_id, row.kind, row.key, row.message) if row.kind else None)
-                    for row in judged if not row.ok]
-    printed = "".join(output.get("text", "") for output in outputs
-                      if output.get("output_type") == "stream" and output.get("name") == "stdout")
-    return read_cell(grade_id, printed)
+        for label, _, rows in rows_of(output):
+            task = task_label(label) or grade_id
+            failed += [(row.name, Finding(task, grade_id, row.kind, row.key, row.message) if row.kind else None)
+                       for row in rows if not row.ok]
+    return failed
 
 
 def count(rows):

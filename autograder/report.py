@@ -170,7 +170,7 @@ def _results(course_dir, lesson):
 
 def _cell_failures(nb):
     """({grade_id: [failed check names or error names]}, {grade_id: [misconception_report.Finding]})
-    from an autograded notebook's outputs (the rows ``backprop_course.check_rows`` prints)."""
+    from an autograded notebook's outputs (the rows as data: ``backprop_course.check_rows.ROWS_MIME``)."""
     failures, findings = {}, {}
     for cell in nb.cells:
         grading = cell.metadata.get("nbgrader", {})

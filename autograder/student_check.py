@@ -6,10 +6,17 @@ folder as the working directory, so ``import backprop_lib`` finds the same libra
 does. Every code cell runs; each test cell only up to ``### BEGIN HIDDEN TESTS`` (the released
 notebooks have nothing after it anyway). The notebook file is never written.
 
+A task the grader judges (its test cell hands it to ``run_graded_cases``) is judged the way the
+grader does: the kernel only emits its records, and the grader's judge (``autograder.judge``)
+decides in this process, when the reference library is installed (a student kit has none: then
+the table says those cases are judged when handed in). Rows are read as data (``check_rows.ROWS_MIME``,
+the judge's verdicts), never parsed from printed text.
+
 A failed test's reason is shown whole, wrapped between words to the terminal's width (a crash's
 location, "(at layers.py, line 72)", stays on one line), and the misconceptions its checks named
 follow it. A library file that does not compile is reported alone, once, and the command exits 1.
-The last line always says "hidden tests: not run": a green local check is not a grade.
+The last line says what the verdicts cover: hidden tests not judged here are "not run", so a
+green local check is a grade only for the judged tasks.
 """
 
 import os
@@ -19,6 +26,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
@@ -54,7 +62,7 @@ def visible_part(source):
 
 
 def _reason(cell):
-    """One line: why a test cell failed, from its error output ('' when it passed)."""
+    """One line: why a test cell failed in its kernel, from its error output ('' when it passed)."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
             # backprop_lib.checks errors render as one line ("check failed: ..."); others as ename: evalue.
@@ -65,12 +73,38 @@ def _reason(cell):
     return ""
 
 
-def _findings(cell):
-    """The sentences the cell's failed checks printed after their rows (``backprop_course.check_rows``)."""
-    printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
-                      if output.output_type == "stream" and output.get("name") == "stdout")
-    rows = [check_rows.parse_row(line) for line in printed.splitlines()]
-    return [f"{row.name}: {row.message}" for row in rows if row and row.kind]
+def _findings(rows):
+    """"check: sentence" of each failed row that names its mistake, once each."""
+    return list(dict.fromkeys(f"{row.name}: {row.message}" for row in rows if not row.ok and row.kind))
+
+
+def kernel_rows(cell):
+    """The rows the cell's checks showed, read as data (``check_rows.ROWS_MIME``), never from text."""
+    return [row for output in cell.get("outputs", []) for _, _, rows in check_rows.rows_of(output) for row in rows]
+
+
+def result_of(cell):
+    """The Result of one executed test cell. A task the grader judges (``judge.judged_task``) is
+    judged here as the grader does, from the records the kernel emitted, in this process: its
+    verdict decides the cell, and a visible check that failed in the kernel is named beside it.
+    Without the reference library (a student kit), that task is judged when it is handed in."""
+    from .judge import judge, judged_task
+    from .judge.reference import ReferenceMissing
+
+    meta = cell.metadata["nbgrader"]
+    kernel_reason, rows = _reason(cell), kernel_rows(cell)
+    label = judged_task(cell.source)
+    if label is None:
+        return Result(meta["grade_id"], meta.get("points", 0), kernel_reason, _findings(rows), "")
+    try:
+        verdict = judge(label, cell.outputs)
+    except ReferenceMissing:
+        return Result(meta["grade_id"], meta.get("points", 0), kernel_reason, _findings(rows), "hand-in")
+    findings = _findings(verdict.rows + rows)
+    if verdict.passed and kernel_reason:
+        findings.append(f"visible check: {kernel_reason}")
+    reason = "" if verdict.passed else f"check failed: {verdict.message}"
+    return Result(meta["grade_id"], meta.get("points", 0), reason, findings, "judged")
 
 
 def wrap(text, width, indent):
@@ -101,9 +135,22 @@ def library_problem(notebook):
     return ""
 
 
+class Result(NamedTuple):
+    """One test cell's line of the table. reason: why it failed ("" when it passed); findings:
+    "check: sentence" for each failed check that names its mistake; judged: "judged" (its task's
+    graded cases were judged here as the grader does), "hand-in" (they are judged when handed in:
+    no reference library here) or "" (a cell whose hidden tests are not run here)."""
+
+    grade_id: str
+    points: float
+    reason: str
+    findings: list
+    judged: str = ""
+
+
 def run_checks(path, timeout=120):
-    """Execute the notebook's visible part; returns (library file, [(grade_id, points, reason,
-    findings)]), findings being "check: sentence" for each failed check that names its mistake."""
+    """Execute the notebook's visible part in a kernel, then judge its judged tasks in this
+    process; returns (library file, [Result])."""
     from nbclient import NotebookClient
     from traitlets.config import Config
 
@@ -129,27 +176,37 @@ def run_checks(path, timeout=120):
                                 extra_arguments=["--InteractiveShell.xmode=Minimal"])
         client.execute(env=env)
     probe = "".join(output.get("text", "") for output in nb.cells[-1].outputs).strip()
-    results = [(cell.metadata["nbgrader"]["grade_id"], cell.metadata["nbgrader"].get("points", 0),
-                _reason(cell), _findings(cell)) for cell in tests]
-    return probe or "backprop_lib could not be imported", results
+    return probe or "backprop_lib could not be imported", [result_of(cell) for cell in tests]
 
 
 def table(path, library, results, columns=None):
     """The report: a header naming the library folder, one row per test cell with its whole reason
     wrapped between words to ``columns`` (default: the terminal's width), the misconceptions under it."""
     width = max(columns or shutil.get_terminal_size().columns, NARROWEST)
-    passed = sum(not reason for _, _, reason, _ in results)
-    name_width = max([len("test")] + [len(grade_id) for grade_id, *_ in results])
+    passed = sum(not result.reason for result in results)
+    name_width = max([len("test")] + [len(result.grade_id) for result in results])
     result_at = name_width + 10
     lines = [f"visible checks of {path.name} against {Path(library).parent}/"
              if library.endswith("__init__.py") else f"visible checks of {path.name}: {library}", "",
              f"{'test':<{name_width}} {'points':>6}  result"]
-    for grade_id, points, reason, findings in results:
+    for grade_id, points, reason, findings, _ in results:
         lines.append(wrap(f"{grade_id:<{name_width}} {points:>6g}  {reason or 'passed'}", width, result_at))
         # the misconceptions in full, one sentence each, under the failed test
         lines += [wrap(" " * result_at + "- " + finding, width, result_at + 2) for finding in findings]
-    lines += ["", f"public {passed}/{len(results)} passed - hidden tests: not run"]
+    lines += ["", f"{passed}/{len(results)} passed - {scope(results)}"]
     return "\n".join(lines)
+
+
+def scope(results):
+    """What the table's verdicts cover: a green local check is a grade only where the grader's judge ran."""
+    judged = sum(result.judged == "judged" for result in results)
+    later = sum(result.judged == "hand-in" for result in results)
+    others = len(results) - judged - later
+    parts = ([f"graded cases of {judged} test(s) judged as the grader judges them"] if judged else []) \
+        + ([f"graded cases of {later} test(s) judged when you hand in"] if later else []) \
+        + ([f"hidden tests of {others if judged or later else 'the'} other test(s): not run"
+            if judged or later else "hidden tests: not run"] if others else [])
+    return "; ".join(parts)
 
 
 def cmd_check(args):
@@ -161,13 +218,14 @@ def cmd_check(args):
     library, results = run_checks(path)
     print(table(path, library, results))
     sys.stdout.flush()
-    return 0 if all(not reason for _, _, reason, _ in results) else 1
+    return 0 if all(not result.reason for result in results) else 1
 
 
 def add_check(subparsers):
     parser = subparsers.add_parser(
-        "check", help="students: run a lesson's visible checks against your library",
-        description="Run the lesson's visible checks (never the hidden tests) and print a table.")
+        "check", help="students: run a lesson's checks against your library, judged tasks as the grader judges them",
+        description="Run the lesson's visible checks (never the hidden tests), judge the tasks the grader "
+                    "judges as it does (with the reference library installed), and print a table.")
     parser.add_argument("lesson", help="e.g. 02_linear_layer")
     parser.add_argument("--notebook", help="the notebook to check (default: ./LESSON.ipynb or lessons/LESSON.ipynb)")
     parser.set_defaults(run=cmd_check)

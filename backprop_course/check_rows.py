@@ -1,7 +1,7 @@
 """What a failed check says beyond its relative error, and the row format that carries it.
 
 A WRONG row of ``checks.Checks`` ends with the finding of ``misconceptions.name_misconception``
-after a fixed separator, so that the report can count it in autograded notebooks:
+after a fixed separator:
 
       WRONG  dL/db                         rel error 3.3e-01  (bar 1e-12) — misconception db-mean: dL/db equals ...
       WRONG  dL/dW                         rel error 3.3e-01  (bar 1e-12) — diagnosis factor: dL/dW is exactly 1/2 ...
@@ -9,35 +9,36 @@ after a fixed separator, so that the report can count it in autograded notebooks
 
 "misconception KEY" names a catalogued wrong implementation, "diagnosis KEY" a structural
 pattern (``misconceptions.structural``). The second line, got and expected, appears only when
-both are at most ``SMALL`` numbers and the row is not hidden (``checks.task``: a "(graded)"
-task, ``hidden=True``, or a name starting "hidden:"): a hidden row never prints an
+both are at most ``SMALL`` numbers and the row is not hidden (``checks.task(label, hidden=True)``
+or a name starting "hidden:"; a label's wording decides nothing): a hidden row never prints an
 input, an expected value or a result, while the finding (a catalogue sentence or a pattern such
-as a factor or wrong rows) reveals none of them. ``parse_row`` reads a WRONG row back.
+as a factor or wrong rows) reveals none of them.
+
+The text is for the student only. What reads rows (``backprop-course check``, the report's
+misconceptions.csv) reads them as data: a task's rows travel in a display_data output with
+``ROWS_MIME`` beside the text (``show_rows``; the grader's judge writes the same for a judged
+task), never parsed back from printed lines.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from .misconceptions import entries_for, name_misconception
+from .misconceptions import entries_for, name_across, name_misconception
 
 STATUS_WIDTH = 5          # "ok   " and "WRONG"
 NAME_WIDTH = 28           # names are padded to this, and always followed by two spaces
 SEPARATOR = " — "         # between a row's detail and its finding
 SMALL = 6                 # got and expected of at most this many numbers are shown
 HIDDEN_PREFIX = "hidden:"  # rows named "hidden: ..." belong to hidden tests
-# The rows of a judged task as data, in the output the grader's judge writes (backprop_course.autograder.judge):
-# {"task": label, "passed": bool, "rows": [Row fields]}; the report reads rows from there.
+# A task's rows as data (``show_rows`` in a kernel, the grader's judge for a judged task):
+# {"task": label, "passed": bool, "rows": [Row fields]}; check and the report read rows from there.
 ROWS_MIME = "application/vnd.backprop-course.rows+json"
-
-ROW = re.compile(r"^  (?P<status>ok   |WRONG)  (?P<name>.+?)(?: {2,}(?P<detail>.*?))?"
-                 rf"(?:{SEPARATOR}(?P<kind>misconception|diagnosis) (?P<key>[\w-]+): (?P<message>.*))?$")
-
 
 @dataclass(frozen=True)
 class Row:
-    """A check row read back from a notebook's output; kind, key and message are "" without a finding."""
+    """One check's row as data; kind ("misconception" or "diagnosis"), key and message are "" without a finding."""
 
     ok: bool
     name: str
@@ -47,13 +48,20 @@ class Row:
     message: str
 
 
+FIELDS = [field.name for field in fields(Row)]
+
+
 def format_row(ok, name, detail, finding=None):
     """One check row; a finding is added only to a WRONG row (never a message on a correct result)."""
-    status = "ok   " if ok else "WRONG"
-    text = f"  {status}  {name:<{NAME_WIDTH}}  {detail}".rstrip()
-    if finding is not None and not ok:
-        kind = "misconception" if finding.kind == "misconception" else "diagnosis"
-        text += f"{SEPARATOR}{kind} {finding.key}: {finding.message}"
+    return format_data_row(row_of(ok, name, detail, finding))
+
+
+def format_data_row(row):
+    """The line of a Row as the student reads it."""
+    status = "ok   " if row.ok else "WRONG"
+    text = f"  {status}  {row.name:<{NAME_WIDTH}}  {row.detail}".rstrip()
+    if row.kind:
+        text += f"{SEPARATOR}{row.kind} {row.key}: {row.message}"
     return text
 
 
@@ -63,21 +71,50 @@ def row_of(ok, name, detail, finding=None):
     return Row(ok, name, detail, kind, finding.key if kind else "", finding.message if kind else "")
 
 
+def with_finding(row, finding):
+    """A WRONG ``row`` carrying ``finding`` (None: no finding) in place of its own."""
+    return row_of(row.ok, row.name, row.detail, finding)
+
+
+def one_name_per_task(rows):
+    """``rows`` with no structural diagnosis beside a named misconception (issue 18): once one
+    row of a task names what went wrong, a pattern on another row (a factor, wrong rows) is the
+    same mistake seen again, and a second, vaguer explanation only blurs the name."""
+    if not any(row.kind == "misconception" for row in rows):
+        return list(rows)
+    return [replace(row, kind="", key="", message="") if row.kind == "diagnosis" else row for row in rows]
+
+
+def rows_data(task, passed, rows):
+    """The body of a ``ROWS_MIME`` output: {"task", "passed", "rows": [Row fields]}."""
+    return {"task": task, "passed": bool(passed), "rows": [asdict(row) for row in rows]}
+
+
+def show_rows(task, passed, rows, lines):
+    """A task's rows for the student and as data: in a kernel one display_data output whose
+    text/plain is ``lines`` and whose ``ROWS_MIME`` is the rows (``check`` and the report read
+    that, never the text); outside a kernel (a console, a test) the lines are printed."""
+    from IPython import get_ipython
+
+    text = "\n".join(lines)
+    if get_ipython() is None:
+        print(text)
+        return
+    from IPython.display import display
+
+    display({"text/plain": text, ROWS_MIME: rows_data(task, passed, rows)}, raw=True)
+
+
 def rows_of(output):
-    """The Rows of an output holding ``ROWS_MIME``, or None for any other output."""
+    """[(task, passed, [Row])] of an output holding ``ROWS_MIME`` (one entry), [] for any other
+    output or a body that is not rows (a student's code may display anything)."""
     body = output.get("data", {}).get(ROWS_MIME) if output.get("output_type") == "display_data" else None
-    if not isinstance(body, dict):
-        return None
-    return [Row(**row) for row in body.get("rows", [])]
-
-
-def parse_row(line):
-    """The Row of a line printed by ``format_row``, or None for any other line."""
-    match = ROW.match(line.rstrip("\n"))
-    if not match:
-        return None
-    return Row(match["status"] == "ok   ", match["name"].strip(), (match["detail"] or "").strip(),
-               match["kind"] or "", match["key"] or "", match["message"] or "")
+    try:
+        rows = [Row(**{field: (bool(row[field]) if field == "ok" else str(row[field])) for field in FIELDS})
+                for row in body["rows"]]
+        return [(str(body["task"]), bool(body["passed"]), rows)]
+    except (TypeError, KeyError, AttributeError):
+        return []
 
 
 def quantity_of(task, name):
@@ -96,6 +133,15 @@ def find(task, quantity, got, expected, bar, inputs=None):
     verdict must never depend on its explanation)."""
     try:
         return name_misconception(task, quantity, got, expected, inputs=inputs, bar=bar)
+    except Exception:  # a student's object may raise anything when read as numbers
+        return None
+
+
+def find_across(task, quantity, results, bar):
+    """The Finding for one check run on several inputs ``[(got, expected, inputs)]``
+    (``misconceptions.name_across``), or None, also when diagnosis itself fails."""
+    try:
+        return name_across(task, quantity, results, bar=bar)
     except Exception:  # a student's object may raise anything when read as numbers
         return None
 

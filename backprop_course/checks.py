@@ -4,9 +4,10 @@
         check.close("out", layer.forward(x), expected_out, bar=1e-9)
         check.gradients(check_layer(layer, x))
 
-prints one row per check (the relative error next to the bar it must meet; a failed one also
-names the misconception it shows, see ``check_rows``) and, when a check fails, raises
-``CheckFailed`` once at the end, so nbgrader marks the cell failed. A task whose stub still
+shows one row per check when the task ends (the relative error next to the bar it must meet; a
+failed one also names the misconception it shows, see ``check_rows``), as text and as data for
+``backprop-course check`` and the report, and, when a check fails, raises ``CheckFailed`` once at
+the end, so nbgrader marks the cell failed. A task whose stub still
 raises NotImplementedError ends with the one line "not implemented yet: Lesson 2, task 1:
 implement Linear.forward". In Jupyter both errors show as that one line (IPython's
 ``_render_traceback_`` hook), and the notebooks tag their check cells "raises-exception" so that
@@ -47,7 +48,7 @@ class Checks:
     structure of the error (``check_rows``), and shows got and expected when they are small. A
     hidden Checks, or a hidden row, never prints the values it compares. ``write`` takes each
     line (``print`` in a kernel; the grader's judge collects them), and ``rows`` keeps each row as
-    data (``feedback.Row``).
+    data (``check_rows.Row``).
     """
 
     def __init__(self, label, hidden=False, write=print):
@@ -56,15 +57,51 @@ class Checks:
         self.write = write
         self.failures = []
         self.rows = []
+        self.values = {}  # row index -> the got/expected line under it
+        # each failed comparison, for naming across inputs: (row index, quantity, got, expected, inputs, bar)
+        self.compared = []
 
     def _row(self, name, ok, detail, finding=None, values=""):
-        self.write(check_rows.format_row(ok, name, detail, finding))
-        self.rows.append(check_rows.row_of(ok, name, detail, finding))
+        row = check_rows.row_of(ok, name, detail, finding)
+        if self.write is not None:
+            self.write(check_rows.format_row(ok, name, detail, finding))
+        self.rows.append(row)
         if not ok:
             if values:
-                self.write(values)
+                self.values[len(self.rows) - 1] = values
+                if self.write is not None:
+                    self.write(values)
             self.failures.append(name)
         return ok
+
+    def settle(self):
+        """Settle the findings across the task's rows before they are shown (issue 18).
+
+        Name only what reproduces: a quantity that failed on several inputs with the same names
+        (one check on a judge's cases, or on a visible check's examples) gets one finding from
+        all of them at once (``misconceptions.name_across``): a misconception whose formula
+        reproduces every wrong result, a pattern every wrong result shows, else none. Then one
+        row per mistake: once a row names a misconception, the other rows keep their verdicts but
+        lose a structural diagnosis, which would only blur the name."""
+        groups = {}
+        for index, quantity, got, expected, inputs, bar in self.compared:
+            groups.setdefault((quantity, frozenset(inputs)), []).append((index, got, expected, inputs, bar))
+        for (quantity, _), items in groups.items():
+            if len(items) > 1:
+                finding = check_rows.find_across(self.label, quantity, [item[1:4] for item in items],
+                                               max(item[4] for item in items))
+                for index, *_ in items:
+                    self.rows[index] = check_rows.with_finding(self.rows[index], finding)
+        self.rows = check_rows.one_name_per_task(self.rows)
+
+    def lines(self):
+        """The rows as the student reads them, with the got/expected line under a failed row."""
+        shown = []
+        for index, row in enumerate(self.rows):
+            shown.append(check_rows.format_data_row(row))
+            if index in self.values:
+                shown.append(self.values[index])
+        return shown
 
     def _explain(self, name, quantity, got, expected, bar, inputs, hidden):
         """(finding, the got/expected line or "") for a failed comparison."""
@@ -86,7 +123,13 @@ class Checks:
         detail = problem or f"rel error {err:.1e}  (bar {bar:.0e})"
         if ok:
             return self._row(name, True, detail)
+        self._compared(quantity or check_rows.quantity_of(self.label, name), got, expected, inputs, bar)
         return self._row(name, False, detail, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
+
+    def _compared(self, quantity, got, expected, inputs, bar):
+        """Keep the failed comparison the next row shows, with the inputs it was given, for ``settle``."""
+        if got is not None:
+            self.compared.append((len(self.rows), quantity, got, expected, inputs or {}, bar))
 
     def gradients(self, result, name="gradient check"):
         """A GradCheckResult passed; each checked tensor gets its own row."""
@@ -119,6 +162,7 @@ class Checks:
         index, message = wrong
         stage, got, expected = stages[index][:3]
         quantity = check_rows.quantity_of(self.label, stage)
+        self._compared(quantity, got, expected, inputs, bar)
         return self._row(name, False, message, *self._explain(name, quantity, got, expected, bar, inputs, hidden))
 
 
@@ -227,24 +271,31 @@ def crash_report(err):
 
 
 @contextmanager
-def task(label, hidden=None):
+def task(label, hidden=False):
     """Run one task's checks: report each, then fail once with a one-line reason.
 
-    hidden: the task is a hidden test's, whose rows never print the values they compare;
-    by default so for a label ending "(graded)".
+    hidden: the task is a hidden test's, whose rows never print the values they compare (say so
+    here: the label's wording decides nothing). The rows are shown when the task ends, once
+    ``Checks.settle`` has kept one explanation per mistake, as text and as data
+    (``check_rows.show_rows``).
     """
-    check = Checks(label, label.rstrip().endswith("(graded)") if hidden is None else hidden)
-    print(f"{label}:")
+    check = Checks(label, hidden, write=None)
+    passed = False
     try:
-        yield check
-    except NotImplementedError as err:
-        raise NotImplementedYet(str(err) or label) from None
-    except (CheckFailed, NotImplementedYet):
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{label}: {crash_report(err)}") from None
-    if check.failures:
-        raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
-    print(f"  all checks of {label} passed")
+        try:
+            yield check
+        except NotImplementedError as err:
+            raise NotImplementedYet(str(err) or label) from None
+        except (CheckFailed, NotImplementedYet):
+            raise
+        except Exception as err:
+            raise CheckFailed(f"{label}: {crash_report(err)}") from None
+        if check.failures:
+            raise CheckFailed(f"{label}: {len(check.failures)} check(s) failed: {', '.join(check.failures)}")
+        passed = True
+    finally:  # also when the cell is interrupted: the rows so far are shown
+        check.settle()
+        check_rows.show_rows(label, passed, check.rows, [f"{label}:", *check.lines()]
+                           + ([f"  all checks of {label} passed"] if passed else []))
     if not check.hidden:
         reveal(label)

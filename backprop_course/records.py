@@ -8,6 +8,7 @@ emits one record of every case, a display_data output with its own mimetype::
           "cases": {"4x5 -> 4x3": {
               "out": {"array": {"dtype": "float64", "shape": [4, 3], "b64": "..."}},
               "cache": {"missing": "NoneType"},
+              "dx": {"absent": "was never computed: that layer's method was never called"},
               "out float32": {"raised": {"type": "ValueError", "message": "...", "report": "..."}}}}},
      "text/plain": "Lesson 2, task 1: your code ran on 5 more cases; the grader judges them"}
 
@@ -41,10 +42,16 @@ class Raised:
 
 
 class Missing:
-    """A value that is not an array of numbers (None, a string, an object): ``kind`` names its type."""
+    """A value that is not an array of numbers (None, a string, an object): ``kind`` names its type,
+    ``why`` (else "") says what is missing, for the course's own stand-ins (a type with a
+    ``missing`` sentence, e.g. ``network.LayerNotCalled``: its class name is never shown)."""
 
-    def __init__(self, kind):
-        self.kind = kind
+    def __init__(self, kind, why=""):
+        self.kind, self.why = kind, why
+
+    def describe(self, name):
+        """One line on value ``name``: "dL/dx was never computed: ..." or "dL/dx is a str, not ..."."""
+        return f"{name} {self.why}" if self.why else f"{name} is a {self.kind}, not an array of numbers"
 
 
 def encode(value):
@@ -53,6 +60,9 @@ def encode(value):
         array = np.asarray(value)
     except Exception:  # a student's object may raise anything when read as an array
         array = None
+    why = getattr(type(value), "missing", None)
+    if isinstance(why, str):
+        return {"absent": why[:300]}
     if value is None or array is None or array.dtype.name not in DTYPES:
         return {"missing": type(value).__name__}
     if array.size > MAX_ELEMENTS:  # no graded result is this large: say so rather than ship it
@@ -100,6 +110,8 @@ def decode(value):
     (kind, body), = value.items()
     if kind == "missing" and isinstance(body, str):
         return Missing(body[:100])
+    if kind == "absent" and isinstance(body, str):
+        return Missing("absent", body[:300])
     if kind == "raised" and isinstance(body, dict) and all(isinstance(body.get(k), str)
                                                            for k in ("type", "message", "report")):
         return Raised(body["type"][:100], body["message"][:300], body["report"][:500])

@@ -17,6 +17,7 @@ submissions of all runs) split into kernel start, imports (the cells before the 
 tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it. A
 forked kernel (root with bubblewrap: backprop_course.autograder.sandbox.zygote) counts from its fork: the zygote's
 one import of ipykernel and numpy per worker is in the total time, not in these columns.
+bench/autograde_profile.py splits one submission's time further (driver, worker, each step).
 """
 
 import argparse

@@ -1,16 +1,18 @@
 """The report reads the misconceptions named in autograded notebooks, counts students per task,
 writes misconceptions.csv and a chart; items.csv names are cut at a word boundary; the score
 histogram counts whole submissions and names its lesson. Synthetic autograded notebooks whose
-outputs are printed by the real checks: no course, no kernel."""
+outputs are shown by the real checks (rows as data beside their text): no course, no kernel.
+Printed rows are never read: a student's code can print anything."""
 
 import contextlib
 import csv
-import io
+from unittest import mock
 
 import nbformat
 import numpy as np
 
 from backprop_course.autograder import misconception_report, report
+from backprop_course import check_rows
 from backprop_course.checks import CheckFailed, task
 
 RNG = np.random.default_rng(3)
@@ -19,38 +21,44 @@ DB = GRAD_OUT.sum(axis=0)
 LONG = "gradients of a float32 layer 128x256 -> 128x10 after a second call to param_backward"
 
 
-def printed(db, extra=None):
-    """What lesson 2's task 2 cell prints (visible and hidden task) for a student whose dL/db is db."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        for label in ("Lesson 2, task 2", "Lesson 2, task 2 (graded)"):
-            with contextlib.suppress(CheckFailed), task(label) as check:
+def shown(db, extra=None):
+    """The outputs of lesson 2's task 2 cell (a visible and a hidden task) for a student whose
+    dL/db is db: each task's rows as one display_data output, as ``check_rows.show_rows`` shows
+    them in a kernel."""
+    outputs = []
+
+    def show(label, passed, rows, lines):
+        outputs.append(nbformat.v4.new_output("display_data", data={
+            "text/plain": "\n".join(lines), check_rows.ROWS_MIME: check_rows.rows_data(label, passed, rows)}))
+
+    with mock.patch.object(check_rows, "show_rows", show):
+        for label, hidden in (("Lesson 2, task 2", False), ("Lesson 2, task 2 (graded)", True)):
+            with contextlib.suppress(CheckFailed), task(label, hidden=hidden) as check:
                 check.close("dL/db", db, DB, bar=1e-12, inputs={"x": X, "grad_out": GRAD_OUT})
                 if extra:
                     extra(check)
-    return out.getvalue()
+    return outputs
 
 
-def notebook(text):
-    """An autograded notebook with one test cell that printed text and failed."""
+def notebook(outputs):
+    """An autograded notebook with one test cell that showed ``outputs`` and failed."""
     cell = nbformat.v4.new_code_cell("check()")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "task2-check", "points": 3}
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
-                    nbformat.v4.new_output("error", ename="CheckFailed", evalue="...", traceback=[])]
+    cell.outputs = [*outputs, nbformat.v4.new_output("error", ename="CheckFailed", evalue="...", traceback=[])]
     return nbformat.v4.new_notebook(cells=[cell])
 
 
-def row(student, text):
-    failures, findings = report._cell_failures(notebook(text))
+def row(student, outputs):
+    failures, findings = report._cell_failures(notebook(outputs))
     return {"student": student, "failures": failures, "findings": findings, "score": 0.0, "max_score": 3.0}
 
 
 def class_rows():
     long_check = lambda check: check.true(LONG, False, "layer 2 raised ValueError: matmul: size mismatch")
-    return [row("ann", printed(GRAD_OUT.mean(axis=0))),
-            row("bob", printed(GRAD_OUT.mean(axis=0), long_check)),
-            row("cid", printed(-DB)),
-            row("dan", printed(DB.copy()))]
+    return [row("ann", shown(GRAD_OUT.mean(axis=0))),
+            row("bob", shown(GRAD_OUT.mean(axis=0), long_check)),
+            row("cid", shown(-DB)),
+            row("dan", shown(DB.copy()))]
 
 
 def test_findings_are_read_per_task_and_counted_once_per_student(tmp_path):
@@ -69,6 +77,16 @@ def test_findings_are_read_per_task_and_counted_once_per_student(tmp_path):
         written = list(csv.DictReader(handle))
     assert written == [{**{key: str(value) for key, value in table[0].items()}, "share": "0.50"}]
     assert "db-mean" in misconception_report.summary(table) and "2 students" in misconception_report.summary(table)
+
+
+def test_printed_rows_are_never_read():
+    """A row only printed (by the student's code, or as text the judge left) counts for nothing."""
+    text = "\n".join(check_rows.format_data_row(row) for _, _, rows in
+                     (body for output in shown(GRAD_OUT.mean(axis=0)) for body in check_rows.rows_of(output))
+                     for row in rows)
+    assert "misconception db-mean" in text
+    stdout = nbformat.v4.new_output("stream", name="stdout", text=text)
+    assert row("eve", [stdout])["findings"] == {"task2-check": []}
 
 
 def test_the_chart_shows_the_class_findings_or_says_there_are_none(tmp_path):

@@ -1,9 +1,16 @@
 """`backprop-course check`: a long reason is shown whole, wrapped between words, its crash location on one line;
-the misconceptions the checks named are shown; the local kernel prints no TCP warning."""
+the misconceptions the checks named are shown, read as data; the local kernel prints no TCP warning; a judged
+task is judged in the check process as the grader judges it, or said to be judged when handed in."""
+
+import shutil
+from pathlib import Path
 
 import nbformat
 
-from backprop_course.autograder import student_check
+from backprop_course.autograder import judge, student_check
+from backprop_course.autograder.judge.reference import ReferenceMissing
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CRASH = ("check failed: Lesson 2, task 1: your code raised ValueError: matmul: Input operand 1 has a mismatch "
          "in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 2) "
@@ -59,7 +66,8 @@ def test_check_shows_misconceptions_keeps_locations_and_prints_no_tcp_warning(tm
 
     library, results = student_check.run_checks(path)
     text = student_check.table(path, library, results)
-    (_, _, mean_reason, mean_findings), (_, _, crash_reason, crash_findings) = results
+    (_, _, mean_reason, mean_findings, mean_judged), (_, _, crash_reason, crash_findings, _) = results
+    assert mean_judged == ""  # no task of the grader's judge: its kernel's verdict
     assert mean_findings == ["dL/db: dL/db equals the mean of grad_out over the batch: the bias is used by every "
                              "sample, so its gradient is the sum"]
     assert crash_reason.endswith("(at layers.py, line 6)") and crash_findings == []
@@ -73,8 +81,9 @@ def test_check_shows_misconceptions_keeps_locations_and_prints_no_tcp_warning(tm
 
 
 def test_long_test_names_stay_aligned_and_nothing_is_cut_at_any_width(tmp_path):
-    results = [("task3-softmaxcrossentropyloss-gradients", 2, "", []),
-               ("task1-check", 1, "check failed: " + "NameError: name 'W' is not defined " * 5, ["dL/db: " + "x " * 80])]
+    results = [student_check.Result("task3-softmaxcrossentropyloss-gradients", 2, "", []),
+               student_check.Result("task1-check", 1, "check failed: " + "NameError: name 'W' is not defined " * 5,
+                                    ["dL/db: " + "x " * 80])]
     for columns in (80, 200):
         text = student_check.table(tmp_path / "04_losses.ipynb", str(tmp_path / "backprop_lib" / "__init__.py"),
                                    results, columns=columns)
@@ -99,3 +108,40 @@ def test_a_syntax_error_in_the_library_is_printed_once_and_fails(tmp_path, capsy
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "SyntaxError in backprop_lib/layers.py line 4: expected ':'"
     assert out.count("SyntaxError") == 1 and "NameError" not in out
+
+
+def lesson_2_with(tmp_path, old, new):
+    """A student folder: lesson 2's notebook as students get it and the reference library with
+    ``old`` replaced by ``new`` in layers.py; returns the notebook's path."""
+    shutil.copytree(ROOT / "solutions" / "backprop_lib", tmp_path / "backprop_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    layers = tmp_path / "backprop_lib" / "layers.py"
+    assert old in layers.read_text()
+    layers.write_text(layers.read_text().replace(old, new))
+    shutil.copy(ROOT / "lessons" / "02_linear_layer.ipynb", tmp_path)
+    return tmp_path / "02_linear_layer.ipynb"
+
+
+def test_a_judged_task_is_judged_here_as_the_grader_judges_it(tmp_path, monkeypatch):
+    """The bias as a mean: task 2's graded cases fail by the judge's verdict (which names db-mean once),
+    tasks 1 and 3 pass by theirs; without a reference library the same run says "judged when you hand in"."""
+    path = lesson_2_with(tmp_path, 'self.grads["b"] = grad_out.sum(axis=0)', 'self.grads["b"] = grad_out.mean(axis=0)')
+    library, results = student_check.run_checks(path)
+    by_id = {result.grade_id: result for result in results}
+    assert {result.judged for result in results} == {"judged"}
+    assert by_id["task2-check"].reason.startswith("check failed: Lesson 2, task 2 (graded): ")
+    assert any(finding.startswith("dL/db") and "mean of grad_out" in finding
+               for finding in by_id["task2-check"].findings), by_id["task2-check"].findings
+    assert not by_id["task1-check"].reason and not by_id["task3-check"].reason
+    text = student_check.table(path, library, results)
+    assert text.splitlines()[-1] == f"{len(results) - 1}/{len(results)} passed - graded cases of " \
+                                    f"{len(results)} test(s) judged as the grader judges them"
+
+    def no_reference(label, outputs):
+        raise ReferenceMissing("no reference here")
+
+    monkeypatch.setattr(judge, "judge", no_reference)
+    _, results = student_check.run_checks(path)
+    assert {result.judged for result in results} == {"hand-in"}
+    assert student_check.table(path, library, results).splitlines()[-1].endswith(
+        f"graded cases of {len(results)} test(s) judged when you hand in")

@@ -12,14 +12,13 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator
-from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, DeduplicateIds,
-                                    OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import AssignLatePenalties, ClearOutput, DeduplicateIds, OverwriteKernelspec
 from nbgrader.utils import parse_utc
 
 from .. import nbgrader_course
 from .. import integrity, submission
 from .job import GRADER_ERROR, Job
-from .preprocessors import CheckMetadata, RestoreCells
+from .preprocessors import CheckMetadata, RestoreCells, SaveGradesAtOnce
 
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES  # larger submitted files are not shipped to a worker (the reason says so)
@@ -33,7 +32,7 @@ JOB_SECTIONS = ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitO
 # grading kernel imports neither matplotlib nor ipywidgets. A course config may name another tag.
 DEMO_TAG = "demo"
 SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckMetadata)
-SAVE = (SaveAutoGrades, AssignLatePenalties, CheckMetadata)
+SAVE = (SaveGradesAtOnce, AssignLatePenalties, CheckMetadata)
 
 
 def parse_timestamp(text):

@@ -4,7 +4,7 @@
 of task ``label`` among a cell's outputs, builds the task's cases itself (``spec.cases()``), and
 for each case lets ``spec.judge_case`` compare what the student's code returned with the
 reference's, through ``checks.Checks`` (the misconception catalogue names what a wrong result
-shows). Every row is hidden: it prints no input, expected value or result. A case whose record
+shows; ``Checks.settle`` keeps one explanation per mistake across the task). Every row is hidden: it prints no input, expected value or result. A case whose record
 is missing, malformed or there twice fails; a record of no known case is ignored (it can only
 be one the student's code printed).
 """
@@ -44,7 +44,7 @@ class Seen:
         if isinstance(value, records.Missing):
             if value.kind == "NoneType":
                 return None
-            raise StudentRaised(f"{name} is a {value.kind}, not an array of numbers")
+            raise StudentRaised(value.describe(name))
         return value
 
     def not_implemented(self):
@@ -82,8 +82,7 @@ def collect(label, outputs):
 
 def judge_task(label, outputs, spec):
     """The Verdict of task ``label`` from a cell's ``outputs`` (see the module docstring)."""
-    lines = []
-    check = Checks(f"{label} (graded)", hidden=True, write=lines.append)
+    check = Checks(f"{label} (graded)", hidden=True, write=None)
     found, malformed = collect(label, outputs)
     if malformed:
         check.true("records", False, "a malformed record among this cell's outputs")
@@ -108,6 +107,8 @@ def judge_task(label, outputs, spec):
             check.true(f"case {case}", False, err.report)
         except KeyError as err:
             check.true(f"case {case}", False, f"a malformed record (no value {err})")
+    check.settle()
+    lines = check.lines()
     passed = not check.failures
     if passed:
         lines.append(f"  all checks of {label} (graded) passed")

@@ -45,29 +45,28 @@ def name_misconception(task, quantity, got, expected, inputs=None, bar=1e-7):
 def name_across(task, quantity, results, bar=1e-7):
     """One Finding for a check run on several inputs, or None: for a judge that sees them all.
 
-    results: [(got, expected, inputs)], one per input of the check. A misconception is named only
-    when its wrong formula reproduces got on every input (where got is right, the formula must give
-    the expected value too) and no entry of another key does; otherwise a structural pattern is
-    told only when every wrong result shows the same one (the same factor on every input, ...),
-    else None: what one input suggests, another may contradict.
+    results: [(got, expected, inputs)], one per input of the check (results that are not numbers,
+    and right ones, are left out). A misconception is named only when its wrong formula reproduces got on every
+    input where got is wrong (and differs there from the expected value), and no other key does
+    as well. A right result is no evidence either way: the mistake did not show there, and some
+    show only in some configurations (an output activation applied only when a model has one).
+    Otherwise a structural pattern is told only when every wrong result shows the same one (the
+    same factor on every input, ...), else None: what one input suggests, another may contradict.
     """
     label = task_label(task)
     tolerance = max(bar, FLOOR)
     rows = [(as_numbers(got), as_numbers(expected), {**dict(inputs or {}), "expected": expected})
             for got, expected, inputs in results]
-    if not rows or any(got is None or expected is None for got, expected, _ in rows):
-        return None
+    rows = [row for row in rows if row[0] is not None and row[1] is not None]
     wrong = [row for row in rows if not agree(row[0], row[1], tolerance)]
     if not wrong:
         return None
-    keys = None
-    for got, expected, inputs in rows:
-        fits = {entry.key for entry in entries_for(label, quantity) if reproduces(entry, got, inputs, tolerance)}
-        keys = fits if keys is None else keys & fits
-    named = [entry for entry in entries_for(label, quantity) if entry.key in keys]
-    if len({entry.key for entry in named}) == 1 and any(
-            matching(label, quantity, got, expected, inputs, tolerance) for got, expected, inputs in wrong):
-        return Finding("misconception", named[0].key, named[0].explain, label, quantity)
+    entries = entries_for(label, quantity)
+    fits = [key for key in dict.fromkeys(entry.key for entry in entries)
+            if _fits_everywhere([entry for entry in entries if entry.key == key], wrong, tolerance)]
+    if len(fits) == 1:
+        entry = next(entry for entry in entries if entry.key == fits[0])
+        return Finding("misconception", entry.key, entry.explain, label, quantity)
     found = [structure(quantity, got, expected, bar, inputs, label) for got, expected, inputs in wrong]
     if found[0] is not None and all(f is not None and (f.key, f.message) == (found[0].key, found[0].message)
                                     for f in found):
@@ -75,12 +74,15 @@ def name_across(task, quantity, results, bar=1e-7):
     return None
 
 
-def reproduces(entry, got, inputs, tolerance):
-    """Whether entry's wrong formula, run on these inputs, gives got (all its inputs given)."""
-    if any(name not in inputs for name in entry.needs()):
-        return False
-    wrong = evaluate(entry, inputs)
-    return wrong is not None and agree(got, wrong, tolerance)
+def _fits_everywhere(entries, wrong, tolerance):
+    """Whether one key's entries reproduce every wrong result: on each, one of them runs, gives
+    got and differs from the expected value."""
+    for got, expected, inputs in wrong:
+        results = [evaluate(entry, inputs) for entry in entries if all(name in inputs for name in entry.needs())]
+        if not any(result is not None and agree(got, result, tolerance) and not agree(result, expected, tolerance)
+                   for result in results):
+            return False
+    return True
 
 
 def matching(task, quantity, got, expected, inputs, tolerance):

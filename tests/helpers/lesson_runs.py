@@ -1,12 +1,15 @@
 """Lesson notebooks run as nbgrader's autograde runs them: the source notebooks, a working
 folder with the reference or the skeleton, the run, and what its cells printed or raised."""
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 import time
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 from backprop_course.autograder import build
 from backprop_course.autograder.generated_note_cell import without_note
@@ -19,10 +22,14 @@ CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead
 
 
 def execute(nb, folder, allow_errors=False):
-    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken."""
+    """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken.
+    The kernel talks over local sockets in a private folder: TCP ports picked by many kernels
+    starting at once on a shared machine collided ("Address already in use", kernel died)."""
     start = time.perf_counter()
-    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    with tempfile.TemporaryDirectory(prefix="lesson-kernel-") as sockets:
+        local = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+        NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors, config=local,
+                       resources={"metadata": {"path": str(folder)}}).execute()
     return time.perf_counter() - start
 
 

@@ -169,8 +169,12 @@ cell's score. So, whatever the sandbox tier:
   `os._exit` mid-cell) changes no score: the kernel decides none, and an error the kernel shows
   in a judged cell is kept as a line of text, not as a verdict.
 - **Forging records**: a record that is missing, malformed or there twice fails its case, a
-  record of no known case is ignored, rows the kernel claims are dropped; a record that passes
-  holds the right results, which only a right implementation computes.
+  record of no known case is ignored; a record that passes holds the right results, which only a
+  right implementation computes.
+- **Forging rows or findings**: rows the kernel shows in a judged cell (or any other code cell)
+  keep only their text; the report's misconceptions.csv and `backprop-course check` read rows as
+  data (`application/vnd.backprop-course.rows+json`), which after grading only the judge writes
+  in a judged cell, and never parse printed lines, so printing a row counts for nothing.
 - **Reading the hidden tests or expected values**: a judged lesson has no hidden-test source, and no
   expected value of a graded case enters the kernel (nor the working copy, which holds the
   submission's files only); the records, which hold the student's results, are removed from the

@@ -7,7 +7,8 @@ metadata once; also after execution, when the driver saves). In the worker, befo
 (the judged test cells' scores, decided here from the kernel's records), ``MinimalTracebacks``, ``ScrubHiddenLines``, ``CapOutputs`` (then nbgrader's IgnorePattern,
 ClearMetadataPreprocessor, LimitOutput). Each reads its traits from the course's
 nbgrader_config.py (``c.CapOutputs.max_cell_output_bytes = ...``). Feedback (nbgrader's
-generate_feedback, by the course config): ``FeedbackClearHiddenTests``.
+generate_feedback, by the course config): ``FeedbackClearHiddenTests``. The driver saves grades
+with ``SaveGradesAtOnce`` (nbgrader's SaveAutoGrades in one commit per notebook).
 """
 
 from .base import GradingPreprocessor
@@ -19,8 +20,9 @@ from .feedback_hidden_tests import FeedbackClearHiddenTests
 from .judge import JudgeChecks
 from .minimal_tracebacks import MinimalTracebacks
 from .restore_cells import RestoreCells
+from .save_grades import SaveGradesAtOnce
 from .scrub_hidden import ScrubHiddenLines
 
 __all__ = ["AddCanaries", "CapOutputs", "CheckMetadata", "FailUnrunCells", "FeedbackClearHiddenTests",
-           "GradingPreprocessor", "JudgeChecks", "MinimalTracebacks", "RestoreCells", "ScrubHiddenLines",
-           "VerifyCanaries"]
+           "GradingPreprocessor", "JudgeChecks", "MinimalTracebacks", "RestoreCells", "SaveGradesAtOnce",
+           "ScrubHiddenLines", "VerifyCanaries"]

@@ -1,5 +1,6 @@
 """Cell restoring: nbgrader's OverwriteCells, with deleted test cells put back in the right place."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class RestoreCells(OverwriteCells):
         return self.release_traits(nbformat.read(path, as_version=4))
 
     def preprocess_cell(self, cell, resources, index):
+        self._source_cells_once()
         self._unchanged_to_source(cell)
         cell, resources = super().preprocess_cell(cell, resources, index)
         # nbgrader metadata without a grade_id (DeduplicateIds empties a pasted duplicate's,
@@ -61,6 +63,14 @@ class RestoreCells(OverwriteCells):
         if "nbgrader" in cell.metadata and "grade_id" not in cell.metadata.nbgrader:
             del cell.metadata["nbgrader"]
         return cell, resources
+
+    def _source_cells_once(self):
+        """Look each source cell up once: nbgrader's preprocess_cell and ``_unchanged_to_source``
+        both ask the gradebook (opened for this notebook alone) for every graded cell's source,
+        and each query is a round trip in the one process that grades every submission's
+        sanitizing."""
+        if "find_source_cell" not in vars(self.gradebook):
+            self.gradebook.find_source_cell = functools.lru_cache(maxsize=None)(self.gradebook.find_source_cell)
 
     def _unchanged_to_source(self, cell):
         """Give a locked cell that is exactly as released its source cell's text (hidden tests
