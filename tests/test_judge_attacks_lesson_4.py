@@ -68,10 +68,10 @@ ATTACKS = {
 
 def students():
     """The correct student, the wrong code alone, and each attack on its wrong code."""
-    wrong = {name: tuple(("losses.py", old, new) for old, new in edits) for name, edits in WRONG.items()}
-    found = [Student("correct", "the reference"), *(Student(name, name, edits) for name, edits in wrong.items())]
+    found = [Student("correct", "the reference"),
+             *(Student(name, name, {"losses.py": list(edits)}) for name, edits in WRONG.items())]
     for name, (base, attack) in ATTACKS.items():
-        found.append(Student(name, name, wrong[base] + tuple(("losses.py", old, new) for old, new in attack)))
+        found.append(Student(name, name, {"losses.py": [*WRONG[base], *attack]}))
     return found
 
 
