@@ -11,6 +11,7 @@ import pytest
 from backprop_course import viz
 from helpers.checkout import ROOT
 from helpers.reference_library import load_library, reference_module
+from helpers.slide_network import SLIDE_GRADS, text_content
 from helpers.viz_reference import REFERENCE, node_texts
 
 graph = reference_module("graph")

@@ -20,8 +20,21 @@ from helpers.checkout import ROOT
 
 SECTION = "## Install from a package"
 LESSON = "02_linear_layer"
-# What the test does as the student between the README's student blocks: the lesson's work.
-STUDENT_WORK = f"cp {ROOT / 'solutions' / 'backprop_lib' / 'layers.py'} my-kit/backprop_lib/layers.py\n"
+# What the test does as the student between the README's student blocks: the lesson's work, the
+# library's code and the answers typed in the notebook's code cells (the reference's, by cell id).
+STUDENT_WORK = f"""cp {ROOT / 'solutions' / 'backprop_lib' / 'layers.py'} my-kit/backprop_lib/layers.py
+python3 - <<'WORK'
+import json
+answers = {{cell["id"]: cell["source"] for cell in json.load(open("{ROOT / 'solutions' / f'{LESSON}.ipynb'}"))["cells"]
+           if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {{}}).get("solution")}}
+path = "my-kit/lessons/{LESSON}.ipynb"
+nb = json.load(open(path))
+for cell in nb["cells"]:  # the answer as a student types it: no solution markers around it
+    source = "".join(answers.get(cell["id"], cell["source"])).splitlines(keepends=True)
+    cell["source"] = [line for line in source if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
+json.dump(nb, open(path, "w"))
+WORK
+"""
 CONTENT = ["backprop_course/content/solutions/backprop_lib/layers.py",
            f"backprop_course/content/solutions/lessons/{LESSON}.py",
            f"backprop_course/content/solutions/{LESSON}.ipynb",
