@@ -4,7 +4,8 @@ names ``FeedbackHTMLExporter`` as ``c.GenerateFeedback.exporter_class``.
 
 nbgrader's feedback template prints a written answer nobody has graded yet as "Score: 0.0 / 2.0"
 (its gradebook counts it as 0); here it reads "to be graded by hand", and the title says how many
-answers still wait.
+answers still wait. Its page also breaks text outputs anywhere (bootstrap's ``pre {word-break:
+break-all}``), so a check row broke mid-word; here they wrap between words, as in the students' lab.
 """
 
 import re
@@ -38,13 +39,24 @@ def mark_pending(text, pending):
                   text, count=1)
 
 
+# After the template's own styles, so it wins over bootstrap's rule; a word longer than the line
+# still breaks (overflow-wrap: anywhere).
+WRAP_BETWEEN_WORDS = "<style>div.output_area pre { word-break: normal; overflow-wrap: anywhere; }</style>\n"
+
+
+def wrap_between_words(text):
+    """The feedback HTML ``text`` with its text outputs wrapping between words."""
+    return text.replace("</head>", WRAP_BETWEEN_WORDS + "</head>", 1)
+
+
 class FeedbackHTMLExporter(HTMLExporter):
     """nbgrader's feedback HTML (its template and preprocessors, as configured), with unmarked
     written answers shown as "to be graded by hand" (read from the gradebook nbgrader names in
-    ``resources["nbgrader"]``)."""
+    ``resources["nbgrader"]``) and text outputs that wrap between words."""
 
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
+        output = wrap_between_words(output)
         info = (resources or {}).get("nbgrader", {})
         if not {"db_url", "notebook", "assignment", "student"} <= set(info):
             return output, resources

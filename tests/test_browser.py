@@ -27,6 +27,7 @@ import nbformat
 import pytest
 
 from helpers.checkout import IN_CI, ROOT
+from helpers.feedback_page import feedback_page
 
 pytestmark = pytest.mark.browser
 
@@ -576,6 +577,25 @@ def mid_word_breaks(lines):
     """Wraps between two letters or digits: "... leaves out the pa" | "th through h4"."""
     return [f"{line[-12:]!r} | {after[:12]!r}" for line, after in zip(lines, lines[1:])
             if not line.endswith("\n") and re.search(r"\w$", line) and re.match(r"\w", after)]
+
+
+def test_the_feedback_page_wraps_check_rows_between_words_at_1100px(lab):
+    """nbgrader's feedback page (its template and bootstrap break text anywhere) as students open
+    it: a failed check's row wraps between words (``feedback_html.wrap_between_words``)."""
+    _, context = lab
+    page = context.new_page()
+    page.set_viewport_size({"width": 1100, "height": 800})
+    row = ("WRONG  dL/dh1 = -3 leaves out the path through h4: h1 feeds both a3 and a4, so its gradient "
+           "is the sum over both paths, + dL/dh4 w5 = 0.75 x -1 = -0.75; with it dL/dw1 follows too") * 2
+    page.set_content(feedback_page(row))
+    output = page.locator("div.output_area").first
+    lines = visual_lines(output)
+    assert len(lines) > 2, f"nothing wrapped at 1100 px: {lines}"
+    assert mid_word_breaks(lines) == [], f"the feedback page breaks a check row mid-word: {lines}"
+    # Under the template's own rule (break-all) the same row does break mid-word: the check can fail.
+    output.locator("pre").first.evaluate("pre => { pre.style.wordBreak = 'break-all'; pre.style.overflowWrap = 'normal'; }")
+    assert mid_word_breaks(visual_lines(output)) != []
+    page.close()
 
 
 def test_check_rows_wrap_between_words_at_1100px(lab):
