@@ -4,8 +4,9 @@ names ``FeedbackHTMLExporter`` as ``c.GenerateFeedback.exporter_class``.
 
 nbgrader's feedback template prints a written answer nobody has graded yet as "Score: 0.0 / 2.0"
 (its gradebook counts it as 0); here it reads "to be graded by hand", and the title says how many
-answers still wait. Its page also breaks text outputs anywhere (bootstrap's ``pre {word-break:
-break-all}``), so a check row broke mid-word; here they wrap between words, as in the students' lab.
+answers still wait. Its page never wraps a text output (``white-space: pre``: a check row ran off to
+the side, 7820 px wide in an 846 px column) and bootstrap's ``pre {word-break: break-all}`` would
+break it mid-word; here text outputs wrap between words, as in the students' lab.
 """
 
 import re
@@ -41,7 +42,8 @@ def mark_pending(text, pending):
 
 # After the template's own styles, so it wins over bootstrap's rule; a word longer than the line
 # still breaks (overflow-wrap: anywhere).
-WRAP_BETWEEN_WORDS = "<style>div.output_area pre { word-break: normal; overflow-wrap: anywhere; }</style>\n"
+WRAP_BETWEEN_WORDS = ("<style>div.output_area pre { white-space: pre-wrap; word-break: normal; "
+                      "overflow-wrap: anywhere; }</style>\n")
 
 
 def wrap_between_words(text):
