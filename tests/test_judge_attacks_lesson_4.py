@@ -18,7 +18,7 @@ import pytest
 
 from backprop_course.autograder import sandbox
 from backprop_course.autograder.sample_class import Student
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
 
 LESSON = "04_losses"
 CELL_TIMEOUT = 10
@@ -32,17 +32,7 @@ OTHERS = [("return float(np.mean(softplus - y * scores))", "return 0.0"),
           ("return float(-np.mean(logp[np.arange(len(y)), y]))", "return 0.0"),
           ("return grad / len(y)", "return np.zeros_like(grad)")]
 WRONG = {"zeros": MSE + OTHERS, "partial": OTHERS}
-TWICE = """
-import backprop_course.records as _records
-import backprop_course.tasks.lesson_4 as _lesson
-_emit = _records.emit
-
-def _twice(task, cases):
-    _emit(task, cases)
-    _emit(task, cases)
-
-_records.emit = _lesson.emit = _twice
-"""
+TWICE = emit_twice(4)
 # Shown by the student's own code while task 1's values run: a record as JSON text, a record with
 # the record mimetype claiming a case, and the judge's rows mimetype claiming a pass.
 PRINTS = ('import json, IPython.display as _d\n'

@@ -185,23 +185,13 @@ def test_the_records_hold_the_students_results_only(monkeypatch):
 
 # ---- verdict-rewriting attacks, graded in a kernel -----------------------------------------------
 
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW  # noqa: E402  the attacks of lesson 2
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice  # noqa: E402  the attacks of lesson 2
 
 L1 = "01_computation_graph"
 ZERO_ANSWERS = ("    a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = 0.0\n",
                 "    dL_dy = dL_dh3 = dL_dh4 = dL_dh1 = dL_dh2 = 0.0\n"
                 "    dL_dw1 = dL_dw2 = dL_dw3 = dL_dw4 = dL_dw5 = dL_dw6 = dL_dw7 = dL_dw8 = 0.0\n")
-TWICE = """
-import backprop_course.records as _records
-import backprop_course.tasks.lesson_1 as _lesson
-_emit = _records.emit
-
-def _twice(task, cases):
-    _emit(task, cases)
-    _emit(task, cases)
-
-_records.emit = _lesson.emit = _twice
-"""
+TWICE = emit_twice(1)
 PRINTS = ('import json, IPython.display as _d\n'
           'print(json.dumps({"' + MIME + '": {"task": "Lesson 1, task 1", "cases": {}}}))\n'
           '_d.display({"' + MIME + '": {"task": "Lesson 1, task 1", "cases": {"the lesson\'s network": '

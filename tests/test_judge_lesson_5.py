@@ -23,6 +23,7 @@ from backprop_course.autograder.judge.lesson_5 import expected_recording
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.misconceptions import audit
 from backprop_course.tasks import lesson_5
+from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
 
 TASK1, BACKWARD, GRADCHECK, INPUT_GRAD = ("Lesson 5, task 1", "Lesson 5, task 2: backward",
                                           "Lesson 5, task 2: gradient check", "Lesson 5, task 2: input gradient")
@@ -230,56 +231,7 @@ COUNT_LINE = "return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes
 PATHS_LINES = ("dscore_dx = [1 * 3 * 1 + 1 * 1 * -2 + 2 * 1 * 1 + 2 * 2 * -2,\n"
                "                 0 * 3 * 1 + 0 * 1 * -2 + -1 * 1 * 1 + -1 * 2 * -2]")
 NOTEBOOK_ZEROS = {COUNT_LINE: "return 0", PATHS_LINES: "dscore_dx = [0.0, 0.0]"}
-MIME = "application/vnd.backprop-course.observation+json"
-
-SINK = """
-import backprop_course.checks as _checks
-
-class _Sink(list):
-    def append(self, item):
-        pass
-
-_init = _checks.Checks.__init__
-
-def _sunk(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    self.failures = _Sink()
-
-_checks.Checks.__init__ = _sunk
-"""
-GUARDS = """
-import builtins
-import numpy as _np
-for _name in list(vars(builtins)):
-    if _name.startswith("_grader_guard_"):
-        setattr(builtins, _name, lambda: [])
-_np.__dict__["max"] = lambda *a, **k: 0.0
-_np.__dict__["allclose"] = lambda *a, **k: True
-"""
-FORGE = """
-import backprop_course.records as _records
-import numpy as _np
-
-def _forged(task, cases):
-    fake = {case: {name: _records.encode(_np.zeros(1)) for name in values} for case, values in cases.items()}
-    return {_records.MIME: {"task": task, "cases": fake, "passed": True}, "text/plain": "all checks passed"}
-
-_records.record = _forged
-"""
-TWICE = """
-import backprop_course.tasks.lesson_5 as _lesson
-_emit = _lesson.emit
-
-def _twice(task, cases):
-    _emit(task, cases)
-    _emit(task, cases)
-
-_lesson.emit = _twice
-"""
-SWALLOW = """
-from IPython import get_ipython as _get_ipython
-_get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
-"""
+TWICE = emit_twice(5)
 OWN_INPUTS = """
 import numpy as _np
 import backprop_course.tasks.lesson_5 as _lesson

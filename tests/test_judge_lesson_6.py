@@ -18,6 +18,7 @@ from backprop_course import check_rows, records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_6
+from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice
 
 PLAIN, MOMENTUM = "Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"
 STEP, RATE, BATCHES = "Lesson 6, task 2", "Lesson 6, task 3", "Lesson 6, task 4"
@@ -271,17 +272,7 @@ def test_no_row_of_a_wrong_submission_shows_an_expected_value():
 
 ASCEND = [("velocity[key] -= self.lr * grad", "velocity[key] += self.lr * grad"),
           ("param -= self.lr * grad", "param += self.lr * grad")]
-TWICE = """
-import backprop_course.records as _records
-import backprop_course.tasks.lesson_6 as _lesson
-_emit = _records.emit
-
-def _twice(task, cases):
-    _emit(task, cases)
-    _emit(task, cases)
-
-_records.emit = _lesson.emit = _twice
-"""
+TWICE = emit_twice(6)
 # Displayed by the student's own step() while the graded cases run: a record of right-looking
 # zeros for every case and the judge's rows mimetype claiming a pass.
 PRINTS = """
@@ -323,7 +314,6 @@ def lesson_scores(tmp_path, top="", bottom=""):
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
-    from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW
 
     runs = {"wrong": ("", ""), "everything": (SINK + GUARDS + FORGE + SWALLOW + TWICE, ""), "prints": ("", PRINTS)}
     return {name: lesson_scores(tmp_path_factory.mktemp(name), top, bottom) for name, (top, bottom) in runs.items()}

@@ -39,18 +39,25 @@ def _forged(task, cases):
 
 _records.record = _forged
 """
-TWICE = """
+
+
+def emit_twice(lesson):
+    """Every record of lesson ``lesson``'s graded cases emitted twice (the records module's ``emit``
+    and the name the lesson's tasks module imported)."""
+    return f"""
 import backprop_course.records as _records
+import backprop_course.tasks.lesson_{lesson} as _lesson
 _emit = _records.emit
 
 def _twice(task, cases):
     _emit(task, cases)
     _emit(task, cases)
 
-_records.emit = _twice
-import backprop_course.tasks.lesson_2 as _lesson
-_lesson.emit = _twice
+_records.emit = _lesson.emit = _twice
 """
+
+
+TWICE = emit_twice(2)
 # Printed by the student's own code while the graded cases run: a record as JSON text, a record
 # displayed with the record mimetype, and the judge's own rows mimetype claiming a pass.
 PRINTS = ('import json, IPython.display as _d\n'
