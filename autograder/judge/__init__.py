@@ -29,10 +29,9 @@ class Spec:
 
 # A JUDGES value is a per-case judge (of the module's CASES), or (cases, judge) for a part with cases of its own.
 SPECS = {label: Spec(*judge) if isinstance(judge, tuple) else Spec(module.CASES, judge)
-         for module in (lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths, derivations)
+         for module in (lesson_1, lesson_2, lesson_3, lesson_4, lesson_5, lesson_5_count, lesson_5_paths,
+                        lesson_6, derivations)
          for label, judge in module.JUDGES.items()}
-SPECS.update((label, Spec(cases, judge_case)) for label, (cases, judge_case) in lesson_1.TASKS.items())
-SPECS.update({label: Spec(cases, judge) for label, (cases, judge) in lesson_6.JUDGED.items()})
 
 
 def judged_task(source):

@@ -106,7 +106,7 @@ def _cases(label):
 
 
 # {task label: (its cases, the judge of one case)}
-TASKS = {"Lesson 1, task 1": (_cases("Lesson 1, task 1"), forward),
+JUDGES = {"Lesson 1, task 1": (_cases("Lesson 1, task 1"), forward),
          "Lesson 1, task 2": (_cases("Lesson 1, task 2"), gradients),
          "Lesson 1, task 3": (_cases("Lesson 1, task 3"), local_derivatives),
          "Lesson 1, task 4": (_cases("Lesson 1, task 4"), backward)}

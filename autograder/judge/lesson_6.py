@@ -165,7 +165,8 @@ def judge_batches(check, case, seen):
                moved - lr * g_second)])
 
 
-JUDGED = {
+# {task label: (its cases, the judge of one case)}
+JUDGES = {
     "Lesson 6, task 1: plain": (tasks.GRADED["Lesson 6, task 1: plain"][0], judge_sgd),
     "Lesson 6, task 1: momentum": (tasks.GRADED["Lesson 6, task 1: momentum"][0], judge_sgd),
     "Lesson 6, task 2": (tasks.GRADED["Lesson 6, task 2"][0], judge_hand_step),
