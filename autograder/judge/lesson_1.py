@@ -12,13 +12,13 @@ first wrong node and the misconception the whole sweep shows.
 
 from functools import lru_cache
 
+from backprop_course.tasks.hand_answers import BAR as BAR_HAND
 from backprop_course.tasks.lesson_1 import (FORWARD_NAMES, catalogued, check_backward, check_hand_gradients,
                                             given_graph, graded_cases, hand_inputs, local_grads_table, network)
 
 from .reference import reference
 from .verdict import StudentRaised
 
-BAR_HAND = 1e-3
 # What flowed into each value: the chain names the first wrong one and says whether these were right.
 FORWARD_INFLOW = (("a1", "x and w1 (given)"), ("h1", "a1"), ("a2", "x and w2 (given)"), ("h2", "a2"),
                   ("a3", "h1 and h2"), ("h3", "a3"), ("a4", "h1 and h2"), ("h4", "a4"), ("y", "h3 and h4"),

@@ -25,11 +25,11 @@ from ..cells import run_strict
 from ..gradcheck import BAR as GRAD_BAR
 from ..gradcheck import numerical_gradient
 from ..records import Observation, emit, encode_error, not_judged_warning
+from .hand_answers import BAR as HAND_BAR  # hand answers: three significant digits
 from .lesson_1 import check_numbers
 
 F32_BAR = 1e-4   # float32 results against the float64 truth
 F64_BAR = 1e-9   # float64 results: another correct formula differs by about 1e-15
-HAND_BAR = 1e-3  # hand answers: three significant digits
 
 # The visible examples, small enough to verify by hand (and asymmetric: no value repeats).
 MSE_EXAMPLE = (np.array([[1.0], [2.0], [3.0]]), np.array([0.0, 2.5, 0.5]))  # s - y = 1, -0.5, 2.5: L = 2.5
