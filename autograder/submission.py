@@ -16,6 +16,7 @@ with an unchanged one) must still be regraded.
 """
 
 import fnmatch
+import functools
 import hashlib
 import os
 import stat
@@ -88,17 +89,28 @@ def syntax_reasons(files):
     """'SyntaxError at backprop_lib/layers.py line 77' for each .py file of ``files`` ({relative
     path: bytes}) Python cannot compile. Compiled here, in the grader, never run: what a kernel
     says about the file is not trusted."""
-    reasons = []
-    for relative, data in sorted(files.items()):
-        if not relative.endswith(".py"):
-            continue
-        try:
-            compile(data, relative, "exec", dont_inherit=True)
-        except SyntaxError as err:  # IndentationError, undecodable bytes
-            reasons.append(f"{type(err).__name__} at {relative} line {err.lineno}")
-        except (ValueError, RecursionError, MemoryError) as err:  # null bytes, absurd nesting
-            reasons.append(f"{relative} cannot be compiled ({type(err).__name__})")
-    return reasons
+    return [reason for relative, data in sorted(files.items()) if relative.endswith(".py")
+            for reason in [(_kept_syntax_reason if len(data) <= KEPT_FILE_BYTES else _syntax_reason)(
+                relative, data)] if reason]
+
+
+KEPT_FILE_BYTES = 64_000  # files up to this size have their compile result kept (_kept_syntax_reason)
+
+
+def _syntax_reason(relative, data):
+    """The reason file ``relative`` holding ``data`` does not compile, or None."""
+    try:
+        compile(data, relative, "exec", dont_inherit=True)
+    except SyntaxError as err:  # IndentationError, undecodable bytes
+        return f"{type(err).__name__} at {relative} line {err.lineno}"
+    except (ValueError, RecursionError, MemoryError) as err:  # null bytes, absurd nesting
+        return f"{relative} cannot be compiled ({type(err).__name__})"
+    return None
+
+
+# Kept per small file: most library files of a class are the ones handed out, and the driver
+# compiles them for every worker.
+_kept_syntax_reason = functools.lru_cache(maxsize=512)(_syntax_reason)
 
 
 def ignored(path, patterns):

@@ -41,12 +41,13 @@ def build_course(folder, lesson, count):
     nbgrader_course.init_course(folder, [lesson])
     nbgrader_course.release(folder, lesson)
     students = [sample_class.STUDENTS[i % len(sample_class.STUDENTS)] for i in range(count)]
-    sample_class.submit(folder, lesson, students=list(dict.fromkeys(students)))
+    distinct = list({student.name: student for student in students}.values())
+    sample_class.submit(folder, lesson, students=distinct)
     # Copy each sample student to as many IDs as needed: s00_correct, s01_einsum, ...
     submitted = folder / "submitted"
     for i, student in enumerate(students):
         shutil.copytree(submitted / student.name, submitted / f"s{i:02d}_{student.name}")
-    for student in dict.fromkeys(students):
+    for student in distinct:
         shutil.rmtree(submitted / student.name)
 
 

@@ -13,6 +13,7 @@ from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR
 from .lock import CourseLock
 from .pools import DaskPool, LocalPool
 from .progress import Progress
+from .shared_gradebook import one_engine
 
 
 def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=False,
@@ -25,6 +26,11 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
     if dask:  # before the course is read
         DaskPool.check_address(dask)
     course = Course(course_dir, lesson)
+    with one_engine(course.db_url):
+        return _grade_all(course, lesson, workers, student, dask, force, wall_limit, progress)
+
+
+def _grade_all(course, lesson, workers, student, dask, force, wall_limit, progress):
     students = course.students(student)
     if not students:
         where = course.dir / "submitted" / "<student>" / lesson

@@ -9,16 +9,17 @@ import shutil
 import warnings
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import MetadataValidator
-from nbgrader.preprocessors import AssignLatePenalties, ClearOutput, DeduplicateIds, OverwriteKernelspec
+from nbgrader.preprocessors import ClearOutput, DeduplicateIds
 from nbgrader.utils import parse_utc
 
 from .. import nbgrader_course
 from .. import integrity, submission
 from .job import GRADER_ERROR, Job
-from .preprocessors import CheckMetadata, RestoreCells, SaveGradesAtOnce
+from .preprocessors import CheckMetadata, LatePenalties, RestoreCells, SaveGradesAtOnce, SourceKernelspec
+from .shared_gradebook import SharedGradebook
 
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES  # larger submitted files are not shipped to a worker (the reason says so)
@@ -31,8 +32,8 @@ JOB_SECTIONS = ("Execute", "IgnorePattern", "ClearMetadataPreprocessor", "LimitO
 # Cells only demonstrating (plots, widgets) carry this tag and are not run when grading, so a
 # grading kernel imports neither matplotlib nor ipywidgets. A course config may name another tag.
 DEMO_TAG = "demo"
-SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckMetadata)
-SAVE = (SaveGradesAtOnce, AssignLatePenalties, CheckMetadata)
+SANITIZE = (ClearOutput, DeduplicateIds, SourceKernelspec, RestoreCells, CheckMetadata)
+SAVE = (SaveGradesAtOnce, LatePenalties, CheckMetadata)
 
 
 def parse_timestamp(text):
@@ -144,7 +145,8 @@ class Course:
                 reasons, flags)
 
     def gradebook(self):
-        return Gradebook(self.db_url, self.coursedir.course_id)
+        """nbgrader's Gradebook; on the batch's engine inside ``shared_gradebook.one_engine``."""
+        return SharedGradebook(self.db_url, self.coursedir.course_id)
 
     def prepare(self, student, wall_limit):
         """Register the submission in the gradebook and build its Job (sanitized notebook)."""

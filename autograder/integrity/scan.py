@@ -149,8 +149,11 @@ def _checksum(cell):
         return None
 
 
+@functools.lru_cache(maxsize=2048)
 def _ipython_to_python(source):
-    """The Python IPython runs for a cell (magics and ``!`` become get_ipython() calls)."""
+    """The Python IPython runs for a cell (magics and ``!`` become get_ipython() calls); kept per
+    text, since most cells of a class's notebooks are the same (IPython's transformers took a
+    third of a worker's scan time)."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         return TransformerManager().transform_cell(source)

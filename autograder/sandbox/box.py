@@ -82,6 +82,8 @@ class Sandbox:
         self.close()
 
     def close(self):
+        """Kill every process of the sandbox uid (releasing its lease), hand the working copy
+        back to its owner, remove the run folder."""
         if self._lease is not None:
             self._lease.release()
             self._lease = None

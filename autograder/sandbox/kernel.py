@@ -341,9 +341,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if box is not None:
             if self.provisioner is not None and self.provisioner.pid:
                 kill_group(self.provisioner.pid)
-            box.kill()
             self._log.close()
-            box.close()
+            box.close()  # kills every process of the sandbox's uid first
             self._sandbox = None
 
     def __del__(self):

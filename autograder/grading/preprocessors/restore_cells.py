@@ -1,6 +1,5 @@
 """Cell restoring: nbgrader's OverwriteCells, with deleted test cells put back in the right place."""
 
-import functools
 import re
 from pathlib import Path
 
@@ -8,6 +7,8 @@ import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 from traitlets import Dict, List
+
+from ..source_snapshot import source_notebook
 
 
 class RestoreCells(OverwriteCells):
@@ -25,7 +26,8 @@ class RestoreCells(OverwriteCells):
     A locked cell whose source is the release's (the gradebook keeps the source cell, hidden tests
     included, so its checksum differs from the released cell's) is put back without nbgrader's
     "Attribute 'checksum' ... has changed!" warning: that warning is kept for a cell the student
-    actually changed.
+    actually changed. The source cells are looked up in ``source_snapshot.source_notebook`` (read
+    from the gradebook once per batch) instead of nbgrader's one query per cell.
     """
 
     release_order = List(help="grade_id (or None) of each cell of the released notebook").tag(config=True)
@@ -43,7 +45,16 @@ class RestoreCells(OverwriteCells):
         if not self.release_order:
             self._layout = self._release_layout(resources["nbgrader"]["assignment"],
                                                 resources["nbgrader"]["notebook"])
-        return super().preprocess(nb, resources)
+        # nbgrader's OverwriteCells.preprocess, its lookups answered by the source snapshot.
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = source_notebook(self.db_url, self.assignment_id, self.notebook_id)
+        nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
 
     def _release_layout(self, assignment, notebook):
         """release_traits of the course's released notebook (empty when there is none)."""
@@ -54,7 +65,6 @@ class RestoreCells(OverwriteCells):
         return self.release_traits(nbformat.read(path, as_version=4))
 
     def preprocess_cell(self, cell, resources, index):
-        self._source_cells_once()
         self._unchanged_to_source(cell)
         cell, resources = super().preprocess_cell(cell, resources, index)
         # nbgrader metadata without a grade_id (DeduplicateIds empties a pasted duplicate's,
@@ -63,14 +73,6 @@ class RestoreCells(OverwriteCells):
         if "nbgrader" in cell.metadata and "grade_id" not in cell.metadata.nbgrader:
             del cell.metadata["nbgrader"]
         return cell, resources
-
-    def _source_cells_once(self):
-        """Look each source cell up once: nbgrader's preprocess_cell and ``_unchanged_to_source``
-        both ask the gradebook (opened for this notebook alone) for every graded cell's source,
-        and each query is a round trip in the one process that grades every submission's
-        sanitizing."""
-        if "find_source_cell" not in vars(self.gradebook):
-            self.gradebook.find_source_cell = functools.lru_cache(maxsize=None)(self.gradebook.find_source_cell)
 
     def _unchanged_to_source(self, cell):
         """Give a locked cell that is exactly as released its source cell's text (hidden tests

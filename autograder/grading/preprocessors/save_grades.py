@@ -1,7 +1,8 @@
 """Saving a notebook's automatic grades in one transaction: nbgrader's SaveAutoGrades, committed once."""
 
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
+
+from ..shared_gradebook import SharedGradebook
 
 
 class SaveGradesAtOnce(SaveAutoGrades):
@@ -19,7 +20,7 @@ class SaveGradesAtOnce(SaveAutoGrades):
         self.assignment_id = resources["nbgrader"]["assignment"]
         self.student_id = resources["nbgrader"]["student"]
         self.db_url = resources["nbgrader"]["db_url"]
-        self.gradebook = Gradebook(self.db_url)
+        self.gradebook = SharedGradebook(self.db_url)
         with self.gradebook:
             session = self.gradebook.db
             session.commit = session.flush  # on this session object only, for the cells below
