@@ -5,50 +5,17 @@ scores. A gradebook of one small assignment, made with nbgrader's own SaveCells;
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import SaveAutoGrades, SaveCells
+from nbgrader.preprocessors import SaveAutoGrades
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from backprop_course.autograder import nbgrader_course
 from backprop_course.autograder.grading.preprocessors import SaveGradesAtOnce
-
-
-def graded_cell(grade_id, points, outputs=()):
-    cell = nbformat.v4.new_code_cell("check()")
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": grade_id,
-                                 "points": points, "schema_version": 3, "task": False}
-    cell.outputs = list(outputs)
-    return cell
-
-
-def answer_cell():
-    cell = nbformat.v4.new_markdown_cell("my answer")
-    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "grade_id": "why",
-                                 "points": 1, "schema_version": 3, "task": False}
-    return cell
-
-
-FAILED = nbformat.v4.new_output("error", ename="CheckFailed", evalue="no", traceback=["no"])
-
-
-def resources(db_url, student):
-    return {"nbgrader": {"notebook": "lesson", "assignment": "lesson", "student": student, "db_url": db_url}}
+from helpers.small_gradebook import FAILED, answer_cell, graded_cell, resources, small_gradebook
 
 
 @pytest.fixture
 def gradebook(tmp_path):
-    nbgrader_course.tools_on_path()  # a new gradebook runs `alembic`
-    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    source = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("task2-check", 3),
-                                             answer_cell()])
-    with Gradebook(db_url) as gb:
-        gb.add_assignment("lesson")
-    SaveCells().preprocess(source, {"nbgrader": {"notebook": "lesson", "assignment": "lesson", "db_url": db_url}})
-    with Gradebook(db_url) as gb:
-        for student in ("ann", "bob"):
-            gb.add_student(student)
-            gb.add_submission("lesson", student)
-    return db_url
+    return small_gradebook(tmp_path)
 
 
 def saved(db_url, student):
