@@ -43,6 +43,26 @@ def numerical_gradient(f, x, grad_out=None, h=H):
     return _central_differences(f, x, grad_out, h)[0]
 
 
+def stepped_points(x, h=H):
+    """([x + h e_i], [x - h e_i]) for every coordinate i of x in ``np.ndindex`` order, as float64
+    copies shaped like x: the points where a function's values give its central differences
+    (``central_slopes``) when one process evaluates it and another differences the values."""
+    base = np.array(x, dtype=np.float64)
+    points = ([], [])
+    for i in np.ndindex(base.shape):
+        for sign, sided in zip((1.0, -1.0), points):
+            point = base.copy()
+            point[i] += sign * h
+            sided.append(point)
+    return points
+
+
+def central_slopes(plus, minus, h=H):
+    """(f(x + h e) - f(x - h e)) / 2h from f's values ``plus`` at x + h e and ``minus`` at x - h e
+    (arrays of one shape, e.g. at the points of ``stepped_points``), in float64."""
+    return (np.asarray(plus, dtype=np.float64) - np.asarray(minus, dtype=np.float64)) / (2 * h)
+
+
 def _central_differences(f, x, grad_out, h, pattern=None):
     """(gradient, kinked) where kinked marks the elements whose perturbation moved ``pattern()``."""
     if x.dtype != np.float64:

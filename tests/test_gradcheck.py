@@ -63,6 +63,18 @@ def test_numerical_gradient_perturbs_in_place_so_a_layer_sees_it():
     np.testing.assert_allclose(numeric, x.T @ grad_out, rtol=1e-8)
 
 
+def test_central_slopes_at_stepped_points_are_the_numerical_gradient():
+    """Values of f at ``stepped_points`` (taken in one process), differenced by ``central_slopes``
+    (in another): the very numbers ``numerical_gradient`` gives, float32 x stepped in float64."""
+    x = np.random.default_rng(3).standard_normal((2, 3)).astype(np.float32)
+    plus, minus = gradcheck.stepped_points(x)
+    assert len(plus) == len(minus) == 6 and all(p.dtype == np.float64 and p.shape == x.shape for p in plus + minus)
+    assert np.count_nonzero(plus[4] - x) == 1 and plus[4][1, 1] > x[1, 1] > minus[4][1, 1]
+    slopes = gradcheck.central_slopes([np.sum(p ** 3) for p in plus], [np.sum(p ** 3) for p in minus])
+    numeric = gradcheck.numerical_gradient(lambda v: np.sum(v ** 3), x.astype(np.float64))
+    np.testing.assert_array_equal(slopes.reshape(x.shape), numeric)
+
+
 def test_numerical_gradient_refuses_float32():
     with pytest.raises(TypeError, match="float64"):
         gradcheck.numerical_gradient(np.sum, np.ones(3, dtype=np.float32))

@@ -313,3 +313,93 @@ def test_check_huge_names_an_overflowing_loss_and_shows_no_gradient(capsys):
     out = capsys.readouterr().out
     assert "misconception bce-naive-overflow:" in out
     assert lesson_4.bar_for(np.zeros(2)) == lesson_4.F64_BAR < lesson_4.F32_BAR == lesson_4.bar_for(np.zeros(2, np.float32))
+
+
+# ---- the slope of the student's own forward (issue 16) -----------------------------------------
+# The gradients part also holds dL/dscores to central differences of the student's own forward,
+# which the judge takes from the forward's values the kernel recorded at its points scores +- h e_i.
+# A judge that compared with the reference alone gives neither of the rows these tests look for.
+
+LOSS_NAMES = ("MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss")
+SLOPE_ROW = "dL/dscores vs your forward's slope, "
+
+
+def gradient_rows(task, loss_class, monkeypatch):
+    """(verdict, {case: (the dL/dscores row, the slope row or None)}) of task's gradients part."""
+    label = f"Lesson 4, task {task}: gradients"
+    verdict = judge.judge(label, outputs_of(label, monkeypatch, loss_class))
+    rows = {row.name: row for row in verdict.rows}
+    return verdict, {case: (rows[f"dL/dscores, {case}"], rows.get(SLOPE_ROW + case))
+                     for case, *_ in lesson_4.graded_cases(label)}
+
+
+def scaled(forward_factor, backward_factor):
+    """A loss class change: its loss times ``forward_factor``, its dL/dscores times ``backward_factor``."""
+    return lambda base: with_backward(lambda loss, grad: grad * backward_factor)(
+        with_forward(lambda s, y, value: value * forward_factor)(base))
+
+
+@pytest.mark.parametrize("task", (1, 2, 3))
+def test_a_forward_and_backward_that_agree_on_another_loss_are_told_apart(task, monkeypatch):
+    """3 L and its derivative 3 dL/dscores: every dL/dscores is wrong, and every one is the slope of
+    the student's own forward (ok), which says the two agree on a loss that is not the task's."""
+    name = LOSS_NAMES[task - 1]
+    verdict, rows = gradient_rows(task, getattr(library_with(**{name: scaled(3, 3)}), name), monkeypatch)
+    assert not verdict.passed
+    for case, (row, slope) in rows.items():
+        assert not row.ok and slope is not None and slope.ok, (case, verdict.lines)
+
+
+@pytest.mark.parametrize("task", (1, 2, 3))
+def test_a_backward_that_is_not_its_forwards_derivative_is_told_so(task, monkeypatch):
+    name = LOSS_NAMES[task - 1]
+    verdict, rows = gradient_rows(task, getattr(library_with(**{name: scaled(1, 3)}), name), monkeypatch)
+    for case, (row, slope) in rows.items():
+        assert not row.ok and slope is not None and not slope.ok, (case, verdict.lines)
+        assert slope.detail.endswith("your backward is not the derivative of your forward") and not slope.kind
+    assert "misconception" not in "\n".join(line for line in verdict.lines if SLOPE_ROW in line)
+
+
+def test_a_right_backward_is_never_failed_for_a_wrong_forward(monkeypatch):
+    """3 L with the right dL/dscores: the gradients part passes as before (the values part charges
+    the forward); the slope row appears only where the two still agree (one score: 3 L's slope at
+    a 1x1 case is 3 dL/dscores, so nowhere here)."""
+    verdict, rows = gradient_rows(1, library_with(MSELoss=scaled(3, 1)).MSELoss, monkeypatch)
+    assert verdict.passed, verdict.lines
+    assert all(row.ok and slope is None for row, slope in rows.values()), verdict.lines
+    verdict, rows = gradient_rows(1, losses().MSELoss, monkeypatch)
+    assert verdict.passed and all(row.ok and slope.ok for row, slope in rows.values()), verdict.lines
+
+
+def test_the_kernel_records_the_loss_at_the_judges_points_and_the_judge_differences_them(monkeypatch):
+    """The record holds the student's loss at ``gradcheck.stepped_points`` of each case (values, no
+    slope); values forged there cannot fail a right backward, nor pass a wrong one."""
+    from backprop_course.gradcheck import stepped_points
+
+    label = "Lesson 4, task 3: gradients"
+    good = outputs_of(label, monkeypatch, losses().SoftmaxCrossEntropyLoss)
+    cases = good[0].data[records.MIME]["cases"]
+    for name, scores, y in lesson_4.graded_cases(label):
+        assert set(cases[name]) == {"forward", "grad", *lesson_4.STEPPED}
+        for recorded, points in zip(lesson_4.STEPPED, stepped_points(scores)):
+            want = [losses().SoftmaxCrossEntropyLoss().forward(point, y) for point in points]
+            np.testing.assert_allclose(records.decode(cases[name][recorded]), want, rtol=1e-12)
+
+    def forged_cases(grad, loss_at):
+        """Records of every case: dL/dscores ``grad(scores, y)``, the loss ``loss_at(points)``."""
+        return {name: {"forward": records.encode(0.0), "grad": records.encode(grad(scores, y)),
+                       **{recorded: records.encode(loss_at(points)) for recorded, points in
+                          zip(lesson_4.STEPPED, stepped_points(scores))}}
+                for name, scores, y in lesson_4.graded_cases(label)}
+
+    def right(scores, y):
+        loss = losses().SoftmaxCrossEntropyLoss()
+        loss.forward(scores, y)
+        return loss.backward()
+
+    noise = forged_cases(right, lambda points: np.random.default_rng(0).normal(size=len(points)))
+    assert judge.judge(label, [forged(label, noise)]).passed
+    flat = forged_cases(lambda scores, y: np.zeros_like(scores), lambda points: np.zeros(len(points)))
+    verdict = judge.judge(label, [forged(label, flat)])
+    slopes = [row for row in verdict.rows if row.name.startswith(SLOPE_ROW)]
+    assert not verdict.passed and len(slopes) == len(cases) and all(row.ok for row in slopes), verdict.lines

@@ -5,6 +5,7 @@ at x +- h as the kernel reported them, and the extremes must match without an ov
 
 import numpy as np
 
+from backprop_course.gradcheck import central_slopes
 from backprop_course.tasks.lesson_2 import near
 from backprop_course.tasks.lesson_3 import KINK_DISTANCE, STEP, graded_cases
 
@@ -53,7 +54,7 @@ def judge_activation(name):
         # only where f is right, so a right derivative is never blamed for a wrong f.
         f_right = _fits(seen["out"], x) and near(seen["out"], expected, BARS[name])
         if f_right and _fits(plus, x) and _fits(minus, x) and _fits(got_slope, x) and given is not None:
-            central = (plus - minus) / (2 * STEP)
+            central = central_slopes(plus, minus, STEP)
             check.close(f"{name}: your derivative vs central differences {case}", got_slope[away],
                         central[away], bar=BAR_SLOPE, quantity=f"{name}_derivative(out)",
                         inputs={"out": given[away]})

@@ -6,13 +6,23 @@ itself (``graded_cases``); float32 results are held to the float64 truth at F32_
 scores the values are judged first (a naive formula's inf or NaN is named there), and only right
 values get a row for an overflow on the way, so one mistake gives one row. Hand answers are held
 to three significant digits, and a wrong one is named from s, y and N by the catalogue.
+
+The gradients part also holds each dL/dscores to the slope of the student's own forward: central
+differences that the judge takes itself, from the forward's values the kernel recorded at the
+points scores +- h e_i of the judge's own cases. So a forward and backward that agree on another
+loss are told apart from a backward that is not its forward's derivative; that row never fails a
+right dL/dscores, so it changes no score.
 """
 
 from functools import partial
 
 import numpy as np
 
-from backprop_course.tasks.lesson_4 import ANSWERS, F32_BAR, HAND_BAR, bar_for, graded_cases, loss_inputs
+from backprop_course.checks import compare
+from backprop_course.gradcheck import BAR as GRADCHECK_BAR
+from backprop_course.gradcheck import central_slopes
+from backprop_course.tasks.lesson_4 import (ANSWERS, F32_BAR, HAND_BAR, STEPPED, bar_for, graded_cases,
+                                            loss_inputs)
 
 from .reference import reference
 from .verdict import StudentRaised
@@ -37,8 +47,45 @@ def judge_values(task, check, case, scores, y, seen):
 def judge_gradients(task, check, case, scores, y, seen):
     _, grad = truth(task, scores, y)
     seen["forward"]  # backward needs forward's cache: a forward that raised stops the case here
-    check.close(f"dL/dscores, {case}", seen["grad"], grad, bar=bar_for(scores), inputs=loss_inputs(scores, y, grad),
-                quantity="dL/dscores")
+    got = seen["grad"]
+    right = check.close(f"dL/dscores, {case}", got, grad, bar=bar_for(scores), inputs=loss_inputs(scores, y, grad),
+                        quantity="dL/dscores")
+    _own_slope_row(check, case, scores, got, seen, right)
+
+
+def _own_slope_row(check, case, scores, got, seen, right):
+    """Row "dL/dscores vs your forward's slope": the student's dL/dscores ``got`` against central
+    differences of their own forward at scores +- h e_i, taken here from the values the kernel
+    recorded at those points (``gradcheck.stepped_points`` of the judge's own scores). Ok: the
+    backward is the derivative of the student's forward (beside a wrong dL/dscores: both compute
+    one other loss). WRONG: it is not. Only a wrong dL/dscores can be joined by a WRONG row here:
+    against a right one the disagreement is the forward's, which the values part charges (as
+    lesson 3 never blames a right derivative for a wrong f), so no row is added."""
+    name = f"dL/dscores vs your forward's slope, {case}"
+    try:
+        slope = _slope_of_forward(seen, scores)
+    except StudentRaised as err:
+        if not right:
+            check.true(name, False, f"no central differences of your forward: {err.report}")
+        return
+    err, problem = compare(got, slope)
+    if problem is None and err <= GRADCHECK_BAR:
+        check.close(name, got, slope, bar=GRADCHECK_BAR)
+    elif problem is None and not right:  # a problem of got itself (shape, inf) is the row above's
+        check.true(name, False, f"rel error {err:.1e} to central differences of your own forward at scores +- h "
+                                f"(bar {GRADCHECK_BAR:.0e}): your backward is not the derivative of your forward")
+
+
+def _slope_of_forward(seen, scores):
+    """Central differences of the student's forward at ``scores`` (float64, shaped like scores);
+    raises StudentRaised when their forward raised or gave no finite number at a point."""
+    plus, minus = (seen[name] for name in STEPPED)
+    if any(values is None or values.shape != (np.size(scores),) for values in (plus, minus)):
+        raise StudentRaised("your forward did not return one number at each point scores +- h")
+    slope = central_slopes(plus, minus).reshape(np.shape(scores))
+    if not np.all(np.isfinite(slope)):
+        raise StudentRaised("your forward is not finite at some point scores +- h")
+    return slope
 
 
 def judge_edge(task, check, case, scores, y, seen):

@@ -8,7 +8,8 @@ the reference's), and a failed comparison is explained by the misconception cata
 ``loss_inputs``.
 
 The graded checks (``run_graded_cases``) run the student's code on ``graded_cases(label)`` and
-only record what it returned (``records``); the grader's judge
+only record what it returned (``records``), for the gradients part also the loss at the points
+where the judge takes central differences (``STEPPED``); the grader's judge
 (``backprop_course.autograder.judge.lesson_4``) builds the same cases and decides. No expected
 value of a graded case is in this file or a notebook, and no graded case is a visible check's.
 The cases tell common mistakes apart: N, C and K differ in every case with several columns, no
@@ -23,7 +24,7 @@ import numpy as np
 
 from ..cells import run_strict
 from ..gradcheck import BAR as GRAD_BAR
-from ..gradcheck import numerical_gradient
+from ..gradcheck import numerical_gradient, stepped_points
 from ..records import Observation, emit, encode_error, not_judged_warning
 from .hand_answers import BAR as HAND_BAR  # hand answers: three significant digits
 from .lesson_1 import check_numbers
@@ -136,6 +137,14 @@ def _observe_gradients(seen, loss_class, scores, y):
     loss = loss_class()
     seen.call("forward", loss.forward, scores.copy(), y.copy())
     seen.call("grad", loss.backward)
+    for name, points in zip(STEPPED, stepped_points(scores)):
+        seen.call(name, _losses_at, loss_class, points, y)
+
+
+def _losses_at(loss_class, points, y):
+    """The student's loss at each of ``points`` (a fresh instance each): values only, the judge
+    takes their central differences."""
+    return np.array([loss_class().forward(point, y.copy()) for point in points])
 
 
 def _observe_edge(seen, loss_class, scores, y):
@@ -164,6 +173,10 @@ def _observe_log_softmax(seen, log_softmax, scores, _):
     seen.call("strict", strict, lambda: log_softmax(scores.copy()) is not None)
 
 
+# The gradients part's records of the student's loss at scores + h e_i and at scores - h e_i, for
+# every coordinate i (``gradcheck.stepped_points``, in float64 also for a float32 case): the judge
+# differences them itself, as the visible cells' ``check_against_differences`` does in the kernel.
+STEPPED = ("loss at scores + h", "loss at scores - h")
 # What a derivation's hand answers are recorded as, per task.
 ANSWERS = {1: ("dl/ds", "dL/ds in the batch"), 2: ("p", "dl/ds")}
 
