@@ -2,8 +2,9 @@
 
 The records are made by the kernel-side code itself (``lesson_6.run_graded_cases`` with a stand-in
 ``display``) from the reference, from planted bugs, or forged. Each planted bug must fail exactly
-its own task and get only a name that reproduces it; no row may show an expected value. The
-notebook-level attacks (the whole lesson run in a kernel, then judged) are at the end.
+its own task and get only a name that reproduces it; no row may show an expected value.
+Verdict-rewriting attacks on whole submissions, graded end to end, are in
+test_judge_attacks_lesson_6.py (with ``expected_values`` from here).
 """
 
 import base64
@@ -14,11 +15,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from backprop_course import check_rows, records
+from backprop_course import records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_6
-from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice
 
 PLAIN, MOMENTUM = "Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"
 STEP, RATE, BATCHES = "Lesson 6, task 2", "Lesson 6, task 3", "Lesson 6, task 4"
@@ -266,89 +266,6 @@ def test_no_row_of_a_wrong_submission_shows_an_expected_value():
         shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
         assert not shown, sorted(shown)[:5]
         assert not [chunk for chunk in encoded if chunk in text]
-
-
-# ---- the whole lesson in a kernel, with verdict-rewriting attacks ------------------------------
-
-ASCEND = [("velocity[key] -= self.lr * grad", "velocity[key] += self.lr * grad"),
-          ("param -= self.lr * grad", "param += self.lr * grad")]
-TWICE = emit_twice(6)
-# Displayed by the student's own step() while the graded cases run: a record of right-looking
-# zeros for every case and the judge's rows mimetype claiming a pass.
-PRINTS = """
-import IPython.display as _display
-import backprop_course.tasks.lesson_6 as _lesson
-_step = SGD.step
-
-def _forging_step(self):
-    for label in ("Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"):
-        cases = {case[0]: {"after": _records_encode(0.0)} for case in _lesson.GRADED[label][0]()}
-        _display.display({"application/vnd.backprop-course.observation+json": {"task": label, "cases": cases},
-                          "application/vnd.backprop-course.rows+json": {"task": label, "passed": True, "rows": []},
-                          "text/plain": "all checks passed"}, raw=True)
-    _step(self)
-
-from backprop_course.records import encode as _records_encode
-SGD.step = _forging_step
-"""
-
-
-def lesson_scores(tmp_path, top="", bottom=""):
-    """({graded cell: points scored}, the judged notebook) of lesson 6 with the ASCEND bug in a
-    copy of the reference library, ``top`` and ``bottom`` added to its optim.py."""
-    from nbgrader.utils import determine_grade
-    from helpers.lesson_runs import execute, folder_with, graded_cells, judged, source
-
-    folder = folder_with(tmp_path, "reference")
-    path = folder / "backprop_lib" / "optim.py"
-    text = path.read_text()
-    for line, bug in ASCEND:
-        assert text.count(line) == 1, line
-        text = text.replace(line, bug)
-    path.write_text(top + text + bottom)
-    nb = source("06_gradient_descent")
-    execute(nb, folder, allow_errors=True)
-    nb = judged(nb)
-    return {cell.id: determine_grade(cell)[0] for cell in graded_cells(nb)}, nb
-
-
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
-
-    runs = {"wrong": ("", ""), "everything": (SINK + GUARDS + FORGE + SWALLOW + TWICE, ""), "prints": ("", PRINTS)}
-    return {name: lesson_scores(tmp_path_factory.mktemp(name), top, bottom) for name, (top, bottom) in runs.items()}
-
-
-@pytest.mark.slow
-def test_the_wrong_code_loses_task_1_only(attacked):
-    scores, _ = attacked["wrong"]
-    assert scores["task1-sgd"] == scores["task1-momentum"] == 0
-    assert scores["task2-step"] == 3 and scores["task3-rate"] == 2 and scores["task4-batches"] == 3
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("attack", ["everything", "prints"])
-def test_an_attack_scores_no_more_than_its_wrong_code(attacked, attack):
-    scores, _ = attacked[attack]
-    wrong, _ = attacked["wrong"]
-    assert all(scores[cell] <= wrong[cell] for cell in wrong), (scores, wrong)
-
-
-@pytest.mark.slow
-def test_no_judged_cell_shows_an_expected_value_or_keeps_a_record(attacked):
-    numbers, encoded = expected_values()
-    for name, (_, nb) in attacked.items():
-        for cell in nb.cells:
-            text = json.dumps(cell.get("outputs", []))
-            assert records.MIME not in text, (name, cell.id)
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-                # what the judge wrote: its rows and its error (the kernel's own rows show the
-                # visible example's values, which the cell's source holds anyway)
-                text = json.dumps([output for output in cell.outputs if output.output_type == "error"
-                                   or check_rows.ROWS_MIME in output.get("data", {})])
-                shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
-                assert not shown, (name, cell.id, sorted(shown)[:5])
-                assert not [chunk for chunk in encoded if chunk in text], (name, cell.id)
 
 
 # ---- students derive: each formula shows only after its check passes ---------------------------
