@@ -6,7 +6,8 @@ import base64
 import numpy as np
 import pytest
 
-from helpers.attack_grading import GradedClass, check_feedback_shows_no_expected_value, shown_forms
+from helpers.attack_grading import GradedClass, check_feedback_shows_no_expected_value
+from helpers.expected_texts import shown_forms
 
 EXPECTED = np.array([0.123456, -2.5, 7.0])
 

@@ -6,7 +6,7 @@ derivatives are all 0 and whose backward pass adds 0; ``partial``: task 1's answ
 rest the same) plus code in graph.py or after the answers that tries to rewrite the verdict in the
 kernel, as for lesson 2, and answers that claim to equal anything, and a recorder silenced. Each
 must score no more than its wrong submission alone, and no feedback holds a graded case's expected
-value (``test_judge_lesson_1.expected_texts``) that its visible check does not show.
+value (``helpers.expected_texts.lesson_1``) that its visible check does not show.
 """
 
 import re
@@ -17,11 +17,11 @@ import pytest
 from backprop_course.autograder.bug_planting import NOTEBOOK
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_1
+from helpers import expected_texts
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier, solution_regions)
 from helpers.checkout import SOLUTIONS
 from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
-from test_judge_lesson_1 import expected_texts
 
 LESSON = "01_computation_graph"
 ZERO_ANSWERS = {1: "    a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = 0.0\n",
@@ -107,7 +107,7 @@ def visible_check_numbers():
 
 @pytest.mark.slow
 def test_no_feedback_holds_an_expected_value_of_a_graded_case(graded):
-    numbers, encoded = expected_texts()
+    numbers, encoded = expected_texts.lesson_1()
     check_feedback_shows_no_expected_value(graded, numbers - visible_check_numbers(), encoded)
 
 

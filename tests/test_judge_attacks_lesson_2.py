@@ -13,7 +13,8 @@ searched for the graded cases' expected values, as text and as base64.
 import pytest
 
 from helpers.attack_grading import (check_attack, check_feedback_shows_no_expected_value, check_no_record_kept,
-                                    graded_per_tier, shown_forms)
+                                    graded_per_tier)
+from helpers.expected_texts import shown_forms
 from helpers.verdict_attacks import FORGE, GUARDS, PRINTS, SINK, SWALLOW, TWICE
 from hostile import cases as corpus
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
-                                    check_no_record_kept, sample_class_per_tier, shown_forms)
+                                    check_no_record_kept, sample_class_per_tier)
+from helpers.expected_texts import shown_forms
 from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
 
 LESSON = "04_losses"

@@ -5,16 +5,16 @@ Each attack is wrong code (``zeros``: MLP.forward and MLP.backward return zeros,
 parameter count and path sums 0; ``partial``: forward right, the rest the same) plus code in the
 student's mlp.py that tries to rewrite the verdict in the kernel, as for lesson 2, and code that
 hands the graded cases inputs of its own. Each must score no more than its wrong code alone, and
-no feedback holds a graded case's expected value (``test_judge_lesson_5.expected_texts``).
+no feedback holds a graded case's expected value (``helpers.expected_texts.lesson_5``).
 """
 
 import pytest
 
 from backprop_course.autograder.bug_planting import NOTEBOOK
+from helpers import expected_texts
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier)
 from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
-from test_judge_lesson_5 import expected_texts
 
 LESSON = "05_mlp"
 FORWARD_BODY = "        for layer in self.layers:\n            x = layer.forward(x)\n        return x\n"
@@ -85,7 +85,7 @@ def test_an_attack_scores_no_more_than_its_wrong_code(graded, name):
 
 @pytest.mark.slow
 def test_no_feedback_holds_an_expected_value_of_a_graded_case(graded):
-    check_feedback_shows_no_expected_value(graded, *expected_texts())
+    check_feedback_shows_no_expected_value(graded, *expected_texts.lesson_5())
 
 
 @pytest.mark.slow

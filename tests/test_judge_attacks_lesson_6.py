@@ -6,16 +6,16 @@ tasks 2 to 4 is 0; ``partial``: plain SGD right, the momentum step going up, the
 same) plus code in the student's optim.py that tries to rewrite the verdict in the kernel, as for
 lesson 2, and a step() that displays records and passing rows of its own. Each must score no more
 than its wrong code alone, and no feedback holds a graded case's expected value
-(``test_judge_lesson_6.expected_values``).
+(``helpers.expected_texts.lesson_6``).
 """
 
 import pytest
 
 from backprop_course.autograder.bug_planting import NOTEBOOK
+from helpers import expected_texts
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier, solution_regions)
 from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice
-from test_judge_lesson_6 import expected_values
 
 LESSON = "06_gradient_descent"
 UP_WITH_MOMENTUM = ("velocity[key] -= self.lr * grad", "velocity[key] += self.lr * grad")
@@ -88,7 +88,7 @@ def test_an_attack_scores_no_more_than_its_wrong_code(graded, name):
 
 @pytest.mark.slow
 def test_no_feedback_holds_an_expected_value_of_a_graded_case(graded):
-    check_feedback_shows_no_expected_value(graded, *expected_values())
+    check_feedback_shows_no_expected_value(graded, *expected_texts.lesson_6())
 
 
 @pytest.mark.slow

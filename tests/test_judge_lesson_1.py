@@ -8,7 +8,6 @@ verdict shows a graded case's expected value. Verdict-rewriting attacks on whole
 graded end to end, are in test_judge_attacks_lesson_1.py.
 """
 
-import base64
 import json
 import re
 import textwrap
@@ -23,6 +22,7 @@ from backprop_course import records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_1
+from helpers import expected_texts
 from helpers.checkout import ROOT, SOLUTIONS
 from misconception_corpus.lessons_1_3 import BACKWARD, FORWARD, GRADIENTS, LOCAL
 
@@ -135,29 +135,8 @@ def test_answers_that_are_not_numbers_fail_their_task(monkeypatch):
     assert any("h3 is a str, not an array of numbers" in line for line in found["Lesson 1, task 1"].lines)
 
 
-def expected_texts():
-    """The graded cases' expected values as a verdict could show them: each number to 4 and 6
-    significant digits (above 1e-3 and other than the small integers any message holds), and
-    each case's values as float64 and float32 bytes in base64."""
-    Scalar = reference("graph").Scalar
-    nodes = lesson_1.network(Scalar, lesson_1.GIVEN_X, lesson_1.GIVEN_T, lesson_1.GIVEN_WEIGHTS)
-    nodes["L"].backward()
-    arrays = [np.array([nodes[name].value for name in lesson_1.FORWARD_NAMES]),
-              np.array([nodes[name[4:]].grad for name in lesson_1.GRADIENT_NAMES])]
-    arrays += [np.array(lesson_1.local_grads_table(Scalar, expression, points)).ravel()
-               for _, expression, points, _ in lesson_1.LOCAL_CASES]
-    graph = lesson_1.given_graph(Scalar, lesson_1.GRADED_GRAPH)
-    graph["L"].backward()
-    arrays.append(np.array([node.grad for node in graph.values()]))
-    numbers = {f"{value:.{digits}g}" for array in arrays for value in array
-               for digits in (4, 6) if abs(value) > 1e-3 and value not in (1.0, -1.0, 2.0, 3.0, 4.0)}
-    encoded = {base64.b64encode(array.astype(dtype).tobytes()).decode()[:16]
-               for array in arrays for dtype in (np.float64, np.float32) if array.size > 1}
-    return numbers, encoded
-
-
 def test_no_verdict_shows_an_expected_value(monkeypatch):
-    numbers, encoded = expected_texts()
+    numbers, encoded = expected_texts.lesson_1()
     wrong = {name: 0.5 for name in lesson_1.FORWARD_NAMES + lesson_1.GRADIENT_NAMES}
     zeros = engine(bugs=[("return (other.value, self.value)", "return (0.0, 0.0)"),
                          ("parent.grad += local * node.grad", "parent.grad += 0.0")], name="zeros_graph")
@@ -185,7 +164,7 @@ def test_the_records_hold_the_students_results_only(monkeypatch):
 def test_no_expected_value_is_in_the_notebook_or_the_code_a_grading_kernel_imports():
     """The student notebook and the kernel-side modules of lesson 1 hold none of the graded cases'
     expected values (other than numbers that are also inputs, such as w2 = 1.5 or relu at -1.5)."""
-    numbers, _ = expected_texts()
+    numbers, _ = expected_texts.lesson_1()
     given = {f"{value:g}" for value in (lesson_1.GIVEN_X, lesson_1.GIVEN_T, *lesson_1.GIVEN_WEIGHTS.values())}
     given |= {f"{value:g}" for point in lesson_1.GRADED_POINTS for value in point}
     given |= {"1.5", "-1.5", "-2", "0.5"}  # the points of task 3's visible check

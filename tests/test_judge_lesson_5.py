@@ -5,7 +5,7 @@ decides (``backprop_course.tasks.lesson_5``, ``autograder/judge/lesson_5.py``, `
 Without a kernel: records made by the kernel-side code itself (``run_graded_cases`` with a
 stand-in ``display``) from the reference MLP, a stub, or planted bugs, each of which must fail
 exactly its own task. Verdict-rewriting attacks on whole submissions, graded end to end, are in
-test_judge_attacks_lesson_5.py (with ``expected_texts`` from here).
+test_judge_attacks_lesson_5.py.
 """
 
 import base64
@@ -20,13 +20,14 @@ from backprop_course.autograder.judge.lesson_5 import expected_recording
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.misconceptions import audit
 from backprop_course.tasks import lesson_5
+from helpers import expected_texts
 
 TASK1, BACKWARD, GRADCHECK, INPUT_GRAD = ("Lesson 5, task 1", "Lesson 5, task 2: backward",
                                           "Lesson 5, task 2: gradient check", "Lesson 5, task 2: input gradient")
 PATHS, COUNT = "Lesson 5, task 2: paths", "Lesson 5, task 3"
 MLP_LABELS = (TASK1, BACKWARD, GRADCHECK, INPUT_GRAD)
 LABELS = MLP_LABELS + (PATHS, COUNT)
-RIGHT_PATHS = [-5.0, 3.0]
+RIGHT_PATHS = expected_texts.PATHS_5
 
 
 def outputs_of(label, code, monkeypatch):
@@ -192,22 +193,3 @@ def test_the_records_hold_no_expected_value(monkeypatch):
         scores = expected_recording(net)["outputs"][-1]
         for dtype in (np.float64, net.dtype):
             assert base64.b64encode(scores.astype(dtype).tobytes()).decode()[:24] not in text, net.name
-
-
-def expected_texts():
-    """Every graded net's expected traffic (the reference's), as feedback could show it: numbers
-    to 4 and 6 significant digits, and each array's bytes in base64."""
-    arrays = []
-    for net in lesson_5.GRADED_NETS:
-        for input_grad in (True, False):
-            expected = expected_recording(net, input_grad)
-            # every layer's output and every gradient but dL/dscores (an input the kernel is given)
-            arrays += [value for kind in ("outputs", "grads_in", "grads_out") for value in expected[kind]
-                       if value is not None and not (kind == "grads_in" and value is expected[kind][-1])]
-            arrays += [grad for grads in expected["param_grads"] for grad in grads.values()]
-    arrays.append(np.array([RIGHT_PATHS]))
-    numbers = {f"{value:.{digits}g}" for array in arrays for value in np.ravel(array)
-               for digits in (4, 6) if abs(value) > 1e-3}
-    encoded = {base64.b64encode(np.ascontiguousarray(array).astype(dtype).tobytes()).decode()[:24]
-               for array in arrays for dtype in (np.float64, np.float32) if np.size(array) >= 3}
-    return numbers, encoded

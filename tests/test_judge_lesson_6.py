@@ -4,29 +4,28 @@ The records are made by the kernel-side code itself (``lesson_6.run_graded_cases
 ``display``) from the reference, from planted bugs, or forged. Each planted bug must fail exactly
 its own task and get only a name that reproduces it; no row may show an expected value.
 Verdict-rewriting attacks on whole submissions, graded end to end, are in
-test_judge_attacks_lesson_6.py (with ``expected_values`` from here).
+test_judge_attacks_lesson_6.py.
 """
 
-import base64
 import json
 import re
 
 import nbformat
-import numpy as np
 import pytest
 
 from backprop_course import records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_6
+from helpers import expected_texts
 
 PLAIN, MOMENTUM = "Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"
 STEP, RATE, BATCHES = "Lesson 6, task 2", "Lesson 6, task 3", "Lesson 6, task 4"
 LABELS = [PLAIN, MOMENTUM, STEP, RATE, BATCHES]
-RIGHT_WEIGHTS = {name: w - lesson_6.HAND_LR * lesson_6.SLIDE_GRADS[name] for name, w in lesson_6.SLIDE_WEIGHTS.items()}
-RIGHT = {STEP: (RIGHT_WEIGHTS, 0.954984375, 0.961528676044),
+RIGHT_WEIGHTS = expected_texts.WEIGHTS_6
+RIGHT = {STEP: (RIGHT_WEIGHTS, *expected_texts.STEP_6),
          RATE: (lambda lr, curvature: 1 - lr * curvature, lambda curvature: 2 / curvature),
-         BATCHES: (-7.5, -3.0, -12.0, 1.375, 1.675)}
+         BATCHES: expected_texts.BATCHES_6}
 
 
 def outputs_of(label, yours, monkeypatch):
@@ -235,29 +234,8 @@ def test_records_missing_twice_forged_or_of_another_case_decide_nothing_in_the_s
         **good[0].data, records.MIME: {**good[0].data[records.MIME], "task": PLAIN}}})]).passed
 
 
-def expected_values():
-    """The graded cases' expected values as the feedback could show them: each number to 4 and 6
-    significant digits (|x| > 1e-3), and each seeded array's bytes in base64."""
-    mlp, sgd = reference("mlp").MLP, reference("optim").SGD
-    arrays = []
-    for momentum in (False, True):
-        for _, build, lr, mu, steps, dtype in lesson_6.sgd_cases(momentum)[1:]:
-            model, grads = build(mlp)
-            optimizer = sgd(model, lr=lr, momentum=mu)
-            after, _ = lesson_6.run_sgd(model, optimizer, grads[:steps])
-            arrays += [after, lesson_6.velocity_vector(model, optimizer)]
-    for _, lr, curvature in lesson_6.bowl_cases():
-        arrays += [1 - lr * curvature, 2 / curvature]
-    hand = [*RIGHT_WEIGHTS.values(), *RIGHT[STEP][1:], *RIGHT[BATCHES]]
-    numbers = {f"{value:.{digits}g}" for array in [*arrays, np.array(hand)] for value in np.ravel(array)
-               for digits in (4, 6) if abs(value) > 1e-3}
-    encoded = {base64.b64encode(np.asarray(array, dtype).tobytes()).decode()[:24]
-               for array in arrays for dtype in (np.float64, np.float32)}
-    return numbers, encoded
-
-
 def test_no_row_of_a_wrong_submission_shows_an_expected_value():
-    numbers, encoded = expected_values()
+    numbers, encoded = expected_texts.lesson_6()
     wrong_hand = {key: answer for key, answer, _, _ in (WRONG_HAND[case] for case in
                                                          ("step-sign", "rate-plus", "batches-at-start"))}
     for found in (verdicts(sgd_with(average), **wrong_hand), verdicts(sgd_with(ascend))):

@@ -10,13 +10,11 @@ verdict is the judge's, in the grader's process; a tier changes only what the ke
 may do, so one tier per run is enough, and CI, which runs both targets, grades every tier.
 """
 
-import base64
 import json
 import re
 from dataclasses import dataclass, field
 
 import nbformat
-import numpy as np
 import pytest
 
 from backprop_course.autograder import sandbox
@@ -123,17 +121,6 @@ def sample_class_per_tier(lesson, submission, attacks):
             **{name: submission(wrong, attack) for name, (wrong, attack) in attacks.items()}})
 
     return graded_per_tier(lesson, hand_in)
-
-
-def shown_forms(arrays, chunk=24):
-    """(numbers, encoded): the values of ``arrays`` as a page could show them, each number above
-    1e-3 to 4 and 6 significant digits, and the first ``chunk`` characters of each array's float64
-    and float32 bytes in base64."""
-    numbers = {f"{value:.{digits}g}" for array in arrays for value in np.ravel(array)
-               for digits in (4, 6) if abs(value) > 1e-3}
-    encoded = {base64.b64encode(np.ascontiguousarray(array, dtype).tobytes()).decode()[:chunk]
-               for array in arrays for dtype in (np.float64, np.float32)}
-    return numbers, encoded
 
 
 def check_attack(graded, name, wrong):
