@@ -74,7 +74,7 @@ def submission(wrong, attack=None):
         [region] = solution_regions(LESSON, f"task{task}-answers")  # the end of its cell
         zero = wrong == "zeros" or task == 2
         answers.append((region, (ZERO_ANSWERS[task] if zero else region) + attack.get(f"task{task}", "")))
-    return Submission({"graph.py": zero_engine(), NOTEBOOK: answers}, {"graph.py": attack["top"]} if "top" in attack else {})
+    return Submission({"graph.py": zero_engine(), NOTEBOOK: answers}, {"graph.py": attack.get("top")})
 
 
 graded = sample_class_per_tier(LESSON, submission, ATTACKS)

@@ -63,7 +63,7 @@ def submission(wrong, attack=None):
     forward = FORWARD_BODY if wrong == "partial" else ZERO_FORWARD
     edits = [(FORWARD_BODY, attack.get("forward", "") + forward),
              (BACKWARD_BODY, attack.get("backward", "") + ZERO_BACKWARD)]
-    return Submission({"mlp.py": edits, NOTEBOOK: NOTEBOOK_ZEROS}, {"mlp.py": attack["top"]} if "top" in attack else {})
+    return Submission({"mlp.py": edits, NOTEBOOK: NOTEBOOK_ZEROS}, {"mlp.py": attack.get("top")})
 
 
 graded = sample_class_per_tier(LESSON, submission, ATTACKS)

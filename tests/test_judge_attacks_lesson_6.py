@@ -53,7 +53,8 @@ ATTACKS = {
     "printed_records": ("zeros", {"top": PRINTS}),
     "swallowed_exceptions": ("zeros", {"top": SWALLOW}),
     "sys_exit": ("zeros", {"step": "        import sys\n        sys.exit(0)\n"}),
-    "os_exit_mid_cell": ("partial", {"step": "        if self.momentum:\n            import os\n            os._exit(0)\n"}),
+    "os_exit_mid_cell": ("partial", {"step": "        if self.momentum:\n"
+                                             "            import os\n            os._exit(0)\n"}),
     "record_twice": ("partial", {"top": TWICE}),
     "everything": ("partial", {"top": SINK + GUARDS + FORGE + SWALLOW + TWICE}),
 }
@@ -66,7 +67,7 @@ def submission(wrong, attack=None):
         return Submission()
     edits = [UP_WITH_MOMENTUM, *([UP_PLAIN] if wrong == "zeros" else []),
              *([(STEP_LOOP, attack["step"] + STEP_LOOP)] if "step" in attack else [])]
-    return Submission({"optim.py": edits, NOTEBOOK: ZERO_ANSWERS}, {"optim.py": attack["top"]} if "top" in attack else {})
+    return Submission({"optim.py": edits, NOTEBOOK: ZERO_ANSWERS}, {"optim.py": attack.get("top")})
 
 
 graded = sample_class_per_tier(LESSON, submission, ATTACKS)

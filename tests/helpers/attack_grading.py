@@ -37,7 +37,8 @@ class Submission:
     """A sample-class submission (``sample_class.submit``: the reference library without its
     solution markers, every solution cell of the notebook answered) changed by ``bugs``, in
     ``bug_planting``'s format ({library file or NOTEBOOK: [(old, new)]}), and with ``appended``
-    ({library file: code}) added at the end of a library file, where it runs at import."""
+    ({library file: code}, None adding nothing) added at the end of a library file, where it runs
+    at import."""
 
     bugs: dict = field(default_factory=dict)
     appended: dict = field(default_factory=dict)
@@ -52,6 +53,8 @@ def hand_in_sample(course, lesson, submissions):
     for name, submission in submissions.items():
         folder = course / "submitted" / name / lesson
         for file, code in submission.appended.items():
+            if not code:
+                continue
             path = folder / nbgrader_course.LIBRARY / file
             path.write_text(path.read_text() + "\n\n" + code + "\n")
         path = folder / f"{lesson}.ipynb"
