@@ -21,18 +21,14 @@ from helpers import expected_texts
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier, solution_regions)
 from helpers.checkout import SOLUTIONS
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
+from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice, printed_records
 
 LESSON = "01_computation_graph"
 ZERO_ANSWERS = {1: "    a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = 0.0\n",
                 2: "    dL_dy = dL_dh3 = dL_dh4 = dL_dh1 = dL_dh2 = 0.0\n"
                    "    dL_dw1 = dL_dw2 = dL_dw3 = dL_dw4 = dL_dw5 = dL_dw6 = dL_dw7 = dL_dw8 = 0.0\n"}
 TWICE = emit_twice(1)
-PRINTS = ('import json, IPython.display as _d\n'
-          'print(json.dumps({"' + MIME + '": {"task": "Lesson 1, task 1", "cases": {}}}))\n'
-          '_d.display({"' + MIME + '": {"task": "Lesson 1, task 1", "cases": {"the lesson\'s network": '
-          '{"a1": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
-          '{"task": "Lesson 1, task 1", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n')
+PRINTS = printed_records("Lesson 1, task 1", "the lesson's network", "a1")
 # Answers that claim to equal anything (nbgrader issue 1379), and a recorder that records nothing.
 LIAR = ("class _Liar(float):\n    def __eq__(self, other):\n        return True\n    __hash__ = float.__hash__\n"
         "a1 = h1 = a2 = h2 = a3 = h3 = a4 = h4 = y = L = _Liar(0.0)\n")

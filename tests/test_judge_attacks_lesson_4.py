@@ -17,7 +17,7 @@ import pytest
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier)
 from helpers.expected_texts import shown_forms
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
+from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice, printed_records
 
 LESSON = "04_losses"
 ANCHOR = "LOSS_FOR_OUTPUT = {"  # module-level code of losses.py goes in front of it
@@ -30,21 +30,15 @@ OTHERS = [("return float(np.mean(softplus - y * scores))", "return 0.0"),
           ("return grad / len(y)", "return np.zeros_like(grad)")]
 WRONG = {"zeros": MSE + OTHERS, "partial": OTHERS}
 TWICE = emit_twice(4)
-# Shown by the student's own code while task 1's values run: a record as JSON text, a record with
-# the record mimetype claiming a case, and the judge's rows mimetype claiming a pass.
-PRINTS = ('import json, IPython.display as _d\n'
-          '        print(json.dumps({"' + MIME + '": {"task": "Lesson 4, task 1: values", "cases": {}}}))\n'
-          '        _d.display({"' + MIME + '": {"task": "Lesson 4, task 1: values", "cases": {"the example": '
-          '{"loss": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
-          '{"task": "Lesson 4, task 1: values", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n'
-          '        return 0.0')
+PRINTS = printed_records("Lesson 4, task 1: values", "the example", "loss", " " * 8)
 
 # name: (the wrong code, edits of losses.py that attack)
 ATTACKS = {
     "failures_sink": ("zeros", [(ANCHOR, SINK + "\n" + ANCHOR)]),
     "patched_guards_numpy": ("zeros", [(ANCHOR, GUARDS + "\n" + ANCHOR)]),
     "forged_records": ("zeros", [(ANCHOR, FORGE + "\n" + ANCHOR)]),
-    "printed_records": ("zeros", [("self.cache = diff\n        return 0.0", "self.cache = diff\n        " + PRINTS)]),
+    "printed_records": ("zeros", [("self.cache = diff\n        return 0.0",
+                                   "self.cache = diff\n" + PRINTS + "        return 0.0")]),
     "swallowed_exceptions": ("zeros", [(ANCHOR, SWALLOW + "\n" + ANCHOR)]),
     "sys_exit": ("zeros", [("return np.zeros_like(diff)", "import sys\n        sys.exit(0)")]),
     "os_exit_mid_cell": ("partial", [("return np.zeros_like(scores)", "import os\n        os._exit(0)")]),

@@ -14,7 +14,7 @@ from backprop_course.autograder.bug_planting import NOTEBOOK
 from helpers import expected_texts
 from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
                                     check_no_record_kept, sample_class_per_tier)
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
+from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice, printed_records
 
 LESSON = "05_mlp"
 FORWARD_BODY = "        for layer in self.layers:\n            x = layer.forward(x)\n        return x\n"
@@ -34,11 +34,7 @@ import numpy as _np
 import backprop_course.tasks.lesson_5 as _lesson
 _lesson.net_inputs = lambda net, dtype=None: (_np.zeros((net.batch, net.features)),) * 2
 """
-PRINTS = ('        import json, IPython.display as _d\n'
-          '        print(json.dumps({"' + MIME + '": {"task": "Lesson 5, task 1", "cases": {}}}))\n'
-          '        _d.display({"' + MIME + '": {"task": "Lesson 5, task 1", "cases": {}}, '
-          '"application/vnd.backprop-course.rows+json": {"task": "Lesson 5, task 1", "passed": True, "rows": []}, '
-          '"text/plain": "ok"}, raw=True)\n')
+PRINTS = printed_records("Lesson 5, task 1", "3 layers of 3, batch 4, output identity", "outputs", " " * 8)
 
 # name: (the wrong code, {"top": code appended to mlp.py, "forward"/"backward": code before that body})
 ATTACKS = {

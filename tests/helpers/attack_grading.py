@@ -114,13 +114,14 @@ def graded_per_tier(lesson, hand_in, **limits):
 
 
 def sample_class_per_tier(lesson, submission, attacks):
-    """``graded_per_tier`` of a sample class: the students "correct", "zeros" and "partial"
-    (``submission(name)``, a Submission) and one per attack ({name: (its wrong code, attack)}:
-    ``submission(wrong, attack)``)."""
+    """``graded_per_tier`` of a sample class: the student "correct" and one per wrong code the
+    attacks use, named for it (``submission(name)``, a Submission), and one per attack ({name: (its
+    wrong code, attack)}: ``submission(wrong, attack)``)."""
+    plain = ["correct", *sorted({wrong for wrong, _ in attacks.values()})]
 
     def hand_in(course, release):
         hand_in_sample(course, lesson, {
-            **{name: submission(name) for name in ("correct", "zeros", "partial")},
+            **{name: submission(name) for name in plain},
             **{name: submission(wrong, attack) for name, (wrong, attack) in attacks.items()}})
 
     return graded_per_tier(lesson, hand_in)

@@ -179,7 +179,7 @@ cell's score. So, whatever the sandbox tier:
   expected value of a graded case enters the kernel (nor the working copy, which holds the
   submission's files only); the records, which hold the student's results, are removed from the
   stored notebook and the feedback. `tests/test_judge_attacks_lesson_*.py` grade these attacks
-  on lessons 1, 2, 4, 5 and 6 end to end under every tier (`make test` under the tier "auto"
+  on lessons 1 to 6 end to end under every tier (`make test` under the tier "auto"
   picks, `make test-tiers` under each weaker one).
 
 What the judge cannot remove: a submission that detects the graded inputs (the seeds are in the
