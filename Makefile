@@ -49,14 +49,16 @@ test: $(STAMP)
 # The sandbox tests and the hostile corpus's sandbox-bound cases again with grading forced down to
 # each weaker isolation tier that works here (BACKPROP_SANDBOX_ISOLATION caps what "auto" picks), so
 # what a machine without bubblewrap gets is tested on machines that have it too; one pytest run per
-# tier, stopping at the first that fails. CI runs it before `make test` (.ci/run).
+# tier, stopping at the first that fails. The verdict-rewriting attacks of every judged lesson
+# (tests/test_judge_attacks_lesson_*.py) run here under each weaker tier, and in `make test` only
+# under the tier "auto" picks. CI runs it before `make test` (.ci/run).
 test-tiers: $(STAMP)
 	@tiers="$$($(BIN)/python -m backprop_course.autograder.sandbox --weaker-tiers)" || exit 1; \
 	for tier in $$tiers; do \
-	    echo "== sandbox and hostile tests with isolation forced to $$tier"; \
+	    echo "== sandbox, hostile and attack tests with isolation forced to $$tier"; \
 	    BACKPROP_SANDBOX_ISOLATION=$$tier OPENBLAS_NUM_THREADS=1 \
 	        $(BIN)/python -m pytest -q tests/test_sandbox.py tests/test_sandbox_kernels.py \
-	            tests/test_hostile.py || exit $$?; \
+	            tests/test_hostile.py tests/test_judge_attacks_lesson_*.py || exit $$?; \
 	done
 
 build: $(STAMP)

@@ -1,6 +1,7 @@
-"""Verdict-rewriting attacks on the judged lesson 4, graded end to end under every sandbox tier.
+"""Verdict-rewriting attacks on the judged lesson 4, graded end to end (``helpers.attack_grading``:
+one autograde run of the whole class under each sandbox tier).
 
-As test_judge_attacks.py does for lesson 2: each attack is wrong code (``zeros``: every loss and
+As test_judge_attacks_lesson_2.py does for lesson 2: each attack is wrong code (``zeros``: every loss and
 log_softmax returns zeros; ``partial``: task 1 right, the rest zeros) plus code in the student's
 ``losses.py`` that tries to rewrite the verdict in the kernel (failures sunk, numpy, builtins and
 the canary guards patched, records forged, printed or emitted twice, exceptions swallowed,
@@ -10,19 +11,15 @@ The submissions are sample-class students (``autograder.sample_class``): the ref
 with edits, the notebook's hand answers filled in.
 """
 
-import base64
-import re
-
 import numpy as np
 import pytest
 
-from backprop_course.autograder import sandbox
-from backprop_course.autograder.sample_class import Student
-from helpers.verdict_attacks import FORGE, GUARDS, MIME, SINK, SWALLOW, emit_twice
+from helpers.attack_grading import (Submission, check_attack, check_feedback_shows_no_expected_value,
+                                    check_no_record_kept, sample_class_per_tier)
+from helpers.expected_texts import shown_forms
+from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice, printed_records
 
 LESSON = "04_losses"
-CELL_TIMEOUT = 10
-WALL_LIMIT = 90.0
 ANCHOR = "LOSS_FOR_OUTPUT = {"  # module-level code of losses.py goes in front of it
 MSE = [("return float(np.mean(diff * diff))", "return 0.0"),
        ("return (2.0 / diff.size) * diff", "return np.zeros_like(diff)")]
@@ -33,21 +30,15 @@ OTHERS = [("return float(np.mean(softplus - y * scores))", "return 0.0"),
           ("return grad / len(y)", "return np.zeros_like(grad)")]
 WRONG = {"zeros": MSE + OTHERS, "partial": OTHERS}
 TWICE = emit_twice(4)
-# Shown by the student's own code while task 1's values run: a record as JSON text, a record with
-# the record mimetype claiming a case, and the judge's rows mimetype claiming a pass.
-PRINTS = ('import json, IPython.display as _d\n'
-          '        print(json.dumps({"' + MIME + '": {"task": "Lesson 4, task 1: values", "cases": {}}}))\n'
-          '        _d.display({"' + MIME + '": {"task": "Lesson 4, task 1: values", "cases": {"the example": '
-          '{"loss": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
-          '{"task": "Lesson 4, task 1: values", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n'
-          '        return 0.0')
+PRINTS = printed_records("Lesson 4, task 1: values", "the example", "loss", " " * 8)
 
 # name: (the wrong code, edits of losses.py that attack)
 ATTACKS = {
     "failures_sink": ("zeros", [(ANCHOR, SINK + "\n" + ANCHOR)]),
     "patched_guards_numpy": ("zeros", [(ANCHOR, GUARDS + "\n" + ANCHOR)]),
     "forged_records": ("zeros", [(ANCHOR, FORGE + "\n" + ANCHOR)]),
-    "printed_records": ("zeros", [("self.cache = diff\n        return 0.0", "self.cache = diff\n        " + PRINTS)]),
+    "printed_records": ("zeros", [("self.cache = diff\n        return 0.0",
+                                   "self.cache = diff\n" + PRINTS + "        return 0.0")]),
     "swallowed_exceptions": ("zeros", [(ANCHOR, SWALLOW + "\n" + ANCHOR)]),
     "sys_exit": ("zeros", [("return np.zeros_like(diff)", "import sys\n        sys.exit(0)")]),
     "os_exit_mid_cell": ("partial", [("return np.zeros_like(scores)", "import os\n        os._exit(0)")]),
@@ -56,41 +47,17 @@ ATTACKS = {
 }
 
 
-def students():
-    """The correct student, the wrong code alone, and each attack on its wrong code."""
-    found = [Student("correct", "the reference"),
-             *(Student(name, name, {"losses.py": list(edits)}) for name, edits in WRONG.items())]
-    for name, (base, attack) in ATTACKS.items():
-        found.append(Student(name, name, {"losses.py": [*WRONG[base], *attack]}))
-    return found
+def submission(wrong, attack=()):
+    """``wrong`` ("correct", "zeros" or "partial") with ``attack``'s edits of losses.py added."""
+    return Submission({"losses.py": [*WRONG.get(wrong, []), *attack]})
 
 
-@pytest.fixture(scope="module", params=sandbox.working_tiers())
-def graded(request, tmp_path_factory):
-    """Lesson 4 with every attack and its wrong code alone, autograded under one tier."""
-    from backprop_course.autograder import nbgrader_course
-    from backprop_course.autograder import grading, report, sample_class
-
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv(sandbox.FORCE_ENV, request.param)
-    course = tmp_path_factory.mktemp(f"judge-4-{request.param}") / "course"
-    nbgrader_course.init_course(course, [LESSON])
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-    nbgrader_course.release(course, LESSON)
-    sample_class.submit(course, LESSON, students())
-    try:
-        rows, failed = grading.autograde(course, LESSON, workers=2, wall_limit=WALL_LIMIT, progress=False)
-        assert not failed
-        feedback = report.feedback(course, LESSON)
-    finally:
-        monkeypatch.undo()
-    return {"rows": {row["student"]: row for row in rows}, "feedback": feedback, "tier": request.param}
+graded = sample_class_per_tier(LESSON, submission, ATTACKS)
 
 
 @pytest.mark.slow
 def test_the_wrong_code_scores_what_it_earns(graded):
-    rows = graded["rows"]
+    rows = graded.rows
     assert rows["correct"]["score"] == 19  # every autograded cell; the written answers wait for a person
     assert rows["zeros"]["score"] == 4     # the two derivations by hand, right in every submission here
     assert rows["partial"]["score"] == 4 + 5  # and task 1's three cells
@@ -99,9 +66,7 @@ def test_the_wrong_code_scores_what_it_earns(graded):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_an_attack_scores_no_more_than_its_wrong_code(graded, name):
-    rows = graded["rows"]
-    assert rows[name]["score"] is not None
-    assert rows[name]["score"] <= rows[ATTACKS[name][0]]["score"], (graded["tier"], rows[name])
+    check_attack(graded, name, ATTACKS[name][0])
 
 
 def expected_texts():
@@ -121,21 +86,14 @@ def expected_texts():
     for part in ("log_softmax", "log_softmax at huge scores"):
         for name, scores, _ in graded_cases(f"Lesson 4, task 3: {part}"):
             arrays.append(reference("losses").log_softmax(scores.astype(np.float64)))
-    numbers = {f"{value:.{digits}g}" for array in arrays for value in array.ravel()
-               for digits in (4, 6) if abs(value) > 1e-3}
-    encoded = {base64.b64encode(array.astype(dtype).tobytes()).decode()[:24]
-               for array in arrays for dtype in (np.float64, np.float32)}
-    return numbers, encoded
+    return shown_forms(arrays)
 
 
 @pytest.mark.slow
 def test_no_feedback_holds_an_expected_value_of_a_graded_case(graded):
-    numbers, encoded = expected_texts()
-    assert graded["feedback"]
-    for path in graded["feedback"]:
-        if path.parent.parent.name == "correct":
-            continue  # its own rows show its own (right) results: nothing it did not compute
-        text = path.read_text()
-        found = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
-        assert not found, (path, sorted(found)[:5])
-        assert not [chunk for chunk in encoded if chunk in text], path
+    check_feedback_shows_no_expected_value(graded, *expected_texts())
+
+
+@pytest.mark.slow
+def test_the_autograded_notebooks_keep_no_record(graded):
+    check_no_record_kept(graded, LESSON)

@@ -2,31 +2,30 @@
 
 The records are made by the kernel-side code itself (``lesson_6.run_graded_cases`` with a stand-in
 ``display``) from the reference, from planted bugs, or forged. Each planted bug must fail exactly
-its own task and get only a name that reproduces it; no row may show an expected value. The
-notebook-level attacks (the whole lesson run in a kernel, then judged) are at the end.
+its own task and get only a name that reproduces it; no row may show an expected value.
+Verdict-rewriting attacks on whole submissions, graded end to end, are in
+test_judge_attacks_lesson_6.py.
 """
 
-import base64
 import json
 import re
 
 import nbformat
-import numpy as np
 import pytest
 
-from backprop_course import check_rows, records
+from backprop_course import records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.reference import reference
 from backprop_course.tasks import lesson_6
-from helpers.verdict_attacks import FORGE, GUARDS, SINK, SWALLOW, emit_twice
+from helpers import expected_texts
 
 PLAIN, MOMENTUM = "Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"
 STEP, RATE, BATCHES = "Lesson 6, task 2", "Lesson 6, task 3", "Lesson 6, task 4"
 LABELS = [PLAIN, MOMENTUM, STEP, RATE, BATCHES]
-RIGHT_WEIGHTS = {name: w - lesson_6.HAND_LR * lesson_6.SLIDE_GRADS[name] for name, w in lesson_6.SLIDE_WEIGHTS.items()}
-RIGHT = {STEP: (RIGHT_WEIGHTS, 0.954984375, 0.961528676044),
+RIGHT_WEIGHTS = expected_texts.WEIGHTS_6
+RIGHT = {STEP: (RIGHT_WEIGHTS, *expected_texts.STEP_6),
          RATE: (lambda lr, curvature: 1 - lr * curvature, lambda curvature: 2 / curvature),
-         BATCHES: (-7.5, -3.0, -12.0, 1.375, 1.675)}
+         BATCHES: expected_texts.BATCHES_6}
 
 
 def outputs_of(label, yours, monkeypatch):
@@ -235,29 +234,8 @@ def test_records_missing_twice_forged_or_of_another_case_decide_nothing_in_the_s
         **good[0].data, records.MIME: {**good[0].data[records.MIME], "task": PLAIN}}})]).passed
 
 
-def expected_values():
-    """The graded cases' expected values as the feedback could show them: each number to 4 and 6
-    significant digits (|x| > 1e-3), and each seeded array's bytes in base64."""
-    mlp, sgd = reference("mlp").MLP, reference("optim").SGD
-    arrays = []
-    for momentum in (False, True):
-        for _, build, lr, mu, steps, dtype in lesson_6.sgd_cases(momentum)[1:]:
-            model, grads = build(mlp)
-            optimizer = sgd(model, lr=lr, momentum=mu)
-            after, _ = lesson_6.run_sgd(model, optimizer, grads[:steps])
-            arrays += [after, lesson_6.velocity_vector(model, optimizer)]
-    for _, lr, curvature in lesson_6.bowl_cases():
-        arrays += [1 - lr * curvature, 2 / curvature]
-    hand = [*RIGHT_WEIGHTS.values(), *RIGHT[STEP][1:], *RIGHT[BATCHES]]
-    numbers = {f"{value:.{digits}g}" for array in [*arrays, np.array(hand)] for value in np.ravel(array)
-               for digits in (4, 6) if abs(value) > 1e-3}
-    encoded = {base64.b64encode(np.asarray(array, dtype).tobytes()).decode()[:24]
-               for array in arrays for dtype in (np.float64, np.float32)}
-    return numbers, encoded
-
-
 def test_no_row_of_a_wrong_submission_shows_an_expected_value():
-    numbers, encoded = expected_values()
+    numbers, encoded = expected_texts.lesson_6()
     wrong_hand = {key: answer for key, answer, _, _ in (WRONG_HAND[case] for case in
                                                          ("step-sign", "rate-plus", "batches-at-start"))}
     for found in (verdicts(sgd_with(average), **wrong_hand), verdicts(sgd_with(ascend))):
@@ -266,89 +244,6 @@ def test_no_row_of_a_wrong_submission_shows_an_expected_value():
         shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
         assert not shown, sorted(shown)[:5]
         assert not [chunk for chunk in encoded if chunk in text]
-
-
-# ---- the whole lesson in a kernel, with verdict-rewriting attacks ------------------------------
-
-ASCEND = [("velocity[key] -= self.lr * grad", "velocity[key] += self.lr * grad"),
-          ("param -= self.lr * grad", "param += self.lr * grad")]
-TWICE = emit_twice(6)
-# Displayed by the student's own step() while the graded cases run: a record of right-looking
-# zeros for every case and the judge's rows mimetype claiming a pass.
-PRINTS = """
-import IPython.display as _display
-import backprop_course.tasks.lesson_6 as _lesson
-_step = SGD.step
-
-def _forging_step(self):
-    for label in ("Lesson 6, task 1: plain", "Lesson 6, task 1: momentum"):
-        cases = {case[0]: {"after": _records_encode(0.0)} for case in _lesson.GRADED[label][0]()}
-        _display.display({"application/vnd.backprop-course.observation+json": {"task": label, "cases": cases},
-                          "application/vnd.backprop-course.rows+json": {"task": label, "passed": True, "rows": []},
-                          "text/plain": "all checks passed"}, raw=True)
-    _step(self)
-
-from backprop_course.records import encode as _records_encode
-SGD.step = _forging_step
-"""
-
-
-def lesson_scores(tmp_path, top="", bottom=""):
-    """({graded cell: points scored}, the judged notebook) of lesson 6 with the ASCEND bug in a
-    copy of the reference library, ``top`` and ``bottom`` added to its optim.py."""
-    from nbgrader.utils import determine_grade
-    from helpers.lesson_runs import execute, folder_with, graded_cells, judged, source
-
-    folder = folder_with(tmp_path, "reference")
-    path = folder / "backprop_lib" / "optim.py"
-    text = path.read_text()
-    for line, bug in ASCEND:
-        assert text.count(line) == 1, line
-        text = text.replace(line, bug)
-    path.write_text(top + text + bottom)
-    nb = source("06_gradient_descent")
-    execute(nb, folder, allow_errors=True)
-    nb = judged(nb)
-    return {cell.id: determine_grade(cell)[0] for cell in graded_cells(nb)}, nb
-
-
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
-
-    runs = {"wrong": ("", ""), "everything": (SINK + GUARDS + FORGE + SWALLOW + TWICE, ""), "prints": ("", PRINTS)}
-    return {name: lesson_scores(tmp_path_factory.mktemp(name), top, bottom) for name, (top, bottom) in runs.items()}
-
-
-@pytest.mark.slow
-def test_the_wrong_code_loses_task_1_only(attacked):
-    scores, _ = attacked["wrong"]
-    assert scores["task1-sgd"] == scores["task1-momentum"] == 0
-    assert scores["task2-step"] == 3 and scores["task3-rate"] == 2 and scores["task4-batches"] == 3
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("attack", ["everything", "prints"])
-def test_an_attack_scores_no_more_than_its_wrong_code(attacked, attack):
-    scores, _ = attacked[attack]
-    wrong, _ = attacked["wrong"]
-    assert all(scores[cell] <= wrong[cell] for cell in wrong), (scores, wrong)
-
-
-@pytest.mark.slow
-def test_no_judged_cell_shows_an_expected_value_or_keeps_a_record(attacked):
-    numbers, encoded = expected_values()
-    for name, (_, nb) in attacked.items():
-        for cell in nb.cells:
-            text = json.dumps(cell.get("outputs", []))
-            assert records.MIME not in text, (name, cell.id)
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-                # what the judge wrote: its rows and its error (the kernel's own rows show the
-                # visible example's values, which the cell's source holds anyway)
-                text = json.dumps([output for output in cell.outputs if output.output_type == "error"
-                                   or check_rows.ROWS_MIME in output.get("data", {})])
-                shown = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text)) & numbers
-                assert not shown, (name, cell.id, sorted(shown)[:5])
-                assert not [chunk for chunk in encoded if chunk in text], (name, cell.id)
 
 
 # ---- students derive: each formula shows only after its check passes ---------------------------

@@ -57,14 +57,20 @@ _records.emit = _lesson.emit = _twice
 """
 
 
+def printed_records(task, case, value, indent=""):
+    """Code the student's own code runs while ``task``'s graded cases run (each line indented by
+    ``indent``): it prints a record as JSON text, and displays a record with the record mimetype
+    claiming ``value`` of ``case`` and the judge's rows mimetype claiming a pass."""
+    shown = {MIME: {"task": task, "cases": {case: {value: {"missing": "NoneType"}}}},
+             "application/vnd.backprop-course.rows+json": {"task": task, "passed": True, "rows": []},
+             "text/plain": "ok"}
+    lines = ["import json, IPython.display as _d", f"print(json.dumps({ {MIME: {'task': task, 'cases': {}}}!r}))",
+             f"_d.display({shown!r}, raw=True)"]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
 TWICE = emit_twice(2)
-# Printed by the student's own code while the graded cases run: a record as JSON text, a record
-# displayed with the record mimetype, and the judge's own rows mimetype claiming a pass.
-PRINTS = ('import json, IPython.display as _d\n'
-          'print(json.dumps({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {}}}))\n'
-          '_d.display({"' + MIME + '": {"task": "Lesson 2, task 1", "cases": {"1x3 -> 1x2": '
-          '{"out": {"missing": "NoneType"}}}}, "application/vnd.backprop-course.rows+json": '
-          '{"task": "Lesson 2, task 1", "passed": True, "rows": []}, "text/plain": "ok"}, raw=True)\n')
+PRINTS = printed_records("Lesson 2, task 1", "1x3 -> 1x2", "out")
 SWALLOW = """
 try:
     get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)

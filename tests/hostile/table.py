@@ -178,8 +178,9 @@ cell's score. So, whatever the sandbox tier:
 - **Reading the hidden tests or expected values**: a judged lesson has no hidden-test source, and no
   expected value of a graded case enters the kernel (nor the working copy, which holds the
   submission's files only); the records, which hold the student's results, are removed from the
-  stored notebook and the feedback. `tests/test_judge_attacks.py` grades these attacks under
-  every tier; `tests/test_judge_lesson_1.py` grades them on lesson 1's hand answers and engine.
+  stored notebook and the feedback. `tests/test_judge_attacks_lesson_*.py` grade these attacks
+  on lessons 1 to 6 end to end under every tier (`make test` under the tier "auto"
+  picks, `make test-tiers` under each weaker one).
 
 What the judge cannot remove: a submission that detects the graded inputs (the seeds are in the
 installed package) can still only score by returning the right results for them; reading the
