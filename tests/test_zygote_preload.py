@@ -75,6 +75,20 @@ def test_a_forked_kernel_holds_the_machinery_and_nothing_of_the_content(forking_
     assert not [name for name, path in modules.items() if path and inside(path, content_folders())]
 
 
+def test_a_forked_kernel_imports_nothing_for_the_guard_and_the_machinery(forking_tier, work):
+    """What a graded notebook runs before the student's library: the integrity guard's cell, then
+    every machinery module the lessons import; in a forked kernel all of it is already loaded."""
+    from backprop_course.autograder.integrity.canaries import guard_cell_source
+
+    machinery = "\n".join(f"import {name}" for name in zygote.PRELOADED)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import sys\nbefore = set(sys.modules)", guard_cell_source("_guard_in_test"), machinery,
+        "print(sorted(set(sys.modules) - before))")])
+    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
+    assert outcome == "graded", reason
+    assert nb.cells[-1].outputs[0]["text"] == "[]\n"
+
+
 def test_a_zygote_whose_machinery_imports_the_content_forks_no_kernel(forking_tier, work, monkeypatch):
     # lab_style (the JupyterLab server's) reads the content: as if a lesson's module did
     monkeypatch.setattr(zygote, "PRELOADED", (*zygote.PRELOADED, "backprop_course.lab_style"))

@@ -24,12 +24,14 @@ import sys
 # others), the mount namespace last (after it, /proc is the sandbox's).
 NAMESPACES = ("user", "cgroup", "ipc", "uts", "net", "pid", "mnt")
 PR_SET_PDEATHSIG = 1
-# What every kernel's start imports once ipykernel is imported (its shell, magics, debugger hooks
-# and event loop): about a quarter of a forked kernel's start.
-KERNEL_START = ("faulthandler", "importlib.resources.readers", "pdb", "pwd", "sqlite3", "unicodedata",
-                "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
-                "IPython.core.oinspect", "IPython.extensions.storemagic", "ipykernel.debugger",
-                "tornado.gen", "tornado.locks", "tornado.platform.asyncio", "tornado.queues")
+# What every grading kernel imports before a lesson's first cell: its start, once ipykernel is
+# imported (the shell, magics, debugger hooks and event loop: about a quarter of a forked kernel's
+# start), and the first cell of a graded notebook, the integrity guard (numpy.testing: 10 ms).
+KERNEL_START = ("faulthandler", "importlib.readers", "importlib.resources.readers", "pdb", "pwd",
+                "sqlite3", "unicodedata", "IPython.core.completerlib", "IPython.core.debugger",
+                "IPython.core.logger", "IPython.core.oinspect", "IPython.extensions.storemagic",
+                "ipykernel.debugger", "numpy.linalg", "numpy.testing", "tornado.gen", "tornado.locks",
+                "tornado.platform.asyncio", "tornado.queues")
 libc = ctypes.CDLL(None, use_errno=True)
 
 
