@@ -30,9 +30,6 @@ from .uids import kill_group
 SHADOW_SAFE_ARGS = ["--InteractiveShellApp.ignore_cwd=True",
                     "--InteractiveShellApp.exec_lines=['import os as _os, sys as _sys; "
                     "_sys.path.append(_os.getcwd()); del _os, _sys']"]
-# No history database: IPython would store each cell's input in SQLite, from a thread of its own,
-# for the kernel's next sessions; a grading kernel has none.
-NO_HISTORY_ARGS = ["--HistoryManager.enabled=False"]
 # ``python -m ipykernel_launcher`` without the debugger: ipykernel imports debugpy whenever it can,
 # a third of a kernel's start-up CPU, and grading never debugs. Like the launcher, the kernel's
 # folder is not put on sys.path while ipykernel imports (PYTHONSAFEPATH says so too).
@@ -217,7 +214,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, box.uid, box.uid)
         kw.update(env=box.env(kw.get("env")), preexec_fn=box.preexec(), stdout=self._log,
                   stderr=self._log)
-        command = lean_command(kernel_cmd) + SHADOW_SAFE_ARGS + NO_HISTORY_ARGS
+        command = lean_command(kernel_cmd) + SHADOW_SAFE_ARGS
         self.kernel_pid, self._fork = None, None
         if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
             self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
