@@ -23,6 +23,7 @@ import types
 from pathlib import Path
 
 LIBRARY = "backprop_lib"
+PACKAGE_PREFIX = LIBRARY + "."
 # Class attributes that belong to the class object itself, never copied from a new version.
 _OWN = {"__dict__", "__weakref__"}
 
@@ -35,9 +36,10 @@ class LibraryBroken(Exception):
 
 
 def _library_modules():
-    """The loaded modules of the library, in import order (a module after those it imports)."""
+    """The loaded modules of the library, in import order (a module after those it imports).
+    Twice a cell, among every module loaded: a plain prefix test, no split of each name."""
     return [module for name, module in list(sys.modules.items())
-            if name.split(".")[0] == LIBRARY and getattr(module, "__file__", None)]
+            if (name == LIBRARY or name.startswith(PACKAGE_PREFIX)) and getattr(module, "__file__", None)]
 
 
 def _mtime(module):
@@ -124,7 +126,8 @@ class Reloader:
         """Record every library module's file time and first classes and functions (after a cell:
         modules imported by it are then known)."""
         for module in _library_modules():
-            self.seen.setdefault(module.__file__, _mtime(module))
+            if module.__file__ not in self.seen:  # a file's time is read once, not after every cell
+                self.seen[module.__file__] = _mtime(module)
             self._keep(module)
 
     def _keep(self, module):
@@ -134,8 +137,10 @@ class Reloader:
 
     def check(self):
         """Reload the library when a file changed; returns the one-line reason it does not load, or ""."""
-        modules = [module for module in _library_modules() if _mtime(module) is not None]
-        changed = [module for module in modules if _mtime(module) != self.seen.get(module.__file__, _mtime(module))]
+        timed = [(module, _mtime(module)) for module in _library_modules()]  # one stat per file
+        modules = [module for module, mtime in timed if mtime is not None]
+        changed = [module for module, mtime in timed
+                   if mtime is not None and mtime != self.seen.get(module.__file__, mtime)]
         if not changed and not self.broken:
             return ""
         for module in changed if not self.broken else modules:

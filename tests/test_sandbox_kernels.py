@@ -8,7 +8,7 @@ import pytest
 
 from backprop_course.autograder import sandbox
 from backprop_course.autograder.sandbox import Limits, SandboxError
-from helpers.sandbox_tiers import TIERS, needs_posix, small
+from helpers.sandbox_tiers import TIERS, forking_tier, needs_posix, small  # noqa: F401  (fixture)
 
 pytestmark = needs_posix
 
@@ -135,20 +135,6 @@ def test_a_kernel_that_dies_before_it_answers_fails_the_wait_at_once(tier, work)
     finally:
         client.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
-
-
-@pytest.fixture
-def forking_tier(work):
-    """The tier whose kernels are forked from a zygote: bubblewrap run by root (where it is not,
-    e.g. in ``make test-tiers``' forced runs, the exec'd kernels are what the other tests test)."""
-    from backprop_course.autograder.sandbox import zygote
-
-    if "bwrap" not in TIERS:
-        pytest.skip("no bubblewrap tier here: kernels are exec'd")
-    with sandbox.Sandbox(work, small("bwrap")) as box:
-        if not zygote.usable(box):
-            pytest.skip("bubblewrap without root: kernels are exec'd")
-    return "bwrap"
 
 
 def test_a_forked_kernel_is_its_sandbox_uid_with_numpy_already_imported(forking_tier, work):

@@ -27,7 +27,11 @@ from .findings import Flag
 
 CANARY = "CANARY:{token}:{grade_id}"
 GUARD = "_grader_guard_{token}"
-CANARY_LINE = '\nprint("' + CANARY + '", *' + GUARD + '())  # grader canary'
+# One write, newline included: ipykernel sends what was written so far whenever its timer fires,
+# so a print's separate writes can arrive as separate outputs, leaving a lone newline in the
+# feedback or the guard's names apart from the canary.
+CANARY_LINE = ('\nprint(" ".join(map(str, ["' + CANARY + '", *' + GUARD + '()])) + "\\n", end="")'
+               '  # grader canary')
 # The program the first cell runs (a real file of this package, see runtime_guard.py), and how it is run:
 # in a namespace of its own, so the notebook's namespace gets nothing from it.
 GUARD_PROGRAM = Path(__file__).with_name("runtime_guard.py")

@@ -8,6 +8,11 @@ sandbox uid, working folder, limits and environment the exec'd kernel would have
 The kernel manager keeps managing the sandbox process: the zygote's child waits for the kernel
 and then kills the placeholder, so the sandbox ends when the kernel does, and killing the sandbox
 (shutdown, wall-clock limit) kills the kernel with its pid namespace.
+
+The zygote also imports the course machinery every lesson's first cell imports (``PRELOADED``),
+so a forked kernel's imports are the student's library alone. The zygote runs outside the
+sandbox, where the course content (reference library, hidden tests) is not covered: it forks no
+kernel once any module of ``NEVER_PRELOADED`` is loaded (see ``zygote_main.preload``).
 """
 
 from __future__ import annotations
@@ -22,16 +27,33 @@ import time
 from pathlib import Path
 
 from .limits import SandboxError
+from .prefixes import HIDDEN_CONTENT, MACHINERY, machinery_paths
 
 STUB = ["sleep", "infinity"]  # what the sandbox runs until the kernel joins it
 MAIN = Path(__file__).with_name("zygote_main.py")
 READY_SECONDS = 10  # for bubblewrap to set the sandbox up and start the placeholder
 # The kernel's environment names its sandbox's folders; the zygote serves every sandbox.
 PER_SANDBOX = ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR")
+# What the lessons' first cells import from the machinery (with what these import: records,
+# check_rows, misconceptions, reveal, task_regions, hand_answers). Not viz: grading draws nothing.
+PRELOADED = ("backprop_course.lesson", "backprop_course.cells", "backprop_course.checks",
+             "backprop_course.gradcheck", "backprop_course.network", "backprop_course.tasks.find_the_bug",
+             *(f"backprop_course.tasks.lesson_{number}" for number in range(1, 7)))
+# Never in a zygote: the content (the reference and the hidden tests), the grader and its judge,
+# and the student's library (each submission's own; see kernel_imports).
+NEVER_PRELOADED = (HIDDEN_CONTENT, "backprop_course.autograder", "backprop_lib")
 
 _lock = threading.Lock()
 _zygote = None  # (pid of the process it belongs to, Zygote): a forked worker starts its own
 _broken = None  # why forking failed on this machine, once it did
+
+
+def preload_request():
+    """What the zygote imports ahead (``zygote_main.preload``): PRELOADED from the folder the
+    kernels' import guard pins the machinery to (``kernel_imports``), never NEVER_PRELOADED."""
+    roots = [os.path.dirname(path) for path in machinery_paths()]
+    return {"root": roots[0] if roots else None, "top": MACHINERY[0], "modules": list(PRELOADED),
+            "never": list(NEVER_PRELOADED)}
 
 
 def usable(box):
@@ -54,7 +76,8 @@ class Zygote:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", str(MAIN), str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                [sys.executable, "-s", str(MAIN), str(theirs.fileno()), json.dumps(preload_request())],
+                pass_fds=[theirs.fileno()],
                 env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
         self.channel = ours

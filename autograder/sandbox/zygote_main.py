@@ -1,6 +1,7 @@
-"""The zygote: a process that has imported ipykernel, IPython and numpy once, and forks a grading
-kernel into a bubblewrap sandbox on request (see ``zygote``). Run as a script, never imported by
-a kernel: ``python -s zygote_main.py FD`` with FD one end of a socketpair to its one client.
+"""The zygote: a process that has imported ipykernel, IPython, numpy and the course machinery once,
+and forks a grading kernel into a bubblewrap sandbox on request (see ``zygote``). Run as a script,
+never imported by a kernel: ``python -s zygote_main.py FD PRELOAD`` with FD one end of a socketpair
+to its one client and PRELOAD the JSON of what to import ahead (see ``preload``).
 
 A request is a JSON line: {"ns_pid": a process inside the sandbox, "cwd", "uid", "env",
 "rlimits": [[resource, soft, hard], ...], "log": the kernel's log file, "argv": the kernel's
@@ -11,6 +12,7 @@ sandbox, so the kernel manager (which started the sandbox) sees the end.
 """
 
 import ctypes
+import importlib
 import json
 import os
 import resource
@@ -22,7 +24,53 @@ import sys
 # others), the mount namespace last (after it, /proc is the sandbox's).
 NAMESPACES = ("user", "cgroup", "ipc", "uts", "net", "pid", "mnt")
 PR_SET_PDEATHSIG = 1
+# What every grading kernel imports before a lesson's first cell: its start, once ipykernel is
+# imported (the shell, magics, debugger hooks and event loop: about a quarter of a forked kernel's
+# start), and the first cell of a graded notebook, the integrity guard (numpy.testing: 10 ms).
+KERNEL_START = ("faulthandler", "importlib.readers", "importlib.resources.readers", "pdb", "pwd",
+                "sqlite3", "unicodedata", "IPython.core.completerlib", "IPython.core.debugger",
+                "IPython.core.logger", "IPython.core.oinspect", "IPython.extensions.storemagic",
+                "ipykernel.debugger", "numpy.linalg", "numpy.testing", "tornado.gen", "tornado.locks",
+                "tornado.platform.asyncio", "tornado.queues")
 libc = ctypes.CDLL(None, use_errno=True)
+
+
+def preload(request):
+    """Import ahead what every kernel imports; returns "" or why no kernel may be forked here.
+
+    ``request``: {"root": the folder holding the machinery's package, as the kernels' import
+    guard pins it (first on sys.path only while that package is found), "top": its name,
+    "modules": the machinery to import, "never": packages no kernel may inherit}. A machinery
+    that does not import is dropped whole: each kernel then imports it and shows the error.
+    """
+    for name in KERNEL_START:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another IPython or ipykernel: the kernel imports what it needs
+            pass
+    # IPython tokenizes each cell; the tokenizer's regular expression (a sixth of a forked
+    # kernel's start) is compiled at its first use in a process: here, once.
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    TransformerManager().transform_cell("pass\n")
+    if request["root"]:
+        sys.path.insert(0, request["root"])
+    try:
+        importlib.import_module(request["top"])
+        for name in request["modules"]:
+            importlib.import_module(name)
+    except Exception:  # noqa: BLE001 (a broken installation: each kernel reports it)
+        for name in [name for name in sys.modules if name.split(".")[0] == request["top"]]:
+            del sys.modules[name]
+    finally:
+        if request["root"]:
+            sys.path.remove(request["root"])
+    loaded = sorted(name for name in sys.modules for never in request["never"]
+                    if name == never or name.startswith(never + "."))
+    if loaded:
+        return (f"the zygote imported {', '.join(loaded)} with the course machinery, which no grading "
+                "kernel may hold; a module of the machinery imports it")
+    return ""
 
 
 def join_namespaces(ns_pid):
@@ -98,12 +146,16 @@ def spawn(request, report):
     os._exit(0)
 
 
-def serve(channel):
+def serve(channel, refusal):
+    """Answer each request on ``channel`` with a forked kernel, or with ``refusal`` when it is not ""."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the worker
     if os.getppid() == 1:
         sys.exit(0)
     lines = channel.makefile("rb")
     for line in lines:
+        if refusal:
+            channel.sendall(json.dumps({"error": refusal}).encode() + b"\n")
+            continue
         while True:  # reap the children of kernels that have ended
             try:
                 if os.waitpid(-1, os.WNOHANG)[0] == 0:
@@ -128,4 +180,4 @@ if __name__ == "__main__":
     from ipykernel import kernelapp  # noqa: F401  (what every kernel imports first)
     import numpy  # noqa: F401  (a lesson's first import: a third of its imports phase)
 
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    serve(socket.socket(fileno=int(sys.argv[1])), preload(json.loads(sys.argv[2])))

@@ -93,13 +93,15 @@ class SigmoidLayer:
 
 SUSPECTS = {"LayerA": LayerA, "LayerB": LayerB, "LayerC": LayerC}
 ACTIVATION_SUSPECTS = {"SigmoidLayer": SigmoidLayer}
-_ALL = {**SUSPECTS, **ACTIVATION_SUSPECTS}
+# Each suspect's source lines, read once (inspect parses this whole file for each class it is
+# asked for; the grading zygote imports this module once for all its kernels).
+_SOURCES = {name: inspect.getsource(suspect).splitlines()
+            for name, suspect in {**SUSPECTS, **ACTIVATION_SUSPECTS}.items()}
 
 
 def listing(name):
     """The source of suspect ``name`` with numbered lines, as one string."""
-    lines = inspect.getsource(_ALL[name]).splitlines()
-    return "\n".join(f"{number:>3}  {line}" for number, line in enumerate(lines, 1))
+    return "\n".join(f"{number:>3}  {line}" for number, line in enumerate(_SOURCES[name], 1))
 
 
 def _code(line):
@@ -113,8 +115,9 @@ def _code(line):
 def patched(name, wrong, fixed):
     """Suspect ``name`` with the line whose text (stripped) is ``wrong`` replaced by ``fixed`` at its
     indentation: a new class, or a str saying why there is none."""
-    source = inspect.getsource(_ALL[name]).splitlines()
-    found = [i for i, line in enumerate(source) if _code(line) is not None and _code(line) == _code(wrong)]
+    source = list(_SOURCES[name])
+    target = _code(wrong)
+    found = [i for i, line in enumerate(source) if target is not None and _code(line) == target]
     if len(found) != 1:
         return (f"no line of {name} reads {str(wrong).strip()!r}: copy the wrong line from its listing"
                 if not found else f"{len(found)} lines of {name} read {str(wrong).strip()!r}")

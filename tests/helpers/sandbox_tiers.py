@@ -30,3 +30,17 @@ def work(tmp_path):
     folder = tmp_path / "work"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def forking_tier(work):
+    """The tier whose kernels are forked from a zygote: bubblewrap run by root (where it is not,
+    e.g. in ``make test-tiers``' forced runs, the exec'd kernels are what the other tests test)."""
+    from backprop_course.autograder.sandbox import zygote
+
+    if "bwrap" not in TIERS:
+        pytest.skip("no bubblewrap tier here: kernels are exec'd")
+    with sandbox.Sandbox(work, small("bwrap")) as box:
+        if not zygote.usable(box):
+            pytest.skip("bubblewrap without root: kernels are exec'd")
+    return "bwrap"

@@ -148,6 +148,13 @@ Every submission runs in its own temporary working copy (`autograder/sandbox/`; 
 | Environment | allow-list (no `NBGRADER_EXECUTION`, no tokens) | allow-list | allow-list |
 | Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
 
+As root with bubblewrap a kernel is a fork of a per-worker zygote (`autograder/sandbox/zygote.py`),
+which runs outside the sandbox and so could read what the sandbox covers: it imports only ipykernel,
+numpy and the course machinery the lessons import, never `backprop_course.content` (the reference, the
+hidden tests), the grader or a `backprop_lib`, and forks no kernel once one of those is loaded (its
+kernels are then started as their own process, with one warning). `tests/test_zygote_preload.py` checks
+that its imports open no file of the content and that a forked kernel holds none of it.
+
 `backprop-course autograde` starts with one warning line when the isolation is weak (no file-system
 isolation, or a root grader without a separate uid), naming every protection not enforced and the
 fix. A root grader that could only run kernels as root (no bubblewrap, and no sandbox uid can run
