@@ -21,3 +21,12 @@ def ref():
     names = ["graph", "layers", "losses", "mlp", "optim", "train", "data"]
     return types.SimpleNamespace(**{name: reference_module(name) for name in names},
                                  gradcheck=gradcheck, checks=checks)
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """``copy(lessons, destination)``: a course of ``lessons``, released once per session
+    (helpers.released_courses) and copied to ``destination`` for the module that asks."""
+    from helpers.released_courses import ReleasedCourses
+
+    return ReleasedCourses(tmp_path_factory.mktemp("released-courses")).copy

@@ -288,7 +288,7 @@ def graded_run(name, edits, top, notebook_edits, tmp_path):
         cells = [cell for cell in nb.cells if old in cell.source]
         assert len(cells) == 1, f"the source notebook no longer has {old!r}: update this test"
         cells[0].source = cells[0].source.replace(old, new)
-    execute(nb, folder, allow_errors=True)
+    execute(nb, folder, allow_errors=True, as_graded=True)
     nb = judged(nb)
     return {cell.id: (determine_grade(cell)[0], cell.metadata["nbgrader"]["points"], outputs_text(cell))
             for cell in nb.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
