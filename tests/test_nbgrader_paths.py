@@ -21,7 +21,8 @@ from backprop_course.autograder.cli import main
 
 LESSON = "02_linear_layer"
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(LESSON not in nbgrader_course.lessons_available(), reason="lesson 2 is not in solutions/")
+pytestmark = [pytest.mark.skipif(LESSON not in nbgrader_course.lessons_available(), reason="lesson 2 is not in solutions/"),
+              pytest.mark.slow]
 
 
 def run_cli(*args):

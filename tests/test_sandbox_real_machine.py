@@ -22,7 +22,7 @@ from helpers.checkout import IN_CI
 from helpers.sandbox_tiers import needs_posix, small, tier, work  # noqa: F401  (fixtures)
 import unprivileged
 
-pytestmark = needs_posix
+pytestmark = [needs_posix, pytest.mark.slow]
 LESSON = "02_linear_layer"
 BEST = ("correct", "einsum")  # the reference and an alternative correct library: full marks
 DEATH_SECONDS = 60  # for killed processes to be gone: they die in milliseconds, even under load
