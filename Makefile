@@ -42,9 +42,13 @@ lab: $(STAMP)
 lecture: $(STAMP)
 	$(JUPYTER_LAB) --LabApp.default_url=/lab/tree/lecture/backprop_live.ipynb
 
-# One BLAS thread: the suite runs many small matmuls in parallel processes on few cores.
+# One BLAS thread: the suite runs many small matmuls in parallel processes on few cores. Two
+# pytest workers (pytest-xdist) take whole test files (--dist loadfile: a file's module fixtures
+# are built once, in one worker) in collection order, files with slow tests first (conftest.py;
+# xdist's reordering by test count would start the wheel's 2 slow tests last): most files run
+# one process at a time, and two files at once keep both cores of a small machine busy.
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The sandbox tests and the hostile corpus's sandbox-bound cases again with grading forced down to
 # each weaker isolation tier that works here (BACKPROP_SANDBOX_ISOLATION caps what "auto" picks), so

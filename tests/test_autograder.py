@@ -23,7 +23,7 @@ from helpers.checkout import ROOT
 from helpers.lock_holder import held_lock
 
 LESSONS = [lesson for lesson in sample_class.LESSONS if (ROOT / "solutions" / f"{lesson}.ipynb").exists()]
-pytestmark = pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet")
+pytestmark = [pytest.mark.skipif(not LESSONS, reason="no lesson 2-5 notebook in solutions/ yet"), pytest.mark.slow]
 
 # Expected scores, from the lessons' graded cells: each student scores full marks on every
 # autograded test cell except those listed here (which score 0); written answers score 0 until a

@@ -29,7 +29,7 @@ import pytest
 from helpers.checkout import IN_CI, ROOT
 from helpers.feedback_page import feedback_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"

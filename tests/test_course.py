@@ -30,7 +30,7 @@ from helpers.checkout import ROOT
 LESSONS = nbgrader_course.lessons_available()
 GRADED = "02_linear_layer"  # the lesson submitted and graded below
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(GRADED not in LESSONS, reason="lesson 2 is not in solutions/ yet")
+pytestmark = [pytest.mark.skipif(GRADED not in LESSONS, reason="lesson 2 is not in solutions/ yet"), pytest.mark.slow]
 
 
 def run_cli(*args):

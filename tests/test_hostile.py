@@ -149,15 +149,13 @@ class Listener:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    from backprop_course.autograder import nbgrader_course
+def graded(tmp_path_factory, released_course):
     from backprop_course.autograder import grading
 
-    course = tmp_path_factory.mktemp("hostile") / "course"
-    nbgrader_course.init_course(course, [corpus.LESSON])
+    course = released_course([corpus.LESSON], tmp_path_factory.mktemp("hostile") / "course")
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}  # tests: loops end quickly\n")
-    release = nbgrader_course.release(course, corpus.LESSON)
+    release = course / "release" / corpus.LESSON
     listener = Listener()
     victim = course / "submitted" / "correct" / corpus.LESSON
     places = {"course": course, "victim": victim, "port": listener.port,
@@ -263,12 +261,18 @@ def test_the_autograde_command_starts_with_one_warning_line_when_isolation_is_we
     assert any(fix in warnings[0] for fix in fixes), warnings[0]
 
 
-@pytest.mark.slow
-def test_nothing_secret_reaches_the_feedback(graded):
+@pytest.fixture(scope="module")
+def feedback(graded):
+    """The feedback files of the graded batch, written once (nbgrader's generate_feedback over
+    every case is slow) for the two tests that read them."""
     from backprop_course.autograder import report
 
-    files = report.feedback(graded["course"], corpus.LESSON)  # raises CourseError on any leak
-    assert {path.parent.parent.name for path in files} >= {"empty", "correct"}
+    return report.feedback(graded["course"], corpus.LESSON)  # raises CourseError on any leak
+
+
+@pytest.mark.slow
+def test_nothing_secret_reaches_the_feedback(feedback):
+    assert {path.parent.parent.name for path in feedback} >= {"empty", "correct"}
 
 
 @pytest.mark.slow
@@ -309,14 +313,13 @@ def _tree(folder):
 
 
 @pytest.mark.slow
-def test_what_is_copied_is_bounded_and_never_a_link(graded):
+def test_what_is_copied_is_bounded_and_never_a_link(graded, feedback):
     """autograded/ and feedback/ (nbgrader's generate_feedback copies autograded/) hold no link,
     nothing of the gradebook or the reference solution, no file over the per-file bound and no
     submission over the total bound; each link is flagged, each file left out named."""
-    from backprop_course.autograder import report, submission
+    from backprop_course.autograder import submission
 
     course = graded["course"]
-    report.feedback(course, corpus.LESSON)
     gradebook = (course / "gradebook.db").read_bytes()[:4096]
     reference = (ROOT / "solutions" / "backprop_lib" / "layers.py").read_text()
     for top in ("autograded", "feedback"):

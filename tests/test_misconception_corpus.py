@@ -34,7 +34,7 @@ def run(case, tmp_path):
     folder = folder_with(tmp_path / name, "reference")
     nb = source(lesson)
     plant(folder, nb, bugs)
-    execute(nb, folder, allow_errors=True)
+    execute(nb, folder, allow_errors=True, as_graded=True)
     nb = judged(nb)  # as grading does: the judge decides the judged cells
     graded = {cell.id: outputs_text(cell) for cell in nb.cells
               if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}

@@ -21,7 +21,8 @@ from backprop_course.autograder.cli import main
 
 LESSON = "02_linear_layer"
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(LESSON not in nbgrader_course.lessons_available(), reason="lesson 2 is not in solutions/")
+pytestmark = [pytest.mark.skipif(LESSON not in nbgrader_course.lessons_available(), reason="lesson 2 is not in solutions/"),
+              pytest.mark.slow]
 
 
 def run_cli(*args):
@@ -68,12 +69,10 @@ def config_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def plain_graded(tmp_path_factory, config_dir):
+def plain_graded(tmp_path_factory, config_dir, released_course):
     """A course from `course init`, lesson 2 released, a correct student and one who deleted the
     first test cell, graded by plain `nbgrader autograde`. Returns (course, autograde output)."""
-    course_dir = tmp_path_factory.mktemp("plain") / "course"
-    assert run_cli("course", "init", course_dir, "--lesson", LESSON) == 0
-    assert run_cli("release", LESSON, "--course", course_dir) == 0
+    course_dir = released_course([LESSON], tmp_path_factory.mktemp("plain") / "course")
     sample_class.submit(course_dir, LESSON, students=[sample_class.BY_NAME["correct"],
                                                       sample_class.BY_NAME["deleted_test_cell"]])
     answer_in_writing(course_dir, "correct", "answered")

@@ -26,8 +26,8 @@ from backprop_course.autograder.cli import main
 from helpers.checkout import ROOT
 
 LESSON = "04_losses"
-pytestmark = pytest.mark.skipif(not (ROOT / "solutions" / f"{LESSON}.ipynb").exists(),
-                                reason=f"no {LESSON} notebook in solutions/ yet")
+pytestmark = [pytest.mark.skipif(not (ROOT / "solutions" / f"{LESSON}.ipynb").exists(),
+                                 reason=f"no {LESSON} notebook in solutions/ yet"), pytest.mark.slow]
 STUDENTS = {student.name: student for student in sample_class.STUDENTS}
 
 

@@ -1,8 +1,8 @@
 """Every lesson: a typical student bug costs exactly its own task, and earlier bugs are not charged again.
 
 Each case plants a bug in a copy of the reference library (or in a solution cell of the source
-notebook), runs the source notebook as nbgrader's autograde runs it (every cell, visible checks and
-hidden tests) and compares the graded cells that failed, i.e. that score 0, with the cells of the
+notebook), runs the source notebook as nbgrader's autograde runs it (every cell but the demos
+grading skips: visible checks and hidden tests) and compares the graded cells that failed, i.e. that score 0, with the cells of the
 task the bug belongs to. All cases run once, two notebooks at a time (each in its own kernel), in
 a module fixture; each case is then its own test. The generic checks (notebooks run, validate,
 skeleton reports, no leaks, reproducible build) are in test_lessons.py.
@@ -168,7 +168,7 @@ def grade(case, tmp_path):
     nb = source(lesson)
     plant(folder, nb, bugs)
     points = {cell.id: cell.metadata["nbgrader"]["points"] for cell in graded_cells(nb)}
-    execute(nb, folder, allow_errors=True)
+    execute(nb, folder, allow_errors=True, as_graded=True)
     failed = errors_by_cell(judged(nb))  # as grading does: the judge decides the judged cells
     return points, {cell: failed[cell] for cell in failed if cell in points}
 
@@ -221,7 +221,7 @@ def test_the_lesson_2_bug_is_diagnosed_at_its_layer(tmp_path):
     nb = source("05_mlp")
     plant(folder, nb, {"layers.py": [('self.grads["W"] = self.cache.T @ grad_out',
                                       'self.grads["W"] = 2 * self.cache.T @ grad_out')]})
-    execute(nb, folder, allow_errors=True)
+    execute(nb, folder, allow_errors=True, as_graded=True)
     output = errors_by_cell(nb)["whole-check"][2]
     assert "dL/dW of layer 3 is wrong" in output, output
     assert "the gradient into layer 3, which flowed into it, is right" in output, output

@@ -22,18 +22,16 @@ from helpers.checkout import IN_CI
 from helpers.sandbox_tiers import needs_posix, small, tier, work  # noqa: F401  (fixtures)
 import unprivileged
 
-pytestmark = needs_posix
+pytestmark = [needs_posix, pytest.mark.slow]
 LESSON = "02_linear_layer"
 BEST = ("correct", "einsum")  # the reference and an alternative correct library: full marks
 DEATH_SECONDS = 60  # for killed processes to be gone: they die in milliseconds, even under load
 
 
 @pytest.fixture(scope="module")
-def sample_course(tmp_path_factory):
+def sample_course(tmp_path_factory, released_course):
     """Lesson 2 released and the whole sample class submitted (copy it before changing it)."""
-    folder = tmp_path_factory.mktemp("class") / "course"
-    nbgrader_course.init_course(folder, [LESSON])
-    nbgrader_course.release(folder, LESSON)
+    folder = released_course([LESSON], tmp_path_factory.mktemp("class") / "course")
     sample_class.submit(folder, LESSON)
     return folder
 
@@ -225,10 +223,8 @@ def test_a_kernel_that_cannot_start_names_the_limit_it_hit(tier, work, limit, ch
 
 
 @pytest.fixture(scope="module")
-def lesson_course(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("machine") / "course"
-    nbgrader_course.init_course(folder, [LESSON])
-    nbgrader_course.release(folder, LESSON)
+def lesson_course(tmp_path_factory, released_course):
+    folder = released_course([LESSON], tmp_path_factory.mktemp("machine") / "course")
     sample_class.submit(folder, LESSON, students=[s for s in sample_class.STUDENTS
                                                   if s.name == "correct"])
     return grading.Course(folder, LESSON)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from jupyter_core.utils import run_sync
 
-from backprop_course.autograder import grading, nbgrader_course, sample_class
+from backprop_course.autograder import grading, sample_class
 from backprop_course.autograder.grading import spare
 from helpers.sandbox_tiers import needs_posix
 
@@ -20,10 +20,8 @@ STUDENTS = ("correct", "missing_transpose", "einsum")
 
 
 @pytest.fixture(scope="module")
-def lesson_course(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("spare") / "course"
-    nbgrader_course.init_course(folder, [LESSON])
-    nbgrader_course.release(folder, LESSON)
+def lesson_course(tmp_path_factory, released_course):
+    folder = released_course([LESSON], tmp_path_factory.mktemp("spare") / "course")
     students = [student for student in sample_class.STUDENTS if student.name in STUDENTS]
     sample_class.submit(folder, LESSON, students=students)
     return grading.Course(folder, LESSON)

@@ -21,15 +21,20 @@ NAMES = [path.stem for path in SOURCES]
 CELL_TIMEOUT = 60        # seconds per cell: a stuck cell fails the test instead of hanging it
 
 
-def execute(nb, folder, allow_errors=False):
+def execute(nb, folder, allow_errors=False, as_graded=False):
     """Run ``nb`` (in place) with ``folder`` as the working directory; returns the seconds taken.
+    ``as_graded``: the cells grading runs only, i.e. not those tagged ``grading.DEMO_TAG`` (plots,
+    widgets, training demos: half a lesson's run), which stay without outputs.
     The kernel talks over local sockets in a private folder: TCP ports picked by many kernels
     starting at once on a shared machine collided ("Address already in use", kernel died)."""
+    from backprop_course.autograder.grading import DEMO_TAG
+
+    skipped = {"skip_cells_with_tag": DEMO_TAG} if as_graded else {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="lesson-kernel-") as sockets:
         local = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
         NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors, config=local,
-                       resources={"metadata": {"path": str(folder)}}).execute()
+                       resources={"metadata": {"path": str(folder)}}, **skipped).execute()
     return time.perf_counter() - start
 
 
