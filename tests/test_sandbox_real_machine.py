@@ -165,6 +165,7 @@ def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sa
             nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
             nbformat.write(nb, path)
         log = open(base / "home" / "autograde.log", "wb")
+        tmp = Path(tempfile.gettempdir())
         proc = run_as(grader, base, ["autograde", "--course", "course", LESSON, "--workers", "2"],
                       tier, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -182,6 +183,11 @@ def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sa
                         if _cmdline(pid).startswith(f"{sys.executable} -m backprop_course.autograder autograde"))
             started = {pid: sandbox.leftovers.start_time(pid) for pid in _descendants(main)}
             workers = [pid for pid in _descendants(main) if pid in started]
+            # The workers' folders, taken before the kill: once the workers are dead, any run's
+            # leftover cleaning may remove them (under `make test`'s two pytest workers, another
+            # file's autograde can start in between), which is the cleaning this test asks for.
+            left = [path for path in tmp.iterdir() if path.name.startswith(sandbox.leftovers.PREFIXES)
+                    and any(f"-{pid}." in path.name for pid in workers)]
             os.kill(main, signal.SIGKILL)
             deadline = time.monotonic() + DEATH_SECONDS
             while time.monotonic() < deadline and any(_alive(p, s) for p, s in started.items()):
@@ -192,9 +198,6 @@ def test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders(sa
             os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
             proc.wait()
             log.close()
-        tmp = Path(tempfile.gettempdir())
-        left = [path for path in tmp.iterdir() if path.name.startswith(sandbox.leftovers.PREFIXES)
-                and any(f"-{pid}." in path.name for pid in workers)]
         assert left, tier  # what a SIGKILL leaves: the workers' folders
         again = run_as(grader, base, ["autograde", "--course", "course", LESSON, "--student",
                                       "not_started", "--force"], tier)
