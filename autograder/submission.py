@@ -16,11 +16,12 @@ with an unchanged one) must still be regraded.
 """
 
 import fnmatch
-import functools
 import hashlib
 import os
 import stat
 from pathlib import Path
+
+from .kept_results import kept_when_small
 
 TIMESTAMP = "timestamp.txt"
 MAX_FILE_BYTES = 5_000_000  # a larger file (the notebook apart) is not read, graded or copied
@@ -89,15 +90,15 @@ def syntax_reasons(files):
     """'SyntaxError at backprop_lib/layers.py line 77' for each .py file of ``files`` ({relative
     path: bytes}) Python cannot compile. Compiled here, in the grader, never run: what a kernel
     says about the file is not trusted."""
-    return [reason for relative, data in sorted(files.items()) if relative.endswith(".py")
-            for reason in [(_kept_syntax_reason if len(data) <= KEPT_FILE_BYTES else _syntax_reason)(
-                relative, data)] if reason]
+    reasons = [_syntax_reason(data, relative) for relative, data in sorted(files.items())
+               if relative.endswith(".py")]
+    return [reason for reason in reasons if reason]
 
 
-KEPT_FILE_BYTES = 64_000  # files up to this size have their compile result kept (_kept_syntax_reason)
-
-
-def _syntax_reason(relative, data):
+# Kept per distinct file: most library files of a class are the ones handed out, and the driver
+# compiles them for every worker.
+@kept_when_small(maxsize=512)
+def _syntax_reason(data, relative):
     """The reason file ``relative`` holding ``data`` does not compile, or None."""
     try:
         compile(data, relative, "exec", dont_inherit=True)
@@ -106,11 +107,6 @@ def _syntax_reason(relative, data):
     except (ValueError, RecursionError, MemoryError) as err:  # null bytes, absurd nesting
         return f"{relative} cannot be compiled ({type(err).__name__})"
     return None
-
-
-# Kept per small file: most library files of a class are the ones handed out, and the driver
-# compiles them for every worker.
-_kept_syntax_reason = functools.lru_cache(maxsize=512)(_syntax_reason)
 
 
 def ignored(path, patterns):

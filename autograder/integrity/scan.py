@@ -17,6 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..kept_results import kept_when_small
 from .findings import Flag, Report
 from .visitor import Visitor
 
@@ -94,7 +95,7 @@ def _installed_modules():
     return names - {"backprop_lib"}
 
 
-@functools.lru_cache(maxsize=512)
+@kept_when_small(maxsize=512)
 def _scan_module(data, relative):
     """(flags, unparsed) of one module file: they depend on its path and bytes only, and most
     files of a class are the same (the library files a lesson does not touch), so a worker
@@ -149,7 +150,7 @@ def _checksum(cell):
         return None
 
 
-@functools.lru_cache(maxsize=2048)
+@kept_when_small(maxsize=2048)
 def _ipython_to_python(source):
     """The Python IPython runs for a cell (magics and ``!`` become get_ipython() calls); kept per
     text, since most cells of a class's notebooks are the same (IPython's transformers took a
