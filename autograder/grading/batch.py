@@ -27,10 +27,11 @@ def autograde(course_dir, lesson, workers=2, student=None, dask=None, force=Fals
         DaskPool.check_address(dask)
     course = Course(course_dir, lesson)
     with one_engine(course.db_url):
-        return _grade_all(course, lesson, workers, student, dask, force, wall_limit, progress)
+        return _grade_all(course, workers, student, dask, force, wall_limit, progress)
 
 
-def _grade_all(course, lesson, workers, student, dask, force, wall_limit, progress):
+def _grade_all(course, workers, student, dask, force, wall_limit, progress):
+    lesson = course.lesson
     students = course.students(student)
     if not students:
         where = course.dir / "submitted" / "<student>" / lesson

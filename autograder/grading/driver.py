@@ -83,8 +83,6 @@ class Course:
     def _require_in_gradebook(self):
         """A CourseError naming the command to run when release/ has the lesson but the gradebook
         does not (a new or replaced gradebook.db): every submission would fail to grade alike."""
-        from nbgrader.api import MissingEntry
-
         with self.gradebook() as gb:
             try:
                 gb.find_assignment(self.lesson)
