@@ -24,7 +24,7 @@ try:
 except ImportError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
-RUNTIME = {"numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbgrader"}
+RUNTIME = {"numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbgrader", "setuptools"}
 
 
 @pytest.fixture(scope="module")

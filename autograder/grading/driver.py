@@ -17,7 +17,7 @@ from nbgrader.utils import parse_utc
 
 from .. import nbgrader_course
 from .. import integrity, submission
-from .job import GRADER_ERROR, Job
+from .job import GRADER_ERROR, Job, notebook_from_text, notebook_text
 from .preprocessors import CheckMetadata, LatePenalties, RestoreCells, SaveGradesAtOnce, SourceKernelspec
 from .shared_gradebook import SharedGradebook
 
@@ -185,7 +185,7 @@ class Course:
         except Exception as err:
             job.reason = f"{name} could not be sanitized ({type(err).__name__}: {str(err)[:120]})"
             return job
-        job.notebook = nbformat.writes(nb)
+        job.notebook = notebook_text(nb)
         return job
 
     def _sanitize(self, nb, student):
@@ -222,7 +222,7 @@ class Course:
         (self.results / f"{result.student}.json").unlink(missing_ok=True)
         staged = None
         if result.notebook is not None:
-            nb = nbformat.reads(result.notebook, as_version=4)
+            nb = notebook_from_text(result.notebook)
             resources = self.resources(result.student)
             for step in SAVE:
                 nb, resources = step(config=self.config)(nb, resources)

@@ -5,7 +5,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import IgnorePattern, LimitOutput
 from traitlets.config import Config
@@ -13,7 +12,7 @@ from traitlets.config import Config
 from .. import integrity, sandbox
 from . import spare
 from .grading_execute import run_notebook
-from .job import GRADER_ERROR, Result
+from .job import GRADER_ERROR, Result, notebook_from_text, notebook_text
 from .preprocessors import (AddCanaries, CapOutputs, FailUnrunCells, JudgeChecks, MinimalTracebacks,
                             ScrubHiddenLines, VerifyCanaries)
 
@@ -45,7 +44,7 @@ def apply(steps, nb, resources, config):
 def execute_once(job, workdir, config, started_km):
     """The sanitized notebook through BEFORE_EXECUTION, the kernel and AFTER_EXECUTION.
     Returns (nb, outcome, reason, the steps' "grading" state, {phase: seconds})."""
-    nb = nbformat.reads(job.notebook, as_version=4)
+    nb = notebook_from_text(job.notebook)
     resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
     nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
     nb, outcome, reason, executed, cpu = run_notebook(nb, workdir, config, job.wall_limit,
@@ -72,7 +71,7 @@ def grade_submission(job):
     start = time.monotonic()
     result = Result(job.lesson, job.student, job.timestamp, "not gradable", job.reason,
                     fingerprint=job.fingerprint)
-    nb = nbformat.reads(job.notebook, as_version=4) if job.notebook is not None else None
+    nb = notebook_from_text(job.notebook) if job.notebook is not None else None
     kernel_name = nb.metadata.get("kernelspec", {}).get("name", "") if nb is not None else ""
     ready = spare.take(spare.key(job, kernel_name)) if nb is not None else None
     folder = ready.folder if ready else tempfile.TemporaryDirectory(prefix=sandbox.leftovers.prefix("backprop-grade-"))
@@ -104,6 +103,6 @@ def grade_submission(job):
             # Both: the driver's reason (a file over 5 MB not shipped) stays once the notebook grades.
             result.reason = "; ".join(part for part in (job.reason, reason) if part)
             result.flags += state.get("flags", [])
-            result.notebook = nbformat.writes(nb)
+            result.notebook = notebook_text(nb)
     result.seconds = time.monotonic() - start
     return result
