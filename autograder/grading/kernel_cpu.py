@@ -16,14 +16,30 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _group_pids(pgid):
-    """The pids of process group ``pgid`` (one pass over /proc)."""
-    pids = []
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(entry.name)
-            if fields and int(fields[2]) == pgid:
-                pids.append(entry.name)
+    """The pids of process group ``pgid``: the leader and its descendants in the group, read
+    from /proc/<pid>/task/<tid>/children (a few files, where one pass over /proc reads every
+    process of the machine); that pass where the kernel offers no children files."""
+    leader = PROC / str(pgid) / "task" / str(pgid) / "children"
+    if not leader.exists():
+        return [entry.name for entry in PROC.iterdir()
+                if entry.name.isdigit() and _in_group(entry.name, pgid)]
+    pids, todo = [], [str(pgid)]
+    while todo:
+        pid = todo.pop()
+        if not _in_group(pid, pgid):
+            continue
+        pids.append(pid)
+        try:
+            for task in (PROC / pid / "task").iterdir():
+                todo += (task / "children").read_text().split()
+        except OSError:  # gone meanwhile
+            pass
     return pids
+
+
+def _in_group(pid, pgid):
+    fields = _stat_fields(pid)
+    return bool(fields) and int(fields[2]) == pgid
 
 
 def _stat_fields(pid):
