@@ -61,3 +61,32 @@ def test_a_failure_while_saving_leaves_none_of_the_notebooks_scores(gradebook, m
         SaveGradesAtOnce().preprocess(nb, resources(gradebook, "ann"))
     monkeypatch.undo()
     assert saved(gradebook, "ann") == before
+
+
+def test_the_notebooks_rows_are_read_at_once_not_per_cell(gradebook):
+    """nbgrader queries each grade and comment cell's row with a join of six tables; here the
+    notebook's rows are read once, so the statements do not grow with the cells."""
+    nb = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("task2-check", 3),
+                                         answer_cell()])
+    selects = {}
+    for student, step in (("ann", SaveAutoGrades), ("bob", SaveGradesAtOnce)):
+        def count(connection, cursor, statement, *rest, made=selects.setdefault(student, [])):
+            if statement.lstrip().upper().startswith("SELECT"):
+                made.append(statement)
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            step().preprocess(nbformat.from_dict(nb), resources(gradebook, student))
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+    assert saved(gradebook, "bob") == saved(gradebook, "ann")
+    # nbgrader: one find per grade and comment (4) besides opening the gradebook
+    assert len(selects["ann"]) - len(selects["bob"]) >= 1, selects
+    assert sum("JOIN" in statement.upper() and "base_cell" in statement for statement in selects["bob"]) <= 2
+
+
+def test_a_cell_missing_from_the_gradebook_still_raises_nbgraders_missing_entry(gradebook):
+    from nbgrader.api import MissingEntry
+
+    nb = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("not-in-gradebook", 1)])
+    with pytest.raises(MissingEntry):
+        SaveGradesAtOnce().preprocess(nb, resources(gradebook, "ann"))
