@@ -72,7 +72,9 @@ class SharedGradebook(Gradebook):
             return
         self.engine = engine
         self.db = scoped_session(sessionmaker(autoflush=True, bind=engine, future=True))
-        self.check_course(course_id=course_id)
+        # The course row, made by the first gradebook of the batch when missing, stays there.
+        remembered(db_url, ("course row", course_id),
+                   lambda: self.check_course(course_id=course_id) is not None)
         self.course_id = course_id
         self.authenticator = authenticator
 
