@@ -199,6 +199,12 @@ class _RefuseWhileBroken(ast.NodeTransformer):
     """Runs before each cell's code: reload the library; while a file does not load, the cell's
     code is replaced by raising the one line that says why."""
 
+    # What it returns has every location a compile needs (the cell's own tree, or a Module around
+    # a parsed statement), and its visit never raises: a kernel may skip IPython's walk of the
+    # whole tree with ast.fix_missing_locations when this is its only transformer (see
+    # autograder/sandbox/zygote_main.py).
+    keeps_locations = True
+
     def __init__(self, reloader):
         super().__init__()
         self.reloader = reloader

@@ -56,3 +56,34 @@ def test_a_forked_kernel_transforms_each_cell_once_and_runs_what_the_transformer
     assert name == "transform_cell"  # the zygote's (ipykernel's own class has none of its own)
     inner = 'print("a")\n'  # run twice by the third cell
     assert json.loads(counted) == [cells[1], cells[2], inner, inner, cells[3]]  # once a run (ipykernel: twice)
+
+
+@needs_posix
+def test_a_forked_kernel_fixes_locations_only_for_transformers_that_need_it(forking_tier, work):
+    """live_reload's transformer alone: no location walk, and a broken library file still refuses
+    the next cell. A notebook's own transformer that builds nodes without locations: fixed as before."""
+    (work / "backprop_lib").mkdir()
+    (work / "backprop_lib" / "__init__.py").write_text("")
+    (work / "backprop_lib" / "probe.py").write_text("VALUE = 1\n")
+    cells = [
+        "import backprop_lib.probe\nfrom backprop_course import live_reload\nlive_reload.install(get_ipython())\n"
+        "print(type(get_ipython()).transform_ast.__name__, len(get_ipython().ast_transformers))\n",
+        "import ast\n"
+        "class Forty(ast.NodeTransformer):\n"
+        "    def visit_Constant(self, node):\n"
+        "        if node.value != 41:\n            return node\n"
+        "        return ast.BinOp(ast.Constant(40), ast.Add(), ast.Constant(1))  # no locations\n"
+        "get_ipython().ast_transformers.append(Forty())\n",
+        "print(41 + backprop_lib.probe.VALUE)\n",
+        "get_ipython().ast_transformers.pop()\n"
+        "import os, pathlib, time\npath = pathlib.Path('backprop_lib/probe.py')\n"
+        "path.write_text('VALUE = (\\n')\nos.utime(path, ns=(time.time_ns() + 10**9,) * 2)\n",
+        "print('ran')\n",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
+    assert outcome == "graded", reason
+    assert nb.cells[0].outputs[0]["text"] == "transform_ast 1\n"  # the zygote's, with live_reload's alone
+    assert [output.get("text", output.get("evalue")) for output in nb.cells[2].outputs] == ["42\n"]
+    refused = nb.cells[4].outputs[-1]
+    assert refused["ename"] == "LibraryBroken" and "backprop_lib/probe.py line 1" in refused["evalue"]

@@ -144,15 +144,34 @@ def transform_each_cell_once(shell_class):
     return transform_cell
 
 
+def transform_ast_without_needless_fix(shell_class):
+    """``shell_class.transform_ast`` without IPython's ``ast.fix_missing_locations`` walk of every
+    cell's whole tree when each AST transformer says it needs none (``keeps_locations``, as
+    live_reload's, the one a lesson installs, does): the same tree, compiled the same."""
+    transform = shell_class.transform_ast
+
+    def transform_ast(self, node):
+        transformers = list(self.ast_transformers)
+        if not transformers or not all(getattr(each, "keeps_locations", False) is True for each in transformers):
+            return transform(self, node)
+        for transformer in transformers:
+            node = transformer.visit(node)
+        return node
+
+    return transform_ast
+
+
 def lighten_cell_runs():
     """What every forked kernel runs for each cell, for less CPU and the same results: the cell file
-    names (``cell_file_hash``), the asyncio check and the input transformers (see above)."""
+    names (``cell_file_hash``), the asyncio check, the input transformers and the AST transformers
+    (see above)."""
     from IPython.core import interactiveshell
     from ipykernel import compiler, zmqshell
 
     compiler.murmur2_x86 = cell_file_hash
     interactiveshell._should_be_async = quick_async_check(interactiveshell._should_be_async)
     zmqshell.ZMQInteractiveShell.transform_cell = transform_each_cell_once(zmqshell.ZMQInteractiveShell)
+    zmqshell.ZMQInteractiveShell.transform_ast = transform_ast_without_needless_fix(zmqshell.ZMQInteractiveShell)
 
 
 def join_namespaces(ns_pid):
