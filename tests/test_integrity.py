@@ -208,6 +208,14 @@ def test_files_named_like_installed_modules_are_flagged(tmp_path):
     ]
 
 
+def test_folders_any_path_entry_also_holds_are_not_installed_modules(tmp_path):
+    """A folder such as __pycache__ makes a namespace package of that name out of every path entry
+    that holds one: only names an installed distribution ships count as installed."""
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
+    assert not any(flag.kind == "shadowing" for flag in integrity.scan(tmp_path))
+
+
 def test_a_flag_is_a_one_line_string_that_survives_json_and_pickle():
     flag = integrity.Flag("a.py", 3, "exit", "os._exit(0)   # bye\n")
     assert flag == "a.py:3: exit: os._exit(0) # bye"

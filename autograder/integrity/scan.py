@@ -102,7 +102,21 @@ def _is_installed(name):
     if name in sys.stdlib_module_names or name in ALWAYS_INSTALLED:
         return True
     here = {"", os.getcwd()}
-    return PathFinder.find_spec(name, [entry for entry in sys.path if entry not in here]) is not None
+    spec = PathFinder.find_spec(name, [entry for entry in sys.path if entry not in here])
+    if spec is None:
+        return False
+    if spec.origin is not None:  # a module or a regular package
+        return True
+    # A namespace package: any folder of that name on the path makes one (__pycache__, tests):
+    # only one that an installed distribution ships counts.
+    return name in _distribution_top_levels()
+
+
+@functools.lru_cache(maxsize=None)
+def _distribution_top_levels():
+    from importlib.metadata import packages_distributions
+
+    return frozenset(packages_distributions())
 
 
 @kept_when_small(maxsize=512)
