@@ -101,7 +101,10 @@ def _is_installed(name):
         return False
     if name in sys.stdlib_module_names or name in ALWAYS_INSTALLED:
         return True
-    here = {"", os.getcwd()}
+    try:
+        here = {"", os.getcwd()}
+    except OSError:  # the current folder was removed: nothing can be found in it either
+        here = {""}
     spec = PathFinder.find_spec(name, [entry for entry in sys.path if entry not in here])
     if spec is None:
         return False

@@ -10,8 +10,8 @@ from ..shared_gradebook import SharedGradebook
 class SaveGradesAtOnce(SaveAutoGrades):
     """nbgrader's SaveAutoGrades (the same scores, comments and review flags), whose per-cell
     commits become flushes and whose notebook is committed once at the end, and whose grade and
-    comment rows are read in two queries for the notebook instead of two per cell (a dozen joins
-    of six tables each, a third of what the one recording process spends per submission).
+    comment rows are read in two queries for the notebook instead of two per cell (nbgrader's
+    finds are a six-table join each, about two dozen per lesson notebook).
 
     nbgrader commits after every grade and comment cell: on SQLite each commit waits for the disk
     (an fsync, ~25 ms measured here), about a dozen per lesson notebook, in the one process that
