@@ -17,6 +17,9 @@ submissions of all runs) split into kernel start, imports (the cells before the 
 tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it. A
 forked kernel (root with bubblewrap: backprop_course.autograder.sandbox.zygote) counts from its fork: the zygote's
 one import of ipykernel and numpy per worker is in the total time, not in these columns.
+The last column is the CPU every core of the machine spent busy during each command (/proc/stat,
+median): all its processes, kernels and sandboxes included, so it also counts whatever else runs
+meanwhile (measure on a quiet machine).
 bench/autograde_profile.py splits one submission's time further (driver, worker, each step).
 """
 
@@ -56,19 +59,34 @@ def reset(folder):
         shutil.rmtree(folder / part, ignore_errors=True)
 
 
+def machine_busy_seconds():
+    """CPU seconds every core of the machine has spent busy so far (user, nice, system, irq and
+    softirq in /proc/stat): around a run, what all its processes used (kernels forked by a zygote,
+    threads, sandboxes included), as well as anything else running then. None without /proc."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def run(command, folder, lesson):
-    """(wall seconds, submissions left without an autograded notebook). Plain nbgrader exits 1
-    when it fails on some students (the deleted-test-cell ones: its KeyError) and grades the rest."""
+    """(wall seconds, submissions left without an autograded notebook, the machine's busy CPU
+    seconds meanwhile or None). Plain nbgrader exits 1 when it fails on some students (the
+    deleted-test-cell ones: its KeyError) and grades the rest."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **ONE_THREAD}
+    busy = machine_busy_seconds()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = machine_busy_seconds()
     submitted = list((folder / "submitted").glob(f"*/{lesson}"))
     missing = [path for path in submitted
                if not (folder / "autograded" / path.parent.name / lesson / f"{lesson}.ipynb").exists()]
     if done.returncode != 0 and len(missing) == len(submitted):
         raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-2000:]}")
-    return seconds, len(missing)
+    return seconds, len(missing), None if busy is None or after is None else after - busy
 
 
 def kernel_phases(folder, lesson):
@@ -122,14 +140,17 @@ def main():
                                            "--course", folder, "--workers", "2", "--force"],
         }
         times = {name: [] for name in commands}
+        busy = {name: [] for name in commands}
         phases = {name: [] for name in commands}
         ungraded = {}
         load_before = os.getloadavg()
         for repeat in range(args.repeats):
             for name, command in commands.items():  # interleaved: drifts in load hit all alike
                 reset(folder)
-                seconds, ungraded[name] = run(command, folder, args.lesson)
+                seconds, ungraded[name], cpu = run(command, folder, args.lesson)
                 times[name].append(seconds)
+                if cpu is not None:
+                    busy[name].append(cpu)
                 if name.startswith("backprop-course"):
                     phases[name] += kernel_phases(folder, args.lesson)
                 print(f"  run {repeat + 1}: {name}: {seconds:.1f} s", file=sys.stderr)
@@ -142,14 +163,15 @@ def main():
     clock = next((cpu["clock"] for runs in phases.values() for cpu in runs), "cpu")
     heading = f"kernel {clock} s: start / imports / tests"
     print(f"| {'command':<28} | {'total s':>8} | {'s / submission':>14} | {'speed-up':>8} | {'not graded':>10} "
-          f"| {heading:<34} |")
-    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|{'-' * 36}|")
+          f"| {heading:<34} | {'machine cpu s':>13} |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 16}|{'-' * 10}|{'-' * 12}|{'-' * 36}|{'-' * 15}|")
     for name, values in times.items():
         total = statistics.median(values)
         split = " / ".join(f"{statistics.median(cpu[phase] for cpu in phases[name]):.2f}"
                            for phase in ("kernel start", "imports", "tests")) if phases[name] else "-"
+        machine = f"{statistics.median(busy[name]):.1f}" if busy[name] else "-"
         print(f"| {name:<28} | {total:>8.1f} | {total / args.submissions:>14.2f} | {base / total:>7.2f}x "
-              f"| {ungraded[name]:>10} | {split:<34} |")
+              f"| {ungraded[name]:>10} | {split:<34} | {machine:>13} |")
     one = statistics.median(times["backprop-course, 1 worker"]) / args.submissions
     print(f"\nkernel start {kernel:.2f} s; the notebook itself {execution:.2f} s in a running kernel; "
           f"per-submission overhead with 1 worker {one - execution:.2f} s "
