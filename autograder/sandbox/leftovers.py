@@ -1,7 +1,8 @@
 """What a killed grader leaves behind, and how nothing is: every sandboxed process gets a
 parent-death signal (``die_with_parent``), so a SIGKILLed grader takes its kernels along, and
 every temporary folder of a grading run is named after the process that made it (``prefix``), so
-the next run removes those whose process is gone (``clean``): student files, kernel connection
+the next run removes those whose process is gone (``clean``), killing any process still named
+after them (a sandbox that missed its parent-death signal): student files, kernel connection
 files and their keys.
 
 A folder's owner is "pid.start" (the start time in clock ticks since boot, from /proc): a pid
@@ -72,15 +73,36 @@ def _ours(entries):
 
 
 def clean(tmp=None):
-    """Remove the grading folders in ``tmp`` (default: the temp folder) whose process is gone.
-    Returns the paths removed."""
-    removed = []
+    """Remove the grading folders in ``tmp`` (default: the temp folder) whose process is gone,
+    after killing any process still named after one (``kill_users``). Returns the paths removed."""
     with os.scandir(tmp or tempfile.gettempdir()) as entries:
-        for entry in _ours(entries):
-            if not owner_alive(entry.name):
-                shutil.rmtree(entry.path, ignore_errors=True)
-                removed.append(Path(entry.path))
-    return removed
+        dead = [Path(entry.path) for entry in _ours(entries) if not owner_alive(entry.name)]
+    kill_users(dead)
+    for path in dead:
+        shutil.rmtree(path, ignore_errors=True)
+    return dead
+
+
+def kill_users(folders):
+    """SIGKILL every process (of ours; any, for root) whose command line names one of ``folders``:
+    a sandbox whose grader died should have died with it (parent-death signals), and one seen
+    alive after CI runs (bubblewrap's namespace init, reparented to pid 1, around a kernel or a
+    zygote's placeholder) names its working copy and run folder in its arguments. Killing a pid
+    namespace's init ends everything in it. Linux only (/proc); elsewhere nothing is killed."""
+    names = [os.fsencode(folder) for folder in folders]
+    if not names or not Path("/proc").is_dir():
+        return
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if any(argument == name or argument.startswith(name + b"/")
+               for argument in arguments for name in names):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def live_sandboxes(tmp=None):
