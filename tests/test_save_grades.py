@@ -27,17 +27,28 @@ def saved(db_url, student):
     return grades, comments
 
 
-def test_the_same_grades_as_nbgraders_in_one_commit(gradebook):
-    nb = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("task2-check", 3, [FAILED]),
-                                         answer_cell()])
-    commits = {}
+def saved_by_both(gradebook, nb, event_name, kept):
+    """Save ``nb``'s grades for ann with nbgrader's SaveAutoGrades and for bob with SaveGradesAtOnce,
+    listening to SQLAlchemy's Engine event ``event_name``: {student: [what ``kept(*event
+    arguments)`` returned, where not None]}."""
+    seen = {}
     for student, step in (("ann", SaveAutoGrades), ("bob", SaveGradesAtOnce)):
-        count = lambda connection, made=commits.setdefault(student, []): made.append(connection)  # noqa: E731
-        event.listen(Engine, "commit", count)
+        def keep(*arguments, made=seen.setdefault(student, [])):
+            value = kept(*arguments)
+            if value is not None:
+                made.append(value)
+        event.listen(Engine, event_name, keep)
         try:
             step().preprocess(nbformat.from_dict(nb), resources(gradebook, student))
         finally:
-            event.remove(Engine, "commit", count)
+            event.remove(Engine, event_name, keep)
+    return seen
+
+
+def test_the_same_grades_as_nbgraders_in_one_commit(gradebook):
+    nb = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("task2-check", 3, [FAILED]),
+                                         answer_cell()])
+    commits = saved_by_both(gradebook, nb, "commit", lambda connection: connection)
     assert saved(gradebook, "bob") == saved(gradebook, "ann")
     assert saved(gradebook, "bob")[0]["task1-check"] == (2.0, False)
     assert saved(gradebook, "bob")[0]["task2-check"] == (0.0, False)
@@ -68,16 +79,9 @@ def test_the_notebooks_rows_are_read_at_once_not_per_cell(gradebook):
     notebook's rows are read once, so the statements do not grow with the cells."""
     nb = nbformat.v4.new_notebook(cells=[graded_cell("task1-check", 2), graded_cell("task2-check", 3),
                                          answer_cell()])
-    selects = {}
-    for student, step in (("ann", SaveAutoGrades), ("bob", SaveGradesAtOnce)):
-        def count(connection, cursor, statement, *rest, made=selects.setdefault(student, [])):
-            if statement.lstrip().upper().startswith("SELECT"):
-                made.append(statement)
-        event.listen(Engine, "before_cursor_execute", count)
-        try:
-            step().preprocess(nbformat.from_dict(nb), resources(gradebook, student))
-        finally:
-            event.remove(Engine, "before_cursor_execute", count)
+    selects = saved_by_both(gradebook, nb, "before_cursor_execute",
+                            lambda connection, cursor, statement, *rest:
+                            statement if statement.lstrip().upper().startswith("SELECT") else None)
     assert saved(gradebook, "bob") == saved(gradebook, "ann")
     # nbgrader: one find per grade and comment (4) besides opening the gradebook
     assert len(selects["ann"]) - len(selects["bob"]) >= 1, selects

@@ -2,28 +2,17 @@
 ipykernel's own pure-Python murmur2_x86 gives at a fraction of its CPU: the same file names, so a
 traceback still shows the lines of the cell a function was defined in."""
 
-import importlib.util
 import random
 import re
 
-import nbformat
 from ipykernel.compiler import murmur2_x86
-from traitlets.config import Config
 
-from backprop_course.autograder.grading.grading_execute import run_notebook
-from backprop_course.autograder.sandbox import zygote
 from helpers.sandbox_tiers import forking_tier, needs_posix, work  # noqa: F401  (fixtures)
-
-
-def _zygote_main():
-    spec = importlib.util.spec_from_file_location("zygote_main_under_test", zygote.MAIN)
-    main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(main)
-    return main
+from helpers.sandbox_tiers import graded_run, zygote_main_module
 
 
 def test_the_zygotes_hash_is_ipykernels_for_every_text():
-    cell_file_hash = _zygote_main().cell_file_hash
+    cell_file_hash = zygote_main_module().cell_file_hash
     chance = random.Random(7)
     letters = "ab z\n\t#()=+-_09éß€😀"
     texts = ["", "a", "ab", "abc", "abcd", "abcde", "é", "😀"] + [
@@ -36,9 +25,7 @@ def test_the_zygotes_hash_is_ipykernels_for_every_text():
 def test_a_forked_kernels_traceback_shows_the_cell_that_defined_the_function(forking_tier, work):
     define = "x = 1\n\ndef deep(v):\n    y = v + 1\n    raise ValueError(f'deep {y}')  # the line\n"
     call = "import ipykernel.compiler as c\nprint(c.murmur2_x86.__name__)\n\ndeep(41)\n"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(define), nbformat.v4.new_code_cell(call)])
-    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
-    assert outcome == "graded", reason
+    nb = graded_run([define, call], work)
     outputs = nb.cells[1].outputs
     assert outputs[0]["text"] == "cell_file_hash\n"  # the kernel was forked by the zygote
     error = outputs[-1]

@@ -2,29 +2,18 @@
 IPython's asyncio check answered without a compile when a cell cannot be a coroutine, and the
 input transformers run once a cell, not twice; the cells run as before."""
 
-import importlib.util
 import json
-import re
 
 import nbformat
 from IPython.core.async_helpers import _should_be_async
-from traitlets.config import Config
 
 from backprop_course import content
-from backprop_course.autograder.grading.grading_execute import run_notebook
-from backprop_course.autograder.sandbox import zygote
 from helpers.sandbox_tiers import forking_tier, needs_posix, work  # noqa: F401  (fixtures)
-
-
-def _zygote_main():
-    spec = importlib.util.spec_from_file_location("zygote_main_under_test", zygote.MAIN)
-    main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(main)
-    return main
+from helpers.sandbox_tiers import graded_run, zygote_main_module
 
 
 def test_the_quick_async_check_answers_as_ipython_for_every_cell():
-    check = _zygote_main().quick_async_check(_should_be_async)
+    check = zygote_main_module().quick_async_check(_should_be_async)
     cells = [cell.source for path in sorted(content.folder("lessons").glob("*.ipynb"))
              for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     cells += ["await x\n", "async with a:\n    pass\n", "[x async for x in y]\n", "# await\nx = 1\n",
@@ -48,9 +37,7 @@ def test_a_forked_kernel_transforms_each_cell_once_and_runs_what_the_transformer
         "ip.run_cell(s)\nip.input_transformers_post.remove(swap)\n",
         "import json\nprint(json.dumps(calls))\nimport ipykernel.zmqshell as z\nprint(z.ZMQInteractiveShell.transform_cell.__name__)\n",
     ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
-    assert outcome == "graded", reason
+    nb = graded_run(cells, work)
     assert "".join(output["text"] for output in nb.cells[2].outputs) == "a\nb\n"
     counted, name = nb.cells[3].outputs[0]["text"].splitlines()
     assert name == "transform_cell"  # the zygote's (ipykernel's own class has none of its own)
@@ -80,9 +67,7 @@ def test_a_forked_kernel_fixes_locations_only_for_transformers_that_need_it(fork
         "path.write_text('VALUE = (\\n')\nos.utime(path, ns=(time.time_ns() + 10**9,) * 2)\n",
         "print('ran')\n",
     ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
-    assert outcome == "graded", reason
+    nb = graded_run(cells, work)
     assert nb.cells[0].outputs[0]["text"] == "transform_ast 1\n"  # the zygote's, with live_reload's alone
     assert [output.get("text", output.get("evalue")) for output in nb.cells[2].outputs] == ["42\n"]
     refused = nb.cells[4].outputs[-1]

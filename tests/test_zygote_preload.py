@@ -14,6 +14,7 @@ from traitlets.config import Config
 from backprop_course.autograder.grading.grading_execute import run_notebook
 from backprop_course.autograder.sandbox import prefixes, zygote
 from helpers.sandbox_tiers import forking_tier, needs_posix, work  # noqa: F401  (fixtures)
+from helpers.sandbox_tiers import graded_run
 
 pytestmark = needs_posix
 
@@ -65,9 +66,7 @@ def test_the_preload_opens_nothing_of_the_content_and_loads_no_forbidden_module(
 
 
 def test_a_forked_kernel_holds_the_machinery_and_nothing_of_the_content(forking_tier, work):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(HOLDINGS)])
-    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
-    assert outcome == "graded", reason
+    nb = graded_run([HOLDINGS], work)
     modules = json.loads(nb.cells[0].outputs[0]["text"])
     assert set(zygote.PRELOADED) <= set(modules)  # imported by the zygote, before any cell
     assert not [name for name in modules for never in zygote.NEVER_PRELOADED
@@ -81,11 +80,8 @@ def test_a_forked_kernel_imports_nothing_for_the_guard_and_the_machinery(forking
     from backprop_course.autograder.integrity.canaries import guard_cell_source
 
     machinery = "\n".join(f"import {name}" for name in zygote.PRELOADED)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
-        "import sys\nbefore = set(sys.modules)", guard_cell_source("_guard_in_test"), machinery,
-        "print(sorted(set(sys.modules) - before))")])
-    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
-    assert outcome == "graded", reason
+    nb = graded_run(["import sys\nbefore = set(sys.modules)", guard_cell_source("_guard_in_test"),
+                     machinery, "print(sorted(set(sys.modules) - before))"], work)
     assert nb.cells[-1].outputs[0]["text"] == "[]\n"
 
 

@@ -44,3 +44,30 @@ def forking_tier(work):
         if not zygote.usable(box):
             pytest.skip("bubblewrap without root: kernels are exec'd")
     return "bwrap"
+
+
+def zygote_main_module():
+    """A fresh copy of the zygote's program (``sandbox/zygote_main.py``, run as a script, not a
+    module of the package), to test its functions here."""
+    import importlib.util
+
+    from backprop_course.autograder.sandbox import zygote
+
+    spec = importlib.util.spec_from_file_location("zygote_main_under_test", zygote.MAIN)
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    return main
+
+
+def graded_run(sources, work):
+    """A notebook of these code cells run as grading runs it (``run_notebook``: sandboxed kernel,
+    the default tier) in ``work``; the executed notebook, once the run is known to have graded."""
+    import nbformat
+    from traitlets.config import Config
+
+    from backprop_course.autograder.grading.grading_execute import run_notebook
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60)
+    assert outcome == "graded", reason
+    return nb
