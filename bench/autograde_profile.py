@@ -6,9 +6,11 @@ notebook's cells, the steps after execution, the judge among them) and the drive
 
 The same functions the command runs (``Course.prepare``, ``worker.grade_submission``,
 ``Course.record``), called in order for each submission of a course built as bench/autograde.py
-builds it, with the steps after execution timed one by one and the grader's side profiled with
-cProfile (the kernel's own time shows there as waiting). Prints seconds per submission, medians;
-the first submission (imports, first kernel) is left out of the medians.
+builds it inside one gradebook engine as a batch runs them (``shared_gradebook.one_engine``), with
+the steps after execution timed one by one and the grader's CPU profiled with cProfile (a
+process-time clock: waiting for the kernel is left out, the kernel's CPU is in its own rows).
+Prints seconds per submission, medians; the first submission (imports, first kernel) is left out
+of the medians.
 """
 
 import argparse
@@ -45,6 +47,26 @@ def timed_steps(worker):
     return times
 
 
+def grade_each(course, profile, phases, cpu, worker, wall_limit):
+    """Prepare, grade and record every submission in turn, the first one outside the profile."""
+    for index, name in enumerate(course.students()):
+        if index == 1:
+            profile.enable()
+        begin = time.perf_counter()
+        job = course.prepare(name, wall_limit)
+        prepared = time.perf_counter()
+        result = worker.grade_submission(job)
+        graded = time.perf_counter()
+        course.record(result)
+        recorded = time.perf_counter()
+        if index:
+            phases["prepare"].append(prepared - begin)
+            phases["grade"].append(graded - prepared)
+            phases["record"].append(recorded - graded)
+            if result.cpu:
+                cpu.append(result.cpu)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=8)
@@ -55,32 +77,19 @@ def main():
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
     from backprop_course.autograder.grading import Course, DEFAULT_WALL_LIMIT, spare, worker
+    from backprop_course.autograder.grading.shared_gradebook import one_engine
 
     steps = timed_steps(worker)
     spare.enable()
     phases = {"prepare": [], "grade": [], "record": []}
     cpu = []
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)  # the grader's CPU: waiting for the kernel is not in it
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         folder = Path(tmp) / "course"
         build_course(folder, args.lesson, args.submissions)
         course = Course(folder, args.lesson)
-        for index, name in enumerate(course.students()):
-            if index == 1:
-                profile.enable()
-            begin = time.perf_counter()
-            job = course.prepare(name, DEFAULT_WALL_LIMIT)
-            prepared = time.perf_counter()
-            result = worker.grade_submission(job)
-            graded = time.perf_counter()
-            course.record(result)
-            recorded = time.perf_counter()
-            if index:
-                phases["prepare"].append(prepared - begin)
-                phases["grade"].append(graded - prepared)
-                phases["record"].append(recorded - graded)
-                if result.cpu:
-                    cpu.append(result.cpu)
+        with one_engine(course.db_url):  # as a batch runs: one gradebook engine for all
+            grade_each(course, profile, phases, cpu, worker, DEFAULT_WALL_LIMIT)
         profile.disable()
         spare.discard()
 
