@@ -47,6 +47,14 @@ RUNNABLE = [case for case in corpus.CASES
             if expected_outcomes(case) and (not FORCED or depends_on_the_tier(case))]
 
 
+def needs_cases(graded, *names):
+    """Skip a test of named cases that this batch did not grade: a forced-tier run grades only the
+    tier-dependent ones (RUNNABLE); the unforced run of `make test` checks the rest."""
+    missing = [name for name in names if name not in graded["rows"]]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not graded with isolation forced to {FORCED}")
+
+
 def test_the_corpus_is_complete():
     names = [case.name for case in corpus.CASES]
     assert len(names) == len(set(names)) >= 25
@@ -294,6 +302,7 @@ def test_a_syntax_error_is_named_in_every_report(graded, capsys):
 
     from backprop_course.autograder import report
 
+    needs_cases(graded, "syntax_error_library")
     course = graded["course"]
     layers = course / "submitted" / "syntax_error_library" / corpus.LESSON / "backprop_lib" / "layers.py"
     line = layers.read_text().splitlines().index("def broken(:") + 1
@@ -319,6 +328,7 @@ def test_what_is_copied_is_bounded_and_never_a_link(graded, feedback):
     submission over the total bound; each link is flagged, each file left out named."""
     from backprop_course.autograder import submission
 
+    needs_cases(graded, "links_to_secrets", "many_big_files", "huge_sparse_file")
     course = graded["course"]
     gradebook = (course / "gradebook.db").read_bytes()[:4096]
     reference = (ROOT / "solutions" / "backprop_lib" / "layers.py").read_text()
