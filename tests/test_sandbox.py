@@ -377,11 +377,12 @@ def test_private_temp_folders_above_a_working_copy_become_passable(open_base, mo
 
 
 def test_parallel_sandboxes_get_distinct_uids(work, tmp_path):
-    if not (os.geteuid() == 0 and "bwrap" in TIERS):
-        pytest.skip("sandbox uids are leased only by a root grader")
+    tier = "bwrap" if "bwrap" in TIERS else TIERS[0]
+    if os.geteuid() != 0 or (tier != "bwrap" and not sandbox.available()["uid_drop"]):
+        pytest.skip("sandbox uids are leased only by a root grader that can drop to them")
     other = tmp_path / "other"
     other.mkdir()
-    with sandbox.Sandbox(work, small("bwrap")) as one, sandbox.Sandbox(other, small("bwrap")) as two:
+    with sandbox.Sandbox(work, small(tier)) as one, sandbox.Sandbox(other, small(tier)) as two:
         assert one.uid != two.uid
         assert sandbox.UID_BASE <= min(one.uid, two.uid)
         assert work.stat().st_uid == one.uid
