@@ -160,8 +160,13 @@ isolation, or a root grader without a separate uid), naming every protection not
 fix. A root grader that could only run kernels as root (no bubblewrap, and no sandbox uid can run
 the Python) is refused instead. The environment variable
 `BACKPROP_SANDBOX_ISOLATION=unshare|none` caps what the grader picks: CI (`make test-tiers`) runs
-the sandbox tests and this corpus's sandbox-bound cases once per weaker tier, so what a machine
-without bubblewrap gets is exercised on every run.
+the sandbox tests and this corpus's sandbox-bound cases once per weaker tier that works on the CI
+machine, so what a machine without bubblewrap gets is exercised there too. A root grader whose
+Python no sandbox uid can run (pyenv inside a 0700 home, as on the project's CI machine) has no
+weaker tier: `make test-tiers` then runs nothing. To run them on such a machine, use a checkout
+outside that home, readable by every uid, whose environment is built from a system Python
+(`make .venv/.installed PYTHON=/usr/bin/python3`, then `make test-tiers`: tiers `unshare` and
+`none`), or a checkout of a non-root user (`bwrap` by default, `none` forced).
 
 ## What the judge removes by construction
 
