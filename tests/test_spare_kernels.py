@@ -114,6 +114,25 @@ def test_a_job_in_a_spare_kernel_may_change_its_own_files(lesson_course, spares)
     assert [output.get("text") for output in outputs] == ["edited\n"], outputs
 
 
+def test_a_job_with_no_job_after_it_starts_no_spare(lesson_course, spares):
+    job = lesson_course.prepare("correct", 60)
+    job.spare_after = False
+    assert grading.grade_submission(job).outcome == "graded"
+    assert spare._spare is None
+
+
+def test_a_batch_starts_no_spare_for_its_last_job_in_each_worker(lesson_course, monkeypatch):
+    """With 2 workers over 3 submissions, each worker's next job comes 2 jobs later: only the
+    first job has one after it in its worker."""
+    marks = []
+    submit = grading.LocalPool.submit
+    monkeypatch.setattr(grading.LocalPool, "submit",
+                        lambda pool, job: marks.append(job.spare_after) or submit(pool, job))
+    rows, failed = grading.autograde(lesson_course.dir, LESSON, workers=2, force=True, progress=False)
+    assert not failed and len(rows) == len(STUDENTS)
+    assert marks == [True, False, False]
+
+
 def test_no_spare_outlives_its_local_pool(lesson_course):
     def kernels():  # processes working in a grading folder: kernels, exec'd or forked
         return {path.name for path in Path("/proc").iterdir()

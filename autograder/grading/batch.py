@@ -64,7 +64,11 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
                 while queue and len(in_flight) < limit:
                     name = queue.pop(0)
                     try:
-                        in_flight[pool.submit(course.prepare(name, wall_limit))] = name
+                        job = course.prepare(name, wall_limit)
+                        # Each worker takes about every workers-th job: with fewer left after this
+                        # one, the kernel a spare would start for its worker's next job is never used.
+                        job.spare_after = len(queue) >= workers
+                        in_flight[pool.submit(job)] = name
                     except Exception as err:  # the gradebook or submitted/ unreadable: ours to fix
                         rows.append(grader_error(course, name, err))
                         if bar:

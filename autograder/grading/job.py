@@ -41,6 +41,8 @@ class Job:
     config: {"Execute": {...}, "LimitOutput": {...}, ...} from the course's nbgrader_config.py.
     fingerprint: submission.fingerprint(files), stored with the result to detect a changed resubmission.
     flags: integrity flags found by the driver (links in the submission, which are never shipped).
+    spare_after: whether the worker starts a kernel for a next job while grading this one (see
+    ``spare``); False for a batch's last jobs, after which no job is left for that worker.
     """
 
     lesson: str
@@ -53,6 +55,7 @@ class Job:
     reason: str = ""
     fingerprint: str = ""
     flags: list = field(default_factory=list)
+    spare_after: bool = True
 
 
 @dataclass

@@ -64,7 +64,8 @@ def grade_submission(job):
     the whole submission; cells tagged as ``c.Execute.skip_cells_with_tag`` are not run), then
     AFTER_EXECUTION: this package's preprocessors and nbgrader's output steps. The kernel is the
     spare started during the previous submission when there is one (see ``spare``), and the
-    next submission's spare starts before this one runs. A run that fails before its first cell
+    next submission's spare starts before this one runs (unless ``job.spare_after`` says no job
+    is left for it). A run that fails before its first cell
     (the grader's fault, not the student's) is tried once more with a new kernel; failing again,
     the result is a GRADER_ERROR with no notebook.
     """
@@ -85,7 +86,8 @@ def grade_submission(job):
             # the gradebook's test cells, which the working copy must not.
             if ready:
                 ready.km.give(workdir)
-            spare.start_next(job, kernel_name)
+            if job.spare_after:
+                spare.start_next(job, kernel_name)
             config = Config(job.config)
             for attempt in range(1, GRADER_ATTEMPTS + 1):  # the spare's kernel only at first
                 run = execute_once(job, workdir, config, ready.km if ready and attempt == 1 else None)
