@@ -19,6 +19,7 @@ grader's process. Arrays travel as raw bytes (base64), so NaN, inf and float32 a
 
 import base64
 import binascii
+import math
 import sys
 
 import numpy as np
@@ -27,6 +28,7 @@ MIME = "application/vnd.backprop-course.observation+json"
 # dtypes a record may carry: numbers and booleans only (an object array would be pickled code).
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 MAX_ELEMENTS = 1_000_000  # far above every graded case; a record claiming more is malformed
+MAX_DIMENSIONS = 32  # numpy's own limit is 32 or 64, by version
 
 
 class Malformed(ValueError):
@@ -118,16 +120,19 @@ def decode(value):
     if kind != "array" or not isinstance(body, dict):
         raise Malformed(f"unknown value kind {kind!r}")
     dtype, shape, data = body.get("dtype"), body.get("shape"), body.get("b64")
+    # Sizes in Python integers, never numpy's: a shape like [10**400] or [0, 2**62, 4] overflows
+    # those (an empty array's other dimensions count too when numpy reshapes).
     if dtype not in DTYPES or not isinstance(data, str) or not isinstance(shape, list) \
+            or len(shape) > MAX_DIMENSIONS \
             or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape) \
-            or int(np.prod(shape, dtype=np.float64)) > MAX_ELEMENTS:
+            or math.prod(max(n, 1) for n in shape) > MAX_ELEMENTS:
         raise Malformed("an array without a valid dtype, shape or data")
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise Malformed("array data is not base64") from None
     little = np.dtype(dtype).newbyteorder("<")
-    if len(raw) != int(np.prod(shape, dtype=np.int64)) * little.itemsize:
+    if len(raw) != math.prod(shape) * little.itemsize:
         raise Malformed("array data does not fit its shape")
     return np.frombuffer(raw, dtype=little).astype(dtype).reshape(tuple(shape))
 

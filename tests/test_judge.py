@@ -182,6 +182,15 @@ def test_a_record_round_trips_numbers_exactly():
     assert records.decode(records.encode("text")).kind == "str"
 
 
+@pytest.mark.parametrize("shape", [[10**400], [0, 2**70], [0, 2**62, 4], [1] * 70])
+def test_a_record_whose_shape_no_array_can_hold_is_malformed(shape):
+    """Sizes overflowing numpy's integers or floats, or more dimensions than numpy holds: a forged
+    record that failed the judge itself (a grader error) now fails its case."""
+    eight_bytes = base64.b64encode(bytes(8)).decode()
+    with pytest.raises(records.Malformed):
+        records.decode({"array": {"dtype": "float64", "shape": shape, "b64": eight_bytes}})
+
+
 def test_the_report_reads_the_judges_rows_not_what_the_kernel_printed(monkeypatch):
     from backprop_course.autograder.misconception_report import read_outputs
 

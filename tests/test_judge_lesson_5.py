@@ -15,6 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from backprop_course import records
 from backprop_course.autograder import judge
 from backprop_course.autograder.judge.lesson_5 import expected_recording
 from backprop_course.autograder.judge.reference import reference
@@ -88,6 +89,16 @@ def skips_first_layer(self, grad_out, input_grad=True):
 
 def stub(self, *args, **kwargs):
     raise NotImplementedError("Lesson 5: implement MLP")
+
+
+def test_a_recorded_order_that_holds_no_whole_numbers_fails_its_case(monkeypatch):
+    """nan, inf or 0.5 as a layer index (a forged record): the order is wrong, the judge goes on."""
+    outputs = outputs_of(TASK1, reference_mlp(), monkeypatch)
+    forged = records.encode(np.array([np.nan, np.inf, 0.5]))
+    for output in outputs:
+        for values in output.data[records.MIME]["cases"].values():
+            values["forward order"] = forged
+    assert not judge.judge(TASK1, outputs).passed
 
 
 def verdicts(monkeypatch, mlp=None, count=count_parameters, paths=RIGHT_PATHS):

@@ -220,6 +220,15 @@ def test_a_task_1_mistake_is_not_charged_again_in_task_2():
                     {**HAND_GRADS, "dL_dw7": 1.0}) == ["dL/dw7 = dL/dy h3"]
 
 
+def test_a_forward_answer_that_is_no_number_is_not_used_by_the_gradient_rules():
+    """A list typed for a1 in task 1 (its own row fails there) beside a wrong dL/dw1: the row
+    judges that gradient with the true a1, and checking it never fails on the list."""
+    listed = {**HAND_FORWARD, "a1": [1.0, 2.0]}
+    wrong = {**HAND_GRADS, "dL_dw1": HAND_GRADS["dL_dw1"] + 0.5}
+    assert failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, listed, wrong) == \
+        failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, wrong) != []
+
+
 def test_check_hand_gradients_needs_task_1_first():
     with pytest.raises(NotImplementedError, match="forward values of task 1 first .fill in y, L."):
         lesson_1.check_hand_gradients(Checks("Lesson 1, task 2"), 2.0, 1.0, HAND_WEIGHTS,

@@ -60,7 +60,11 @@ def student_recording(seen, layers, kinds):
 
 
 def _order(seen, name):
-    return [int(i) for i in np.ravel(seen[name])] if seen[name] is not None else []
+    """The layer indices a pass visited, as recorded; an entry that is no whole number (nan, inf,
+    0.5) stays as it is, so the order is wrong rather than the judge failing."""
+    if seen[name] is None:
+        return []
+    return [int(i) if np.isfinite(i) and i == int(i) else float(i) for i in np.ravel(seen[name]).tolist()]
 
 
 def forward(check, case, net, seen):
