@@ -8,7 +8,8 @@ import os
 import signal
 import threading
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, DeadKernelError
+from nbformat import ValidationError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
@@ -43,6 +44,7 @@ class GradingExecute(Execute):
         self.cells_started = 0  # none: whatever failed, nothing of the student's had run yet
         self.started_km = started_km
         self.kept_bytes, self.short_bytes, self.dropped_bytes = 0, 0, 0
+        self.dropped_messages = 0  # from the kernel, malformed (see process_message)
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -70,6 +72,22 @@ class GradingExecute(Execute):
         self.cells_started += 1
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
+
+    def process_message(self, msg, cell, cell_index):
+        # The kernel speaks for the student's code, which can send it any message: one that
+        # nbformat cannot store (a number as text, an execution count "x") is dropped, as a message
+        # that was never sent, and the cell runs on; stored, it made the autograded notebook invalid.
+        count = cell.get("execution_count")
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellExecutionComplete:
+            raise
+        except (ValidationError, ValueError, TypeError, KeyError, AttributeError):
+            self.dropped_messages += 1
+            return None
+        finally:
+            if type(cell.get("execution_count")) not in (int, type(None)):
+                cell["execution_count"] = count
 
     def output(self, outs, msg, display_id, cell_index):
         # Counted as it streams in, so a print loop never grows the worker past the cap (one
@@ -185,5 +203,8 @@ def run_notebook(nb, workdir, config, wall_limit, started_km=None):
     if runner.dropped_bytes:
         note = (f"{runner.dropped_bytes / 1e6:.1f} MB of output past the "
                 f"{runner.max_streamed_output_bytes / 1e6:g} MB cap not kept while running")
+        reason = f"{reason}; {note}" if reason else note
+    if runner.dropped_messages:
+        note = f"{runner.dropped_messages} malformed message(s) from the kernel dropped"
         reason = f"{reason}; {note}" if reason else note
     return nb, outcome, reason, runner.executed, runner.clock.phases()
