@@ -1,11 +1,13 @@
-"""Messages the grading kernel sends that nbformat cannot store (GradingExecute.process_message):
-the student's code can send the kernel's IOPub socket anything. Each such message is dropped and
-counted, the cell's execution count stays a number, and the messages around it are kept."""
+"""Messages the grading kernel sends that nbformat cannot store (sandbox.kernel_messages): the
+student's code can send the kernel's IOPub socket anything. Each such message is dropped and
+counted, the cell's execution count stays a number, and the messages around it are kept, under
+backprop-course autograde (GradingExecute) and plain nbgrader autograde (SandboxedExecute) alike."""
 
 import nbformat
 import pytest
 
 from backprop_course.autograder.grading.grading_execute import GradingExecute
+from backprop_course.autograder.sandbox import SandboxedExecute
 
 PARENT = {"msg_id": "cell-1"}
 
@@ -24,8 +26,9 @@ def message(msg_type, content):
     ("status", {}),
     ("display_data", ["content", "as", "a", "list"]),
 ])
-def test_a_message_nbformat_cannot_store_is_dropped_and_counted(msg_type, content):
-    runner = GradingExecute(60)
+@pytest.mark.parametrize("make_runner", [lambda: GradingExecute(60), SandboxedExecute], ids=["ours", "plain"])
+def test_a_message_nbformat_cannot_store_is_dropped_and_counted(make_runner, msg_type, content):
+    runner = make_runner()
     runner.reset_execution_trackers()  # as a notebook run starts
     runner.clear_before_next_output = False  # as nbclient starts a cell
     cell = nbformat.v4.new_code_cell("print('ran')", execution_count=3)

@@ -8,12 +8,12 @@ import os
 import signal
 import threading
 
-from nbclient.exceptions import CellExecutionComplete, DeadKernelError
-from nbformat import ValidationError
+from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from .. import kernel_imports, sandbox
+from ..sandbox.kernel_messages import DropsMalformedMessages
 from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
 
@@ -25,7 +25,7 @@ SHORT_KEPT_BYTES = 1_000_000
 BACKSTOP_SECONDS = 5  # after the wall limit, should the sandbox's own kill not have ended the kernel
 
 
-class GradingExecute(Execute):
+class GradingExecute(DropsMalformedMessages, Execute):
     """nbgrader's Execute in the job's sandbox (``kernel_manager_for``), recording in
     ``executed`` the index of every cell that finished and in ``clock`` the kernel's CPU at the
     phase boundaries: the kernel answering, the first graded cell starting, each cell finishing."""
@@ -44,7 +44,6 @@ class GradingExecute(Execute):
         self.cells_started = 0  # none: whatever failed, nothing of the student's had run yet
         self.started_km = started_km
         self.kept_bytes, self.short_bytes, self.dropped_bytes = 0, 0, 0
-        self.dropped_messages = 0  # from the kernel, malformed (see process_message)
 
     def create_kernel_manager(self):
         # nbclient drops self.km when the kernel dies; keep it for its killed_reason. A kernel
@@ -72,22 +71,6 @@ class GradingExecute(Execute):
         self.cells_started += 1
         if cell.metadata.get("nbgrader", {}).get("grade") and "imports" not in self.clock.readings:
             self.clock.mark("imports")
-
-    def process_message(self, msg, cell, cell_index):
-        # The kernel speaks for the student's code, which can send it any message: one that
-        # nbformat cannot store (a number as text, an execution count "x") is dropped, as a message
-        # that was never sent, and the cell runs on; stored, it made the autograded notebook invalid.
-        count = cell.get("execution_count")
-        try:
-            return super().process_message(msg, cell, cell_index)
-        except CellExecutionComplete:
-            raise
-        except (ValidationError, ValueError, TypeError, KeyError, AttributeError):
-            self.dropped_messages += 1
-            return None
-        finally:
-            if type(cell.get("execution_count")) not in (int, type(None)):
-                cell["execution_count"] = count
 
     def output(self, outs, msg, display_id, cell_index):
         # Counted as it streams in, so a print loop never grows the worker past the cap (one

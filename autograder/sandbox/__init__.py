@@ -56,7 +56,8 @@ Modules (one idea each): ``limits`` (Limits, Outcome, SandboxError, KernelStartE
 unshare and setpriv command prefixes), ``uids`` (sandbox uid leases and killing), ``machine`` (which
 tiers work here and what they enforce), ``box`` (one Sandbox and the working copy), ``run``
 (``run_limited``), ``kernel`` (the sandboxed kernel manager), ``zygote`` and ``zygote_main`` (forked
-kernels) and ``sandboxed_execute`` (nbgrader's Execute with it). Everything below is importable from
+kernels), ``kernel_messages`` (malformed kernel messages dropped) and ``sandboxed_execute``
+(nbgrader's Execute with it). Everything below is importable from
 ``backprop_course.autograder.sandbox`` itself.
 
 Entry points:

@@ -16,13 +16,14 @@ from nbgrader.preprocessors import Execute
 
 from ..submission import given_files, missing_reason
 from .kernel import SandboxedKernelManager
+from .kernel_messages import DropsMalformedMessages
 
 
 class NotGradable(Exception):
     """A submission lacks a file the release gave students: nothing of theirs to import."""
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(DropsMalformedMessages, Execute):
     """nbgrader's Execute preprocessor with its kernel in the sandbox (configure the limits as
     ``c.SandboxedKernelManager.<limit>``)."""
 
