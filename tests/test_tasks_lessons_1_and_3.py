@@ -229,6 +229,14 @@ def test_a_forward_answer_that_is_no_number_is_not_used_by_the_gradient_rules():
         failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, wrong) != []
 
 
+def test_a_gradient_answer_that_is_an_array_fails_its_own_row_only():
+    """dL/dh3 typed as an array (or forged so in a record): its row fails, and the rows built on
+    dL/dh3 use its true value instead of failing to broadcast."""
+    wrong = {**HAND_GRADS, "dL_dh3": np.zeros((3, 2))}
+    found = failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, wrong)
+    assert len(found) == 1 and found[0].startswith("dL/dh3 = "), found
+
+
 def test_check_hand_gradients_needs_task_1_first():
     with pytest.raises(NotImplementedError, match="forward values of task 1 first .fill in y, L."):
         lesson_1.check_hand_gradients(Checks("Lesson 1, task 2"), 2.0, 1.0, HAND_WEIGHTS,

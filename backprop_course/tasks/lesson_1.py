@@ -165,14 +165,16 @@ def check_hand_gradients(check, x, t, weights, forward, grads, bar=1e-3):
         error, problem = compare(got, want)
         return problem is None and error <= bar
 
-    # The student's forward values where each is one real number; another answer (a list, a
-    # string) fails its own task-1 row, and its true value stands in for it here.
-    own_numbers = {name: value if isinstance(value, numbers.Real) and np.ndim(value) == 0 else truth[name]
-                   for name, value in forward.items()}
+    # The student's numbers where each is one real number; another answer (a list, an array, a
+    # string) fails its own row, and its true value stands in for it in the rules of the others.
+    def own(answers, true):
+        return {name: value if np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.number)
+                else true[name] for name, value in answers.items()}
 
+    own_numbers, own_grads = own(forward, truth), own(grads, true_grads)
     rows = [("dL/dy = y - t", "dL/dy", lambda values: values["y"] - t)]
     rows += [(f"{name} = " + " + ".join(f"{upstream} {factor}" for upstream, _, factor in paths), name,
-              lambda values, paths=paths: expected(paths, values, grads)) for name, paths in _BACKWARD]
+              lambda values, paths=paths: expected(paths, values, own_grads)) for name, paths in _BACKWARD]
     for row, name, rule in rows:
         # A right number is right whatever the student wrote above it (that row fails on its own).
         if fits(grads[name], true_grads[name]):
