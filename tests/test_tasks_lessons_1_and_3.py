@@ -229,12 +229,13 @@ def test_a_forward_answer_that_is_no_number_is_not_used_by_the_gradient_rules():
         failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, wrong) != []
 
 
-def test_a_gradient_answer_that_is_an_array_fails_its_own_row_only():
-    """dL/dh3 typed as an array (or forged so in a record): its row fails, and the rows built on
-    dL/dh3 use its true value instead of failing to broadcast."""
-    wrong = {**HAND_GRADS, "dL_dh3": np.zeros((3, 2))}
+def test_gradient_answers_that_are_arrays_fail_their_own_rows_only():
+    """dL/dh3 and dL/dh4 typed as arrays of two shapes (or forged so in a record) beside a wrong
+    dL/dh1: their rows fail, and dL/dh1's rule, built on both, uses their true values instead of
+    failing to broadcast."""
+    wrong = {**HAND_GRADS, "dL_dh3": np.zeros((3, 2)), "dL_dh4": np.zeros((2, 2)), "dL_dh1": 0.0}
     found = failures(lesson_1.check_hand_gradients, 2.0, 1.0, HAND_WEIGHTS, HAND_FORWARD, wrong)
-    assert len(found) == 1 and found[0].startswith("dL/dh3 = "), found
+    assert [row.split(" = ")[0] for row in found] == ["dL/dh3", "dL/dh4", "dL/dh1"], found
 
 
 def test_check_hand_gradients_needs_task_1_first():
