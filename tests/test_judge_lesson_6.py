@@ -11,6 +11,7 @@ import json
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from backprop_course import records
@@ -287,3 +288,15 @@ def test_the_visible_examples_tell_every_catalogued_update_apart():
                    lesson_6.steps_taken([lesson_6.B_START], [lesson_6.PLAIN_GRAD], lr=lesson_6.PLAIN_LR), bar=1e-10)
     assert {key for key, said in status.items() if said == "named"} >= {"sgd-rebinds", "sgd-wrong-sign", "sgd-lr-ignored"}
     assert not [said for said in status.values() if said.startswith("coincides")], status
+
+
+@pytest.mark.parametrize("name, value", [("g_full", np.inf), ("g_full", np.nan), ("g_second", np.inf),
+                                         ("g_second", np.nan), ("g_first", np.nan)])
+def test_a_hand_answer_of_nan_or_inf_fails_task_4(name, value):
+    """A number a student can type (float("nan"), 1e999): the alternatives built from it are no
+    numbers, and they name nothing (comparing them failed the judge itself, a grader error)."""
+    values = {key: records.encode(np.array(0.1)) for key in ("g_full", "g_first", "g_second", "w_full", "w_epoch")}
+    values[name] = records.encode(np.array(value))
+    outputs = [nbformat.from_dict({"output_type": "display_data", "metadata": {},
+                                   "data": records.record("Lesson 6, task 4", {"your numbers": values})})]
+    assert not judge.judge("Lesson 6, task 4", outputs).passed

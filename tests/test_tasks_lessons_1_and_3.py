@@ -358,3 +358,29 @@ def test_hand_inputs_key_the_gradients_by_the_checks_names():
     inputs = lesson_1.hand_inputs(2.0, 1.0, {"w1": 1.0}, {"y": nodes["y"].value}, {"y": nodes["y"].grad})
     assert inputs == {"x": 2.0, "t": 1.0, "weights": {"w1": 1.0}, "values": {"y": nodes["y"].value},
                       "grads": {"dL/dy": nodes["y"].grad}}
+
+
+@pytest.mark.parametrize("given", [np.zeros(3), np.array(0.0)])
+def test_a_recorded_input_of_the_wrong_shape_fails_lesson_3_in_the_judge(given):
+    """Right values beside an "out given" of another shape (a forged record): the central-difference
+    row is not built on it (indexing it failed the judge itself, a grader error)."""
+    import nbformat
+
+    from backprop_course import records
+    from backprop_course.autograder import judge
+    from backprop_course.autograder.judge.reference import reference
+
+    layers = reference("layers")
+    f, d = layers.ACTIVATIONS["sigmoid"], layers.DERIVATIVES["sigmoid"]
+
+    def case(x):
+        out = f(x.copy())
+        values = {"out": out, "x after": x, "out given": given, "slope": d(out.copy()), "out after": out,
+                  "out float32": f(x.astype(np.float32)), "slope float32": d(out.astype(np.float32)),
+                  "out at x + h": f(x + lesson_3.STEP), "out at x - h": f(x - lesson_3.STEP), "strict": out}
+        return {name: records.encode(value) for name, value in values.items()}
+
+    cases = {name: case(x) for name, x in lesson_3.graded_cases()}
+    outputs = [nbformat.from_dict({"output_type": "display_data", "metadata": {},
+                                   "data": records.record("Lesson 3, task 2", cases)})]
+    assert not judge.judge("Lesson 3, task 2", outputs).passed

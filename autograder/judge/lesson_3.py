@@ -53,7 +53,7 @@ def judge_activation(name):
         # The slope of a wrong f says nothing of the derivative (the chain row told f): compared
         # only where f is right, so a right derivative is never blamed for a wrong f.
         f_right = _fits(seen["out"], x) and near(seen["out"], expected, BARS[name])
-        if f_right and _fits(plus, x) and _fits(minus, x) and _fits(got_slope, x) and given is not None:
+        if f_right and _fits(plus, x) and _fits(minus, x) and _fits(got_slope, x) and _fits(given, x):
             central = central_slopes(plus, minus, STEP)
             check.close(f"{name}: your derivative vs central differences {case}", got_slope[away],
                         central[away], bar=BAR_SLOPE, quantity=f"{name}_derivative(out)",

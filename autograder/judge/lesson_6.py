@@ -85,8 +85,11 @@ def _numbers(check, name, got, expected, bar, alternatives=()):
     err, problem = compare(got, expected)
     if problem is None and err <= bar:
         return check.close(name, got, expected, bar=bar)
+    # An alternative built from the student's own numbers may be nan or inf (compare's problem):
+    # it names nothing.
     fits = [why for why, value in alternatives
-            if compare(value, expected)[0] > bar and compare(got, value)[1] is None and compare(got, value)[0] <= bar]
+            if compare(value, expected)[1] is None and compare(value, expected)[0] > bar
+            and compare(got, value)[1] is None and compare(got, value)[0] <= bar]
     if len(fits) == 1:
         return check.true(name, False, fits[0])
     return check.close(name, got, expected, bar=bar, quantity=name)
