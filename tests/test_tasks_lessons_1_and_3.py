@@ -360,24 +360,26 @@ def test_hand_inputs_key_the_gradients_by_the_checks_names():
                       "grads": {"dL/dy": nodes["y"].grad}}
 
 
-@pytest.mark.parametrize("given", [np.zeros(3), np.array(0.0)])
-def test_a_recorded_input_of_the_wrong_shape_fails_lesson_3_in_the_judge(given):
-    """Right values beside an "out given" of another shape (a forged record): the central-difference
-    row is not built on it (indexing it failed the judge itself, a grader error)."""
+@pytest.mark.parametrize("given", ["zeros", "of another shape", "0-d"])
+def test_a_forged_input_of_the_derivative_cannot_make_a_wrong_derivative_pass_lesson_3(given):
+    """A right sigmoid beside a derivative that returns zeros, with the record's other values made
+    to agree with it: "out given" zeros (where out (1 - out) is 0), "out after" the same, and f at
+    x +- h flat. The judge makes the derivative's input from the recorded out, so the task fails
+    (it passed on the forged input; one of another shape failed the judge itself)."""
     import nbformat
 
     from backprop_course import records
     from backprop_course.autograder import judge
     from backprop_course.autograder.judge.reference import reference
 
-    layers = reference("layers")
-    f, d = layers.ACTIVATIONS["sigmoid"], layers.DERIVATIVES["sigmoid"]
+    f = reference("layers").ACTIVATIONS["sigmoid"]
 
     def case(x):
         out = f(x.copy())
-        values = {"out": out, "x after": x, "out given": given, "slope": d(out.copy()), "out after": out,
-                  "out float32": f(x.astype(np.float32)), "slope float32": d(out.astype(np.float32)),
-                  "out at x + h": f(x + lesson_3.STEP), "out at x - h": f(x - lesson_3.STEP), "strict": out}
+        forged = {"zeros": np.zeros_like(out), "of another shape": np.zeros(3), "0-d": np.array(0.0)}[given]
+        values = {"out": out, "x after": x, "out given": forged, "slope": np.zeros_like(out), "out after": forged,
+                  "out float32": f(x.astype(np.float32)), "slope float32": np.zeros(out.shape, np.float32),
+                  "out at x + h": out, "out at x - h": out, "strict": out}
         return {name: records.encode(value) for name, value in values.items()}
 
     cases = {name: case(x) for name, x in lesson_3.graded_cases()}

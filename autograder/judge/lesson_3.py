@@ -1,6 +1,6 @@
 """The judge of lesson 3's graded tasks: each activation and its derivative, from the records of
 ``backprop_course.tasks.lesson_3``. The derivative is judged on the out the student's own f
-returned (so a wrong f is not charged twice), the central differences come from the student's f
+returned (so a wrong f is not charged twice; made here from the recorded out), the central differences come from the student's f
 at x +- h as the kernel reported them, and the extremes must match without an overflow."""
 
 import numpy as np
@@ -10,6 +10,7 @@ from backprop_course.tasks.lesson_2 import near
 from backprop_course.tasks.lesson_3 import KINK_DISTANCE, STEP, graded_cases
 
 from .reference import reference
+from .verdict import StudentRaised
 
 BARS = {"relu": 1e-10, "sigmoid": 1e-7, "tanh": 1e-7}
 BAR32 = 1e-6  # float32 results against float64 ones
@@ -33,7 +34,7 @@ def judge_activation(name):
                 check.true(label, False, f"right values, but {overflow}: a naive formula overflows here, "
                                          "use the stable one")
             return
-        given = seen["out given"]
+        given = _input_of_derivative(seen)
         slope = derivative(given.copy()) if given is not None else None
         check.true(f"{name}: x unchanged {case}", _same(seen["x after"], x), "do not modify the input")
         check.chain([(f"{name}(x)", seen["out"], expected),
@@ -77,6 +78,17 @@ def _same(value, expected):
 
 def _dtype(value):
     return "None" if value is None else value.dtype.name
+
+
+def _input_of_derivative(seen):
+    """The out the student's derivative was given, made here as the kernel makes it (the student's
+    own out as float64) from the recorded out: the input the kernel reports beside it ("out
+    given") is not trusted, so a forged one cannot make a wrong derivative look right."""
+    try:
+        out = seen["out"]
+    except StudentRaised:
+        return None
+    return None if out is None else np.array(out, dtype=np.float64)
 
 
 def _fits(value, x):
