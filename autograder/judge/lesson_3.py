@@ -1,7 +1,8 @@
 """The judge of lesson 3's graded tasks: each activation and its derivative, from the records of
 ``backprop_course.tasks.lesson_3``. The derivative is judged on the out the student's own f
-returned (so a wrong f is not charged twice; made here from the recorded out), the central differences come from the student's f
-at x +- h as the kernel reported them, and the extremes must match without an overflow."""
+returned (so a wrong f is not charged twice; made here from the recorded out), the central
+differences come from the student's f at x +- h as the kernel reported them, and the extremes must
+match without an overflow."""
 
 import numpy as np
 

@@ -85,14 +85,18 @@ def _numbers(check, name, got, expected, bar, alternatives=()):
     err, problem = compare(got, expected)
     if problem is None and err <= bar:
         return check.close(name, got, expected, bar=bar)
-    # An alternative built from the student's own numbers may be nan or inf (compare's problem):
-    # it names nothing.
-    fits = [why for why, value in alternatives
-            if compare(value, expected)[1] is None and compare(value, expected)[0] > bar
-            and compare(got, value)[1] is None and compare(got, value)[0] <= bar]
+    fits = [why for why, value in alternatives if _reproduces(got, value, expected, bar)]
     if len(fits) == 1:
         return check.true(name, False, fits[0])
     return check.close(name, got, expected, bar=bar, quantity=name)
+
+
+def _reproduces(got, value, expected, bar):
+    """Whether a wrong formula's ``value`` differs from ``expected`` and gives ``got``. One built
+    from the student's own numbers may be nan or inf (compare's problem): it names nothing."""
+    off, not_a_number = compare(value, expected)
+    error, problem = compare(got, value)
+    return not_a_number is None and off > bar and problem is None and error <= bar
 
 
 def _number(seen, name):
