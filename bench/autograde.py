@@ -16,7 +16,7 @@ the table also shows the grading kernel's own CPU seconds per submission (median
 submissions of all runs) split into kernel start, imports (the cells before the first test) and
 tests, as recorded in grading/<lesson>/<student>.json; the load average is printed with it. A
 forked kernel (root with bubblewrap: backprop_course.autograder.sandbox.zygote) counts from its fork: the zygote's
-one import of ipykernel and numpy per worker is in the total time, not in these columns.
+one import of ipykernel and numpy per batch is in the total time, not in these columns.
 The last column is the CPU every core of the machine spent busy during each command (/proc/stat,
 median): all its processes, kernels and sandboxes included, so it also counts whatever else runs
 meanwhile (measure on a quiet machine).

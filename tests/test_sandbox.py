@@ -3,6 +3,7 @@
 promises in ``describe()`` - including what it does not protect. With BACKPROP_SANDBOX_ISOLATION
 set (CI's forced-tier runs) only that tier is run: the default run covers the others."""
 
+import json
 import os
 import shutil
 import socket
@@ -190,6 +191,38 @@ def test_file_size_limit_stops_a_huge_file_and_an_output_flood(tier, work):
                         small(tier))
     assert flood.reason == "wrote a file larger than the 5 MB limit"
     assert len(flood.stdout_tail) == sandbox.TAIL_BYTES and set(flood.stdout_tail) == {"y"}
+
+
+@pytest.mark.parametrize("launch", ["launch_prefix", "preexec_fn"])
+def test_both_launches_set_the_process_up_alike(tier, work, launch, monkeypatch):
+    """Sandbox.launch: setpriv, prlimit and env in front of the command, or a preexec_fn where
+    they are missing; either way the sandboxed process starts with the sandbox's rlimits, umask
+    077 and SIGINT ignored."""
+    import resource
+
+    if launch == "launch_prefix" and not sandbox.available()["launch_prefix"]:
+        pytest.skip("setpriv, prlimit or env (coreutils 8.31+) missing here: launch uses preexec_fn")
+    monkeypatch.setitem(sandbox.available(), "launch_prefix", launch == "launch_prefix")
+    limits = small(tier, cpu_seconds=7, memory_mb=900, file_mb=3)
+    names = {getattr(resource, name): name for name in dir(resource) if name.startswith("RLIMIT_")}
+    with sandbox.Sandbox(work, limits) as box:
+        command, keywords = box.launch(["true"])
+        # RLIMIT_NPROC of a non-root grader counts its tasks at each launch: compared apart
+        expected = {names[which]: list(value) for which, value in box.rlimits()}
+    assert ("preexec_fn" in keywords) == (launch == "preexec_fn")
+    assert (command[0] == shutil.which("setpriv")) == (launch == "launch_prefix")
+    report = ("import json, os, resource, signal\n"
+              f"limits = {{name: resource.getrlimit(getattr(resource, name)) for name in {sorted(expected)!r}}}\n"
+              "print(json.dumps(limits))\n"
+              "print(oct(os.umask(0)), signal.getsignal(signal.SIGINT) is signal.SIG_IGN)")
+    outcome = run_limited(python(report), work, limits)
+    assert outcome.ok, outcome
+    seen, rest = outcome.stdout_tail.splitlines()
+    seen = json.loads(seen)
+    nproc = seen.pop("RLIMIT_NPROC", None), expected.pop("RLIMIT_NPROC", None)
+    assert seen == expected
+    assert nproc[0] is None or (nproc[0][0] == nproc[0][1] != resource.RLIM_INFINITY)
+    assert rest == "0o77 True"
 
 
 def test_segfault_is_reported_as_a_crash(tier, work):

@@ -1,5 +1,5 @@
 """Sandbox uid leases (root graders): a slot whose last holder crashed has its leftover processes
-killed when it is taken again; a cleanly released slot is marked so, and taking it forks no killer."""
+killed when it is taken again; a cleanly released slot is marked so, and taking it starts no killer."""
 
 import os
 import signal
@@ -76,3 +76,20 @@ def test_a_released_slot_is_marked_and_taken_without_a_kill(monkeypatch):
     assert path.read_bytes() == b""  # held: a crash from here on leaves no mark
     monkeypatch.undo()
     taken.release()
+
+
+@pytest.mark.parametrize("killer", ["setpriv and kill", "a fork"])
+def test_killing_a_uid_ends_its_processes_however_it_is_sent(killer, monkeypatch):
+    if killer == "a fork":  # where setpriv or a kill program is missing
+        monkeypatch.setattr(uids.shutil, "which", lambda name: None)
+    elif not (uids.shutil.which("setpriv") and uids.shutil.which("kill")):
+        pytest.skip("no setpriv or kill program here: kill_uid forks")
+    lease = uids.UidLease()
+    try:
+        running = [start_as(lease), start_as(lease)]
+        uids.kill_uid(lease.uid)
+        for pid in running:
+            os.waitpid(pid, 0)  # returns: the kill reached it
+        assert not any(alive(pid) for pid in running)
+    finally:
+        lease.release()

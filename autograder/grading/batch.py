@@ -48,17 +48,19 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
-        sandbox.leftovers.clean()  # what a killed run left in the temp folder
-        if nbgrader_course.make_private(course.dir):
-            print(f"note: {course.dir} was open to other users (sandbox uids too): made it "
-                  "private (chmod o-rwx)", file=sys.stderr)
-        if todo and not dask:  # one line before grading starts, naming what this machine lacks
-            sandbox.warn_weak_isolation()
-        bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
-        pool = DaskPool(dask) if dask else LocalPool(workers)
+        # Made first: the kernels' zygotes start (LocalPool) while the rest is made ready.
+        pool = DaskPool(dask) if dask else LocalPool(
+            max(1, min(workers, len(todo))), course.kernel_limits(wall_limit) if todo else None)
         in_flight = {}
         limit = 2 * (workers if not dask else max(len(todo), 1))
         try:
+            sandbox.leftovers.clean()  # what a killed run left in the temp folder
+            if nbgrader_course.make_private(course.dir):
+                print(f"note: {course.dir} was open to other users (sandbox uids too): made it "
+                      "private (chmod o-rwx)", file=sys.stderr)
+            if todo and not dask:  # one line before grading starts, naming what this machine lacks
+                sandbox.warn_weak_isolation()
+            bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
             queue = list(todo)
             while queue or in_flight:
                 while queue and len(in_flight) < limit:

@@ -80,6 +80,16 @@ class Course:
                            if section in self.config}
         self.job_config.setdefault("Execute", {}).setdefault("skip_cells_with_tag", DEMO_TAG)
 
+    def kernel_limits(self, wall_limit):
+        """The sandbox Limits of this course's grading kernels (its config's
+        SandboxedKernelManager section over the defaults), as a job's kernel gets them."""
+        from traitlets.config import Config
+
+        from .. import sandbox
+
+        manager = sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit))
+        return manager(config=Config(self.job_config)).limits
+
     def _require_in_gradebook(self):
         """A CourseError naming the command to run when release/ has the lesson but the gradebook
         does not (a new or replaced gradebook.db): every submission would fail to grade alike."""

@@ -11,6 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .. import nbgrader_course
 from .. import integrity, sandbox
+from ..sandbox import zygote
 from . import spare, worker
 
 
@@ -28,6 +29,7 @@ def _start_worker():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     spare.enable()
+    zygote.adopt()
 
 
 def _stop(signum, frame):
@@ -40,10 +42,14 @@ def _stop(signum, frame):
 class LocalPool:
     """A process pool of ``workers``, forked: each starts with everything the driver imported
     (nbgrader, nbclient, the sandbox) and pays no import per submission, and starts each next
-    submission's kernel while it grades the current one (``spare``)."""
+    submission's kernel while it grades the current one (``spare``). With ``kernel_limits`` (the
+    Limits of the kernels to come) under which kernels are forked, the zygote of each worker
+    starts now (``zygote.prestart``), as the driver prepares the first jobs."""
 
-    def __init__(self, workers):
+    def __init__(self, workers, kernel_limits=None):
         integrity.warm_up()
+        if kernel_limits is not None and zygote.would_fork(kernel_limits):
+            zygote.prestart(workers, sandbox.box.shared_env())
         self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                             mp_context=multiprocessing.get_context("fork"))
 
@@ -61,9 +67,11 @@ class LocalPool:
         self.executor.shutdown(wait=False, cancel_futures=True)
         for process in workers:
             process.terminate()
+        zygote.stop_prestarted()
 
     def close(self):
         self.executor.shutdown(wait=True, cancel_futures=True)
+        zygote.stop_prestarted()
 
 
 class DaskPool:

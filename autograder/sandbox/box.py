@@ -14,7 +14,7 @@ from pathlib import Path
 from . import leftovers
 from .limits import Limits, SandboxError
 from .machine import available, can_setuid, is_root, resolve_isolation
-from .prefixes import SYSTEM_DIRS, bwrap_prefix, setpriv_prefix, unshare_prefix
+from .prefixes import SYSTEM_DIRS, bwrap_prefix, launch_prefix, setpriv_prefix, unshare_prefix
 from .uids import UidLease, kill_uid
 
 try:  # POSIX only; on Windows nothing here can be enforced and run_limited refuses to start.
@@ -32,6 +32,16 @@ THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
               # `python -m ipykernel_launcher` must not run an ipykernel_launcher.py from the
               # working copy (Python 3.11+; older ones ignore it, the integrity scan flags it)
               "PYTHONSAFEPATH": "1"}
+
+
+def shared_env(base=None, keep=()):
+    """What every sandbox's environment holds: a short allow-list of ``base`` (default: ours),
+    ``keep`` too, and one BLAS thread (``THREAD_ENV``)."""
+    base = os.environ if base is None else base
+    env = {k: v for k, v in base.items() if k in KEEP_ENV or k in keep or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
+    env.update(THREAD_ENV)
+    return env
 
 
 class Sandbox:
@@ -102,14 +112,23 @@ class Sandbox:
             return unshare_prefix(uid, self.limits.network) + list(argv)
         return (setpriv_prefix(uid) if uid is not None else []) + list(argv)
 
+    def launch(self, argv):
+        """(command, keyword arguments for ``subprocess.Popen``) that start ``argv`` in this
+        sandbox (``command``) under its rlimits, with umask 077, SIGINT ignored and death with
+        the process that starts it (see ``preexec``). Where ``launch_prefix`` works, its programs
+        set these up and Popen starts the child with vfork; a ``preexec_fn`` makes Popen fork
+        the grader, whose 100+ MB of page tables cost ~15 ms of CPU per sandbox. (A grader
+        killed in the millisecond before setpriv arms the parent-death signal leaves a sandbox
+        that the next lease of its uid, or ``leftovers.clean``, ends.)"""
+        prefix = launch_prefix(self.rlimits()) if available()["launch_prefix"] else None
+        if prefix is None:
+            return self.command(argv), {"preexec_fn": self.preexec()}
+        return prefix + self.command(argv), {"umask": 0o077}
+
     def env(self, base=None, keep=()):
-        """The sandboxed process's environment: a short allow-list of ``base`` (default: ours)
-        plus private HOME/IPYTHONDIR/MPLCONFIGDIR in the run directory and one BLAS thread."""
-        base = os.environ if base is None else base
-        env = {k: v for k, v in base.items()
-               if k in KEEP_ENV or k in keep or k.startswith("LC_")}
-        env.setdefault("PATH", os.defpath)
-        env.update(THREAD_ENV)
+        """The sandboxed process's environment: ``shared_env`` plus private HOME, IPYTHONDIR,
+        MPLCONFIGDIR (and TMPDIR outside bwrap) in the run directory."""
+        env = shared_env(base, keep)
         env.update(HOME=str(self.rundir / "home"), IPYTHONDIR=str(self.rundir / "ipython"),
                    MPLCONFIGDIR=str(self.rundir / "mpl"), TMPDIR="/tmp" if self.isolation ==
                    "bwrap" else str(self.rundir / "home"))
@@ -147,7 +166,8 @@ class Sandbox:
         return self.process_cap
 
     def preexec(self):
-        """The function subprocess runs in the child before exec: set the rlimits."""
+        """The function subprocess runs in the child before exec: set the rlimits (where
+        ``launch`` has no prefix)."""
         settings = self.rlimits()
         die_with_parent = leftovers.die_with_parent_function()
 

@@ -213,17 +213,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         if box.uid is not None:
             os.chown(self.connection_file, box.uid, box.uid)
-        kw.update(env=box.env(kw.get("env")), preexec_fn=box.preexec(), stdout=self._log,
-                  stderr=self._log)
         command = lean_command(kernel_cmd) + SHADOW_SAFE_ARGS
+        launched, launch = box.launch(command)
+        kw.update(env=box.env(kw.get("env")), stdout=self._log, stderr=self._log, **launch)
         self.kernel_pid, self._fork = None, None
         if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
             self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
                           "env": dict(kw["env"]),
                           "rlimits": [[which, *value] for which, value in box.rlimits()],
-                          "log": str(box.rundir / "kernel.log"), "command": box.command(command)}
-            return box.command(zygote.STUB), kw
-        return box.command(command), kw
+                          "log": str(box.rundir / "kernel.log"), "command": launched}
+            return box.launch(zygote.STUB)[0], kw
+        return launched, kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .limits import FORCE_ENV, ISOLATIONS, Limits, SandboxError
-from .prefixes import bwrap_prefix, setpriv_prefix, unshare_prefix
+from .prefixes import bwrap_prefix, launch_prefix, setpriv_prefix, unshare_prefix
 from .uids import UID_BASE, UID_SLOTS
 
 try:  # POSIX only; on Windows nothing here can be enforced and run_limited refuses to start.
@@ -52,10 +52,12 @@ def _probes(commands):
 
 @functools.lru_cache(maxsize=None)
 def available():
-    """Which mechanisms work here: {"rlimits", "bwrap", "unshare", "uid_drop"} -> bool.
+    """Which mechanisms work here: {"rlimits", "bwrap", "unshare", "uid_drop", "launch_prefix"}
+    -> bool.
 
     "uid_drop": the grader is root and an unprivileged uid can run this Python outside bwrap
     (inside bwrap the Python installation is bound where any uid can reach it).
+    "launch_prefix": ``prefixes.launch_prefix`` sets a process up here (``Sandbox.launch``).
     """
     posix = resource is not None and sys.platform != "win32"
     linux = sys.platform.startswith("linux")
@@ -71,7 +73,11 @@ def available():
         probes["unshare"] = (unshare_prefix(uid=None) + python, None)
     if linux and can_setuid():
         probes["uid_drop"] = (setpriv_prefix(UID_BASE + UID_SLOTS - 1) + python, "/")
-    return {"rlimits": posix, "bwrap": False, "unshare": False, "uid_drop": False, **_probes(probes)}
+    launch = launch_prefix([(resource.RLIMIT_CORE, (0, 0))]) if posix else None
+    if launch and shutil.which("true"):
+        probes["launch_prefix"] = (launch + [shutil.which("true")], None)
+    return {"rlimits": posix, "bwrap": False, "unshare": False, "uid_drop": False, "launch_prefix": False,
+            **_probes(probes)}
 
 
 def runs_as_root(isolation):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -96,4 +97,28 @@ def setpriv_prefix(uid):
     # A change of uid clears the parent-death signal the child was given (Sandbox.preexec):
     # setpriv sets it again after the change, so the sandboxed process still dies with its parent.
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--pdeathsig=SIGKILL",
+            "--"]
+
+
+# prlimit's option for each rlimit a sandbox sets (Sandbox.rlimits)
+PRLIMIT_OPTIONS = {"RLIMIT_CPU": "cpu", "RLIMIT_FSIZE": "fsize", "RLIMIT_NOFILE": "nofile",
+                   "RLIMIT_CORE": "core", "RLIMIT_AS": "as", "RLIMIT_NPROC": "nproc"}
+
+
+def launch_prefix(rlimits):
+    """The programs that set a sandboxed process up before it runs what it runs, in place of a
+    ``preexec_fn`` (see ``Sandbox.launch``): util-linux's setpriv arms the parent-death signal
+    first, its prlimit sets ``rlimits`` ([(resource, (soft, hard)), ...]) and coreutils' env
+    (8.31+) ignores SIGINT; each execs the next, so the process keeps its pid. None when one of
+    them is not installed (``machine.available()["launch_prefix"]`` says whether they also work)."""
+    import resource
+
+    tools = [shutil.which(name) for name in ("setpriv", "prlimit", "env")]
+    if None in tools:
+        return None
+    setpriv, prlimit, env = tools
+    names = {getattr(resource, name): option for name, option in PRLIMIT_OPTIONS.items()
+             if hasattr(resource, name)}
+    limits = [f"--{names[which]}={soft}:{hard}" for which, (soft, hard) in rlimits]
+    return [setpriv, "--pdeathsig=SIGKILL", "--", prlimit, *limits, "--", env, "--ignore-signal=INT",
             "--"]

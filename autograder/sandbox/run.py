@@ -64,9 +64,10 @@ def run_limited(cmd, cwd, limits=None, readonly=(), env=None, keep_env=()):
     with Sandbox(cwd, limits, readonly) as box:
         out_path, err_path = box.rundir / "stdout", box.rundir / "stderr"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(box.command(cmd), cwd=box.workdir, stdin=subprocess.DEVNULL,
+            command, launch = box.launch(cmd)
+            proc = subprocess.Popen(command, cwd=box.workdir, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=err, env=box.env(env, keep_env),
-                                    preexec_fn=box.preexec(), start_new_session=True)
+                                    start_new_session=True, **launch)
             timed_out = False
             try:
                 proc.wait(timeout=limits.wall_seconds)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,8 +28,8 @@ RELEASED = b"released"
 
 class UidLease:
     """An exclusive sandbox uid for this run, held through an flock on a per-slot lock file. Each
-    kill of a uid forks the grader (0.02 s of a worker's time here), so a slot is killed on
-    taking it only when its last holder did not release it cleanly."""
+    kill of a uid starts a process, so a slot is killed on taking it only when its last holder
+    did not release it cleanly."""
 
     def __init__(self):
         lockdir = Path(tempfile.gettempdir()) / "backprop-sandbox-uids"
@@ -57,7 +59,16 @@ class UidLease:
 
 def kill_uid(uid):
     """SIGKILL every process running as ``uid`` (root only): ``kill(-1)`` sent *as* that uid
-    reaches exactly its processes, including ones that left their process group."""
+    reaches exactly its processes, including ones that left their process group. Sent by
+    util-linux's setpriv and a kill program where both are installed (subprocess starts them with
+    vfork), else from a fork of this process, which costs a grader ~15 ms of CPU."""
+    setpriv, kill = shutil.which("setpriv"), shutil.which("kill")
+    if setpriv and kill:
+        # Its exit status says nothing: kill(-1) fails when the uid runs nothing.
+        subprocess.run([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                        kill, "-9", "-1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+        return
     pid = os.fork()
     if pid == 0:  # only async-signal-safe calls until _exit
         try:

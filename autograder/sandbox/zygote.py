@@ -1,7 +1,9 @@
 """Forked grading kernels. A kernel's own start costs ~0.25 CPU s (Python, ipykernel, IPython and
 numpy imported again each time), two thirds of what grading one submission costs in the kernel.
 Where the sandbox is bubblewrap run by root (each kernel its own uid), a kernel is instead a fork
-of a per-process "zygote" that imported them once (``zygote_main.py``): the sandbox is started as
+of a "zygote" that imported them once (``zygote_main.py``): one per process that starts kernels, or
+one for a whole batch, started by ``LocalPool`` before it forks its workers (``prestart``), each
+worker speaking to it on a channel of its own (``adopt``). The sandbox is started as
 always, around a placeholder process (``STUB``), and the fork joins its namespaces and takes the
 sandbox uid, working folder, limits and environment the exec'd kernel would have had.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,8 +47,10 @@ PRELOADED = ("backprop_course.lesson", "backprop_course.cells", "backprop_course
 NEVER_PRELOADED = (HIDDEN_CONTENT, "backprop_course.autograder", "backprop_lib")
 
 _lock = threading.Lock()
-_zygote = None  # (pid of the process it belongs to, Zygote): a forked worker starts its own
+_zygote = None  # (pid of the process it belongs to, Zygote): a forked worker adopts one or starts its own
 _broken = None  # why forking failed on this machine, once it did
+_prestarted = None  # the Zygote ``prestart`` started in this process, for its workers to ``adopt``
+_claims = None  # a pipe holding one byte per channel of it left to adopt: the channel's index
 
 
 def preload_request():
@@ -63,6 +68,57 @@ def usable(box):
             and hasattr(os, "pidfd_open") and _broken is None)
 
 
+def would_fork(limits):
+    """Whether kernels under ``limits`` will be forked here, as far as is known without starting
+    one: bubblewrap (named, or the first working tier), run by root, on Linux. Runs no probe
+    (``machine.available``): a zygote started for nothing is stopped unused."""
+    from .machine import can_setuid, forced_isolation
+
+    isolation = limits.isolation if limits.isolation != "auto" else forced_isolation() or "bwrap"
+    return (isolation == "bwrap" and shutil.which("bwrap") is not None and can_setuid()
+            and sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and _broken is None)
+
+
+def prestart(count, env):
+    """Start the zygote now, with a kernel's environment ``env`` and ``count`` channels, for as
+    many worker processes forked from this one to ``adopt``: its imports (~0.5 s) then run while
+    the grader prepares its first jobs, not when a worker starts its first kernel, and once for
+    all workers. ``stop_prestarted`` ends it."""
+    global _prestarted, _claims
+    _prestarted = Zygote(_shared(env), clients=count)
+    read, write = os.pipe()
+    os.write(write, bytes(range(count)))
+    os.close(write)
+    os.set_blocking(read, False)
+    _claims = read
+
+
+def adopt():
+    """In a worker forked after ``prestart``: take one channel of the zygote as this process's
+    own (used when a kernel's environment is the one it was started with)."""
+    global _zygote, _prestarted, _claims
+    if _prestarted is None:
+        return
+    try:
+        _zygote = (os.getpid(), _prestarted.take(os.read(_claims, 1)[0]))
+    except (BlockingIOError, IndexError):  # more workers than channels: it starts its own
+        _prestarted.close()
+    _prestarted = None
+    os.close(_claims)
+    _claims = None
+
+
+def stop_prestarted():
+    """End the zygote ``prestart`` started in this process (its workers are done with it)."""
+    global _prestarted, _claims
+    if _prestarted is not None:
+        _prestarted.close()
+        _prestarted = None
+    if _claims is not None:
+        os.close(_claims)
+        _claims = None
+
+
 def give_up(reason):
     """Fork no more kernels in this process (``reason``: why the last one failed)."""
     global _broken
@@ -70,44 +126,82 @@ def give_up(reason):
 
 
 class Zygote:
-    """The zygote process and its end of the channel. ``spawn(request)`` returns the kernel's pid."""
+    """The zygote process and this process's end of its channel: ``spawn(request)`` returns the
+    kernel's pid. Started with ``clients`` channels, one for each process to ``take``."""
 
-    def __init__(self, env):
-        ours, theirs = socket.socketpair()
-        with theirs:
-            self.process = subprocess.Popen(
-                [sys.executable, "-s", str(MAIN), str(theirs.fileno()), json.dumps(preload_request())],
-                pass_fds=[theirs.fileno()],
-                env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-        self.channel = ours
-        self.answers = ours.makefile("rb")
+    def __init__(self, env, clients=1):
+        self.env, self.parent = env, os.getpid()
+        pairs = [socket.socketpair() for _ in range(clients)]
+        theirs = [pair[1].fileno() for pair in pairs]
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", str(MAIN), ",".join(map(str, theirs)), json.dumps(preload_request())],
+            pass_fds=theirs, env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        for _, end in pairs:
+            end.close()
+        self.ends = [(ours, ours.makefile("rb")) for ours, _ in pairs]
+
+    def take(self, index):
+        """Keep channel ``index`` as this process's, closing the others here; returns self."""
+        kept = self.ends[index]
+        for end in self.ends:
+            if end is not kept:
+                self._close(end)
+        self.ends = [kept]
+        return self
 
     def spawn(self, request):
-        self.channel.sendall(json.dumps(request).encode() + b"\n")
-        line = self.answers.readline()
+        channel, answers = self.ends[0]
+        channel.sendall(json.dumps(request).encode() + b"\n")
+        line = answers.readline()
         answer = json.loads(line) if line else {"error": "the zygote process ended"}
         if "error" in answer:
             raise SandboxError(f"a forked kernel could not join its sandbox: {answer['error']}")
         return answer["pid"]
 
+    def alive(self):
+        if os.getpid() == self.parent:
+            return self.process.poll() is None
+        try:  # an adopted zygote (see ``adopt``) is not this process's child: poll() cannot tell
+            os.kill(self.process.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
     def close(self):
-        self.answers.close()
-        self.channel.close()
-        self.process.kill()
-        self.process.wait()
+        """Close this process's channels, and end the zygote if this process started it (an
+        adopted one serves other workers too: its starter ends it)."""
+        for end in self.ends:
+            self._close(end)
+        self.ends = []
+        if os.getpid() == self.parent:
+            self.process.kill()
+            self.process.wait()
+
+    @staticmethod
+    def _close(end):
+        channel, answers = end
+        answers.close()
+        channel.close()
+
+
+def _shared(env):
+    """``env`` less the per-sandbox folders: what a zygote starts with."""
+    return {key: value for key, value in env.items() if key not in PER_SANDBOX}
 
 
 def spawn(request, env):
     """Fork a kernel (``request``: see ``zygote_main``) from this process's zygote, started with
-    ``env`` (minus the per-sandbox folders) when there is none yet or it died. Returns the
-    kernel's pid, which leads its own process group."""
+    ``env`` (minus the per-sandbox folders) when there is none yet, it died, or it was started
+    with another environment. Returns the kernel's pid, which leads its own process group."""
     global _zygote
     with _lock:
         for attempt in (1, 2):
-            if _zygote is None or _zygote[0] != os.getpid() or _zygote[1].process.poll() is not None:
-                _zygote = (os.getpid(), Zygote({key: value for key, value in env.items()
-                                                if key not in PER_SANDBOX}))
+            if _zygote is not None and _zygote[0] == os.getpid() and _zygote[1].env != _shared(env):
+                _zygote[1].close()  # prestarted with another environment than this kernel's
+                _zygote = None
+            if _zygote is None or _zygote[0] != os.getpid() or not _zygote[1].alive():
+                _zygote = (os.getpid(), Zygote(_shared(env)))
             try:
                 return _zygote[1].spawn(request)
             except (OSError, ValueError):  # the zygote died while answering: once more with a new one

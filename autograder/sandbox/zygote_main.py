@@ -1,7 +1,8 @@
 """The zygote: a process that has imported ipykernel, IPython, numpy and the course machinery once,
 and forks a grading kernel into a bubblewrap sandbox on request (see ``zygote``). Run as a script,
-never imported by a kernel: ``python -s zygote_main.py FD PRELOAD`` with FD one end of a socketpair
-to its one client and PRELOAD the JSON of what to import ahead (see ``preload``).
+never imported by a kernel: ``python -s zygote_main.py FDS PRELOAD`` with FDS the comma-separated
+ends of one socketpair per client (a grading worker) and PRELOAD the JSON of what to import ahead
+(see ``preload``).
 
 A request is a JSON line: {"ns_pid": a process inside the sandbox, "cwd", "uid", "env",
 "rlimits": [[resource, soft, hard], ...], "log": the kernel's log file, "argv": the kernel's
@@ -16,6 +17,7 @@ import importlib
 import json
 import os
 import resource
+import selectors
 import signal
 import socket
 import sys
@@ -247,33 +249,53 @@ def spawn(request, report):
     os._exit(0)
 
 
-def serve(channel, refusal):
-    """Answer each request on ``channel`` with a forked kernel, or with ``refusal`` when it is not ""."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the worker
+def serve(channels, refusal):
+    """Answer each request on any of ``channels`` (one per client) with a forked kernel, or with
+    ``refusal`` when it is not ""; return once every client has closed its end."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the grader that started it
     if os.getppid() == 1:
         sys.exit(0)
-    lines = channel.makefile("rb")
-    for line in lines:
-        if refusal:
-            channel.sendall(json.dumps({"error": refusal}).encode() + b"\n")
-            continue
-        while True:  # reap the children of kernels that have ended
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
+    # A client sends its next request only once answered: a readline never waits for a line.
+    clients = {channel.fileno(): (channel, channel.makefile("rb")) for channel in channels}
+    waiting = selectors.DefaultSelector()
+    for channel in channels:
+        waiting.register(channel, selectors.EVENT_READ)
+    while clients:
+        for key, _ in waiting.select():
+            channel, lines = clients[key.fd]
+            line = lines.readline()
+            if not line:  # that client is gone
+                waiting.unregister(channel)
+                lines.close()
+                channel.close()
+                del clients[key.fd]
+                continue
+            if refusal:
+                channel.sendall(json.dumps({"error": refusal}).encode() + b"\n")
+                continue
+            channel.sendall(answer(json.loads(line), waiting, clients.values()) + b"\n")
+
+
+def answer(request, waiting, clients):
+    """The answer to one request: the pid of a kernel forked for it, as a JSON line's text. The
+    fork keeps nothing of the zygote's channels (``waiting``, ``clients``)."""
+    while True:  # reap the children of kernels that have ended
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
                 break
-        request = json.loads(line)
-        read, write = os.pipe()
-        if os.fork() == 0:
-            os.close(read)
+        except ChildProcessError:
+            break
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.close(read)
+        waiting.close()
+        for channel, lines in clients:
             lines.close()
             channel.close()
-            spawn(request, write)
-        os.close(write)
-        with os.fdopen(read, "rb") as answer:
-            text = answer.read() or b'{"error": "the sandbox joiner died"}'
-        channel.sendall(text.strip() + b"\n")
+        spawn(request, write)
+    os.close(write)
+    with os.fdopen(read, "rb") as report:
+        return (report.read() or b'{"error": "the sandbox joiner died"}').strip()
 
 
 if __name__ == "__main__":
@@ -282,4 +304,4 @@ if __name__ == "__main__":
 
     lighten_cell_runs()  # every kernel forks from here
 
-    serve(socket.socket(fileno=int(sys.argv[1])), preload(json.loads(sys.argv[2])))
+    serve([socket.socket(fileno=int(fd)) for fd in sys.argv[1].split(",")], preload(json.loads(sys.argv[2])))

@@ -100,8 +100,10 @@ MACHINE_CASES = [
      [f"{MACHINE}::test_a_kernel_that_cannot_start_names_the_limit_it_hit",
       f"{MACHINE}::test_a_kernel_that_cannot_start_is_a_grader_error_naming_the_limit"]),
     ("SIGKILL of `autograde` while kernels run",
-     "every sandboxed process has a parent-death signal (workers, kernels, and after `setpriv` "
-     "too): nothing survives; the next run removes the temporary folders (student files, kernel "
+     "every sandboxed process has a parent-death signal (workers, kernels, the zygote, and after "
+     "`setpriv` too; set by `setpriv` as the sandbox starts, so a grader killed in the millisecond "
+     "before leaves a sandbox that the next lease of its uid or the next run's cleaning ends): "
+     "nothing survives; the next run removes the temporary folders (student files, kernel "
      "connection files) whose process is gone",
      [f"{MACHINE}::test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders"]),
     ("root without bubblewrap where a sandbox uid cannot run Python (pyenv in a 0700 home)",
@@ -148,7 +150,8 @@ Every submission runs in its own temporary working copy (`autograder/sandbox/`; 
 | Environment | allow-list (no `NBGRADER_EXECUTION`, no tokens) | allow-list | allow-list |
 | Files named like installed modules (`numpy.py`) | working copy last on `sys.path`; flagged | same | same |
 
-As root with bubblewrap a kernel is a fork of a per-worker zygote (`autograder/sandbox/zygote.py`),
+As root with bubblewrap a kernel is a fork of a zygote (`autograder/sandbox/zygote.py`; one per batch,
+started by the grader before its workers and shared by them),
 which runs outside the sandbox and so could read what the sandbox covers: it imports only ipykernel,
 numpy and the course machinery the lessons import, never `backprop_course.content` (the reference, the
 hidden tests), the grader or a `backprop_lib`, and forks no kernel once one of those is loaded (its

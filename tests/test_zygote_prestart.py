@@ -1,0 +1,112 @@
+"""Zygotes started by the driver before its workers fork (``zygote.prestart``): each worker
+adopts its own, a kernel whose environment differs gets a zygote started for it, and the driver
+ends them all."""
+
+import json
+import os
+
+import pytest
+
+from backprop_course.autograder.sandbox import zygote
+from backprop_course.autograder.sandbox.box import shared_env
+from helpers.sandbox_tiers import forking_tier, needs_posix, work  # noqa: F401  (fixtures)
+
+pytestmark = needs_posix
+
+
+def fork_a_worker():
+    """A process forked now (as a pool worker is) that adopts a channel and asks the zygote for
+    a kernel in a sandbox that does not exist. Returns (pid, the read end of its report)."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            zygote.adopt()
+            own = zygote._zygote[1] if zygote._zygote and zygote._zygote[0] == os.getpid() else None
+            report = {"zygote": own.process.pid if own else None, "channels": len(own.ends) if own else 0}
+            if own:
+                try:
+                    own.spawn({"ns_pid": -1})
+                except zygote.SandboxError as err:  # the zygote's answer, through this channel
+                    report["answer"] = str(err)
+            os.write(write, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    return child, read
+
+
+def report_of(worker):
+    child, read = worker
+    with os.fdopen(read) as report:
+        text = report.read()
+    os.waitpid(child, 0)
+    return json.loads(text)
+
+
+def test_one_prestarted_zygote_serves_every_worker_and_the_driver_ends_it(forking_tier):
+    zygote.prestart(2, shared_env())
+    started = zygote._prestarted.process
+    try:
+        workers = [fork_a_worker(), fork_a_worker(), fork_a_worker()]  # asking at once
+        first, second, third = (report_of(worker) for worker in workers)
+        for report in (first, second):
+            assert report["zygote"] == started.pid and report["channels"] == 1
+            assert "could not join its sandbox" in report["answer"]
+        assert third == {"zygote": None, "channels": 0}  # more workers than channels: its own
+        assert started.poll() is None  # the workers' exits leave it to the driver
+    finally:
+        zygote.stop_prestarted()
+    assert zygote._prestarted is None and started.poll() is not None
+
+
+class FakeZygote:
+    """Records what it was started with; answers every spawn with a pid of its own."""
+
+    made = []
+
+    def __init__(self, env):
+        self.env, self.closed = env, False
+        FakeZygote.made.append(self)
+
+    def alive(self):
+        return not self.closed
+
+    def spawn(self, request):
+        return 1000 + FakeZygote.made.index(self)
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_kernel_with_another_environment_than_the_adopted_zygote_gets_its_own(monkeypatch):
+    FakeZygote.made = []
+    monkeypatch.setattr(zygote, "Zygote", FakeZygote)
+    adopted = FakeZygote({"PATH": "/usr/bin", "LANG": "C"})
+    monkeypatch.setattr(zygote, "_zygote", (os.getpid(), adopted))
+    # The same environment but for the per-sandbox folders: the adopted zygote forks it.
+    same = {"PATH": "/usr/bin", "LANG": "C", "HOME": "/run/a/home", "TMPDIR": "/tmp"}
+    assert zygote.spawn({}, same) == 1000 and len(FakeZygote.made) == 1
+    # Another PATH: what the zygote imported under may differ; a new one is started for it.
+    assert zygote.spawn({}, {"PATH": "/opt/bin", "LANG": "C", "HOME": "/run/b/home"}) == 1001
+    assert adopted.closed and FakeZygote.made[1].env == {"PATH": "/opt/bin", "LANG": "C"}
+
+
+def test_no_zygote_is_prestarted_where_kernels_are_not_forked(monkeypatch):
+    from backprop_course.autograder.sandbox import Limits
+
+    assert not zygote.would_fork(Limits(isolation="none"))
+    assert not zygote.would_fork(Limits(isolation="unshare"))
+    monkeypatch.setattr(zygote, "_broken", "setns refused")
+    assert not zygote.would_fork(Limits(isolation="bwrap"))
+
+
+@pytest.mark.parametrize("isolation", ["bwrap", "auto"])
+def test_kernels_are_forked_where_the_zygote_predicts_it(forking_tier, tmp_path, isolation, monkeypatch):
+    """would_fork (which runs no probe) agrees with what a kernel start decides."""
+    from backprop_course.autograder import sandbox
+
+    monkeypatch.delenv(sandbox.FORCE_ENV, raising=False)
+    limits = sandbox.Limits(isolation=isolation)
+    with sandbox.Sandbox(tmp_path, limits) as box:
+        assert zygote.would_fork(limits) == zygote.usable(box) == True  # noqa: E712
