@@ -79,6 +79,7 @@ def test_a_sandboxed_kernel_runs_cells_with_the_limits(tier, work, tmp_path):
         f"import os; print(os.path.exists({str(secret)!r}))",
         "while True: pass",
         "print('still alive')",
+        "import os; print(oct(os.umask(0)))",  # forked or exec'd, what it writes is its own
     ], work, small(tier, memory_mb=1024), timeout=2)
     assert not died
     assert outputs[0] == ["5 3.0\n"]
@@ -86,6 +87,7 @@ def test_a_sandboxed_kernel_runs_cells_with_the_limits(tier, work, tmp_path):
     assert outputs[2] == [f"{tier != 'bwrap'}\n"]
     assert outputs[3] == ["KeyboardInterrupt"]  # the per-cell timeout interrupts, the kernel lives
     assert outputs[4] == ["still alive\n"]
+    assert outputs[5] == ["0o77\n"]
 
 
 def test_submitted_files_cannot_replace_installed_modules_in_the_kernel(tier, work):
