@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -470,3 +471,24 @@ def test_the_course_content_inside_the_installed_machinery_is_hidden_under_bwrap
             f"os.listdir({str(package / 'content')!r}))")
     outcome = run_limited(python(code), work, small("bwrap"), readonly=[package])
     assert outcome.stdout_tail == "['checks.py', 'content'] []\n", outcome
+
+
+def test_an_interpreter_reached_through_a_link_outside_the_binds_runs_under_bwrap(tmp_path, monkeypatch):
+    """A venv whose python links to a launcher in a folder nothing binds (a venv made with
+    ~/tools/python3, linuxbrew's bin/python3): the links are made again inside, the folder is not
+    bound."""
+    from backprop_course.autograder.sandbox import prefixes
+
+    if "bwrap" not in TIERS:
+        pytest.skip("no bubblewrap tier here")
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "secret.txt").write_text("not for students")
+    (tmp_path / "tools" / "python3").symlink_to(os.path.realpath(sys.executable))
+    (tmp_path / "env" / "bin").mkdir(parents=True)
+    (tmp_path / "env" / "bin" / "python").symlink_to(tmp_path / "tools" / "python3")
+    monkeypatch.setattr(prefixes.sys, "executable", str(tmp_path / "env" / "bin" / "python"))
+    command = prefixes.bwrap_prefix("/", [str(tmp_path / "env")], [], False, None) + [
+        str(tmp_path / "env" / "bin" / "python"), "-c",
+        f"import os; print(os.path.exists({str(tmp_path / 'tools' / 'secret.txt')!r}))"]
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "False\n", "")

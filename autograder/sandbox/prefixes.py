@@ -49,6 +49,26 @@ def python_paths():
             and not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
 
 
+def interpreter_links(bound):
+    """[(target, link)]: each symbolic link on the way from ``sys.executable`` to the interpreter
+    that lies outside the folders ``bound`` (and the system dirs), e.g. a venv's python ->
+    ~/tools/python3 -> /usr/bin/python3.11. Made again inside bwrap (``--symlink``), without
+    binding the folder that holds the link: otherwise the sandboxed exec fails (no such file)."""
+    def inside(path):
+        return any(path == top or path.startswith(top.rstrip("/") + "/")
+                   for top in (*bound, *SYSTEM_DIRS))
+
+    links, path = [], os.path.abspath(sys.executable)
+    for _ in range(40):  # the kernel's own bound on a chain of links
+        if not os.path.islink(path):
+            break
+        target = os.readlink(path)
+        if not inside(path):
+            links.append((target, path))
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return links
+
+
 def bwrap_prefix(chdir, readonly, writable, network, uid):
     args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--hostname", "sandbox"]
@@ -63,9 +83,11 @@ def bwrap_prefix(chdir, readonly, writable, network, uid):
              "--perms", "1777", "--tmpfs", "/var/tmp"]
     binds = ([("--ro-bind", path) for path in python_paths() + [os.path.realpath(p) for p in readonly]]
              + [("--bind", os.path.realpath(path)) for path in writable])
+    links = interpreter_links([path for _, path in binds])
     # bwrap creates missing parents of a bind point as 0700 directories, which a dropped uid could
     # not walk through (/root/.pyenv/...): create them 0755 first.
-    parents = sorted({str(parent) for _, path in binds for parent in Path(path).parents
+    parents = sorted({str(parent) for path in [path for _, path in binds] + [link for _, link in links]
+                      for parent in Path(path).parents
                       if str(parent) not in ("/", "/tmp", "/var/tmp") and not any(
                           str(parent) == d or str(parent).startswith(d + "/") for d in SYSTEM_DIRS)},
                      key=len)
@@ -73,6 +95,8 @@ def bwrap_prefix(chdir, readonly, writable, network, uid):
         args += ["--perms", "0755", "--dir", parent]
     for kind, path in binds:
         args += [kind, path, path]
+    for target, link in links:
+        args += ["--symlink", target, link]
     content = hidden_content_path()
     if content and any(content.startswith(path.rstrip("/") + "/") for _, path in binds):
         args += ["--tmpfs", content]
