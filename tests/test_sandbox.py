@@ -196,7 +196,7 @@ def test_file_size_limit_stops_a_huge_file_and_an_output_flood(tier, work):
 
 @pytest.mark.parametrize("launch", ["launch_prefix", "preexec_fn"])
 def test_both_launches_set_the_process_up_alike(tier, work, launch, monkeypatch):
-    """Sandbox.launch: setpriv, prlimit and env in front of the command, or a preexec_fn where
+    """Sandbox.launcher: setpriv, prlimit and env in front of the command, or a preexec_fn where
     they are missing; either way the sandboxed process starts with the sandbox's rlimits, umask
     077 and SIGINT ignored."""
     import resource
@@ -207,11 +207,11 @@ def test_both_launches_set_the_process_up_alike(tier, work, launch, monkeypatch)
     limits = small(tier, cpu_seconds=7, memory_mb=900, file_mb=3)
     names = {getattr(resource, name): name for name in dir(resource) if name.startswith("RLIMIT_")}
     with sandbox.Sandbox(work, limits) as box:
-        command, keywords = box.launch(["true"])
+        prefix, keywords = box.launcher()
         # RLIMIT_NPROC of a non-root grader counts its tasks at each launch: compared apart
         expected = {names[which]: list(value) for which, value in box.rlimits()}
     assert ("preexec_fn" in keywords) == (launch == "preexec_fn")
-    assert (command[0] == shutil.which("setpriv")) == (launch == "launch_prefix")
+    assert (prefix[:1] == [shutil.which("setpriv")]) == (launch == "launch_prefix")
     report = ("import json, os, resource, signal\n"
               f"limits = {{name: resource.getrlimit(getattr(resource, name)) for name in {sorted(expected)!r}}}\n"
               "print(json.dumps(limits))\n"

@@ -112,18 +112,19 @@ class Sandbox:
             return unshare_prefix(uid, self.limits.network) + list(argv)
         return (setpriv_prefix(uid) if uid is not None else []) + list(argv)
 
-    def launch(self, argv):
-        """(command, keyword arguments for ``subprocess.Popen``) that start ``argv`` in this
-        sandbox (``command``) under its rlimits, with umask 077, SIGINT ignored and death with
-        the process that starts it (see ``preexec``). Where ``launch_prefix`` works, its programs
-        set these up and Popen starts the child with vfork; a ``preexec_fn`` makes Popen fork
-        the grader, whose 100+ MB of page tables cost ~15 ms of CPU per sandbox. (A grader
-        killed in the millisecond before setpriv arms the parent-death signal leaves a sandbox
-        that the next lease of its uid, or ``leftovers.clean``, ends.)"""
+    def launcher(self):
+        """(prefix, keyword arguments for ``subprocess.Popen``): ``prefix + self.command(argv)``
+        started with them runs ``argv`` in this sandbox under its rlimits, with umask 077, SIGINT
+        ignored and death with the process that starts it (see ``preexec``). Where
+        ``launch_prefix`` works, its programs set these up and Popen starts the child with vfork;
+        a ``preexec_fn`` (prefix []) makes Popen fork the grader, whose 100+ MB of page tables
+        cost ~15 ms of CPU per sandbox. (A grader killed in the millisecond before setpriv arms
+        the parent-death signal leaves a sandbox that the next lease of its uid, or
+        ``leftovers.clean``, ends.)"""
         prefix = launch_prefix(self.rlimits()) if available()["launch_prefix"] else None
         if prefix is None:
-            return self.command(argv), {"preexec_fn": self.preexec()}
-        return prefix + self.command(argv), {"umask": 0o077}
+            return [], {"preexec_fn": self.preexec()}
+        return prefix, {"umask": 0o077}
 
     def env(self, base=None, keep=()):
         """The sandboxed process's environment: ``shared_env`` plus private HOME, IPYTHONDIR,
@@ -167,7 +168,7 @@ class Sandbox:
 
     def preexec(self):
         """The function subprocess runs in the child before exec: set the rlimits (where
-        ``launch`` has no prefix)."""
+        ``launcher`` has no prefix)."""
         settings = self.rlimits()
         die_with_parent = leftovers.die_with_parent_function()
 

@@ -214,16 +214,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         if box.uid is not None:
             os.chown(self.connection_file, box.uid, box.uid)
         command = lean_command(kernel_cmd) + SHADOW_SAFE_ARGS
-        launched, launch = box.launch(command)
+        prefix, launch = box.launcher()
         kw.update(env=box.env(kw.get("env")), stdout=self._log, stderr=self._log, **launch)
         self.kernel_pid, self._fork = None, None
         if zygote.usable(box):  # the sandbox around a placeholder; the kernel is forked into it
             self._fork = {"argv": command[3:], "cwd": str(box.workdir), "uid": box.uid,
                           "env": dict(kw["env"]),
                           "rlimits": [[which, *value] for which, value in box.rlimits()],
-                          "log": str(box.rundir / "kernel.log"), "command": launched}
-            return box.launch(zygote.STUB)[0], kw
-        return launched, kw
+                          "log": str(box.rundir / "kernel.log"), "command": prefix + box.command(command)}
+            return prefix + box.command(zygote.STUB), kw
+        return prefix + box.command(command), kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -74,8 +74,9 @@ def available():
     if linux and can_setuid():
         probes["uid_drop"] = (setpriv_prefix(UID_BASE + UID_SLOTS - 1) + python, "/")
     launch = launch_prefix([(resource.RLIMIT_CORE, (0, 0))]) if posix else None
-    if launch and shutil.which("true"):
-        probes["launch_prefix"] = (launch + [shutil.which("true")], None)
+    true = shutil.which("true")
+    if launch and true:
+        probes["launch_prefix"] = (launch + [true], None)
     return {"rlimits": posix, "bwrap": False, "unshare": False, "uid_drop": False, "launch_prefix": False,
             **_probes(probes)}
 

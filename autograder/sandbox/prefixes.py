@@ -35,6 +35,11 @@ def hidden_content_path():
     return os.path.realpath(locations[0]) if locations else None
 
 
+def within(path, tops):
+    """Whether ``path`` is one of the folders ``tops`` or lies inside one."""
+    return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
+
+
 def python_paths():
     """Directories holding the running Python (venv and base installation) and the MACHINERY
     packages installed in it, real paths."""
@@ -46,7 +51,7 @@ def python_paths():
     # Drop paths inside other kept paths and those under a system dir that is bound anyway.
     return [p for p in keep
             if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in keep)
-            and not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
+            and not within(p, SYSTEM_DIRS)]
 
 
 def interpreter_links(bound):
@@ -54,16 +59,12 @@ def interpreter_links(bound):
     that lies outside the folders ``bound`` (and the system dirs), e.g. a venv's python ->
     ~/tools/python3 -> /usr/bin/python3.11. Made again inside bwrap (``--symlink``), without
     binding the folder that holds the link: otherwise the sandboxed exec fails (no such file)."""
-    def inside(path):
-        return any(path == top or path.startswith(top.rstrip("/") + "/")
-                   for top in (*bound, *SYSTEM_DIRS))
-
     links, path = [], os.path.abspath(sys.executable)
     for _ in range(40):  # the kernel's own bound on a chain of links
         if not os.path.islink(path):
             break
         target = os.readlink(path)
-        if not inside(path):
+        if not within(path, (*bound, *SYSTEM_DIRS)):
             links.append((target, path))
         path = os.path.normpath(os.path.join(os.path.dirname(path), target))
     return links
@@ -88,8 +89,7 @@ def bwrap_prefix(chdir, readonly, writable, network, uid):
     # not walk through (/root/.pyenv/...): create them 0755 first.
     parents = sorted({str(parent) for path in [path for _, path in binds] + [link for _, link in links]
                       for parent in Path(path).parents
-                      if str(parent) not in ("/", "/tmp", "/var/tmp") and not any(
-                          str(parent) == d or str(parent).startswith(d + "/") for d in SYSTEM_DIRS)},
+                      if str(parent) not in ("/", "/tmp", "/var/tmp") and not within(str(parent), SYSTEM_DIRS)},
                      key=len)
     for parent in parents:
         args += ["--perms", "0755", "--dir", parent]

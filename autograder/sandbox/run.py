@@ -64,8 +64,8 @@ def run_limited(cmd, cwd, limits=None, readonly=(), env=None, keep_env=()):
     with Sandbox(cwd, limits, readonly) as box:
         out_path, err_path = box.rundir / "stdout", box.rundir / "stderr"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            command, launch = box.launch(cmd)
-            proc = subprocess.Popen(command, cwd=box.workdir, stdin=subprocess.DEVNULL,
+            prefix, launch = box.launcher()
+            proc = subprocess.Popen(prefix + box.command(cmd), cwd=box.workdir, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=err, env=box.env(env, keep_env),
                                     start_new_session=True, **launch)
             timed_out = False

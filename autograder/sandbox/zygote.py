@@ -50,7 +50,7 @@ _lock = threading.Lock()
 _zygote = None  # (pid of the process it belongs to, Zygote): a forked worker adopts one or starts its own
 _broken = None  # why forking failed on this machine, once it did
 _prestarted = None  # the Zygote ``prestart`` started in this process, for its workers to ``adopt``
-_claims = None  # a pipe holding one byte per channel of it left to adopt: the channel's index
+_claims = None  # a pipe's read end holding one byte per channel of it left to adopt: its index
 
 
 def preload_request():
@@ -64,8 +64,12 @@ def preload_request():
 def usable(box):
     """Whether kernels in ``box`` are forked: bubblewrap with a sandbox uid (root), on Linux,
     unless forking failed here before."""
-    return (box.isolation == "bwrap" and box.uid is not None and sys.platform.startswith("linux")
-            and hasattr(os, "pidfd_open") and _broken is None)
+    return box.isolation == "bwrap" and box.uid is not None and _forking_works()
+
+
+def _forking_works():
+    """On Linux with pidfd_open, unless forking failed here before."""
+    return sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and _broken is None
 
 
 def would_fork(limits):
@@ -75,8 +79,7 @@ def would_fork(limits):
     from .machine import can_setuid, forced_isolation
 
     isolation = limits.isolation if limits.isolation != "auto" else forced_isolation() or "bwrap"
-    return (isolation == "bwrap" and shutil.which("bwrap") is not None and can_setuid()
-            and sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and _broken is None)
+    return isolation == "bwrap" and shutil.which("bwrap") is not None and can_setuid() and _forking_works()
 
 
 def prestart(count, env):
@@ -88,8 +91,7 @@ def prestart(count, env):
     _prestarted = Zygote(_shared(env), clients=count)
     read, write = os.pipe()
     os.write(write, bytes(range(count)))
-    os.close(write)
-    os.set_blocking(read, False)
+    os.close(write)  # an emptied pipe then reads as b"", never blocks
     _claims = read
 
 
@@ -101,7 +103,7 @@ def adopt():
         return
     try:
         _zygote = (os.getpid(), _prestarted.take(os.read(_claims, 1)[0]))
-    except (BlockingIOError, IndexError):  # more workers than channels: it starts its own
+    except IndexError:  # more workers than channels: it starts its own
         _prestarted.close()
     _prestarted = None
     os.close(_claims)
