@@ -57,7 +57,7 @@ def available():
 
     "uid_drop": the grader is root and an unprivileged uid can run this Python outside bwrap
     (inside bwrap the Python installation is bound where any uid can reach it).
-    "launch_prefix": ``prefixes.launch_prefix`` sets a process up here (``Sandbox.launch``).
+    "launch_prefix": ``prefixes.launch_prefix`` sets a process up here (``Sandbox.launcher``).
     """
     posix = resource is not None and sys.platform != "win32"
     linux = sys.platform.startswith("linux")

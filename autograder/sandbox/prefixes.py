@@ -131,7 +131,7 @@ PRLIMIT_OPTIONS = {"RLIMIT_CPU": "cpu", "RLIMIT_FSIZE": "fsize", "RLIMIT_NOFILE"
 
 def launch_prefix(rlimits):
     """The programs that set a sandboxed process up before it runs what it runs, in place of a
-    ``preexec_fn`` (see ``Sandbox.launch``): util-linux's setpriv arms the parent-death signal
+    ``preexec_fn`` (see ``Sandbox.launcher``): util-linux's setpriv arms the parent-death signal
     first, its prlimit sets ``rlimits`` ([(resource, (soft, hard)), ...]) and coreutils' env
     (8.31+) ignores SIGINT; each execs the next, so the process keeps its pid. None when one of
     them is not installed (``machine.available()["launch_prefix"]`` says whether they also work)."""

@@ -204,7 +204,7 @@ def run_kernel(request):
     os.close(log)
     for which, soft, hard in request["rlimits"]:
         resource.setrlimit(which, (soft, hard))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the exec'd kernels get it (Sandbox.launch)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the exec'd kernels get it (Sandbox.launcher)
     os.umask(0o077)  # likewise: what the kernel writes is no other sandbox uid's to read
     uid = request["uid"]
     if uid is not None:
