@@ -85,6 +85,20 @@ def test_a_forked_kernel_imports_nothing_for_the_guard_and_the_machinery(forking
     assert nb.cells[-1].outputs[0]["text"] == "[]\n"
 
 
+def test_a_kernel_reading_its_connection_file_imports_nothing_the_zygote_has_not():
+    """ipykernel reads its connection file through jupyter_client, whose default address lists
+    this machine's with psutil (15 ms a forked kernel): the zygote imports it (KERNEL_START)."""
+    program = (f"import importlib, json, sys\nsys.path.insert(0, {str(zygote.MAIN.parent)!r})\n"
+               "import zygote_main\nfrom ipykernel import kernelapp\n"
+               "[importlib.import_module(name) for name in zygote_main.KERNEL_START]\n"
+               "before = set(sys.modules)\n"
+               "from jupyter_client import localinterfaces\nlocalinterfaces.localhost()\n"
+               "print(json.dumps(sorted(set(sys.modules) - before)))")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
 def test_a_zygote_whose_machinery_imports_the_content_forks_no_kernel(forking_tier, work, monkeypatch):
     # lab_style (the JupyterLab server's) reads the content: as if a lesson's module did
     monkeypatch.setattr(zygote, "PRELOADED", (*zygote.PRELOADED, "backprop_course.lab_style"))

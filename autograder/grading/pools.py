@@ -1,6 +1,7 @@
 """Where the units run: ``LocalPool`` (forked processes) or ``DaskPool`` (a Dask cluster). Both
 take ``submit(job)`` and return futures of ``worker.grade_submission(job)``."""
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,10 @@ def _start_worker():
     signal.signal(signal.SIGTERM, _stop)
     spare.enable()
     zygote.adopt()
+    # What it inherited lives as long as it does: no cycle collection walks it again (in the
+    # worker, the first full one took 0.15 s and wrote to most of the pages it shares with the
+    # driver). Freezing moves the collector's lists only; nothing is copied.
+    gc.freeze()
 
 
 def _stop(signum, frame):

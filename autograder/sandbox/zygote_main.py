@@ -13,6 +13,7 @@ sandbox, so the kernel manager (which started the sandbox) sees the end.
 """
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -30,8 +31,11 @@ NAMESPACES = ("user", "cgroup", "ipc", "uts", "net", "pid", "mnt")
 PR_SET_PDEATHSIG = 1
 # What every grading kernel imports before a lesson's first cell: its start, once ipykernel is
 # imported (the shell, magics, debugger hooks and event loop: about a quarter of a forked kernel's
-# start), and the first cell of a graded notebook, the integrity guard (numpy.testing: 10 ms).
-KERNEL_START = ("faulthandler", "importlib.readers", "importlib.resources.readers", "pdb", "pwd",
+# start; psutil, which jupyter_client imports to list the machine's addresses as the kernel reads
+# its connection file: 15 ms of a forked kernel's CPU), and the first cell of a graded notebook,
+# the integrity guard (numpy.testing: 10 ms). Modules only: the addresses are listed in each
+# kernel, inside its own network namespace.
+KERNEL_START = ("faulthandler", "importlib.readers", "importlib.resources.readers", "pdb", "psutil", "pwd",
                 "sqlite3", "unicodedata", "IPython.core.completerlib", "IPython.core.debugger",
                 "IPython.core.logger", "IPython.core.oinspect", "IPython.extensions.storemagic",
                 "ipykernel.debugger", "numpy.linalg", "numpy.testing", "tornado.gen", "tornado.locks",
@@ -305,4 +309,8 @@ if __name__ == "__main__":
 
     lighten_cell_runs()  # every kernel forks from here
 
-    serve([socket.socket(fileno=int(fd)) for fd in sys.argv[1].split(",")], preload(json.loads(sys.argv[2])))
+    refusal = preload(json.loads(sys.argv[2]))
+    # Frozen: a kernel's cycle collections never walk what it inherited (some 50,000 objects),
+    # nor write to their pages, each such write a copy of the page in that kernel.
+    gc.freeze()
+    serve([socket.socket(fileno=int(fd)) for fd in sys.argv[1].split(",")], refusal)
