@@ -226,6 +226,26 @@ def test_both_launches_set_the_process_up_alike(tier, work, launch, monkeypatch)
     assert rest == "0o77 True"
 
 
+@needs_posix
+def test_a_launch_whose_starter_is_no_longer_its_parent_runs_nothing(tmp_path):
+    """The launch prefix goes on past setpriv only while the process that built it is still the
+    launched process's parent: a grader killed before setpriv armed the parent-death signal
+    leaves the launch to another parent, and nothing of the sandbox runs."""
+    from backprop_course.autograder.sandbox.prefixes import launch_prefix
+
+    if not sandbox.available()["launch_prefix"]:
+        pytest.skip("setpriv, sh, prlimit or env (coreutils 8.31+) missing here: launch uses preexec_fn")
+    mark = tmp_path / "ran"
+    command = launch_prefix([]) + [shutil.which("touch"), str(mark)]
+    subprocess.run(command, check=True)  # started by the process that built it: it runs
+    assert mark.exists()
+    mark.unlink()
+    # started by another process, as the orphaned launch of a dead grader has another parent
+    adopted = subprocess.run([sys.executable, "-c", "import subprocess, sys\n"
+                              "sys.exit(subprocess.run(sys.argv[1:]).returncode)", *command])
+    assert adopted.returncode != 0 and not mark.exists()
+
+
 def test_segfault_is_reported_as_a_crash(tier, work):
     outcome = run_limited(python("import ctypes; ctypes.string_at(0)"), work, small(tier))
     assert outcome.killed_by_signal == "SIGSEGV"

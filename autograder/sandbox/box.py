@@ -118,9 +118,9 @@ class Sandbox:
         ignored and death with the process that starts it (see ``preexec``). Where
         ``launch_prefix`` works, its programs set these up and Popen starts the child with vfork;
         a ``preexec_fn`` (prefix []) makes Popen fork the grader, whose 100+ MB of page tables
-        cost ~15 ms of CPU per sandbox. (A grader killed in the millisecond before setpriv arms
-        the parent-death signal leaves a sandbox that the next lease of its uid, or
-        ``leftovers.clean``, ends.)"""
+        cost ~15 ms of CPU per sandbox. A grader killed before setpriv armed the parent-death
+        signal leaves nothing either: the launch then ends at its parent check. Call it in the
+        process that starts the sandbox (the check names that process)."""
         prefix = launch_prefix(self.rlimits()) if available()["launch_prefix"] else None
         if prefix is None:
             return [], {"preexec_fn": self.preexec()}

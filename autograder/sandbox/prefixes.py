@@ -129,20 +129,28 @@ PRLIMIT_OPTIONS = {"RLIMIT_CPU": "cpu", "RLIMIT_FSIZE": "fsize", "RLIMIT_NOFILE"
                    "RLIMIT_CORE": "core", "RLIMIT_AS": "as", "RLIMIT_NPROC": "nproc"}
 
 
+# Run by sh right after setpriv armed the parent-death signal: a parent that died before (the
+# signal then never comes) left the process to another parent, so it goes no further. $0 is the
+# pid of the process that started it.
+STILL_ITS_CHILD = '[ "$PPID" = "$0" ] && exec "$@"'
+
+
 def launch_prefix(rlimits):
     """The programs that set a sandboxed process up before it runs what it runs, in place of a
     ``preexec_fn`` (see ``Sandbox.launcher``): util-linux's setpriv arms the parent-death signal
-    first, its prlimit sets ``rlimits`` ([(resource, (soft, hard)), ...]) and coreutils' env
-    (8.31+) ignores SIGINT; each execs the next, so the process keeps its pid. None when one of
-    them is not installed (``machine.available()["launch_prefix"]`` says whether they also work)."""
+    first, sh goes on only if the process that started it (this one) is still its parent
+    (STILL_ITS_CHILD), util-linux's prlimit sets ``rlimits`` ([(resource, (soft, hard)), ...])
+    and coreutils' env (8.31+) ignores SIGINT; each execs the next, so the process keeps its pid.
+    For a Popen in this process only. None when one of them is not installed
+    (``machine.available()["launch_prefix"]`` says whether they also work)."""
     import resource
 
-    tools = [shutil.which(name) for name in ("setpriv", "prlimit", "env")]
+    tools = [shutil.which(name) for name in ("setpriv", "sh", "prlimit", "env")]
     if None in tools:
         return None
-    setpriv, prlimit, env = tools
+    setpriv, sh, prlimit, env = tools
     names = {getattr(resource, name): option for name, option in PRLIMIT_OPTIONS.items()
              if hasattr(resource, name)}
     limits = [f"--{names[which]}={soft}:{hard}" for which, (soft, hard) in rlimits]
-    return [setpriv, "--pdeathsig=SIGKILL", "--", prlimit, *limits, "--", env, "--ignore-signal=INT",
-            "--"]
+    return [setpriv, "--pdeathsig=SIGKILL", "--", sh, "-c", STILL_ITS_CHILD, str(os.getpid()), prlimit,
+            *limits, "--", env, "--ignore-signal=INT", "--"]

@@ -101,8 +101,8 @@ MACHINE_CASES = [
       f"{MACHINE}::test_a_kernel_that_cannot_start_is_a_grader_error_naming_the_limit"]),
     ("SIGKILL of `autograde` while kernels run",
      "every sandboxed process has a parent-death signal (workers, kernels, the zygote, and after "
-     "`setpriv` too; set by `setpriv` as the sandbox starts, so a grader killed in the millisecond "
-     "before leaves a sandbox that the next lease of its uid or the next run's cleaning ends): "
+     "`setpriv` too; set by `setpriv` as the sandbox starts, and a sandbox whose grader died "
+     "before that ends at its next step, which checks that its parent is still the grader): "
      "nothing survives; the next run removes the temporary folders (student files, kernel "
      "connection files) whose process is gone",
      [f"{MACHINE}::test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders"]),
