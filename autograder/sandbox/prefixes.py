@@ -50,8 +50,7 @@ def python_paths():
     keep = sorted(p for p in paths if os.path.isdir(p))
     # Drop paths inside other kept paths and those under a system dir that is bound anyway.
     return [p for p in keep
-            if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in keep)
-            and not within(p, SYSTEM_DIRS)]
+            if not within(p, [q for q in keep if q != p]) and not within(p, SYSTEM_DIRS)]
 
 
 def interpreter_links(bound):
