@@ -41,6 +41,37 @@ def test_plain_nbgrader_gets_the_sandbox_through_config():
 
 
 
+def test_a_kernel_start_and_shutdown_keep_the_ready_future_without_a_pause(work, monkeypatch):
+    """jupyter_client's in_pending_state pauses 0.01 s after every start and shutdown "so tests can
+    capture the state"; ours keeps its ``ready`` future and drops the pause."""
+    import asyncio
+
+    from jupyter_client import manager as jupyter_manager
+    from jupyter_core.utils import run_sync
+
+    pauses = []
+
+    class Recorded:  # jupyter_client.manager's asyncio, recording each sleep
+        def __getattr__(self, name):
+            return getattr(asyncio, name)
+
+        @staticmethod
+        def sleep(seconds, *args):
+            pauses.append(seconds)
+            return asyncio.sleep(seconds, *args)
+
+    monkeypatch.setattr(jupyter_manager, "asyncio", Recorded())
+    km = sandbox.kernel_manager_for(Limits())()
+    run_sync(km.start_kernel)(cwd=str(work))
+    try:
+        assert km.ready.done() and km.ready.exception() is None
+        assert run_sync(km.is_alive)()
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)
+    assert km.ready.done() and not run_sync(km.is_alive)()
+    assert 0.01 not in pauses, pauses
+
+
 def _execute(cells, folder, limits, timeout=10):
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError

@@ -5,6 +5,7 @@ its job, the job's files are the kernel's own, and no spare outlives its worker.
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -114,6 +115,78 @@ def test_a_job_in_a_spare_kernel_may_change_its_own_files(lesson_course, spares)
     assert [output.get("text") for output in outputs] == ["edited\n"], outputs
 
 
+def started_manager():
+    """A stand-in for a started kernel manager: alive until shut down."""
+    async def alive():
+        return True
+
+    async def shut(now=False):
+        pass
+
+    return SimpleNamespace(is_alive=alive, shutdown_kernel=shut)
+
+
+def test_the_next_kernel_starts_beside_the_current_submission(lesson_course, spares, monkeypatch):
+    """start_next hands the start to the worker's starter thread and returns at once; taking the
+    spare waits for it. Every start runs on the same thread, alive afterwards: a sandbox's
+    parent-death signal fires when the thread that started it ends."""
+    import threading
+
+    release, threads = threading.Event(), []
+
+    def held_start(config, workdir, wall_limit, kernel_name, env):
+        threads.append(threading.current_thread())
+        assert env["NBGRADER_EXECUTION"] == "autograde" and "PYTHONPATH" not in env
+        release.wait(30)
+        return started_manager()
+
+    monkeypatch.setattr(spare, "start_kernel", held_start)
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    job = lesson_course.prepare("correct", 60)
+    for _ in range(2):
+        spare.start_next(job, "python3")
+        waiting = spare._spare
+        assert waiting is not None and not waiting.starting.done()  # still starting: not waited for
+        release.set()
+        assert spare.take(spare.key(job, "python3")) is waiting and waiting.km is not None
+        waiting.folder.cleanup()
+        release.clear()
+    assert len(threads) == 2 and threads[0] is threads[1] and threads[0].is_alive()
+    assert threads[0] is not threading.current_thread()
+
+
+def test_a_forked_process_starts_its_spares_on_a_thread_of_its_own(lesson_course, spares, monkeypatch):
+    """A LocalPool forked by a process that has used spares: the child has none of its threads."""
+    monkeypatch.setattr(spare, "start_kernel", lambda *args: started_manager())
+    job = lesson_course.prepare("correct", 60)
+    spare.start_next(job, "python3")  # this process's starter thread now runs
+    spare.take(spare.key(job, "python3")).folder.cleanup()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            spare.start_next(job, "python3")
+            code = 0 if spare._spare.starting.result(timeout=10) is not None else 1
+            spare._spare.folder.cleanup()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_spare_whose_start_failed_is_not_taken(lesson_course, spares, monkeypatch):
+    def failing_start(*args):
+        raise RuntimeError("no kernel here")
+
+    monkeypatch.setattr(spare, "start_kernel", failing_start)
+    job = lesson_course.prepare("correct", 60)
+    spare.start_next(job, "python3")
+    waiting = spare._spare
+    assert waiting is not None
+    assert spare.take(spare.key(job, "python3")) is None
+    assert spare._spare is None and not waiting.workdir.exists()
+
+
 def test_a_job_with_no_job_after_it_starts_no_spare(lesson_course, spares):
     job = lesson_course.prepare("correct", 60)
     job.spare_after = False
@@ -143,7 +216,10 @@ def test_no_spare_outlives_its_local_pool(lesson_course):
     try:
         result = pool.submit(lesson_course.prepare("correct", 60)).result()
         assert result.outcome == "graded"
-        assert kernels() - before  # the spare for a next job waits
+        deadline = time.monotonic() + 10  # the spare for a next job starts beside the job, and waits
+        while not kernels() - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kernels() - before
     finally:
         pool.close()
     deadline = time.monotonic() + 10

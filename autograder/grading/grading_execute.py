@@ -113,6 +113,14 @@ def with_guard(config, workdir):
     return config
 
 
+def kernel_env():
+    """The environment a kernel starts from, as ``kernel_environment`` makes it, as a dict: for a
+    start in another thread (``spare``), which must not change the process's own."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env.update(KERNEL_ENV)
+    return env
+
+
 @contextlib.contextmanager
 def kernel_environment():
     """The grader's environment as a kernel starts: NBGRADER_EXECUTION set (as nbgrader's
@@ -131,14 +139,14 @@ def kernel_environment():
                 os.environ[key] = value
 
 
-def start_kernel(config, workdir, wall_limit, kernel_name):
+def start_kernel(config, workdir, wall_limit, kernel_name, env):
     """A sandboxed kernel for a notebook run in ``workdir``, started now, exactly as
-    ``run_notebook`` would start it: hand it to ``run_notebook(..., started_km=)``."""
+    ``run_notebook`` would start it, from ``env`` (``kernel_env()``): hand it to
+    ``run_notebook(..., started_km=)``."""
     runner = GradingExecute(wall_limit, config=with_guard(config, workdir), kernel_name=kernel_name)
     runner.resources = {"metadata": {"path": str(workdir)}}
     km = runner.create_kernel_manager()
-    with kernel_environment():
-        runner.start_new_kernel()
+    runner.start_new_kernel(env=env)
     return km
 
 
