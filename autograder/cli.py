@@ -14,6 +14,8 @@ from importlib.metadata import version
 
 from backprop_course import content
 
+DEFAULT_WORKERS = 2  # ``autograde --workers``
+
 
 def cmd_build(args):
     from . import build
@@ -74,19 +76,47 @@ def subcommands():
              FileNotFoundError, ValueError))
 
 
+def start_zygote_early(argv):
+    """For ``autograde`` (not on Dask): start the kernels' zygote before ``subcommands()`` imports
+    the grader, so that its own imports (~0.5 s) run on the core those imports leave idle
+    (``zygote.start_early``; the batch keeps it or ends it). Returns whether one may run now."""
+    if not argv or argv[0] != "autograde" or any(arg in ("-h", "--help") or arg.startswith("--dask")
+                                                 for arg in argv):
+        return False
+    workers = DEFAULT_WORKERS
+    for index, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--workers=") else \
+            argv[index + 1] if arg == "--workers" and index + 1 < len(argv) else None
+        if value is not None:
+            try:
+                workers = int(value)
+            except ValueError:  # the command's own parser says so
+                return False
+    from .sandbox import box, zygote
+
+    zygote.start_early(max(1, workers), box.shared_env())
+    return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="backprop-course", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('backprop-course')}")
     subparsers = parser.add_subparsers(dest="command", required=True)
+    early = start_zygote_early(sys.argv[1:] if argv is None else list(argv))
     commands, user_errors = subcommands()
     for add in commands:
         add(subparsers)
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         code = args.run(args)
     except user_errors as err:
         print(f"backprop-course {args.command}: {err}", file=sys.stderr)
         code = 2
+    finally:
+        if early:  # the batch ended it, or it never ran (an error before it, a bad argument)
+            from .sandbox import zygote
+
+            zygote.stop_prestarted()
     if argv is None:  # the program itself (console script, python -m), not a caller's function call
         leave(code)
     return code

@@ -49,7 +49,9 @@ def test_one_prestarted_zygote_serves_every_worker_and_the_driver_ends_it(forkin
     started = zygote._prestarted.process
     try:
         workers = [fork_a_worker(), fork_a_worker(), fork_a_worker()]  # asking at once
-        first, second, third = (report_of(worker) for worker in workers)
+        # Whichever runs first claims a channel first: the one left without is any of the three.
+        reports = sorted((report_of(worker) for worker in workers), key=lambda report: report["zygote"] is None)
+        first, second, third = reports
         for report in (first, second):
             assert report["zygote"] == started.pid and report["channels"] == 1
             assert "could not join its sandbox" in report["answer"]
@@ -110,3 +112,72 @@ def test_kernels_are_forked_where_the_zygote_predicts_it(forking_tier, tmp_path,
     limits = sandbox.Limits(isolation=isolation)
     with sandbox.Sandbox(tmp_path, limits) as box:
         assert zygote.would_fork(limits) == zygote.usable(box) == True  # noqa: E712
+
+
+class FakeEarlyZygote(FakeZygote):
+    """A FakeZygote with channels, as ``start_early`` and ``prestart`` make them."""
+
+    def __init__(self, env, clients=1):
+        super().__init__(env)
+        self.ends = [None] * clients
+
+
+def test_the_command_starts_the_zygote_before_its_imports_and_the_batch_keeps_it(forking_tier, monkeypatch):
+    from backprop_course.autograder import cli, sandbox
+
+    monkeypatch.delenv(sandbox.FORCE_ENV, raising=False)
+    assert cli.start_zygote_early(["autograde", "02_linear_layer", "--workers", "3"])
+    early = zygote._prestarted
+    try:
+        assert early is not None and len(early.ends) == 3 and early.alive()
+        zygote.prestart(2, shared_env())  # the pool's: 2 workers, the same environment
+        assert zygote._prestarted is early and early.alive()
+        zygote.prestart(4, shared_env())  # more workers than it has channels: a new one
+        assert zygote._prestarted is not early and early.process.poll() is not None
+    finally:
+        zygote.stop_prestarted()
+
+
+@pytest.mark.parametrize("argv, channels", [
+    (["autograde", "02_linear_layer"], 2),
+    (["autograde", "02_linear_layer", "--workers=5", "--force"], 5),
+    (["autograde", "02_linear_layer", "--workers", "x"], None),  # the command's parser says why
+    (["autograde", "02_linear_layer", "--dask", "tcp://127.0.0.1:8786"], None),
+    (["autograde", "--help"], None),
+    (["report", "02_linear_layer"], None),
+])
+def test_only_a_local_autograde_starts_a_zygote_early(argv, channels, monkeypatch):
+    from backprop_course.autograder import cli
+
+    FakeZygote.made = []
+    monkeypatch.setattr(zygote, "Zygote", FakeEarlyZygote)
+    monkeypatch.setattr(zygote, "would_fork", lambda limits: True)
+    monkeypatch.setattr(zygote, "_prestarted", None)
+    assert cli.start_zygote_early(argv) == (channels is not None)
+    assert [len(made.ends) for made in FakeZygote.made] == ([channels] if channels else [])
+    monkeypatch.setattr(zygote, "would_fork", lambda limits: False)  # no bubblewrap, not root
+    FakeZygote.made = []
+    cli.start_zygote_early(argv)
+    assert FakeZygote.made == []
+
+
+def test_a_pool_whose_kernels_are_not_forked_ends_the_early_zygote(monkeypatch):
+    from backprop_course.autograder import grading, sandbox
+
+    early = FakeEarlyZygote({}, clients=2)
+    monkeypatch.setattr(zygote, "_prestarted", early)
+    pool = grading.LocalPool(1, sandbox.Limits(isolation="unshare"))
+    pool.close()
+    assert early.closed and zygote._prestarted is None
+
+
+def test_a_command_that_fails_before_its_batch_ends_its_early_zygote(tmp_path, monkeypatch):
+    from backprop_course.autograder import cli
+
+    FakeZygote.made = []
+    monkeypatch.setattr(zygote, "Zygote", FakeEarlyZygote)
+    monkeypatch.setattr(zygote, "would_fork", lambda limits: True)
+    monkeypatch.setattr(zygote, "_prestarted", None)
+    code = cli.main(["autograde", "02_linear_layer", "--course", str(tmp_path / "no-course")])
+    assert code == 2
+    assert len(FakeZygote.made) == 1 and FakeZygote.made[0].closed and zygote._prestarted is None

@@ -3,6 +3,7 @@
 import sys
 
 from .. import nbgrader_course
+from ..cli import DEFAULT_WORKERS
 from .batch import autograde
 from .job import DEFAULT_WALL_LIMIT
 from .progress import summary_table
@@ -32,7 +33,8 @@ def add_autograde(subparsers):
         subparsers, "autograde", cmd_autograde, help="grade submitted/<student>/LESSON in parallel",
         description="Autograde a lesson's submissions in parallel over students; resumable; one bad "
                     "submission never stops the batch; exits non-zero only when the grader fails.")
-    parser.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"local worker processes (default {DEFAULT_WORKERS})")
     parser.add_argument("--student", help="only this student ID (glob patterns allowed)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run the units on this Dask scheduler instead")
     parser.add_argument("--force", action="store_true", help="regrade submissions already graded")

@@ -55,6 +55,8 @@ class LocalPool:
         integrity.warm_up()
         if kernel_limits is not None and zygote.would_fork(kernel_limits):
             zygote.prestart(workers, sandbox.box.shared_env())
+        else:  # one the command started early (``zygote.start_early``) for nothing
+            zygote.stop_prestarted()
         self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                             mp_context=multiprocessing.get_context("fork"))
 

@@ -3,7 +3,8 @@ numpy imported again each time), two thirds of what grading one submission costs
 Where the sandbox is bubblewrap run by root (each kernel its own uid), a kernel is instead a fork
 of a "zygote" that imported them once (``zygote_main.py``): one per process that starts kernels, or
 one for a whole batch, started by ``LocalPool`` before it forks its workers (``prestart``), each
-worker speaking to it on a channel of its own (``adopt``). The sandbox is started as
+worker speaking to it on a channel of its own (``adopt``); ``backprop-course autograde`` starts it
+before its own imports (``start_early``), and the pool keeps it when it fits. The sandbox is started as
 always, around a placeholder process (``STUB``), and the fork joins its namespaces and takes the
 sandbox uid, working folder, limits and environment the exec'd kernel would have had.
 
@@ -29,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from .limits import SandboxError
+from .limits import Limits, SandboxError
 from .prefixes import HIDDEN_CONTENT, MACHINERY, machinery_paths
 
 STUB = ["sleep", "infinity"]  # what the sandbox runs until the kernel joins it
@@ -86,13 +87,30 @@ def prestart(count, env):
     """Start the zygote now, with a kernel's environment ``env`` and ``count`` channels, for as
     many worker processes forked from this one to ``adopt``: its imports (~0.5 s) then run while
     the grader prepares its first jobs, not when a worker starts its first kernel, and once for
-    all workers. ``stop_prestarted`` ends it."""
+    all workers. One ``start_early`` started is kept when it fits (alive, the same environment,
+    channels enough). ``stop_prestarted`` ends it."""
     global _prestarted, _claims
-    _prestarted = Zygote(_shared(env), clients=count)
+    fits = (_prestarted is not None and _prestarted.env == _shared(env)
+            and len(_prestarted.ends) >= count and _prestarted.alive())
+    if not fits:
+        stop_prestarted()
+        _prestarted = Zygote(_shared(env), clients=count)
+    elif _claims is not None:
+        os.close(_claims)
     read, write = os.pipe()
     os.write(write, bytes(range(count)))
     os.close(write)  # an emptied pipe then reads as b"", never blocks
     _claims = read
+
+
+def start_early(count, env):
+    """Start the zygote at a command's start, before the grader's imports (~0.6 s on one core, the
+    other idle): where kernels may be forked here at all (``would_fork`` with the default limits)
+    and none is prestarted. ``prestart`` keeps it, or ends it when the batch's limits or
+    environment want another; ``stop_prestarted`` ends it when no batch runs."""
+    global _prestarted
+    if _prestarted is None and would_fork(Limits()):
+        _prestarted = Zygote(_shared(env), clients=count)
 
 
 def adopt():
