@@ -102,7 +102,9 @@ MACHINE_CASES = [
     ("SIGKILL of `autograde` while kernels run",
      "every sandboxed process has a parent-death signal (workers, kernels, the zygote, and after "
      "`setpriv` too; set by `setpriv` as the sandbox starts, and a sandbox whose grader died "
-     "before that ends at its next step, which checks that its parent is still the grader): "
+     "before that ends at its next step, which checks that its parent is still the grader; a "
+     "spare kernel's sandbox is started by its worker's starter thread, which lives as long as "
+     "the worker, as the signal follows the thread that started it): "
      "nothing survives; the next run removes the temporary folders (student files, kernel "
      "connection files) whose process is gone",
      [f"{MACHINE}::test_a_killed_grader_leaves_no_kernel_and_the_next_run_cleans_its_folders"]),
