@@ -18,6 +18,8 @@ from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
 
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader's autograde sets it
+# Unset as a kernel starts: an entry would come before the working copy in the kernel's sys.path.
+KERNEL_UNSET_ENV = ("PYTHONPATH",)
 # Past GradingExecute.max_streamed_output_bytes a message is kept only when it is this short
 # (a test cell's canary line), and only this much more in all.
 SHORT_MESSAGE_BYTES = 1_000
@@ -116,19 +118,18 @@ def with_guard(config, workdir):
 def kernel_env():
     """The environment a kernel starts from, as ``kernel_environment`` makes it, as a dict: for a
     start in another thread (``spare``), which must not change the process's own."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env = {key: value for key, value in os.environ.items() if key not in KERNEL_UNSET_ENV}
     env.update(KERNEL_ENV)
     return env
 
 
 @contextlib.contextmanager
 def kernel_environment():
-    """The grader's environment as a kernel starts: NBGRADER_EXECUTION set (as nbgrader's
-    autograde sets it), no PYTHONPATH (an entry would come before the working copy in the
-    kernel's sys.path)."""
-    saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, "PYTHONPATH")}
+    """The grader's environment as a kernel starts: KERNEL_ENV set, KERNEL_UNSET_ENV unset."""
+    saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, *KERNEL_UNSET_ENV)}
     os.environ.update(KERNEL_ENV)
-    os.environ.pop("PYTHONPATH", None)
+    for key in KERNEL_UNSET_ENV:
+        os.environ.pop(key, None)
     try:
         yield
     finally:
