@@ -18,6 +18,7 @@ import pytest
 from backprop_course.autograder import (grading, nbgrader_course, report, sample_class, solution_markers,
                                         student_check)
 from backprop_course.autograder.cli import main
+from backprop_course.autograder.grading import driver
 
 from helpers.checkout import ROOT
 from helpers.lock_holder import held_lock
@@ -409,6 +410,54 @@ def test_a_grader_side_failure_is_retried_once_then_recorded_without_a_score(gra
     assert not failed and rows[0]["outcome"] == "graded" and rows[0]["score"] == expected
 
 
+def test_a_batch_started_with_sigint_ignored_runs_to_the_end(graded, tmp_path):
+    """A shell without job control starts ``autograde ... &`` with SIGINT ignored: a Ctrl-C at the
+    terminal then grades on, records included (it once ended a batch inside a record)."""
+    import signal
+
+    students = ["correct", "np_dot", "einsum"]
+    copy = _single_student_course(graded, tmp_path, students)
+    lesson = LESSONS[0]
+    run, out, err = _autograde_interrupted_after_first_result(copy, lesson, signal.SIG_IGN)
+    assert run.returncode == 0, (out, err)
+    assert {path.stem for path in (copy / grading.RESULTS / lesson).glob("*.json")} == set(students)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one
+def test_a_ctrl_c_that_a_finalizer_drops_still_ends_the_batch(graded, tmp_path, monkeypatch):
+    """Python drops an exception raised in a ``__del__`` ("Exception ignored in"): a Ctrl-C whose
+    KeyboardInterrupt lands there still ends the batch, before the next result is recorded."""
+    import signal
+
+    students = ["correct", "np_dot", "einsum"]
+    copy = _single_student_course(graded, tmp_path, students)
+    lesson = LESSONS[0]
+
+    class InterruptedInFinalizer:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+            for _ in range(3):  # Python runs the handler here, inside the finalizer
+                pass
+
+    prepare = driver.Course.prepare
+
+    def prepare_then_drop_an_interrupt(course, student, wall_limit):
+        job = prepare(course, student, wall_limit)
+        if student == students[1]:
+            InterruptedInFinalizer()
+        return job
+
+    monkeypatch.setattr(driver.Course, "prepare", prepare_then_drop_an_interrupt)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # pytest run as `cmd &`
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            grading.autograde(copy, lesson, workers=1, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    recorded = {path.stem for path in (copy / grading.RESULTS / lesson).glob("*.json")}
+    assert recorded < set(students)
+
+
 CRASH_IN_RECORD = """
 import os, sys
 from backprop_course.autograder.grading import batch, driver
@@ -453,23 +502,34 @@ def test_a_result_without_its_autograded_notebook_is_graded_again(graded, tmp_pa
     assert (copy / "autograded" / "correct" / lesson / f"{lesson}.ipynb").is_file()
 
 
-def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written(graded, tmp_path):
-    """A real run, interrupted from the terminal (SIGINT to its whole process group) once its
-    first result is recorded."""
+def _autograde_interrupted_after_first_result(copy, lesson, sigint):
+    """``backprop-course autograde`` of ``copy``, started with SIGINT's disposition ``sigint`` (a
+    terminal's command has SIG_DFL, whatever the shell that runs pytest gave it), sent SIGINT (a
+    terminal's Ctrl-C: its whole process group) once its first result is recorded. Returns the
+    process, ended, and its output."""
     import signal
     import time
+
+    results = copy / grading.RESULTS / lesson
+    run = subprocess.Popen([sys.executable, "-m", "backprop_course.autograder", "autograde", lesson, "--course", copy,
+                            "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    while run.poll() is None and not list(results.glob("*.json")):
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=600)
+    return run, out, err
+
+
+def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written(graded, tmp_path):
+    import signal
 
     students = ["correct", "np_dot", "einsum", "relu_mask"]
     copy = _single_student_course(graded, tmp_path, students)
     lesson = LESSONS[0]
     results = copy / grading.RESULTS / lesson
-    run = subprocess.Popen([sys.executable, "-m", "backprop_course.autograder", "autograde", lesson, "--course", copy,
-                            "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, start_new_session=True)
-    while run.poll() is None and not list(results.glob("*.json")):
-        time.sleep(0.05)
-    os.killpg(run.pid, signal.SIGINT)
-    out, err = run.communicate(timeout=600)
+    run, out, err = _autograde_interrupted_after_first_result(copy, lesson, signal.SIG_DFL)
     assert run.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert [line for line in err.splitlines() if "interrupted" in line] == [

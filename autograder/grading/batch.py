@@ -1,14 +1,12 @@
 """The scheduler: every submission of a lesson through prepare -> worker -> record, a bounded
 number in flight, under the course lock; one bad submission never stops the batch."""
 
-import contextlib
-import signal
 import sys
-import threading
 
 from .. import nbgrader_course
 from .. import sandbox
 from .driver import Course
+from .interrupts import BatchInterrupts
 from .job import DEFAULT_WALL_LIMIT, GRADER_ERROR
 from .lock import CourseLock
 from .pools import DaskPool, LocalPool
@@ -37,7 +35,7 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
         where = course.dir / "submitted" / "<student>" / lesson
         raise nbgrader_course.CourseError(f"no submissions match: expected folders like {where}")
     rows = []
-    with CourseLock(course.dir):
+    with CourseLock(course.dir), BatchInterrupts().installed() as interrupts:
         todo = []
         for name in students:
             previous = None if force else course.already_graded(name)
@@ -63,6 +61,7 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
             bar = Progress(len(todo), f"autograde {lesson}") if progress and todo else None
             queue = list(todo)
             while queue or in_flight:
+                interrupts.check()
                 while queue and len(in_flight) < limit:
                     name = queue.pop(0)
                     try:
@@ -75,9 +74,11 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
                         rows.append(grader_error(course, name, err))
                         if bar:
                             bar.update(rows[-1])
-                for future in pool.wait_first(list(in_flight)):
+                done = pool.wait_first(list(in_flight))
+                interrupts.check()  # one a finalizer dropped while this waited or prepared
+                for future in done:
                     name = in_flight.pop(future)
-                    with interrupts_deferred():  # a Ctrl-C waits for the record to be whole
+                    with interrupts.deferred():  # a Ctrl-C waits for the record to be whole
                         try:
                             row = course.record(future.result())
                         except Exception as err:  # a worker process that died, a lost Dask worker
@@ -104,20 +105,3 @@ def grader_error(course, student, err):
         return {"student": student, "lesson": course.lesson, "timestamp": course.timestamp(student),
                 "outcome": GRADER_ERROR, "reason": reason, "score": None, "max_score": None,
                 "flags": [], "seconds": 0.0}
-
-
-@contextlib.contextmanager
-def interrupts_deferred():
-    """Hold a Ctrl-C (SIGINT) until the block ends, then raise it: a result is recorded whole or
-    not at all (in the main thread only, where Python delivers signals)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt

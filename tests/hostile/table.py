@@ -58,8 +58,12 @@ GRADER_CASES = [
       "tests/test_grading_inputs.py::test_the_lock_names_its_holder_and_dies_with_it",
       "tests/test_autograder.py::test_a_second_run_on_the_same_course_is_refused")),
     ("Ctrl-C during autograde",
-     "one line, exit 130; what was recorded is whole, nothing half-written; a rerun grades the rest",
-     ("tests/test_autograder.py::test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written",)),
+     "one line, exit 130; what was recorded is whole, nothing half-written; a rerun grades the rest; "
+     "an interrupt Python dropped in a finalizer still ends the batch; started with SIGINT ignored "
+     "(`cmd &`), the batch runs to the end",
+     ("tests/test_autograder.py::test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing_half_written",
+      "tests/test_autograder.py::test_a_ctrl_c_that_a_finalizer_drops_still_ends_the_batch",
+      "tests/test_autograder.py::test_a_batch_started_with_sigint_ignored_runs_to_the_end")),
     ("links, fifos, huge or sparse files, too many files in a submission",
      "only regular files are read or copied, never through a link; at most 5 MB a file and 25 MB a "
      "submission; links flagged, files left out named in the reason (review.csv)",
