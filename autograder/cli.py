@@ -76,10 +76,11 @@ def subcommands():
              FileNotFoundError, ValueError))
 
 
-def start_zygote_early(argv):
-    """For ``autograde`` (not on Dask): start the kernels' zygote before ``subcommands()`` imports
-    the grader, so that its own imports (~0.5 s) run on the core those imports leave idle
-    (``zygote.start_early``; the batch keeps it or ends it). Returns whether one may run now."""
+def start_sandbox_early(argv):
+    """For ``autograde`` (not on Dask): before ``subcommands()`` imports the grader, start the
+    kernels' zygote, so that its own imports (~0.5 s) run on the core those imports leave idle
+    (``zygote.start_early``; the batch keeps it or ends it), and the sandbox probes, which mostly
+    wait (``machine.probe_in_background``). Returns whether a zygote may run now."""
     if not argv or argv[0] != "autograde" or any(arg in ("-h", "--help") or arg.startswith("--dask")
                                                  for arg in argv):
         return False
@@ -92,9 +93,10 @@ def start_zygote_early(argv):
                 workers = int(value)
             except ValueError:  # the command's own parser says so
                 return False
-    from .sandbox import box, zygote
+    from .sandbox import box, machine, zygote
 
     zygote.start_early(max(1, workers), box.shared_env())
+    machine.probe_in_background()
     return True
 
 
@@ -102,7 +104,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="backprop-course", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('backprop-course')}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    early = start_zygote_early(sys.argv[1:] if argv is None else list(argv))
+    early = start_sandbox_early(sys.argv[1:] if argv is None else list(argv))
     commands, user_errors = subcommands()
     for add in commands:
         add(subparsers)

@@ -13,6 +13,7 @@ from jupyter_core.utils import run_sync
 
 from backprop_course.autograder import grading, sample_class
 from backprop_course.autograder.grading import spare
+from backprop_course.autograder.grading.job import notebook_from_text
 from helpers.sandbox_tiers import needs_posix
 
 pytestmark = needs_posix
@@ -207,25 +208,69 @@ def test_a_batch_starts_no_spare_for_its_last_job_in_each_worker(lesson_course, 
 
 
 def test_no_spare_outlives_its_local_pool(lesson_course):
-    def kernels():  # processes working in a grading folder: kernels, exec'd or forked
-        return {path.name for path in Path("/proc").iterdir()
-                if path.name.isdigit() and "/backprop-grade-" in _cwd(path)}
-
-    before = kernels()
+    before = _kernels()
     pool = grading.LocalPool(1)
     try:
         result = pool.submit(lesson_course.prepare("correct", 60)).result()
         assert result.outcome == "graded"
-        deadline = time.monotonic() + 10  # the spare for a next job starts beside the job, and waits
-        while not kernels() - before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert kernels() - before
+        # the spare for a next job starts beside the job, and waits
+        assert _within(10, lambda: _kernels() - before)
     finally:
         pool.close()
-    deadline = time.monotonic() + 10
-    while kernels() - before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not kernels() - before
+    assert _within(10, lambda: not _kernels() - before)
+
+
+def _kernels():
+    """Processes working in a grading folder: kernels, exec'd or forked."""
+    return {path.name for path in Path("/proc").iterdir()
+            if path.name.isdigit() and "/backprop-grade-" in _cwd(path)}
+
+
+def _within(seconds, condition):
+    """Whether ``condition()`` holds within ``seconds`` (checked every 0.05 s)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_every_job_of_the_lesson_takes_the_kernel_its_worker_started_first(lesson_course, spares, monkeypatch):
+    """``Course.first_kernel``, which each local worker starts as it forks, fits every job of the
+    lesson (the sanitized notebook runs in the source's kernel), and the first job takes it."""
+    first = lesson_course.first_kernel(60)
+    assert first is not None
+    jobs = [lesson_course.prepare(student, 60) for student in STUDENTS]
+    for job in jobs:
+        name = notebook_from_text(job.notebook).metadata.kernelspec.name
+        assert spare.key(job, name) == spare.key(*first)
+    taken = []
+    take = spare.take
+    monkeypatch.setattr(spare, "take", lambda wanted: taken.append(take(wanted)) or taken[-1])
+    spare.start_next(*first)
+    started = spare._spare
+    jobs[0].spare_after = False
+    assert grading.grade_submission(jobs[0]).outcome == "graded"
+    assert taken == [started] and spare._spare is None
+
+
+def _grading_folders(pids):
+    """The grading folders (a kernel's and its sandbox's processes work in one) of ``pids``."""
+    return {_cwd(Path("/proc") / pid).partition("/backprop-grade-")[2].partition("/")[0] for pid in pids}
+
+
+def test_a_pool_given_a_first_kernel_forks_its_workers_at_once_and_each_starts_one(lesson_course):
+    before = _kernels()
+    pool = grading.LocalPool(2, first_kernel=lesson_course.first_kernel(60))
+    try:
+        # no job submitted: the workers start them as they fork
+        assert _within(20, lambda: len(_grading_folders(_kernels() - before)) >= 2)
+        assert len(_grading_folders(_kernels() - before)) == 2
+        assert pool.submit(lesson_course.prepare("correct", 60)).result().outcome == "graded"
+    finally:
+        pool.close()
+    assert _within(10, lambda: not _kernels() - before)
 
 
 def _cwd(path):

@@ -126,7 +126,7 @@ def test_the_command_starts_the_zygote_before_its_imports_and_the_batch_keeps_it
     from backprop_course.autograder import cli, sandbox
 
     monkeypatch.delenv(sandbox.FORCE_ENV, raising=False)
-    assert cli.start_zygote_early(["autograde", "02_linear_layer", "--workers", "3"])
+    assert cli.start_sandbox_early(["autograde", "02_linear_layer", "--workers", "3"])
     early = zygote._prestarted
     try:
         assert early is not None and len(early.ends) == 3 and early.alive()
@@ -153,12 +153,44 @@ def test_only_a_local_autograde_starts_a_zygote_early(argv, channels, monkeypatc
     monkeypatch.setattr(zygote, "Zygote", FakeEarlyZygote)
     monkeypatch.setattr(zygote, "would_fork", lambda limits: True)
     monkeypatch.setattr(zygote, "_prestarted", None)
-    assert cli.start_zygote_early(argv) == (channels is not None)
+    assert cli.start_sandbox_early(argv) == (channels is not None)
     assert [len(made.ends) for made in FakeZygote.made] == ([channels] if channels else [])
     monkeypatch.setattr(zygote, "would_fork", lambda limits: False)  # no bubblewrap, not root
     FakeZygote.made = []
-    cli.start_zygote_early(argv)
+    cli.start_sandbox_early(argv)
     assert FakeZygote.made == []
+
+
+def test_the_command_runs_the_sandbox_probes_beside_its_imports_once(monkeypatch):
+    """The probes start with the command (``machine.probe_in_background``); the grader's later
+    ``available()`` waits for their answer instead of probing again."""
+    import threading
+    import time
+
+    from backprop_course.autograder import cli
+    from backprop_course.autograder.sandbox import machine
+
+    probed = []
+
+    def slow_probes(commands):
+        probed.append(threading.current_thread().name)
+        time.sleep(0.3)  # as the Pythons the real probes start take their time
+        return {key: False for key in commands}
+
+    monkeypatch.setattr(machine, "_probes", slow_probes)
+    monkeypatch.setattr(zygote, "Zygote", FakeEarlyZygote)
+    monkeypatch.setattr(zygote, "_prestarted", None)
+    machine._probed.cache_clear()
+    try:
+        assert cli.start_sandbox_early(["autograde", "02_linear_layer"])
+        deadline = time.monotonic() + 10
+        while not probed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert probed == ["sandbox-probes"]
+        assert machine.available()["bwrap"] is False  # the probes' answer, waited for
+        assert probed == ["sandbox-probes"]
+    finally:
+        machine._probed.cache_clear()  # the next caller probes this machine for real
 
 
 def test_a_pool_whose_kernels_are_not_forked_ends_the_early_zygote(monkeypatch):

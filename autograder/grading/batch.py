@@ -46,9 +46,11 @@ def _grade_all(course, workers, student, dask, force, wall_limit, progress):
                              "reason": "already graded (same files and timestamp)"})
             else:
                 todo.append(name)
-        # Made first: the kernels' zygotes start (LocalPool) while the rest is made ready.
+        # Made first: the kernels' zygotes start and the workers fork and start their first
+        # kernels (LocalPool) while the rest is made ready.
         pool = DaskPool(dask) if dask else LocalPool(
-            max(1, min(workers, len(todo))), course.kernel_limits(wall_limit) if todo else None)
+            max(1, min(workers, len(todo))), course.kernel_limits(wall_limit) if todo else None,
+            course.first_kernel(wall_limit) if todo else None)
         in_flight = {}
         limit = 2 * (workers if not dask else max(len(todo), 1))
         try:

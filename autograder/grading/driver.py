@@ -20,6 +20,7 @@ from .. import integrity, submission
 from .job import GRADER_ERROR, Job, notebook_from_text, notebook_text
 from .preprocessors import CheckMetadata, LatePenalties, RestoreCells, SaveGradesAtOnce, SourceKernelspec
 from .shared_gradebook import SharedGradebook
+from .source_snapshot import source_notebook
 
 RESULTS = "grading"  # DIR/grading/<lesson>/<student>.json: outcome, reason, flags; never handed out
 MAX_FILE_BYTES = submission.MAX_FILE_BYTES  # larger submitted files are not shipped to a worker (the reason says so)
@@ -89,6 +90,21 @@ class Course:
 
         manager = sandbox.kernel_manager_for(sandbox.Limits(wall_seconds=wall_limit))
         return manager(config=Config(self.job_config)).limits
+
+    def first_kernel(self, wall_limit):
+        """(a Job with no submission in it, the kernel name) for which each worker of a local pool
+        starts its first kernel as it forks (``spare.start_next``): every job of this lesson
+        fits it, since sanitizing gives each notebook the source's kernelspec. None when the
+        source has none (a submission's own kernelspec would then decide), or cannot be read
+        (then ``prepare`` fails on each submission and says why)."""
+        try:
+            kernelspec = source_notebook(self.db_url, self.lesson, self.lesson).kernelspec
+            name = json.loads(kernelspec).get("name") if kernelspec else None
+        except Exception:
+            return None
+        if not name:
+            return None
+        return Job(self.lesson, "", "", {}, None, self.job_config, wall_limit), name
 
     def _require_in_gradebook(self):
         """A CourseError naming the command to run when release/ has the lesson but the gradebook

@@ -21,11 +21,12 @@ def _grade(job):
     return worker.grade_submission(job)
 
 
-def _start_worker():
+def _start_worker(first_kernel=None):
     """A worker leaves Ctrl-C to the driver (a terminal sends it to every process of the group),
     and ends on the driver's SIGTERM through SystemExit, so its temporary folder and its kernels
     are cleaned up on the way out. A killed grader takes its workers along (they take their
-    kernels: Sandbox.preexec)."""
+    kernels: Sandbox.preexec). With ``first_kernel`` (``Course.first_kernel``), the kernel of its
+    first job starts now, before that job comes."""
     sandbox.leftovers.die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -35,6 +36,8 @@ def _start_worker():
     # worker, the first full one took 0.15 s and wrote to most of the pages it shares with the
     # driver). Freezing moves the collector's lists only; nothing is copied.
     gc.freeze()
+    if first_kernel is not None:
+        spare.start_next(*first_kernel)
 
 
 def _stop(signum, frame):
@@ -49,16 +52,24 @@ class LocalPool:
     (nbgrader, nbclient, the sandbox) and pays no import per submission, and starts each next
     submission's kernel while it grades the current one (``spare``). With ``kernel_limits`` (the
     Limits of the kernels to come) under which kernels are forked, the zygote of each worker
-    starts now (``zygote.prestart``), as the driver prepares the first jobs."""
+    starts now (``zygote.prestart``), as the driver prepares the first jobs. With
+    ``first_kernel`` (``Course.first_kernel``), the workers fork now and each starts the kernel
+    of its first job then, instead of when that job comes."""
 
-    def __init__(self, workers, kernel_limits=None):
+    def __init__(self, workers, kernel_limits=None, first_kernel=None):
         integrity.warm_up()
         if kernel_limits is not None and zygote.would_fork(kernel_limits):
             zygote.prestart(workers, sandbox.box.shared_env())
         else:  # one the command started early (``zygote.start_early``) for nothing
             zygote.stop_prestarted()
         self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                            initargs=(first_kernel,),
                                             mp_context=multiprocessing.get_context("fork"))
+        if first_kernel is not None:
+            # Forked workers inherit what the sandbox probes found, instead of each probing again.
+            sandbox.available()
+            # A fork pool forks all its workers at its first job: this one does nothing.
+            self.executor.submit(int)
 
     def submit(self, job):
         return self.executor.submit(_grade, job)

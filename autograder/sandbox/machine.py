@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .limits import FORCE_ENV, ISOLATIONS, Limits, SandboxError
@@ -50,15 +51,39 @@ def _probes(commands):
     return results
 
 
-@functools.lru_cache(maxsize=None)
+_probing = threading.Lock()  # held while the probes run: a second caller waits for their answer
+
+
+def _new_probing_lock():
+    # A process forked while another thread probed has no such thread: it probes itself.
+    global _probing
+    _probing = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_probing_lock)
+
+
 def available():
     """Which mechanisms work here: {"rlimits", "bwrap", "unshare", "uid_drop", "launch_prefix"}
-    -> bool.
+    -> bool. Probed once per process; a call while ``probe_in_background`` runs waits for it.
 
     "uid_drop": the grader is root and an unprivileged uid can run this Python outside bwrap
     (inside bwrap the Python installation is bound where any uid can reach it).
     "launch_prefix": ``prefixes.launch_prefix`` sets a process up here (``Sandbox.launcher``).
     """
+    with _probing:
+        return _probed()
+
+
+def probe_in_background():
+    """Run ``available()``'s probes now on a thread of their own: they mostly wait (~0.1 s) for
+    the Pythons they start, which a command's imports can hide. The thread is not a daemon: a
+    command that ends first waits for it rather than leave its probes behind."""
+    threading.Thread(target=available, name="sandbox-probes").start()
+
+
+@functools.lru_cache(maxsize=None)
+def _probed():
     posix = resource is not None and sys.platform != "win32"
     linux = sys.platform.startswith("linux")
     # The same installation must start, not another Python found when parts are unreadable.
