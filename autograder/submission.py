@@ -33,7 +33,9 @@ MAX_READ_BYTES = max(MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES)  # of a file that grew 
 def select(folder, ignored, notebook, limits=None):
     """The files of ``folder`` the grader reads and copies, and why others are left out.
 
-    ignored(path) -> True for paths nbgrader ignores (checkpoints, caches); ``notebook``: the
+    ignored(relative path) -> True for paths nbgrader ignores (checkpoints, caches): given the path
+    within ``folder``, so a course's own location (a folder named "feedback") never decides it;
+    ``notebook``: the
     lesson notebook's file name, read first (and exempt from the per-file bound, not the total).
     limits: (per file, notebook, total) bytes, default the module's bounds.
     Returns ([(relative path, path)], [reason, ...], [(relative path, link target) of links]).
@@ -43,8 +45,9 @@ def select(folder, ignored, notebook, limits=None):
                                                          str(path)))
     chosen, reasons, links, over_total, total = [], [], [], [], 0
     for path in paths:
-        relative = str(path.relative_to(folder))
-        if ignored(path):
+        within = path.relative_to(folder)
+        relative = str(within)
+        if ignored(within):
             continue
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode):
@@ -110,7 +113,8 @@ def _syntax_reason(data, relative):
 
 
 def ignored(path, patterns):
-    """Whether a part of ``path`` matches one of ``patterns`` (nbgrader's CourseDirectory.ignore)."""
+    """Whether a part of ``path`` matches one of ``patterns`` (nbgrader's CourseDirectory.ignore,
+    which nbgrader matches against the names within a folder it copies: ``path`` is relative)."""
     return any(fnmatch.fnmatch(part, pattern) for part in Path(path).parts for pattern in patterns)
 
 
@@ -119,7 +123,8 @@ def given_files(release, patterns):
     relative to ``release``; files matching ``patterns`` (see ``ignored``) are left out."""
     release = Path(release)
     return sorted(str(path.relative_to(release)) for path in release.rglob("*")
-                  if path.is_file() and path.suffix != ".ipynb" and not ignored(path, patterns))
+                  if path.is_file() and path.suffix != ".ipynb"
+                  and not ignored(path.relative_to(release), patterns))
 
 
 def missing_reason(files, required):

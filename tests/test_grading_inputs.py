@@ -112,6 +112,25 @@ def test_links_fifos_and_files_over_the_bounds_are_never_read(tmp_path):
     assert not [path for path in dest.rglob("*") if path.is_symlink()]
 
 
+def test_nbgraders_ignore_patterns_apply_within_a_submission_not_to_where_the_course_is(tmp_path):
+    """nbgrader's default ignore list has "feedback": a course kept in a folder of that name still
+    has its files read, while a feedback/ or checkpoint folder inside a submission is left out."""
+    patterns = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    release = tmp_path / "feedback" / "course" / "release" / LESSON
+    folder = tmp_path / "feedback" / "course" / "submitted" / "alice" / LESSON
+    for root in (release, folder):
+        (root / "backprop_lib" / "__pycache__").mkdir(parents=True)
+        (root / f"{LESSON}.ipynb").write_text("{}")
+        (root / "backprop_lib" / "layers.py").write_text("x = 1\n")
+        (root / "backprop_lib" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"c")
+    (folder / "feedback").mkdir()
+    (folder / "feedback" / "old.html").write_text("<p>")
+    chosen, reasons, links = submission.select(folder, lambda path: submission.ignored(path, patterns),
+                                               f"{LESSON}.ipynb")
+    assert [relative for relative, _ in chosen] == [f"{LESSON}.ipynb", "backprop_lib/layers.py"]
+    assert submission.given_files(release, patterns) == ["backprop_lib/layers.py"]
+
+
 def test_the_grader_compiles_the_library_itself():
     files = {"backprop_lib/layers.py": b"x = 1\n\ndef broken(:\n    pass\n",
              "backprop_lib/ok.py": b"y = 2\n", "backprop_lib/tabs.py": b"if True:\n  a = 1\n\tb = 2\n",

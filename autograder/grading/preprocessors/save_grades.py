@@ -28,7 +28,10 @@ class SaveGradesAtOnce(SaveAutoGrades):
         with self.gradebook:
             self._read_rows_at_once()
             session = self.gradebook.db
-            session.commit = session.flush  # on this session object only, for the cells below
+            # On this session object only, for the cells below: nothing. Their changes are flushed
+            # together by the commit below (a query nbgrader's fallback makes flushes them first:
+            # the session autoflushes), where a flush per cell cost ~0.3 ms each.
+            session.commit = lambda: None
             try:
                 nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
             finally:
