@@ -188,6 +188,16 @@ def test_a_spare_whose_start_failed_is_not_taken(lesson_course, spares, monkeypa
     assert spare._spare is None and not waiting.workdir.exists()
 
 
+def test_a_spare_that_gets_no_temporary_folder_is_not_started(lesson_course, spares, monkeypatch):
+    """Started in a pool worker's initializer too: raising there would break the whole pool."""
+    def no_folder(**kwargs):
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(spare.tempfile, "TemporaryDirectory", no_folder)
+    spare.start_next(*lesson_course.first_kernel(60))
+    assert spare._spare is None
+
+
 def test_a_job_with_no_job_after_it_starts_no_spare(lesson_course, spares):
     job = lesson_course.prepare("correct", 60)
     job.spare_after = False

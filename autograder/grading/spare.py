@@ -93,7 +93,10 @@ def start_next(job, kernel_name):
     global _spare, _starter
     if not _enabled or _spare is not None:
         return
-    folder = tempfile.TemporaryDirectory(prefix=sandbox.leftovers.prefix("backprop-grade-"))
+    try:  # an unwritable temp folder too: the job then starts its own kernel, and says why
+        folder = tempfile.TemporaryDirectory(prefix=sandbox.leftovers.prefix("backprop-grade-"))
+    except OSError:
+        return
     workdir = Path(folder.name) / job.lesson
     try:
         workdir.mkdir()
