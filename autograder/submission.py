@@ -35,8 +35,8 @@ def select(folder, ignored, notebook, limits=None):
 
     ignored(relative path) -> True for paths nbgrader ignores (checkpoints, caches): given the path
     within ``folder``, so a course's own location (a folder named "feedback") never decides it;
-    ``notebook``: the
-    lesson notebook's file name, read first (and exempt from the per-file bound, not the total).
+    ``notebook``: the lesson notebook's file name, read first (and exempt from the per-file
+    bound, not the total).
     limits: (per file, notebook, total) bytes, default the module's bounds.
     Returns ([(relative path, path)], [reason, ...], [(relative path, link target) of links]).
     """
@@ -122,9 +122,9 @@ def given_files(release, patterns):
     """The files a release gave students besides its notebooks (their library), as sorted paths
     relative to ``release``; files matching ``patterns`` (see ``ignored``) are left out."""
     release = Path(release)
-    return sorted(str(path.relative_to(release)) for path in release.rglob("*")
-                  if path.is_file() and path.suffix != ".ipynb"
-                  and not ignored(path.relative_to(release), patterns))
+    given = (path.relative_to(release) for path in release.rglob("*")
+             if path.is_file() and path.suffix != ".ipynb")
+    return sorted(str(relative) for relative in given if not ignored(relative, patterns))
 
 
 def missing_reason(files, required):

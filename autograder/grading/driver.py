@@ -101,9 +101,7 @@ class Course:
             name = json.loads(kernelspec).get("name") if kernelspec else None
         except Exception:
             return None
-        if not name:
-            return None
-        return Job(self.lesson, "", "", {}, None, self.job_config, wall_limit), name
+        return (Job(self.lesson, "", "", {}, None, self.job_config, wall_limit), name) if name else None
 
     def _require_in_gradebook(self):
         """A CourseError naming the command to run when release/ has the lesson but the gradebook
