@@ -112,6 +112,23 @@ def test_links_fifos_and_files_over_the_bounds_are_never_read(tmp_path):
     assert not [path for path in dest.rglob("*") if path.is_symlink()]
 
 
+def test_a_file_is_read_whole_up_to_its_bound_even_when_it_grew_after_its_size_was_read(tmp_path, monkeypatch):
+    small, big = tmp_path / "small.py", tmp_path / "big.bin"
+    small.write_bytes(b"x = 1\n")
+    big.write_bytes(b"b" * 5000)
+    (tmp_path / "link.py").symlink_to(small)
+    assert submission.read_file(small, 1000) == b"x = 1\n"
+    assert submission.read_file(big, 1000) == b"b" * 1000
+    with pytest.raises(OSError):
+        submission.read_file(tmp_path / "link.py", 1000)
+    # The file grew between its size and its read (a student still saving): read on to the bound.
+    real_fstat = os.fstat
+    monkeypatch.setattr(submission.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 10, *real_fstat(fd)[7:])))
+    assert submission.read_file(big, 3000) == b"b" * 3000
+    assert submission.read_file(big, 10_000) == b"b" * 5000
+    assert submission.read_file(small, 1000) == b"x = 1\n"
+
+
 def test_nbgraders_ignore_patterns_apply_within_a_submission_not_to_where_the_course_is(tmp_path):
     """nbgrader's default ignore list has "feedback": a course kept in a folder of that name still
     has its files read, while a feedback/ or checkpoint folder inside a submission is left out."""
