@@ -28,6 +28,7 @@ import pytest
 
 from helpers.checkout import IN_CI, ROOT
 from helpers.feedback_page import feedback_page
+from helpers.waiting import within
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -236,10 +237,7 @@ def boundary_hash(output):
 
 
 def wait_until(condition, what, seconds=15):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
+    assert within(seconds, condition, every=0.2), what
 
 
 def layout_problems(output):

@@ -123,7 +123,12 @@ def test_a_file_is_read_whole_up_to_its_bound_even_when_it_grew_after_its_size_w
         submission.read_file(tmp_path / "link.py", 1000)
     # The file grew between its size and its read (a student still saving): read on to the bound.
     real_fstat = os.fstat
-    monkeypatch.setattr(submission.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 10, *real_fstat(fd)[7:])))
+
+    def fstat_says_10_bytes(fd):
+        real = real_fstat(fd)
+        return os.stat_result((*real[:6], 10, *real[7:]))  # st_size is field 6
+
+    monkeypatch.setattr(submission.os, "fstat", fstat_says_10_bytes)
     assert submission.read_file(big, 3000) == b"b" * 3000
     assert submission.read_file(big, 10_000) == b"b" * 5000
     assert submission.read_file(small, 1000) == b"x = 1\n"

@@ -15,6 +15,7 @@ from backprop_course.autograder import grading, sample_class
 from backprop_course.autograder.grading import spare
 from backprop_course.autograder.grading.job import notebook_from_text
 from helpers.sandbox_tiers import needs_posix
+from helpers.waiting import within
 
 pytestmark = needs_posix
 LESSON = "02_linear_layer"
@@ -224,26 +225,16 @@ def test_no_spare_outlives_its_local_pool(lesson_course):
         result = pool.submit(lesson_course.prepare("correct", 60)).result()
         assert result.outcome == "graded"
         # the spare for a next job starts beside the job, and waits
-        assert _within(10, lambda: _kernels() - before)
+        assert within(10, lambda: _kernels() - before)
     finally:
         pool.close()
-    assert _within(10, lambda: not _kernels() - before)
+    assert within(10, lambda: not _kernels() - before)
 
 
 def _kernels():
     """Processes working in a grading folder: kernels, exec'd or forked."""
     return {path.name for path in Path("/proc").iterdir()
             if path.name.isdigit() and "/backprop-grade-" in _cwd(path)}
-
-
-def _within(seconds, condition):
-    """Whether ``condition()`` holds within ``seconds`` (checked every 0.05 s)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_every_job_of_the_lesson_takes_the_kernel_its_worker_started_first(lesson_course, spares, monkeypatch):
@@ -275,12 +266,12 @@ def test_a_pool_given_a_first_kernel_forks_its_workers_at_once_and_each_starts_o
     pool = grading.LocalPool(2, first_kernel=lesson_course.first_kernel(60))
     try:
         # no job submitted: the workers start them as they fork
-        assert _within(20, lambda: len(_grading_folders(_kernels() - before)) >= 2)
+        assert within(20, lambda: len(_grading_folders(_kernels() - before)) >= 2)
         assert len(_grading_folders(_kernels() - before)) == 2
         assert pool.submit(lesson_course.prepare("correct", 60)).result().outcome == "graded"
     finally:
         pool.close()
-    assert _within(10, lambda: not _kernels() - before)
+    assert within(10, lambda: not _kernels() - before)
 
 
 def _cwd(path):

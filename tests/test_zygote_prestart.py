@@ -10,6 +10,7 @@ import pytest
 from backprop_course.autograder.sandbox import zygote
 from backprop_course.autograder.sandbox.box import shared_env
 from helpers.sandbox_tiers import forking_tier, needs_posix, work  # noqa: F401  (fixtures)
+from helpers.waiting import within
 
 pytestmark = needs_posix
 
@@ -183,9 +184,7 @@ def test_the_command_runs_the_sandbox_probes_beside_its_imports_once(monkeypatch
     machine._probed.cache_clear()
     try:
         assert cli.start_sandbox_early(["autograde", "02_linear_layer"])
-        deadline = time.monotonic() + 10
-        while not probed and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert within(10, lambda: probed, every=0.01)
         assert probed == ["sandbox-probes"]
         assert machine.available()["bwrap"] is False  # the probes' answer, waited for
         assert probed == ["sandbox-probes"]
