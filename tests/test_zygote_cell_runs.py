@@ -1,6 +1,7 @@
 """What a forked grading kernel does for each cell with less CPU (zygote_main.lighten_cell_runs):
-IPython's asyncio check answered without a compile when a cell cannot be a coroutine, and the
-input transformers run once a cell, not twice; the cells run as before."""
+IPython's asyncio check answered without a compile when a cell cannot be a coroutine, the
+input transformers run once a cell, not twice, and a flush of a stream holding nothing returns at
+once; the cells run as before."""
 
 import json
 
@@ -72,3 +73,32 @@ def test_a_forked_kernel_fixes_locations_only_for_transformers_that_need_it(fork
     assert [output.get("text", output.get("evalue")) for output in nb.cells[2].outputs] == ["42\n"]
     refused = nb.cells[4].outputs[-1]
     assert refused["ename"] == "LibraryBroken" and "backprop_lib/probe.py line 1" in refused["evalue"]
+
+
+@needs_posix
+def test_a_forked_kernel_skips_only_the_flushes_of_empty_streams_and_keeps_the_order_of_outputs(forking_tier, work):
+    cells = [
+        # counts what each flush hands to the IO thread: nothing when the stream holds nothing
+        "import sys\n"
+        "stream, calls = sys.stdout, []\n"
+        "schedule = stream.pub_thread.schedule\n"
+        "stream.pub_thread.schedule = lambda call: (calls.append(call), schedule(call))[1]\n"
+        "for _ in range(5):\n    stream.flush()\n"
+        "empty = len(calls)\n"
+        "stream.write('x\\n')\nstream.flush()\n"
+        "stream.pub_thread.schedule = schedule\n"
+        "print(empty, len(calls) > empty, type(stream).flush.__name__)\n",
+        # text before and after a display, and on stderr, each where it was written
+        "from IPython.display import display\n"
+        "print('a', end='')\ndisplay('d')\nprint('b')\nsys.stderr.write('e\\n')\n'r'\n",
+        "print('no newline at the end', end='')\n",
+        "pass\n",
+    ]
+    nb = graded_run(cells, work)
+    assert "".join(output["text"] for output in nb.cells[0].outputs) == "x\n0 True flush_written\n"
+    shown = [(output["output_type"], output.get("name"), output.get("text") or output["data"]["text/plain"])
+             for output in nb.cells[1].outputs]
+    assert shown == [("stream", "stdout", "a"), ("display_data", None, "'d'"), ("stream", "stdout", "b\n"),
+                     ("stream", "stderr", "e\n"), ("execute_result", None, "'r'")]
+    assert [output["text"] for output in nb.cells[2].outputs] == ["no newline at the end"]
+    assert nb.cells[3].outputs == []

@@ -167,13 +167,34 @@ def transform_ast_without_needless_fix(shell_class):
     return transform_ast
 
 
+def flush_when_written(stream_class):
+    """``stream_class.flush`` (ipykernel's OutStream) returning at once when the stream holds
+    nothing to send: no text in its buffers, no flush pending, no echo. ipykernel flushes stdout and
+    stderr before every display, result and reply and at every cell's end (some 80 times a
+    notebook), each time handing two calls to its IO thread and waiting for them: about 0.35 ms of
+    the kernel's CPU a cell when the cell printed nothing. Text written is sent as before, and any
+    message published after such a flush still follows the text on IOPub (the IO thread sends in
+    order), so a cell's outputs are the same."""
+    flush = stream_class.flush
+
+    def flush_written(self):
+        if self.echo is None and not self._flush_pending:
+            with self._buffer_lock:
+                if not any(buffer.tell() for buffer in self._buffers.values()):
+                    return
+        flush(self)
+
+    return flush_written
+
+
 def lighten_cell_runs():
     """What every forked kernel runs for each cell, for less CPU and the same results: the cell file
-    names (``cell_file_hash``), the asyncio check, the input transformers and the AST transformers
-    (see above)."""
+    names (``cell_file_hash``), the asyncio check, the input transformers, the AST transformers and
+    the empty flushes (see above)."""
     from IPython.core import interactiveshell
-    from ipykernel import compiler, zmqshell
+    from ipykernel import compiler, iostream, zmqshell
 
+    iostream.OutStream.flush = flush_when_written(iostream.OutStream)
     compiler.murmur2_x86 = cell_file_hash
     interactiveshell._should_be_async = quick_async_check(interactiveshell._should_be_async)
     zmqshell.ZMQInteractiveShell.transform_cell = transform_each_cell_once(zmqshell.ZMQInteractiveShell)
