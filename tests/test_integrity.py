@@ -11,7 +11,10 @@ import nbformat
 import pytest
 
 from backprop_course.autograder import integrity
+from backprop_course.autograder.integrity import canaries
 from helpers.checkout import ROOT, SOLUTIONS
+from helpers.sandbox_tiers import needs_posix, work  # noqa: F401  (fixtures)
+from helpers.sandbox_tiers import graded_run
 
 CHEATS = [
     # (what, source, kind)
@@ -265,10 +268,11 @@ def _graded_notebook():
     return setup, cheat, tests
 
 
-def _run(nb, tmp_path):
+def _run(nb, tmp_path, token):
+    """Run ``nb`` in a kernel that installs the guard for ``token`` as it starts, as grading's do."""
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=30, allow_errors=True,
+    NotebookClient(nb, timeout=30, allow_errors=True, extra_arguments=[integrity.guard_argument(tmp_path, token)],
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
 
 
@@ -276,9 +280,10 @@ def test_canaries_fail_test_cells_that_an_input_transformer_skipped(tmp_path):
     setup, cheat, tests = _graded_notebook()
     nb = _notebook([setup, cheat] + tests)
     sources = [cell.source for cell in nb.cells]
-    token = integrity.add_canaries(nb)
+    token = integrity.new_token()
+    integrity.add_canaries(nb, token)
     assert all(token in cell.source for cell in tests)
-    _run(nb, tmp_path)
+    _run(nb, tmp_path, token)
     # Without canaries both test cells look passed: no error output at all.
     assert not any(o.output_type == "error" for cell in tests for o in cell.outputs)
 
@@ -300,8 +305,9 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
         "import numpy as np\nfrom backprop_course import checks\n"
         "np.allclose = lambda *a, **k: True\nchecks.rel_error = lambda a, b: 0.0")
     nb = _notebook([setup, patch] + tests)
-    token = integrity.add_canaries(nb)
-    _run(nb, tmp_path)
+    token = integrity.new_token()
+    integrity.add_canaries(nb, token)
+    _run(nb, tmp_path, token)
     flags = integrity.verify_canaries(nb, token, "lesson.ipynb")
     assert [f.kind for f in flags] == ["monkeypatch"]  # t_fail failed on its own already
     assert flags[0].evidence == ("grade_id t_pass ran with numpy.allclose, "
@@ -310,13 +316,14 @@ def test_the_guard_fails_test_cells_run_with_patched_numpy_or_helpers(tmp_path):
 
 
 def test_the_guard_program_is_a_module_shipped_in_the_package(monkeypatch):
-    """The set-up cell runs autograder/integrity/runtime_guard.py's own text; setuptools ships it."""
+    """The kernel's guard set-up runs autograder/integrity/runtime_guard.py's own text; setuptools
+    ships it."""
     import numpy as np
 
-    from backprop_course.autograder.integrity import canaries, runtime_guard
+    from backprop_course.autograder.integrity import runtime_guard
 
     assert canaries.GUARD_PROGRAM.samefile(runtime_guard.__file__)
-    assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_cell_source("_g")
+    assert repr(canaries.GUARD_PROGRAM.read_text()) in canaries.guard_setup_source("_g")
     from setuptools import find_packages
 
     # setup.py installs every package under autograder/ as backprop_course.autograder.*
@@ -334,10 +341,40 @@ def test_canaries_leave_an_honest_run_as_it_was(tmp_path):
     names = nbformat.v4.new_code_cell("print(sorted(name for name in globals() if 'guard' in name "
                                       "or name in ('numpy', 'builtins', 'install', 'HELPERS')))")
     nb = _notebook([setup, names] + tests)
-    token = integrity.add_canaries(nb)
-    _run(nb, tmp_path)
+    token = integrity.new_token()
+    integrity.add_canaries(nb, token)
+    _run(nb, tmp_path, token)
     assert integrity.verify_canaries(nb, token) == []
     assert names.outputs[0].text == "[]\n"  # the guard's set-up left nothing in the namespace
     passed, failed = tests
     assert passed.outputs == []  # the canary's own output line is removed
     assert [o.ename for o in failed.outputs] == ["AssertionError"]
+
+
+GUARD_STATE = ("import builtins\n"
+               "guards = [name for name in vars(builtins) if name.startswith('_grader_guard_')]\n"
+               "print(json.dumps([guards, [getattr(builtins, name)() for name in guards], len(In),\n"
+               "                  [name for name in globals() if 'guard' in name and name != 'guards']]))\n")
+
+
+@needs_posix
+def test_a_grading_kernel_has_its_guard_before_the_first_cell_and_no_cell_for_it(work):
+    nb = graded_run(["import json", GUARD_STATE], work)
+    guards, found, history, leftovers = json.loads(nb.cells[1].outputs[0]["text"])
+    assert len(guards) == 1 and found == [[]]  # one guard, nothing replaced
+    assert history == 3  # In[0], then the notebook's two cells: no cell of the grader's ran
+    assert leftovers == []
+
+
+@needs_posix
+def test_a_kernel_started_ahead_installs_the_guard_of_its_own_token(work):
+    from traitlets.config import Config
+
+    from backprop_course.autograder.grading.grading_execute import kernel_env, run_notebook, start_kernel
+
+    km = start_kernel(Config(), work, 60, "python3", kernel_env())
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import json\n" + GUARD_STATE)])
+    nb, outcome, reason, _, _ = run_notebook(nb, work, Config(), wall_limit=60, started_km=km)
+    assert outcome == "graded", reason
+    guards, _, _, _ = json.loads(nb.cells[0].outputs[0]["text"])
+    assert guards == [canaries.GUARD.format(token=km.guard_token)]

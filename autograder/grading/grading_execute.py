@@ -12,7 +12,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from .. import kernel_imports, sandbox
+from .. import integrity, kernel_imports, sandbox
 from ..sandbox.kernel_messages import DropsMalformedMessages
 from .job import GRADER_ERROR
 from .kernel_cpu import KernelClock
@@ -106,12 +106,14 @@ class GradingExecute(DropsMalformedMessages, Execute):
                 pass
 
 
-def with_guard(config, workdir):
+def with_guard(config, workdir, guard_token):
     """A copy of ``config`` (a traitlets Config) whose kernel imports ``backprop_lib`` from the
-    working copy only, never anything else on the kernel's path."""
+    working copy only, never anything else on the kernel's path, and installs the integrity guard
+    for ``guard_token`` as it starts (``integrity.guard_argument``)."""
     config = copy.deepcopy(config)
     config.Execute.extra_arguments = [*config.Execute.get("extra_arguments", []),
-                                      kernel_imports.kernel_argument(workdir)]
+                                      kernel_imports.kernel_argument(workdir),
+                                      integrity.guard_argument(workdir, guard_token)]
     return config
 
 
@@ -142,26 +144,29 @@ def kernel_environment():
 
 def start_kernel(config, workdir, wall_limit, kernel_name, env):
     """A sandboxed kernel for a notebook run in ``workdir``, started now, exactly as
-    ``run_notebook`` would start it, from ``env`` (``kernel_env()``): hand it to
-    ``run_notebook(..., started_km=)``."""
-    runner = GradingExecute(wall_limit, config=with_guard(config, workdir), kernel_name=kernel_name)
+    ``run_notebook`` would start it, from ``env`` (``kernel_env()``), its guard's token in
+    ``km.guard_token``: hand it to ``run_notebook(..., started_km=)``."""
+    token = integrity.new_token()
+    runner = GradingExecute(wall_limit, config=with_guard(config, workdir, token), kernel_name=kernel_name)
     runner.resources = {"metadata": {"path": str(workdir)}}
     km = runner.create_kernel_manager()
+    km.guard_token = token
     runner.start_new_kernel(env=env)
     return km
 
 
-def run_notebook(nb, workdir, config, wall_limit, started_km=None):
+def run_notebook(nb, workdir, config, wall_limit, started_km=None, guard_token=None):
     """Run ``nb`` in ``workdir`` under ``config`` (a traitlets Config) and the wall limit, in
-    ``started_km``'s kernel (see ``start_kernel``) or a kernel started now.
+    ``started_km``'s kernel (see ``start_kernel``) or a kernel started now, which installs the
+    integrity guard for ``guard_token`` (a new one when None).
 
     Returns (nb, outcome, reason, indices of the cells that finished, {phase: seconds}); the
     outcome is GRADER_ERROR when the run failed before its first cell started (e.g.
     ``sandbox.KernelStartError``: the kernel ended before it answered, the reason naming the limit
     it hit).
     """
-    runner = GradingExecute(wall_limit, started_km=started_km,
-                            config=config if started_km else with_guard(config, workdir))
+    runner = GradingExecute(wall_limit, started_km=started_km, config=config if started_km else
+                            with_guard(config, workdir, guard_token or integrity.new_token()))
     timed_out = threading.Event()
     # A backstop to the sandbox's own wall-clock kill.
     timer = threading.Timer(wall_limit + BACKSTOP_SECONDS, runner.kill_kernel, args=(timed_out,))

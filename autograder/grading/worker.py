@@ -45,10 +45,12 @@ def execute_once(job, workdir, config, started_km):
     """The sanitized notebook through BEFORE_EXECUTION, the kernel and AFTER_EXECUTION.
     Returns (nb, outcome, reason, the steps' "grading" state, {phase: seconds})."""
     nb = notebook_from_text(job.notebook)
-    resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb"}}
+    # The token of the integrity guard the kernel installs as it starts (a spare's: its own).
+    token = started_km.guard_token if started_km is not None else integrity.new_token()
+    resources = {"grading": {"notebook_name": f"{job.lesson}.ipynb", "guard_token": token}}
     nb, resources = apply(BEFORE_EXECUTION, nb, resources, config)
     nb, outcome, reason, executed, cpu = run_notebook(nb, workdir, config, job.wall_limit,
-                                                      started_km=started_km)
+                                                      started_km=started_km, guard_token=token)
     if outcome == GRADER_ERROR:
         return nb, outcome, reason, {}, cpu
     resources["grading"].update(outcome=outcome, reason=reason, executed=executed)

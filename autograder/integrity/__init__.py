@@ -8,14 +8,15 @@ runs). Everything a caller needs is importable from ``backprop_course.autograder
 
 - ``scan(folder, instructor_files=None) -> list[Flag]`` and ``inspect(...) -> Report`` (flags and
   unparsed files); ``scan_source(source)`` for one cell or file; ``KINDS`` describes each kind.
-- ``token = add_canaries(nb)`` right before execution; ``flags += verify_canaries(nb, token,
+- ``token = new_token()``; ``guard_argument(workdir, token)`` among the kernel's arguments as it
+  starts; ``add_canaries(nb, token)`` right before execution; ``flags += verify_canaries(nb, token,
   notebook_name)`` right after it, before scoring.
 """
 
-from .canaries import add_canaries, verify_canaries
+from .canaries import add_canaries, guard_argument, new_token, verify_canaries
 from .findings import Flag, Report
 from .rules import EVIDENCE_CHARS, KINDS
 from .scan import inspect, scan, scan_source, warm_up
 
-__all__ = ["EVIDENCE_CHARS", "KINDS", "Flag", "Report", "add_canaries", "inspect", "scan",
-           "scan_source", "verify_canaries", "warm_up"]
+__all__ = ["EVIDENCE_CHARS", "KINDS", "Flag", "Report", "add_canaries", "guard_argument", "inspect",
+           "new_token", "scan", "scan_source", "verify_canaries", "warm_up"]

@@ -3,15 +3,17 @@
 An input transformer
 registered by student code can turn every later cell into ``pass``, a custom exception handler can
 swallow a failing test's error, and a patched ``np.allclose`` or ``checks.rel_error`` makes a
-wrong answer pass; each time the test cell shows no error. Before execution, ``add_canaries(nb)``
-inserts a first cell (it runs before any student code) that snapshots numpy, numpy.testing,
-numpy.linalg, builtins and math, and appends to every graded test cell a line printing
-``CANARY:<token>:<grade_id>`` plus the names the guard (runtime_guard.py, run by that first cell) finds
-replaced (the token is random per run, so it is in no released file). After execution ``verify_canaries(nb, token)`` removes that
-cell and those lines again (so checksums, feedback and the stored notebook are as before) and
-gives every test cell that ran without an error but did not print a clean canary an error output
-(nbgrader then scores it 0), returning a Flag for each. Wiring in the grading unit:
-``token = add_canaries(nb)`` right before execution; ``flags += verify_canaries(nb, token,
+wrong answer pass; each time the test cell shows no error. The grading kernel installs the guard as
+it starts, before any cell (``guard_argument``: IPython's exec_files, after kernel_imports' file):
+it snapshots numpy, numpy.testing, numpy.linalg, builtins and math (runtime_guard.py). Before
+execution, ``add_canaries(nb, token)`` appends to every graded test cell a line printing
+``CANARY:<token>:<grade_id>`` plus the names the guard finds replaced (the token is random per
+kernel, so it is in no released file). After execution ``verify_canaries(nb, token)`` removes those
+lines again (so checksums, feedback and the stored notebook are as before) and gives every test
+cell that ran without an error but did not print a clean canary an error output (nbgrader then
+scores it 0), returning a Flag for each. Wiring in the grading unit: ``token = new_token()`` and
+``guard_argument(workdir, token)`` among the kernel's arguments as it starts;
+``add_canaries(nb, token)`` right before execution; ``flags += verify_canaries(nb, token,
 notebook_name)`` right after it (after marking the cells that never ran), before scoring. Limits:
 a transformer written to keep exactly the canary line, or code that patches and restores around
 each test, is not caught at run time; the static scan flags every transformer registration and
@@ -32,18 +34,33 @@ GUARD = "_grader_guard_{token}"
 # feedback or the guard's names apart from the canary.
 CANARY_LINE = ('\nprint(" ".join(map(str, ["' + CANARY + '", *' + GUARD + '()])) + "\\n", end="")'
                '  # grader canary')
-# The program the first cell runs (a real file of this package, see runtime_guard.py), and how it is run:
-# in a namespace of its own, so the notebook's namespace gets nothing from it.
+# The program the kernel runs as it starts (a real file of this package, see runtime_guard.py), and
+# how it is run: in a namespace of its own, so the notebook's namespace gets nothing from it.
 GUARD_PROGRAM = Path(__file__).with_name("runtime_guard.py")
+# Written into the working copy beside kernel_imports' file, never into autograded/.
+GUARD_FILE = ".backprop_runtime_guard.py"
 
 
-def guard_cell_source(name):
-    """The source of the set-up cell that installs the guard in builtins under ``name``."""
+def new_token():
+    return secrets.token_hex(8)
+
+
+def guard_setup_source(name):
+    """The source that installs the guard in builtins under ``name``."""
     program = GUARD_PROGRAM.read_text()
     return ("_grader_guard_ns = {'__name__': 'grader_guard'}\n"
             f"exec(compile({program!r}, 'grader_guard.py', 'exec'), _grader_guard_ns)\n"
             f"_grader_guard_ns['install']({name!r})\n"
             "del _grader_guard_ns\n")
+
+
+def guard_argument(workdir, token):
+    """Write the guard's set-up for ``token`` into ``workdir`` and return the kernel argument that
+    runs it as the kernel starts: before any cell, as a first cell would, for none of a cell's
+    messages (about 2% of a submission's CPU when it was one)."""
+    target = Path(workdir) / GUARD_FILE
+    target.write_text(guard_setup_source(GUARD.format(token=token)))
+    return f"--InteractiveShellApp.exec_files={target}"
 
 
 def _test_cells(nb):
@@ -53,21 +70,12 @@ def _test_cells(nb):
             yield index, cell, meta.get("grade_id", f"cell-{index}")
 
 
-def add_canaries(nb, token=None):
-    """Prepare ``nb`` (in place) for a checked run; returns the token for ``verify_canaries``.
-
-    Inserts the guard set-up as a first cell and appends to every graded test cell a line that
-    prints ``CANARY:<token>:<grade_id>`` followed by whatever the guard finds replaced.
-    """
-    from nbformat.v4 import new_code_cell
-
-    token = token or secrets.token_hex(8)
+def add_canaries(nb, token):
+    """Prepare ``nb`` (in place) for a run in a kernel started with ``guard_argument(..., token)``:
+    appends to every graded test cell a line that prints ``CANARY:<token>:<grade_id>`` followed
+    by whatever the guard finds replaced."""
     for _, cell, grade_id in _test_cells(nb):
         cell.source = cell.source + CANARY_LINE.format(token=token, grade_id=grade_id)
-    setup = new_code_cell(guard_cell_source(GUARD.format(token=token)))
-    setup.metadata["grader_guard"] = token
-    nb.cells.insert(0, setup)
-    return token
 
 
 def verify_canaries(nb, token, notebook_name="notebook.ipynb"):
@@ -82,7 +90,6 @@ def verify_canaries(nb, token, notebook_name="notebook.ipynb"):
     """
     from nbformat import NotebookNode
 
-    nb.cells = [cell for cell in nb.cells if cell.metadata.get("grader_guard") != token]
     flags = []
     for index, cell, grade_id in _test_cells(nb):
         line = CANARY_LINE.format(token=token, grade_id=grade_id)

@@ -216,8 +216,9 @@ differences; the structural diagnosis (which layer's value first went wrong) als
 on the layer traffic the records hold.
 
 Every lesson is judged in the grader, so the run-time checks of test cells only flag for review:
-a canary line proves each test cell ran to its end and a guard notes any test cell that ran with
-numpy, builtins, math or the test helpers replaced (`autograder/integrity/canaries.py` and the
-guard program `runtime_guard.py`); neither decides a score. The static scan
+a canary line proves each test cell ran to its end and a guard, installed as the kernel starts
+(before any cell), notes any test cell that ran with numpy, builtins, math or the test helpers
+replaced (`autograder/integrity/canaries.py` and the guard program `runtime_guard.py`); neither
+decides a score. The static scan
 (`integrity.scan`) flags the attempt itself, with file, line and the offending source line.
 """

@@ -10,8 +10,8 @@ class GradingPreprocessor(Preprocessor):
     in nbgrader_config.py); ``c.<Name>.enabled = False`` turns a step off.
 
     ``resources["grading"]`` is shared by the steps of one submission: "outcome" and "reason" of
-    the execution, "executed" (indices of the cells that finished), "flags", "canary_token",
-    "dropped_bytes", "notebook_name".
+    the execution, "executed" (indices of the cells that finished), "flags", "guard_token" (of the
+    run's kernel), "canary_token", "dropped_bytes", "notebook_name".
     """
 
     enabled = Bool(True, help="Whether to apply this step when grading").tag(config=True)

@@ -5,11 +5,15 @@ from .base import GradingPreprocessor
 
 
 class AddCanaries(GradingPreprocessor):
-    """Before execution: the guard cell first and a canary line at the end of every test cell
-    (``integrity.add_canaries``); the run's token goes to ``resources["grading"]["canary_token"]``."""
+    """Before execution: a canary line at the end of every test cell (``integrity.add_canaries``)
+    for the token of the guard the run's kernel installed as it started,
+    ``resources["grading"]["guard_token"]`` (``integrity.guard_argument``); it becomes the
+    "canary_token" VerifyCanaries checks."""
 
     def preprocess(self, nb, resources):
-        self.state(resources)["canary_token"] = integrity.add_canaries(nb)
+        state = self.state(resources)
+        integrity.add_canaries(nb, state["guard_token"])
+        state["canary_token"] = state["guard_token"]
         return nb, resources
 
 
