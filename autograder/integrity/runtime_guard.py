@@ -1,7 +1,7 @@
-"""The run-time guard: the program the first cell of a checked notebook runs, before any student code.
+"""The run-time guard: the program a grading kernel runs as it starts, before any cell.
 
-``canaries.add_canaries`` runs this file's text in its own namespace inside the grading kernel and
-calls ``install(name)``: the modules the test cells rely on (numpy, numpy.testing, numpy.linalg,
+``canaries.guard_argument`` has the kernel run this file's text in its own namespace and call
+``install(name)``: the modules the test cells rely on (numpy, numpy.testing, numpy.linalg,
 builtins, math) are snapshot now, and a checker is left in builtins under ``name`` (random per
 run), where every test cell finds it whatever the student did to the notebook's namespace. Each
 test cell's canary line calls it and prints what it returns: the dotted names of everything
