@@ -3,7 +3,7 @@
 ``canaries.guard_argument`` has the kernel run this file's text in its own namespace and call
 ``install(name)``: the modules the test cells rely on (numpy, numpy.testing, numpy.linalg,
 builtins, math) are snapshot now, and a checker is left in builtins under ``name`` (random per
-run), where every test cell finds it whatever the student did to the notebook's namespace. Each
+kernel), where every test cell finds it whatever the student did to the notebook's namespace. Each
 test cell's canary line calls it and prints what it returns: the dotted names of everything
 replaced since the snapshot, plus any function of the test helpers (the backprop_course modules
 the checks use) that was defined somewhere else. It imports only what it watches and what the

@@ -171,8 +171,8 @@ def flush_when_written(stream_class):
     """``stream_class.flush`` (ipykernel's OutStream) returning at once when the stream holds
     nothing to send: no text in its buffers, no flush pending, no echo. ipykernel flushes stdout and
     stderr before every display, result and reply and at every cell's end (some 80 times a
-    notebook), each time handing two calls to its IO thread and waiting for them: about 0.35 ms of
-    the kernel's CPU a cell when the cell printed nothing. Text written is sent as before, and any
+    notebook), each time handing two calls to its IO thread and waiting for them: about 0.9 ms of
+    the kernel's CPU a cell that printed nothing (2.74-2.96 ms before, 1.66-2.01 ms after). Text written is sent as before, and any
     message published after such a flush still follows the text on IOPub (the IO thread sends in
     order), so a cell's outputs are the same."""
     flush = stream_class.flush
